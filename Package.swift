@@ -1,0 +1,42 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "neighsyncd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "neighsyncd", targets: ["neighsyncd"]),
+        // The pure core, for tools that embed the offline reconcile.
+        .library(name: "NeighsyncCore", targets: ["Model", "Reconciler"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        .target(name: "Model"),
+        .target(name: "Reconciler", dependencies: ["Model"]),
+        .executableTarget(
+            name: "neighsyncd",
+            dependencies: [
+                "Model", "Reconciler",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "neighsyncd-bench",
+            dependencies: ["Model", "Reconciler"]
+        ),
+        .testTarget(
+            name: "ReconcilerTests",
+            dependencies: [
+                "Model", "Reconciler",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            resources: [.copy("Fixtures")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

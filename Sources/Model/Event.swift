@@ -1,0 +1,99 @@
+/// Settings read once at start (STATE_DB / CONFIG_DB, spec §3 and §5).
+public struct StartupConfig: Hashable, Sendable {
+    /// Warm restart enabled (`WARM_RESTART_ENABLE_TABLE|system` or `|swss`).
+    public var warmStart: Bool
+    /// `WARM_RESTART|swss neighsyncd_timer`, already validated to 1…9999 (default 5).
+    public var reconcileTimerSeconds: Int
+    public var policy: Policy
+
+    public init(warmStart: Bool, reconcileTimerSeconds: Int = 5, policy: Policy = Policy()) {
+        self.warmStart = warmStart
+        self.reconcileTimerSeconds = reconcileTimerSeconds
+        self.policy = policy
+    }
+}
+
+/// The timers the core asks the shell to run.
+public enum TimerID: Hashable, Sendable, CaseIterable {
+    /// Bounded delay before a partial batch is written.
+    case flush
+    /// Warm restart: the reconcile timer (`neighsyncd_timer`).
+    case reconcile
+    /// Rate limit between two re-dumps after overruns.
+    case redumpCooldown
+}
+
+/// Everything that can happen to the daemon, as data. `step` consumes these one at a time.
+public enum Event: Hashable, Sendable {
+    /// The process started; the journal was already replayed into the state.
+    case started(StartupConfig)
+    /// APPL_DB was read (at start, or after a reconnect).
+    case storeLoaded(StoreSnapshot)
+    /// The Redis connection was lost; the shell reconnects with backoff.
+    case storeUnavailable
+    /// Warm restart: `NEIGH_RESTORE_TABLE|Flags restored` is `true`.
+    case restoreFlagSet
+    /// Warm restart: the restore flag did not appear within the wait (180 s).
+    case restoreWaitTimedOut
+    /// One RTM_NEWNEIGH / RTM_DELNEIGH / RTM_GETNEIGH, from a dump or a notification.
+    case kernelMessage(NeighborMessage)
+    /// NLMSG_DONE of a neighbor dump; `interrupted` when NLM_F_DUMP_INTR was seen.
+    case kernelDumpDone(interrupted: Bool)
+    /// The netlink socket reported ENOBUFS: notifications were lost.
+    case kernelOverrun
+    /// Interfaces were renamed or removed: neighbor keys may have changed.
+    case linksChanged
+    /// CONFIG_DB changed link-local, dual-ToR or EVPN settings.
+    case policyChanged(Policy)
+    case timerFired(TimerID)
+    /// Every reply of a written batch was read and checked.
+    case batchAcknowledged(id: UInt64)
+    /// A batch could not be confirmed (error reply, connection lost mid-batch).
+    case batchFailed(id: UInt64, reason: String)
+    /// SIGTERM / SIGINT.
+    case shutdownRequested
+}
+
+/// Warm-restart progress written to STATE_DB `WARM_RESTART_TABLE|neighsyncd state`.
+public enum WarmRestartState: String, Hashable, Sendable {
+    case initialized, restored, reconciled
+}
+
+/// Log severities, mapped by the shell onto its logger (NOTICE is SONiC's default level).
+public enum LogLevel: Int, Hashable, Sendable, Comparable {
+    case debug, info, notice, warning, error
+    public static func < (a: LogLevel, b: LogLevel) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// What the journal must record.
+public enum JournalRecord: Hashable, Sendable {
+    /// A batch is about to be written (in flight until acknowledged).
+    case batchWritten(Batch)
+    /// The batch was acknowledged: apply it to the journaled store view.
+    case batchApplied(Batch)
+    /// The store view was replaced by a fresh read of APPL_DB.
+    case storeReloaded(StoreSnapshot)
+    /// A complete kernel dump produced this desired view.
+    case desiredReplaced([NeighborKey: NeighborEntry])
+}
+
+/// Everything the daemon does to the outside world, as data the shell carries out.
+public enum Effect: Hashable, Sendable {
+    case setWarmRestartState(WarmRestartState)
+    /// Warm start: ProducerStateTable `clear()` of the previous instance's pending operations.
+    case clearPendingStoreOperations
+    /// Read APPL_DB (retry with backoff until it succeeds) and report `.storeLoaded`.
+    case loadStore
+    /// Poll the restore flag once a second; report `.restoreFlagSet` or `.restoreWaitTimedOut`.
+    case waitForRestoreFlag
+    /// Subscribe (if not yet) and dump the kernel's neighbors.
+    case requestKernelDump
+    case write(Batch)
+    /// EVPN: `ROUTE_TABLE` del `<vrf>:<ip>` before the neighbor is set.
+    case removeHostRoute(vrf: InterfaceName, ip: IPAddress)
+    case journal(JournalRecord)
+    case armTimer(TimerID, milliseconds: Int)
+    case cancelTimer(TimerID)
+    case log(LogLevel, String)
+    case exit(code: Int32)
+}

@@ -1,0 +1,80 @@
+/// The raw `NEIGH_TABLE` state in APPL_DB: consumed entries and the ProducerStateTable
+/// operations still pending for orchagent. `snapshot()` gives what the table holds once every
+/// pending operation is consumed — the store side the reconciler compares against.
+public struct NeighTableContent: Sendable {
+    /// `NEIGH_TABLE:<key>` hashes, by `<key>`; nil when the Redis value is not a hash.
+    public var table: [String: [String: String]?] = [:]
+    /// `_NEIGH_TABLE:<key>` staging hashes, by `<key>`.
+    public var staging: [String: [String: String]?] = [:]
+    public var keySet: Set<String> = []
+    public var delSet: Set<String> = []
+
+    public init() {}
+
+    /// Sorts a database's keys into the four parts. Other tables are ignored.
+    public init(appDB values: [String: RedisValue], names: ProducerStateTableNames = .neighTable) {
+        for (key, value) in values {
+            let hash: [String: String]? = if case .hash(let h) = value { h } else { nil }
+            if key == names.keySet, case .set(let s) = value {
+                keySet = s
+            } else if key == names.delSet, case .set(let s) = value {
+                delSet = s
+            } else if key.hasPrefix(names.stagingPrefix) {
+                staging[String(key.dropFirst(names.stagingPrefix.count))] = hash
+            } else if key.hasPrefix(names.tablePrefix) {
+                table[String(key.dropFirst(names.tablePrefix.count))] = hash
+            }
+        }
+    }
+
+    /// The eventual table, with every entry checked. What orchagent's pop does per pending key:
+    /// drop the table entry if the key is in the delete set, then copy the staging fields over.
+    public func snapshot(source: String) -> (snapshot: StoreSnapshot, issues: [SnapshotIssue]) {
+        var eventual: [String: [String: String]?] = table
+        for key in keySet {
+            if delSet.contains(key) { eventual[key] = nil }
+            if let pending = staging[key] {
+                guard let fields = pending else { eventual[key] = .some(nil); continue }
+                if fields.isEmpty { continue }
+                var merged = (eventual[key] ?? nil) ?? [:]
+                merged.merge(fields) { _, new in new }
+                eventual[key] = merged
+            }
+        }
+        var snap = StoreSnapshot()
+        snap.entries.reserveCapacity(eventual.count)
+        var issues: [SnapshotIssue] = []
+        for (raw, hash) in eventual {
+            // A key must be exactly what we would write (inet_ntop text), or it is never matched.
+            guard let key = NeighborKey(raw), key.description == raw else {
+                snap.malformedKeys.insert(raw)
+                issues.append(SnapshotIssue(source: source, item: raw, reason: "key is not <ifname>:<inet_ntop ip>; will be deleted"))
+                continue
+            }
+            guard let fields = hash else {
+                snap.entries[key] = .malformed(reason: "not a hash")
+                issues.append(SnapshotIssue(source: source, item: raw, reason: "value is not a hash; will be repaired"))
+                continue
+            }
+            if fields.isEmpty { continue }   // upstream skips empty hashes too
+            switch Self.entry(fields, for: key) {
+            case .success(let e): snap.entries[key] = .valid(e)
+            case .failure(let why):
+                snap.entries[key] = .malformed(reason: why.text)
+                issues.append(SnapshotIssue(source: source, item: raw, reason: "\(why.text); will be repaired"))
+            }
+        }
+        return (snap, issues)
+    }
+
+    struct Reason: Error { let text: String }
+
+    static func entry(_ fields: [String: String], for key: NeighborKey) -> Result<NeighborEntry, Reason> {
+        guard let neigh = fields["neigh"] else { return .failure(Reason(text: "missing field \"neigh\"")) }
+        guard let mac = MACAddress(neigh) else { return .failure(Reason(text: "bad MAC \"\(neigh)\"")) }
+        guard let fam = fields["family"] else { return .failure(Reason(text: "missing field \"family\"")) }
+        guard let family = AddressFamily(fieldValue: fam) else { return .failure(Reason(text: "bad family \"\(fam)\"")) }
+        guard family == key.ip.family else { return .failure(Reason(text: "family \(fam) does not match the key's address")) }
+        return .success(NeighborEntry(mac: mac, family: family))
+    }
+}

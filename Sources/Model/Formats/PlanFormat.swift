@@ -1,0 +1,71 @@
+import Foundation
+
+/// How `neighsyncd reconcile` prints a plan.
+public enum PlanFormat: String, CaseIterable, Sendable {
+    case text, json, redis
+
+    /// Renders sorted changes. `unchanged` is only shown by the text form.
+    public func render(_ changes: [Change], unchanged: Int) -> String {
+        switch self {
+        case .text: return Self.text(changes, unchanged: unchanged)
+        case .json: return Self.json(changes)
+        case .redis:
+            return changes.map { Self.redisCLILine(ProducerStateTableScript.command(for: $0)) + "\n" }.joined()
+        }
+    }
+
+    static func text(_ changes: [Change], unchanged: Int) -> String {
+        let sets = changes.filter(\.isSet).count
+        var s = "\(sets) set, \(changes.count - sets) del, \(unchanged) unchanged\n"
+        guard !changes.isEmpty else { return s }
+        let width = max(3, changes.map { $0.keyText.count }.max() ?? 0)
+        func pad(_ t: String, _ w: Int) -> String { t + String(repeating: " ", count: max(0, w - t.count)) }
+        s += "OP   \(pad("KEY", width))  NEIGH              FAMILY\n"
+        for c in changes {
+            switch c {
+            case .set(let k, let e): s += "SET  \(pad(k.description, width))  \(e.mac)  \(e.family)\n"
+            case .del(let k): s += "DEL  \(k)\n"
+            case .delMalformed(let raw): s += "DEL  \(raw)  (malformed key)\n"
+            }
+        }
+        return s
+    }
+
+    static func json(_ changes: [Change]) -> String {
+        var sets: [String: [String: String]] = [:]
+        var dels: [String] = []
+        for c in changes {
+            if case .set(let k, let e) = c {
+                sets[k.description] = ["neigh": e.mac.description, "family": e.family.description]
+            } else {
+                dels.append(c.keyText)
+            }
+        }
+        let object: [String: Any] = ["set": sets, "del": dels.sorted()]
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted]) else {
+            return "{}\n"
+        }
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    /// One command line as `redis-cli` reads it: arguments quoted where needed.
+    public static func redisCLILine(_ args: [String]) -> String {
+        args.map { a in
+            let plain = !a.isEmpty && a.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "'") && $0 != UInt8(ascii: "\\") }
+            if plain { return a }
+            var q = "\""
+            for ch in a.unicodeScalars {
+                switch ch {
+                case "\"": q += "\\\""
+                case "\\": q += "\\\\"
+                case "\n": q += "\\n"
+                case "\r": q += "\\r"
+                case "\t": q += "\\t"
+                default:
+                    if ch.value < 0x20 || ch.value == 0x7F { q += String(format: "\\x%02x", ch.value) } else { q.unicodeScalars.append(ch) }
+                }
+            }
+            return q + "\""
+        }.joined(separator: " ")
+    }
+}

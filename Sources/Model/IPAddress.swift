@@ -1,0 +1,92 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The address family of a neighbor, with the text SONiC writes in the `family` field.
+public enum AddressFamily: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    case ipv4 = 2    // AF_INET
+    case ipv6 = 10   // AF_INET6
+
+    /// `IPv4` / `IPv6`, as in APPL_DB.
+    public var description: String { self == .ipv4 ? "IPv4" : "IPv6" }
+
+    public init?(fieldValue: String) {
+        switch fieldValue {
+        case "IPv4": self = .ipv4
+        case "IPv6": self = .ipv6
+        default: return nil
+        }
+    }
+}
+
+/// An IPv4 or IPv6 address. Its text form is exactly what `inet_ntop` prints.
+public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// Bytes 0–7 of an IPv6 address (big-endian); 0 for IPv4.
+    public let high: UInt64
+    /// Bytes 8–15 of an IPv6 address, or the IPv4 address in the low 32 bits.
+    public let low: UInt64
+    public let family: AddressFamily
+
+    public init(ipv4 value: UInt32) { high = 0; low = UInt64(value); family = .ipv4 }
+    public init(ipv6High high: UInt64, low: UInt64) { self.high = high; self.low = low; family = .ipv6 }
+
+    /// From raw network-order bytes: 4 for IPv4, 16 for IPv6; any other length is rejected.
+    public init?<C: Collection>(bytes: C) where C.Element == UInt8 {
+        switch bytes.count {
+        case 4:
+            self.init(ipv4: bytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+        case 16:
+            var h: UInt64 = 0, l: UInt64 = 0
+            for (i, b) in bytes.enumerated() {
+                if i < 8 { h = h << 8 | UInt64(b) } else { l = l << 8 | UInt64(b) }
+            }
+            self.init(ipv6High: h, low: l)
+        default:
+            return nil
+        }
+    }
+
+    /// Parses the text forms `inet_pton` accepts (dotted quad, or IPv6 without prefix or zone).
+    public init?(_ text: String) {
+        if text.utf8.contains(UInt8(ascii: ":")) {
+            var a = in6_addr()
+            guard inet_pton(AF_INET6, text, &a) == 1 else { return nil }
+            let bytes = withUnsafeBytes(of: &a) { Array($0) }
+            self.init(bytes: bytes)
+        } else {
+            var a = in_addr()
+            guard inet_pton(AF_INET, text, &a) == 1 else { return nil }
+            let bytes = withUnsafeBytes(of: &a) { Array($0) }
+            self.init(bytes: bytes)
+        }
+    }
+
+    /// Network-order bytes (4 or 16).
+    public var bytes: [UInt8] {
+        if family == .ipv4 { return (0..<4).map { UInt8(truncatingIfNeeded: low >> (24 - 8 * UInt64($0))) } }
+        return (0..<8).map { UInt8(truncatingIfNeeded: high >> (56 - 8 * UInt64($0))) }
+            + (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - 8 * UInt64($0))) }
+    }
+
+    public var description: String {
+        var b = bytes
+        let af = family == .ipv4 ? AF_INET : AF_INET6
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { out in
+            guard inet_ntop(af, &b, out.baseAddress, 64) != nil, let base = out.baseAddress else { return "?" }
+            return String(cString: base)
+        }
+    }
+
+    /// 169.254.0.0/16
+    public var isIPv4LinkLocal: Bool { family == .ipv4 && (low >> 16) == 0xA9FE }
+    /// fe80::/10
+    public var isIPv6LinkLocal: Bool { family == .ipv6 && (high >> 54) == (0xFE80 >> 6) }
+    /// ff02::/16 (`IN6_IS_ADDR_MC_LINKLOCAL`)
+    public var isIPv6MulticastLinkLocal: Bool { family == .ipv6 && (high >> 48) == 0xFF02 }
+
+    public static func < (a: IPAddress, b: IPAddress) -> Bool {
+        (a.family.rawValue, a.high, a.low) < (b.family.rawValue, b.high, b.low)
+    }
+}

@@ -1,0 +1,25 @@
+/// The APPL_DB key of a neighbor: `<ifname>:<ip>` (no VRF, no prefix length, no zone).
+public struct NeighborKey: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let interface: InterfaceName
+    public let ip: IPAddress
+
+    public init(interface: InterfaceName, ip: IPAddress) {
+        self.interface = interface
+        self.ip = ip
+    }
+
+    /// Parses `<ifname>:<ip>`, splitting at the first `:` as consumers do.
+    public init?(_ text: some StringProtocol) {
+        guard let colon = text.firstIndex(of: ":"),
+              let name = InterfaceName(text[..<colon]),
+              let ip = IPAddress(String(text[text.index(after: colon)...]))
+        else { return nil }
+        self.init(interface: name, ip: ip)
+    }
+
+    public var description: String { "\(interface.rawValue):\(ip)" }
+
+    public static func < (a: NeighborKey, b: NeighborKey) -> Bool {
+        a.interface != b.interface ? a.interface < b.interface : a.ip < b.ip
+    }
+}

@@ -1,0 +1,34 @@
+/// The store side as read from APPL_DB: every `NEIGH_TABLE` key with what it holds (or will hold
+/// once pending ProducerStateTable operations are consumed), plus keys too broken to parse.
+public struct StoreSnapshot: Hashable, Sendable {
+    public var entries: [NeighborKey: StoredEntry]
+    public var malformedKeys: Set<String>
+
+    public init(entries: [NeighborKey: StoredEntry] = [:], malformedKeys: Set<String> = []) {
+        self.entries = entries
+        self.malformedKeys = malformedKeys
+    }
+
+    public init(valid: [NeighborKey: NeighborEntry]) {
+        self.init(entries: valid.mapValues { .valid($0) })
+    }
+}
+
+/// What the journal hands back at start: the last desired and acknowledged views and the batch
+/// that was in flight. An empty image is a cold start.
+public struct JournalImage: Hashable, Sendable {
+    public var desired: [NeighborKey: NeighborEntry]
+    public var actual: StoreSnapshot
+    public var inFlight: Batch?
+    public var lastBatchID: UInt64
+
+    public init(desired: [NeighborKey: NeighborEntry] = [:], actual: StoreSnapshot = StoreSnapshot(),
+                inFlight: Batch? = nil, lastBatchID: UInt64 = 0) {
+        self.desired = desired
+        self.actual = actual
+        self.inFlight = inFlight
+        self.lastBatchID = lastBatchID
+    }
+
+    public static let empty = JournalImage()
+}

@@ -1,0 +1,104 @@
+import Model
+
+/// Tunables of the core; the shell fills them from the command line.
+public struct ReconcilerConfig: Hashable, Sendable {
+    /// Most changes in one batch.
+    public var batchSize: Int
+    /// Longest a change waits for its batch to fill.
+    public var batchDelayMilliseconds: Int
+    /// Least time between two re-dumps after overruns.
+    public var redumpCooldownMilliseconds: Int
+
+    public init(batchSize: Int = 1000, batchDelayMilliseconds: Int = 10, redumpCooldownMilliseconds: Int = 1000) {
+        self.batchSize = max(1, batchSize)
+        self.batchDelayMilliseconds = max(0, batchDelayMilliseconds)
+        self.redumpCooldownMilliseconds = max(0, redumpCooldownMilliseconds)
+    }
+}
+
+/// Where the daemon is in its life. Cold and warm start walk the same path; a cold start
+/// passes straight through the two warm-only waits.
+public enum Phase: String, Hashable, Sendable {
+    /// The journal was replayed; waiting for `.started`.
+    case starting
+    /// Reading APPL_DB.
+    case loadingStore
+    /// Warm only: waiting for `NEIGH_RESTORE_TABLE|Flags restored`.
+    case awaitingRestoreFlag
+    /// The first kernel dump is in progress.
+    case dumping
+    /// Warm only: the dump is complete, the reconcile timer runs; nothing is written.
+    case awaitingReconcileTimer
+    /// Kernel changes flow to the store.
+    case steady
+    /// Shutdown requested; finishing the batch in flight.
+    case stopping
+    case stopped
+}
+
+/// Counters for status and metrics.
+public struct Counters: Hashable, Sendable {
+    public var kernelMessages = 0
+    public var ignoredMessages = 0
+    public var overruns = 0
+    public var dumps = 0
+    public var dumpsInterrupted = 0
+    public var batchesWritten = 0
+    public var batchesAcknowledged = 0
+    public var batchesFailed = 0
+    public var setsAcknowledged = 0
+    public var delsAcknowledged = 0
+    public var storeReloads = 0
+}
+
+/// The whole state of the daemon: a plain value. Only `step` changes it.
+public struct DaemonState: Sendable {
+    public let config: ReconcilerConfig
+    public internal(set) var phase: Phase = .starting
+    public internal(set) var warmStart = false
+    public internal(set) var reconcileTimerSeconds = 5
+    public internal(set) var policy = Policy()
+    /// Every neighbor the kernel holds (also those the policy filters out), by key.
+    public internal(set) var kernel: [NeighborKey: KernelNeighbor] = [:]
+    /// What APPL_DB should hold: `kernel` after the decision procedure and the policy.
+    public internal(set) var desired: [NeighborKey: NeighborEntry]
+    /// What APPL_DB holds: read back, then kept current by acknowledged batches.
+    public internal(set) var actual: StoreSnapshot
+    public internal(set) var inFlight: Batch?
+    public internal(set) var counters = Counters()
+    /// The last batch id handed out; ids stay unique across restarts through the journal.
+    public internal(set) var lastBatchID: UInt64
+
+    var dirty = DirtyQueue()
+    /// Malformed store keys still to be deleted.
+    var malformedToDelete: [String] = []
+    /// While a dump runs: the table it is building. Live notifications update it in order too.
+    var dumpView: [NeighborKey: KernelNeighbor]?
+    var overrunDuringDump = false
+    var redumpWanted = false
+    var cooldownArmed = false
+    var flushTimerArmed = false
+    /// The flush delay has passed: write what is dirty even if it does not fill a batch.
+    var flushDue = false
+    var storeReady = false
+    /// Warm restart: `state=reconciled` is written once the queue passes this position.
+    var reconciledMark: Int?
+
+    /// Replays a journal image. A cold start replays `JournalImage.empty`.
+    public init(config: ReconcilerConfig = ReconcilerConfig(), replaying image: JournalImage = .empty) {
+        self.config = config
+        desired = image.desired
+        actual = image.actual
+        lastBatchID = max(image.lastBatchID, image.inFlight?.id ?? 0)
+    }
+
+    /// Changes waiting to be written (an upper bound: some may turn out to be no-ops).
+    public var pendingCount: Int { dirty.count + malformedToDelete.count }
+    public var isDumping: Bool { dumpView != nil }
+    public var isStoreReady: Bool { storeReady }
+
+    /// True when nothing is pending and the store, as far as the core knows, equals desired.
+    public var isConverged: Bool {
+        inFlight == nil && dumpView == nil && diff(desired: desired, actual: actual).isEmpty
+    }
+}

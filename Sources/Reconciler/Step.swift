@@ -1,0 +1,365 @@
+import Model
+
+/// The daemon's state machine: consume one event, change the state, return what to do.
+/// Pure: no I/O, no clock, no randomness. See docs/state-machine.md.
+public func step(_ state: inout DaemonState, _ event: Event) -> [Effect] {
+    var out: [Effect] = []
+    state.handle(event, &out)
+    return out
+}
+
+extension DaemonState {
+    mutating func handle(_ event: Event, _ out: inout [Effect]) {
+        switch event {
+        case .started(let cfg): started(cfg, &out)
+        case .storeLoaded(let snapshot): storeLoaded(snapshot, &out)
+        case .storeUnavailable: storeLost(reason: "store unavailable", &out)
+        case .restoreFlagSet:
+            guard phase == .awaitingRestoreFlag else { return }
+            out.append(.log(.notice, "restore flag set; dumping the kernel neighbor table"))
+            beginDump(&out)
+        case .restoreWaitTimedOut:
+            guard phase == .awaitingRestoreFlag else { return }
+            phase = .stopped
+            out.append(.log(.error, "NEIGH_RESTORE_TABLE|Flags restored not set in time; exiting"))
+            out.append(.exit(code: 1))
+        case .kernelMessage(let m): kernelMessage(m, &out)
+        case .kernelDumpDone(let interrupted): dumpDone(interrupted: interrupted, &out)
+        case .kernelOverrun:
+            guard kernelObserved else { return }
+            counters.overruns += 1
+            out.append(.log(.warning, "netlink receive buffer overrun: neighbor notifications lost; re-dumping"))
+            requestRedump(&out)
+        case .linksChanged:
+            guard kernelObserved else { return }
+            requestRedump(&out)
+        case .policyChanged(let p): policyChanged(p, &out)
+        case .timerFired(let t): timerFired(t, &out)
+        case .batchAcknowledged(let id): batchAcknowledged(id, &out)
+        case .batchFailed(let id, let reason):
+            guard inFlight?.id == id else { return }
+            counters.batchesFailed += 1
+            storeLost(reason: "batch \(id) failed: \(reason)", &out)
+        case .shutdownRequested:
+            guard phase != .stopped else { return }
+            if inFlight == nil {
+                finish(&out)
+            } else {
+                phase = .stopping
+                out.append(.log(.notice, "shutdown requested; finishing batch \(inFlight?.id ?? 0)"))
+            }
+        }
+    }
+
+    /// The netlink socket is subscribed: messages, overruns and link changes mean something.
+    private var kernelObserved: Bool {
+        switch phase {
+        case .dumping, .awaitingReconcileTimer, .steady: return true
+        default: return false
+        }
+    }
+
+    // MARK: start-up
+
+    private mutating func started(_ cfg: StartupConfig, _ out: inout [Effect]) {
+        guard phase == .starting else { return }
+        warmStart = cfg.warmStart
+        reconcileTimerSeconds = cfg.reconcileTimerSeconds
+        policy = cfg.policy
+        if warmStart {
+            out.append(.log(.notice, "warm start; reconcile timer \(reconcileTimerSeconds) s"))
+            out.append(.setWarmRestartState(.initialized))
+            out.append(.clearPendingStoreOperations)
+        } else {
+            out.append(.log(.notice, "cold start"))
+        }
+        phase = .loadingStore
+        out.append(.loadStore)
+    }
+
+    private mutating func storeLoaded(_ snapshot: StoreSnapshot, _ out: inout [Effect]) {
+        guard phase != .starting, phase != .stopped else { return }
+        actual = snapshot
+        storeReady = true
+        counters.storeReloads += 1
+        out.append(.journal(.storeReloaded(snapshot)))
+        switch phase {
+        case .loadingStore:
+            if warmStart {
+                phase = .awaitingRestoreFlag
+                out.append(.setWarmRestartState(.restored))
+                out.append(.waitForRestoreFlag)
+            } else {
+                beginDump(&out)
+            }
+        case .steady:
+            resync(&out)
+        default:
+            break   // the diff is taken when the phase reaches steady
+        }
+    }
+
+    /// The store's content is unknown until it is read again.
+    private mutating func storeLost(reason: String, _ out: inout [Effect]) {
+        let wasReady = storeReady
+        storeReady = false
+        if let b = inFlight {
+            inFlight = nil
+            for c in b.changes { requeue(c) }
+            out.append(.log(.error, "\(reason); batch \(b.id) will be retried after the store is read again"))
+        } else if wasReady {
+            out.append(.log(.error, reason))
+        }
+        if phase == .stopping { finish(&out); return }
+        if wasReady { out.append(.loadStore) }
+    }
+
+    // MARK: kernel
+
+    private mutating func beginDump(_ out: inout [Effect]) {
+        if phase == .loadingStore || phase == .awaitingRestoreFlag { phase = .dumping }
+        dumpView = [:]
+        overrunDuringDump = false
+        counters.dumps += 1
+        out.append(.requestKernelDump)
+    }
+
+    private mutating func kernelMessage(_ m: NeighborMessage, _ out: inout [Effect]) {
+        guard kernelObserved else { return }
+        counters.kernelMessages += 1
+        // The dispatcher handles NEW and DEL only (spec §1.4); a GET carries no state.
+        let isNew: Bool
+        switch m.type {
+        case .newNeighbor: isNew = true
+        case .deleteNeighbor: isNew = false
+        default: counters.ignoredMessages += 1; return
+        }
+        guard m.family == KernelFamily.inet || m.family == KernelFamily.inet6,
+              let key = m.key, key.ip.family.rawValue == m.family
+        else { counters.ignoredMessages += 1; return }
+
+        if dumpView != nil {
+            if isNew { dumpView![key] = m.neighbor } else { dumpView!.removeValue(forKey: key) }
+            return
+        }
+        let decision = decide(m, policy: policy)
+        if isNew { kernel[key] = m.neighbor } else { kernel.removeValue(forKey: key) }
+        let want = isNew ? decision.entry : nil
+        if case .ignore = decision { counters.ignoredMessages += 1 }
+        if desired[key] != want {
+            if let w = want { desired[key] = w } else { desired.removeValue(forKey: key) }
+        }
+        guard phase == .steady else { return }
+        if case .set(_, _, let vrf?) = decision { out.append(.removeHostRoute(vrf: vrf, ip: key.ip)) }
+        if minimalChange(for: key, desired: want, actual: actual.entries[key]) != nil {
+            markDirty(key, &out)
+        }
+    }
+
+    private mutating func dumpDone(interrupted: Bool, _ out: inout [Effect]) {
+        guard let view = dumpView else { return }
+        if interrupted {
+            counters.dumpsInterrupted += 1
+            out.append(.log(.warning, "neighbor dump interrupted (NLM_F_DUMP_INTR); dumping again"))
+            dumpView = nil
+            beginDump(&out)
+            return
+        }
+        dumpView = nil
+        kernel = view
+        recomputeDesired()
+        out.append(.journal(.desiredReplaced(desired)))
+        if overrunDuringDump {
+            overrunDuringDump = false
+            requestRedump(&out)
+        }
+        switch phase {
+        case .dumping:
+            if warmStart {
+                phase = .awaitingReconcileTimer
+                out.append(.armTimer(.reconcile, milliseconds: reconcileTimerSeconds * 1000))
+            } else {
+                phase = .steady
+                resync(&out)
+            }
+        case .steady:
+            resync(&out)
+        default:
+            break
+        }
+    }
+
+    /// Overruns and link changes ask for a fresh dump, at most one per cooldown.
+    private mutating func requestRedump(_ out: inout [Effect]) {
+        if dumpView != nil {
+            overrunDuringDump = true
+        } else if cooldownArmed {
+            redumpWanted = true
+        } else {
+            beginDump(&out)
+            cooldownArmed = true
+            out.append(.armTimer(.redumpCooldown, milliseconds: config.redumpCooldownMilliseconds))
+        }
+    }
+
+    private mutating func recomputeDesired() {
+        var d: [NeighborKey: NeighborEntry] = [:]
+        d.reserveCapacity(kernel.count)
+        for (k, n) in kernel {
+            if let e = desiredEntry(for: k, n, policy: policy) { d[k] = e }
+        }
+        desired = d
+    }
+
+    private mutating func policyChanged(_ p: Policy, _ out: inout [Effect]) {
+        guard p != policy else { return }
+        policy = p
+        out.append(.log(.notice, "policy changed: dual-ToR \(p.dualToR), EVPN \(p.evpn), link-local on \(p.linkLocalInterfaces.map(\.rawValue).sorted())"))
+        // Before the first complete dump the kernel view is not known; the dump applies the policy.
+        switch phase {
+        case .awaitingReconcileTimer:
+            recomputeDesired()
+        case .steady:
+            recomputeDesired()
+            resync(&out)
+        default:
+            break
+        }
+    }
+
+    // MARK: timers
+
+    private mutating func timerFired(_ t: TimerID, _ out: inout [Effect]) {
+        switch t {
+        case .flush:
+            flushTimerArmed = false
+            guard phase == .steady else { return }
+            flushDue = true
+            flush(&out)
+        case .reconcile:
+            guard phase == .awaitingReconcileTimer else { return }
+            logReconcileDecisions(&out)
+            phase = .steady
+            resync(markingReconciled: true, &out)
+        case .redumpCooldown:
+            cooldownArmed = false
+            if redumpWanted {
+                redumpWanted = false
+                requestRedump(&out)
+            }
+        }
+    }
+
+    /// The NOTICE lines upstream prints at warm reconcile, which its tests grep for.
+    private func logReconcileDecisions(_ out: inout [Effect]) {
+        for change in diff(desired: desired, actual: actual).sorted {
+            switch change {
+            case .set(let k, let e):
+                out.append(.log(.notice, "NEIGH_TABLE NEW, key: \(k), neigh:\(e.mac), family:\(e.family), cache-state:NEW, "))
+            case .del(let k):
+                let state = kernel[k] == nil ? "STALE" : "DELETE"
+                let fields = actual.entries[k]?.entry.map { "neigh:\($0.mac), family:\($0.family), " } ?? ""
+                out.append(.log(.notice, "NEIGH_TABLE \(state), key: \(k), \(fields)cache-state:\(state), "))
+            case .delMalformed(let raw):
+                out.append(.log(.notice, "NEIGH_TABLE STALE, key: \(raw), cache-state:STALE, "))
+            }
+        }
+    }
+
+    // MARK: writing
+
+    /// Compares the whole views and queues every key that differs. At the end of a warm
+    /// restart, everything queued is written at once and `reconciled` follows the last ack.
+    private mutating func resync(markingReconciled: Bool = false, _ out: inout [Effect]) {
+        let plan = diff(desired: desired, actual: actual)
+        malformedToDelete = []
+        for c in plan.changes {
+            if case .delMalformed(let raw) = c { malformedToDelete.append(raw) } else { requeue(c) }
+        }
+        if !plan.isEmpty {
+            out.append(.log(.info, "resync: \(plan.setCount) set, \(plan.delCount) del, \(plan.unchanged) unchanged"))
+        }
+        if markingReconciled {
+            reconciledMark = dirty.enqueuedTotal
+            flushDue = true
+        }
+        flush(&out)
+        if dirty.isEmpty && malformedToDelete.isEmpty { maybeReportReconciled(&out) }
+    }
+
+    private mutating func requeue(_ c: Change) {
+        switch c {
+        case .set(let k, _), .del(let k): dirty.insert(k)
+        case .delMalformed(let raw): malformedToDelete.append(raw)
+        }
+    }
+
+    private mutating func markDirty(_ key: NeighborKey, _ out: inout [Effect]) {
+        dirty.insert(key)
+        if pendingCount >= config.batchSize {
+            flush(&out)
+        } else if !flushDue && !flushTimerArmed {
+            flushTimerArmed = true
+            out.append(.armTimer(.flush, milliseconds: config.batchDelayMilliseconds))
+        }
+    }
+
+    /// Writes one batch when the store is ready, nothing is in flight, and a batch is full or due.
+    private mutating func flush(_ out: inout [Effect]) {
+        guard phase == .steady, storeReady, inFlight == nil else { return }
+        guard pendingCount >= config.batchSize || (flushDue && pendingCount > 0) else {
+            if pendingCount == 0 { flushDue = false }
+            return
+        }
+        var changes: [Change] = []
+        changes.reserveCapacity(min(pendingCount, config.batchSize))
+        while changes.count < config.batchSize, let raw = malformedToDelete.popLast() {
+            changes.append(.delMalformed(raw))
+        }
+        while changes.count < config.batchSize, let key = dirty.popFirst() {
+            if let c = minimalChange(for: key, desired: desired[key], actual: actual.entries[key]) {
+                changes.append(c)
+            }
+        }
+        if pendingCount == 0 { flushDue = false }
+        guard !changes.isEmpty else { maybeReportReconciled(&out); return }
+        lastBatchID += 1
+        let batch = Batch(id: lastBatchID, changes: changes)
+        inFlight = batch
+        counters.batchesWritten += 1
+        out.append(.journal(.batchWritten(batch)))
+        out.append(.write(batch))
+    }
+
+    private mutating func batchAcknowledged(_ id: UInt64, _ out: inout [Effect]) {
+        guard let batch = inFlight, batch.id == id else { return }
+        inFlight = nil
+        for c in batch.changes {
+            switch c {
+            case .set(let k, let e): actual.entries[k] = .valid(e); counters.setsAcknowledged += 1
+            case .del(let k): actual.entries.removeValue(forKey: k); counters.delsAcknowledged += 1
+            case .delMalformed(let raw): actual.malformedKeys.remove(raw); counters.delsAcknowledged += 1
+            }
+        }
+        counters.batchesAcknowledged += 1
+        out.append(.journal(.batchApplied(batch)))
+        if phase == .stopping { finish(&out); return }
+        flush(&out)
+        if inFlight == nil { maybeReportReconciled(&out) }
+    }
+
+    private mutating func maybeReportReconciled(_ out: inout [Effect]) {
+        guard let mark = reconciledMark, phase == .steady, inFlight == nil,
+              dirty.dequeuedTotal >= mark, malformedToDelete.isEmpty
+        else { return }
+        reconciledMark = nil
+        out.append(.setWarmRestartState(.reconciled))
+        out.append(.log(.notice, "warm restart reconciled"))
+    }
+
+    private mutating func finish(_ out: inout [Effect]) {
+        phase = .stopped
+        out.append(.log(.notice, "stopped"))
+        out.append(.exit(code: 0))
+    }
+}

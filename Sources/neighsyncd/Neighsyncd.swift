@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Neighsyncd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "neighsyncd",
+        abstract: "Keeps SONiC APPL_DB NEIGH_TABLE equal to the kernel's neighbor table.",
+        subcommands: [Reconcile.self]
+    )
+}
