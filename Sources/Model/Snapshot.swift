@@ -32,3 +32,36 @@ public struct JournalImage: Hashable, Sendable {
 
     public static let empty = JournalImage()
 }
+
+extension StoreSnapshot {
+    /// The store after an acknowledged batch.
+    public mutating func apply(_ batch: Batch) {
+        for c in batch.changes {
+            switch c {
+            case .set(let k, let e): entries[k] = .valid(e)
+            case .del(let k): entries.removeValue(forKey: k)
+            case .delMalformed(let raw): malformedKeys.remove(raw)
+            }
+        }
+    }
+}
+
+extension JournalImage {
+    /// The meaning of each journal record; the SQLite journal stores exactly this.
+    public mutating func apply(_ record: JournalRecord) {
+        switch record {
+        case .batchWritten(let b):
+            inFlight = b
+            lastBatchID = max(lastBatchID, b.id)
+        case .batchApplied(let b):
+            actual.apply(b)
+            if inFlight?.id == b.id { inFlight = nil }
+            lastBatchID = max(lastBatchID, b.id)
+        case .storeReloaded(let s):
+            actual = s
+            inFlight = nil
+        case .desiredReplaced(let d):
+            desired = d
+        }
+    }
+}

@@ -146,12 +146,14 @@ extension DaemonState {
         if isNew { kernel[key] = m.neighbor } else { kernel.removeValue(forKey: key) }
         let want = isNew ? decision.entry : nil
         if case .ignore = decision { counters.ignoredMessages += 1 }
-        if desired[key] != want {
+        let changed = desired[key] != want
+        if changed {
             if let w = want { desired[key] = w } else { desired.removeValue(forKey: key) }
         }
         guard phase == .steady else { return }
         if case .set(_, _, let vrf?) = decision { out.append(.removeHostRoute(vrf: vrf, ip: key.ip)) }
-        if minimalChange(for: key, desired: want, actual: actual.entries[key]) != nil {
+        // `changed` catches a key whose write is in flight: `actual` does not show it yet.
+        if changed || minimalChange(for: key, desired: want, actual: actual.entries[key]) != nil {
             markDirty(key, &out)
         }
     }
@@ -276,13 +278,17 @@ extension DaemonState {
         for c in plan.changes {
             if case .delMalformed(let raw) = c { malformedToDelete.append(raw) } else { requeue(c) }
         }
+        // Keys in flight are compared again once their batch is acknowledged.
+        for c in inFlight?.changes ?? [] {
+            if case .delMalformed = c { continue }
+            requeue(c)
+        }
         if !plan.isEmpty {
             out.append(.log(.info, "resync: \(plan.setCount) set, \(plan.delCount) del, \(plan.unchanged) unchanged"))
         }
-        if markingReconciled {
-            reconciledMark = dirty.enqueuedTotal
-            flushDue = true
-        }
+        if markingReconciled { reconciledMark = dirty.enqueuedTotal }
+        // A resync repairs a known divergence: its changes go out without waiting for the delay.
+        flushDue = pendingCount > 0
         flush(&out)
         if dirty.isEmpty && malformedToDelete.isEmpty { maybeReportReconciled(&out) }
     }
@@ -314,7 +320,7 @@ extension DaemonState {
         var changes: [Change] = []
         changes.reserveCapacity(min(pendingCount, config.batchSize))
         while changes.count < config.batchSize, let raw = malformedToDelete.popLast() {
-            changes.append(.delMalformed(raw))
+            if actual.malformedKeys.contains(raw) { changes.append(.delMalformed(raw)) }
         }
         while changes.count < config.batchSize, let key = dirty.popFirst() {
             if let c = minimalChange(for: key, desired: desired[key], actual: actual.entries[key]) {
@@ -334,13 +340,10 @@ extension DaemonState {
     private mutating func batchAcknowledged(_ id: UInt64, _ out: inout [Effect]) {
         guard let batch = inFlight, batch.id == id else { return }
         inFlight = nil
-        for c in batch.changes {
-            switch c {
-            case .set(let k, let e): actual.entries[k] = .valid(e); counters.setsAcknowledged += 1
-            case .del(let k): actual.entries.removeValue(forKey: k); counters.delsAcknowledged += 1
-            case .delMalformed(let raw): actual.malformedKeys.remove(raw); counters.delsAcknowledged += 1
-            }
-        }
+        actual.apply(batch)
+        let sets = batch.changes.lazy.filter(\.isSet).count
+        counters.setsAcknowledged += sets
+        counters.delsAcknowledged += batch.changes.count - sets
         counters.batchesAcknowledged += 1
         out.append(.journal(.batchApplied(batch)))
         if phase == .stopping { finish(&out); return }

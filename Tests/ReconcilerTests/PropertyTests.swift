@@ -1,0 +1,220 @@
+import Foundation
+import Model
+import PropertyBased
+import Testing
+@testable import Reconciler
+
+/// Properties of the core over generated worlds and event orders. Each runs `cases` generated
+/// scenarios; a failure prints the scenario and the seed to reproduce it (`.fixedSeed(...)`).
+@Suite struct PropertyTests {
+    /// 1,000 by default; `NEIGHSYNCD_PROPERTY_CASES=100000` for a deeper search.
+    static let cases = ProcessInfo.processInfo.environment["NEIGHSYNCD_PROPERTY_CASES"].flatMap { Int($0) } ?? 1_000
+    static let input = Gen.uint32(in: 0...UInt32.max).array(of: 0...80)
+
+    @Test func convergence() async {
+        await propertyCheck(count: Self.cases, input: Self.input) { values in
+            let s = Scenario(values)
+            let sim = s.run()
+            #expect(sim.violations.isEmpty, "\(sim.violations) in \(s)")
+            #expect(sim.storeIsExpected, "store \(sim.store) != expected \(sim.expectedStore) in \(s)")
+            #expect(sim.state.phase == .steady, "phase \(sim.state.phase) in \(s)")
+        }
+    }
+
+    @Test func everyWriteChangesTheStore() async {
+        await propertyCheck(count: Self.cases, input: Self.input) { values in
+            let s = Scenario(values)
+            let sim = s.run()
+            for (batch, before) in sim.writes {
+                for c in batch.changes {
+                    switch c {
+                    case .set(let k, let e): #expect(before.entries[k] != .valid(e), "SET \(k) equal to the store in \(s)")
+                    case .del(let k): #expect(before.entries[k] != nil, "DEL of absent \(k) in \(s)")
+                    case .delMalformed(let raw): #expect(before.malformedKeys.contains(raw), "DEL of absent \(raw)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func batchesAreBoundedSingleAndOneOpPerKey() async {
+        await propertyCheck(count: Self.cases, input: Self.input, Gen.int(in: 1...7)) { values, size in
+            let s = Scenario(values)
+            let sim = s.run(config: ReconcilerConfig(batchSize: size, batchDelayMilliseconds: 1))
+            #expect(sim.violations.isEmpty, "\(sim.violations) in \(s)")
+            #expect(sim.writes.allSatisfy { $0.batch.changes.count <= size && !$0.batch.changes.isEmpty })
+            let ids = sim.writes.map(\.batch.id)
+            #expect(Set(ids).count == ids.count, "batch ids reused: \(ids)")
+        }
+    }
+
+    @Test func sameDumpTwiceWritesNothing() async {
+        await propertyCheck(count: Self.cases, input: Self.input) { values in
+            let s = Scenario(values)
+            var sim = s.run()
+            let before = sim.writes.count
+            for _ in 0..<2 {
+                sim.fire(.redumpCooldown)
+                sim.send(.linksChanged)   // asks for a fresh dump of the unchanged kernel
+                sim.quiesce()
+            }
+            #expect(sim.writes.count == before, "a repeated dump wrote \(sim.writes.dropFirst(before).map(\.batch)) in \(s)")
+            #expect(sim.state.counters.dumps >= 2)
+        }
+    }
+
+    @Test func crashAnywhereConvergesToTheSameStore() async {
+        await propertyCheck(count: Self.cases, input: Self.input, Gen.int(in: 0...80), Gen.int(in: 0...4)) { values, at, applied in
+            var s = Scenario(values)
+            s.actions.insert(.crash(applied: applied), at: min(at, s.actions.count))
+            let crashed = s.run(crashes: true)
+            let clean = s.run(crashes: false)
+            #expect(crashed.violations.isEmpty, "\(crashed.violations) in \(s)")
+            #expect(crashed.store == clean.store, "crash run \(crashed.store) != clean run \(clean.store) in \(s)")
+            #expect(crashed.storeIsExpected)
+        }
+    }
+
+    @Test func journalReplayRestoresTheAcknowledgedStore() async {
+        await propertyCheck(count: Self.cases, input: Self.input) { values in
+            let s = Scenario(values)
+            var sim = s.makeSimulator()
+            sim.boot()
+            for a in s.actions where !a.isCrash {
+                sim.perform(a)
+                let replayed = DaemonState(config: sim.config, replaying: sim.journal)
+                #expect(replayed.actual == sim.state.actual, "replay lost acknowledged writes after \(a) in \(s)")
+                #expect(replayed.lastBatchID >= (sim.state.inFlight?.id ?? 0))
+            }
+            #expect(sim.violations.isEmpty, "\(sim.violations)")
+        }
+    }
+
+    @Test func warmRestartWithNothingChangedWritesNothing() async {
+        await propertyCheck(count: Self.cases, input: Self.input) { values in
+            var s = Scenario(values)
+            s.warmStart = true
+            s.store = StoreSnapshot(valid: s.makeSimulator().expectedStore)
+            s.actions = s.actions.filter {
+                switch $0 { case .kernelSet, .kernelDelete, .policy, .storeDown, .failBatch, .crash: false; default: true }
+            }
+            let sim = s.run()
+            #expect(sim.writes.isEmpty, "warm restart wrote \(sim.writes.map(\.batch)) in \(s)")
+            #expect(sim.warmStates.suffix(3) == [.initialized, .restored, .reconciled], "\(sim.warmStates)")
+            #expect(!sim.logs.contains { $0.contains("cache-state:") })
+        }
+    }
+
+    @Test func nothingIsWrittenBeforeTheReconcileTimer() async {
+        await propertyCheck(count: Self.cases, input: Self.input) { values in
+            var s = Scenario(values)
+            s.warmStart = true
+            var sim = s.makeSimulator()
+            sim.boot()
+            for a in s.actions {
+                if case .fire(.reconcile) = a { break }
+                if case .crash = a { break }
+                sim.perform(a)
+            }
+            #expect(sim.writes.isEmpty, "written before the reconcile timer in \(s)")
+            #expect(sim.state.phase != .steady)
+            sim.quiesce()
+            #expect(sim.storeIsExpected)
+            #expect(sim.warmStates.last == .reconciled, "\(sim.warmStates) in \(s)")
+        }
+    }
+
+    @Test func overrunsAreRecoveredAndRedumpsRateLimited() async {
+        await propertyCheck(count: Self.cases, input: Self.input, Gen.uint32(in: 0...UInt32.max).array(of: 1...40)) { values, burst in
+            let s = Scenario(values)
+            var sim = s.makeSimulator()
+            sim.boot()
+            for a in s.actions where !a.isCrash { sim.perform(a) }
+            // A burst the socket cannot hold: the daemon must find out and recover.
+            sim.beginOverrun()
+            for v in burst {
+                if v & 1 == 0 { sim.kernelSet(Universe.key(v >> 1), Universe.neighbor(v >> 6)) } else { sim.kernelDelete(Universe.key(v >> 1)) }
+            }
+            let dumpsBefore = sim.dumpsRequested
+            sim.reportOverrun()
+            sim.reportOverrun()   // a second report is not a second overrun
+            #expect(sim.dumpsRequested <= dumpsBefore + 1, "more than one dump per cooldown")
+            sim.quiesce()
+            #expect(sim.storeIsExpected, "not recovered after an overrun in \(s)")
+            #expect(sim.violations.isEmpty, "\(sim.violations)")
+        }
+    }
+
+    @Test func turningLinkLocalOnPublishesExistingLinkLocalNeighbors() async {
+        await propertyCheck(count: Self.cases, input: Self.input) { values in
+            var s = Scenario(values)
+            s.policy = Policy()
+            s.actions = s.actions.filter { if case .policy = $0 { false } else { true } }
+            var sim = s.run()
+            let ll = sim.kernel.filter { $0.key.ip.isIPv6LinkLocal && $0.key.interface.rawValue == "Ethernet0" }
+            let before = sim.writes.count
+            sim.changePolicy(Policy(linkLocalInterfaces: [InterfaceName("Ethernet0")!]))
+            sim.quiesce()
+            let published = sim.writes.dropFirst(before).flatMap(\.batch.changes).compactMap { c -> NeighborKey? in
+                if case .set(let k, _) = c { k } else { nil }
+            }
+            let expected = ll.compactMap { k, n in desiredEntry(for: k, n, policy: sim.policy) == nil ? nil : k }
+            #expect(Set(published) == Set(expected), "published \(published), expected \(expected) in \(s)")
+            #expect(sim.storeIsExpected)
+        }
+    }
+
+    @Test func restoreFlagTimeoutExitsWithOneAndWritesNothing() async {
+        await propertyCheck(count: Self.cases, input: Self.input) { values in
+            var s = Scenario(values)
+            s.warmStart = true
+            var sim = s.makeSimulator()
+            sim.restoreFlag = false
+            sim.boot()
+            for a in s.actions {
+                if case .storeUpAndFlag = a { sim.storeComesUp(); continue }
+                if case .crash = a { continue }
+                sim.perform(a)
+            }
+            sim.storeComesUp()
+            sim.send(.restoreWaitTimedOut)
+            #expect(sim.exitCode == 1, "exit \(String(describing: sim.exitCode)) in \(s)")
+            #expect(sim.writes.isEmpty)
+            #expect(sim.dumpsRequested == 0, "dumped before the restore flag")
+        }
+    }
+
+    @Test func kernelDeleteGivesOneDelForPublishedAndNoneForUnpublished() async {
+        await propertyCheck(count: Self.cases, input: Self.input, Gen.int(in: 0..<Universe.keys.count)) { values, keyIndex in
+            var s = Scenario(values)
+            s.actions = s.actions.filter { if case .crash = $0 { false } else { true } }
+            var sim = s.run()
+            let key = Universe.keys[keyIndex]
+            let wasPublished = sim.store.entries[key] != nil
+            let before = sim.writes.count
+            sim.kernelDelete(key)
+            sim.quiesce()
+            let dels = sim.writes.dropFirst(before).flatMap(\.batch.changes).filter { $0 == .del(key) }.count
+            #expect(dels == (wasPublished ? 1 : 0), "\(dels) DEL for \(key) (published: \(wasPublished)) in \(s)")
+            #expect(sim.store.entries[key] == nil)
+        }
+    }
+
+    @Test func shutdownFinishesTheBatchInFlightAndStartsNoOther() async {
+        await propertyCheck(count: Self.cases, input: Self.input, Gen.int(in: 0...80)) { values, at in
+            let s = Scenario(values)
+            var sim = s.makeSimulator()
+            sim.boot()
+            for a in s.actions.prefix(at) where !a.isCrash { sim.perform(a) }
+            let hadInFlight = sim.inFlight != nil
+            let before = sim.writes.count
+            sim.send(.shutdownRequested)
+            #expect((sim.exitCode == 0) == !hadInFlight)
+            sim.acknowledge()
+            if hadInFlight, sim.storeUp { #expect(sim.exitCode == 0) }
+            sim.storeGoesDown(wipe: false)
+            #expect(sim.exitCode == 0, "no exit after shutdown in \(s)")
+            #expect(sim.writes.count == before, "a batch was started after shutdown")
+        }
+    }
+}

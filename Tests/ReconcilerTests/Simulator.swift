@@ -1,0 +1,224 @@
+import Model
+@testable import Reconciler
+
+/// A deterministic world around the pure core: a kernel, a store, a journal and a clock-free
+/// timer wheel, all in memory. Actions drive the world; the core only sees events.
+struct Simulator {
+    // The outside world.
+    var kernel: [NeighborKey: KernelNeighbor] = [:]
+    var store = StoreSnapshot()
+    var policy = Policy()
+    var warmStart = false
+    var restoreFlag = true
+
+    // The daemon and what it asked for.
+    var state: DaemonState
+    var journal = JournalImage.empty
+    var config: ReconcilerConfig
+    var armed: Set<TimerID> = []
+    var inFlight: Batch?
+    var dumpCursor: [NeighborKey]?
+    var wantsStoreLoad = false
+    var waitingForRestoreFlag = false
+    var storeUp = true
+    /// Messages the socket drops until the next overrun report.
+    var lossy = false
+    var exitCode: Int32?
+    var warmStates: [WarmRestartState] = []
+    var logs: [String] = []
+    /// Every batch written, with the store as it was when the batch was emitted.
+    var writes: [(batch: Batch, storeAtWrite: StoreSnapshot)] = []
+    var violations: [String] = []
+    var dumpsRequested = 0
+
+    init(config: ReconcilerConfig = ReconcilerConfig(batchSize: 4, batchDelayMilliseconds: 5)) {
+        self.config = config
+        state = DaemonState(config: config)
+    }
+
+    // MARK: driving the core
+
+    mutating func send(_ e: Event) {
+        guard exitCode == nil else { return }
+        let phaseBefore = state.phase
+        let effects = step(&state, e)
+        for eff in effects { carryOut(eff, phaseBefore: phaseBefore) }
+        if state.actual != journal.actual && state.phase != .starting {
+            violations.append("journal actual diverged from state after \(e)")
+        }
+    }
+
+    mutating func carryOut(_ eff: Effect, phaseBefore: Phase) {
+        switch eff {
+        case .setWarmRestartState(let s): warmStates.append(s)
+        case .clearPendingStoreOperations: break
+        case .loadStore: wantsStoreLoad = true
+        case .waitForRestoreFlag: waitingForRestoreFlag = true
+        case .requestKernelDump:
+            dumpsRequested += 1
+            dumpCursor = kernel.keys.sorted()
+        case .write(let b):
+            if inFlight != nil { violations.append("second batch \(b.id) while one is in flight") }
+            if state.phase != .steady && state.phase != .stopping { violations.append("write in phase \(state.phase)") }
+            if !storeUp { violations.append("write while the store is down") }
+            if b.changes.count > config.batchSize { violations.append("batch of \(b.changes.count) > \(config.batchSize)") }
+            if Set(b.changes.map(\.keyText)).count != b.changes.count { violations.append("two operations on one key in batch \(b.id)") }
+            inFlight = b
+            writes.append((b, store))
+        case .removeHostRoute: break
+        case .journal(let r): journal.apply(r)
+        case .armTimer(let t, _): armed.insert(t)
+        case .cancelTimer(let t): armed.remove(t)
+        case .log(_, let line): logs.append(line)
+        case .exit(let code): exitCode = code
+        }
+    }
+
+    // MARK: the world's actions
+
+    /// The kernel changes one neighbor (NEWNEIGH).
+    mutating func kernelSet(_ key: NeighborKey, _ n: KernelNeighbor) {
+        kernel[key] = n
+        notify(.newNeighbor, key, n)
+    }
+
+    /// `ip neigh del`: the kernel reports FAILED, then DELNEIGH.
+    mutating func kernelDelete(_ key: NeighborKey) {
+        guard let n = kernel.removeValue(forKey: key) else { return }
+        notify(.newNeighbor, key, KernelNeighbor(linkLayerAddress: .absent, state: .failed, flags: n.flags))
+        notify(.deleteNeighbor, key, KernelNeighbor(linkLayerAddress: .absent, state: .failed, flags: n.flags))
+    }
+
+    mutating func notify(_ type: NeighborMessageType, _ key: NeighborKey, _ n: KernelNeighbor) {
+        guard !lossy, subscribed else { return }
+        send(.kernelMessage(message(type, key, n)))
+    }
+
+    var subscribed: Bool { state.counters.dumps > 0 && exitCode == nil }
+
+    func message(_ type: NeighborMessageType, _ key: NeighborKey, _ n: KernelNeighbor) -> NeighborMessage {
+        NeighborMessage(type: type, family: key.ip.family.rawValue, interface: key.interface,
+                        destination: key.ip, linkLayerAddress: n.linkLayerAddress, state: n.state, flags: n.flags)
+    }
+
+    /// The socket overflows: notifications are lost until the reader reports ENOBUFS.
+    mutating func beginOverrun() { if subscribed { lossy = true } }
+
+    mutating func reportOverrun() {
+        guard lossy else { return }
+        lossy = false
+        send(.kernelOverrun)
+    }
+
+    /// Delivers up to `n` dump entries (as the kernel has them now), then NLMSG_DONE at the end.
+    mutating func dumpChunk(_ n: Int) {
+        guard var cursor = dumpCursor else { return }
+        var sent = 0
+        while sent < n, !cursor.isEmpty {
+            let k = cursor.removeFirst()
+            if let v = kernel[k] { dumpCursor = cursor; send(.kernelMessage(message(.newNeighbor, k, v))); sent += 1 }
+        }
+        dumpCursor = cursor
+        if cursor.isEmpty {
+            dumpCursor = nil
+            send(.kernelDumpDone(interrupted: false))
+        }
+    }
+
+    mutating func acknowledge() {
+        guard let b = inFlight else { return }
+        inFlight = nil
+        store.apply(b)
+        send(.batchAcknowledged(id: b.id))
+    }
+
+    /// Connection lost mid-batch: a prefix of the batch may have reached Redis.
+    mutating func failBatch(applied prefix: Int) {
+        guard let b = inFlight else { return }
+        inFlight = nil
+        store.apply(Batch(id: b.id, changes: Array(b.changes.prefix(prefix))))
+        storeUp = false
+        send(.batchFailed(id: b.id, reason: "connection reset"))
+    }
+
+    mutating func storeGoesDown(wipe: Bool) {
+        inFlight = nil   // the reply never comes; Redis may or may not have applied it
+        storeUp = false
+        if wipe { store = StoreSnapshot() }
+        send(.storeUnavailable)
+    }
+
+    mutating func storeComesUp() {
+        storeUp = true
+        if wantsStoreLoad { wantsStoreLoad = false; send(.storeLoaded(store)) }
+    }
+
+    mutating func fire(_ t: TimerID) {
+        guard armed.remove(t) != nil else { return }
+        send(.timerFired(t))
+    }
+
+    mutating func changePolicy(_ p: Policy) {
+        policy = p
+        send(.policyChanged(p))
+    }
+
+    /// kill -9: in-flight work is lost on our side (Redis may or may not have it); the journal stays.
+    mutating func crash(appliedPrefix: Int) {
+        if let b = inFlight { store.apply(Batch(id: b.id, changes: Array(b.changes.prefix(appliedPrefix)))) }
+        inFlight = nil
+        armed = []
+        dumpCursor = nil
+        wantsStoreLoad = false
+        waitingForRestoreFlag = false
+        lossy = false
+        exitCode = nil
+        state = DaemonState(config: config, replaying: journal)
+        boot()
+    }
+
+    mutating func boot() {
+        send(.started(StartupConfig(warmStart: warmStart, reconcileTimerSeconds: 5, policy: policy)))
+        if storeUp { storeComesUp() }
+    }
+
+    mutating func restoreFlagCheck() {
+        guard waitingForRestoreFlag, restoreFlag else { return }
+        waitingForRestoreFlag = false
+        send(.restoreFlagSet)
+    }
+
+    /// Runs everything pending to completion: store up, flag set, dumps delivered, timers fired,
+    /// batches acknowledged. Bounded, so a livelock shows up as a violation.
+    mutating func quiesce() {
+        reportOverrun()   // the kernel always reports a lost notification on the next read
+        if !storeUp { storeComesUp() }
+        for _ in 0..<100_000 {
+            if exitCode != nil { return }
+            if wantsStoreLoad { storeComesUp(); continue }
+            if waitingForRestoreFlag { restoreFlag = true; restoreFlagCheck(); continue }
+            if dumpCursor != nil { dumpChunk(1_000); continue }
+            if inFlight != nil { acknowledge(); continue }
+            if let t = armed.first { fire(t); continue }
+            return
+        }
+        violations.append("did not quiesce")
+    }
+
+    /// What the store must hold: the kernel through the decision procedure under the policy.
+    var expectedStore: [NeighborKey: NeighborEntry] {
+        var d: [NeighborKey: NeighborEntry] = [:]
+        for (k, n) in kernel { if let e = desiredEntry(for: k, n, policy: policy) { d[k] = e } }
+        return d
+    }
+
+    var storeIsExpected: Bool {
+        store.malformedKeys.isEmpty && store == StoreSnapshot(valid: expectedStore)
+    }
+}
+
+extension Simulator: CustomStringConvertible {
+    var description: String {
+        "Simulator(phase: \(state.phase), kernel: \(kernel.count), store: \(store.entries.count), expected: \(expectedStore.count), pending: \(state.pendingCount), inFlight: \(inFlight?.id ?? 0), armed: \(armed), logs: \(logs.suffix(4)))"
+    }
+}
