@@ -1,0 +1,88 @@
+import Foundation
+import Model
+import Testing
+
+@Suite struct ModelTests {
+    @Test(arguments: [
+        "::", "::1", "::ffff:10.0.0.1", "::10.0.0.1", "fe80::2e0:ecff:fe3b:d6ac", "2001:db8::1:0:0:1",
+        "1:0:0:2::3", "1::2:0:0:3", "fc02:1000::2", "2000::2", "ff02::16", "1:2:3:4:5:6:7:8", "1::", "0.0.0.0",
+        "255.255.255.255", "10.0.0.2",
+    ])
+    func ipTextIsInetNtop(_ text: String) throws {
+        let ip = try #require(IPAddress(text))
+        #expect(ip.description == text)
+        #expect(IPAddress(bytes: ip.bytes) == ip)
+    }
+
+    @Test func ipTextIsCanonicalised() {
+        #expect(IPAddress("2001:DB8:0:0:0:0:0:1")?.description == "2001:db8::1")
+        #expect(IPAddress("fe80:0::1")?.description == "fe80::1")
+        for bad in ["", "10.0.0", "10.0.0.256", "fe80::1%eth0", "10.0.0.0/24", "::g", "01.2.3.4x"] {
+            #expect(IPAddress(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func ipRanges() {
+        #expect(IPAddress("169.254.3.4")!.isIPv4LinkLocal)
+        #expect(!IPAddress("169.255.0.1")!.isIPv4LinkLocal)
+        #expect(IPAddress("fe80::1")!.isIPv6LinkLocal)
+        #expect(IPAddress("febf::1")!.isIPv6LinkLocal)
+        #expect(!IPAddress("fec0::1")!.isIPv6LinkLocal)
+        #expect(IPAddress("ff02::1:ff00:1")!.isIPv6MulticastLinkLocal)
+        #expect(!IPAddress("ff05::1")!.isIPv6MulticastLinkLocal)
+    }
+
+    @Test func macTextIsLowerCaseWithColons() throws {
+        #expect(MACAddress("00:AA:bb:0C:dd:EF")?.description == "00:aa:bb:0c:dd:ef")
+        #expect(MACAddress(bytes: [0, 1, 2, 3, 4, 5])?.description == "00:01:02:03:04:05")
+        #expect(MACAddress(bytes: [0, 1, 2, 3]) == nil)
+        for bad in ["none", "", "00:01:02:03:04", "00:01:02:03:04:05:06", "0:1:2:3:4:5", "00-01-02-03-04-05", "zz:01:02:03:04:05"] {
+            #expect(MACAddress(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func keysSplitAtTheFirstColon() throws {
+        let k = try #require(NeighborKey("Ethernet122:fe80::2e0:ecff:fe3b:d6ac"))
+        #expect(k.interface.rawValue == "Ethernet122")
+        #expect(k.ip.description == "fe80::2e0:ecff:fe3b:d6ac")
+        #expect(k.description == "Ethernet122:fe80::2e0:ecff:fe3b:d6ac")
+        #expect(NeighborKey("PortChannel0002:10.0.0.59")?.description == "PortChannel0002:10.0.0.59")
+        for bad in ["garbage", ":10.0.0.1", "Ethernet0:", "Ethernet0:10.0.0.1/32", "Ethernet0 :10.0.0.1"] {
+            #expect(NeighborKey(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func interfaceNamesFollowTheKernelRules() {
+        #expect(InterfaceName("Ethernet0") != nil)
+        #expect(InterfaceName("PortChannel0002") != nil)
+        #expect(InterfaceName("0123456789abcdef") == nil)   // 16 bytes
+        for bad in ["", "a/b", "a:b", "a b", "a\tb"] { #expect(InterfaceName(bad) == nil, "\(bad)") }
+    }
+
+    @Test func policyFromConfigDB() {
+        let p = Policy(configDB: [
+            "INTERFACE|Ethernet0": ["ipv6_use_link_local_only": "enable"],
+            "INTERFACE|Ethernet4": ["ipv6_use_link_local_only": "disable"],
+            "INTERFACE|Vlan1000": ["ipv6_use_link_local_only": "enable"],   // wrong table for a Vlan
+            "VLAN_INTERFACE|Vlan2000": ["ipv6_use_link_local_only": "enable"],
+            "PORTCHANNEL_INTERFACE|PortChannel1|10.0.0.0/31": ["ipv6_use_link_local_only": "enable"],
+            "PEER_SWITCH|peer": ["address_ipv4": "10.1.0.1"],
+        ])
+        #expect(p.linkLocalInterfaces == [InterfaceName("Ethernet0")!, InterfaceName("Vlan2000")!])
+        #expect(p.dualToR)
+        #expect(!p.evpn)
+    }
+
+    @Test func journalImageFollowsRecords() {
+        let k = NeighborKey("Ethernet0:10.0.0.1")!
+        let e = NeighborEntry(mac: .zero, family: .ipv4)
+        var j = JournalImage.empty
+        let b = Batch(id: 7, changes: [.set(k, e)])
+        j.apply(.batchWritten(b))
+        #expect(j.inFlight == b && j.actual.entries.isEmpty)
+        j.apply(.batchApplied(b))
+        #expect(j.inFlight == nil && j.actual.entries[k] == .valid(e) && j.lastBatchID == 7)
+        j.apply(.storeReloaded(StoreSnapshot()))
+        #expect(j.actual.entries.isEmpty)
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import Model
+import Testing
+@testable import Reconciler
+
+/// `neighsyncd reconcile` on a kernel table captured from a real namespace
+/// (Fixtures/make-kernel-sample.sh) and hand-made SONiC dumps.
+@Suite struct OfflineReconcileTests {
+    static func fixture(_ name: String) throws -> (data: Data, name: String) {
+        let url = try #require(Bundle.module.url(forResource: "Fixtures/\(name)", withExtension: nil))
+        return (try Data(contentsOf: url), name)
+    }
+
+    static func reconcile(kernel: String = "kernel-sample.json", store: String = "store-sample.json", config: String? = nil) throws -> OfflineReconcile {
+        try OfflineReconcile(kernel: fixture(kernel), store: fixture(store), configDB: config.map { try fixture($0) })
+    }
+
+    static func summary(_ r: OfflineReconcile) -> (sets: [String: String], dels: [String]) {
+        var sets: [String: String] = [:], dels: [String] = []
+        for c in r.plan.changes {
+            if case .set(let k, let e) = c { sets[k.description] = "\(e.mac) \(e.family)" } else { dels.append(c.keyText) }
+        }
+        return (sets, dels.sorted())
+    }
+
+    @Test func defaultPolicy() throws {
+        let r = try Self.reconcile()
+        let (sets, dels) = Self.summary(r)
+        #expect(sets == [
+            "eth0:10.250.0.1": "52:54:00:12:34:56 IPv4",      // pending DEL in the store: set again
+            "Ethernet4:10.0.0.7": "00:01:02:03:04:09 IPv4",   // stored family was wrong
+            "Ethernet0:10.0.0.3": "00:01:02:03:04:07 IPv4",   // stored MAC was garbage
+            "Ethernet4:10.0.0.8": "00:01:02:03:04:0a IPv4",   // stored family missing
+            "Ethernet0:2000::2": "00:01:02:03:04:06 IPv6",    // MAC changed
+        ])
+        #expect(dels == ["Ethernet4:10.0.0.4", "Ethernet4:10.0.0.5", "Ethernet8:10.0.0.99", "garbage"])
+        #expect(r.plan.unchanged == 6)
+        #expect(r.issues.map(\.item).sorted() == ["Ethernet0:10.0.0.3", "Ethernet4:10.0.0.7", "Ethernet4:10.0.0.8", "garbage"])
+        #expect(r.issues.allSatisfy { $0.source == "store-sample.json" })
+    }
+
+    @Test func linkLocalEnabledPublishesFe80() throws {
+        let (sets, dels) = Self.summary(try Self.reconcile(config: "config-db-linklocal.json"))
+        #expect(sets["Ethernet0:fe80::2e0:ecff:fe3b:d6ac"] == "00:e0:ec:3b:d6:ac IPv6")
+        #expect(sets.count == 6)
+        #expect(dels.count == 4)
+    }
+
+    @Test func dualToR() throws {
+        let (sets, dels) = Self.summary(try Self.reconcile(config: "config-db-dualtor.json"))
+        #expect(sets["Ethernet4:10.0.0.5"] == "00:00:00:00:00:00 IPv4")   // FAILED → zero MAC (rule 10)
+        #expect(sets["Ethernet4:10.0.0.6"] == "00:00:00:00:00:00 IPv4")   // INCOMPLETE → zero MAC
+        #expect(sets.count == 7)
+        #expect(dels == ["Ethernet0:169.254.0.1", "Ethernet4:10.0.0.4", "Ethernet8:10.0.0.99", "garbage"])   // rule 5
+    }
+
+    @Test func evpn() throws {
+        let (sets, dels) = Self.summary(try Self.reconcile(config: "config-db-evpn.json"))
+        #expect(Set(sets.keys) == ["eth0:10.250.0.1", "Ethernet0:10.0.0.3", "Ethernet0:2000::2"])
+        // PROBE is ignored in EVPN mode (rule 8), NOARP without ext-learned is a DEL (rule 12).
+        #expect(dels == ["Ethernet4:10.0.0.4", "Ethernet4:10.0.0.5", "Ethernet4:10.0.0.7", "Ethernet4:10.0.0.8", "Ethernet8:10.0.0.99", "garbage"])
+    }
+
+    @Test func handMadeKernelFileReportsBadEntriesAndKeepsTheRest() throws {
+        let r = try Self.reconcile(kernel: "kernel-handmade.json", store: "store-empty.json")
+        let (sets, dels) = Self.summary(r)
+        #expect(sets == [
+            "7:10.0.1.3": "00:aa:bb:cc:dd:ee IPv4",               // numeric interface name
+            "PortChannel0002:10.0.1.4": "00:aa:bb:cc:dd:ef IPv4", // MAC lower-cased
+            "Ethernet8:10.0.1.5": "00:aa:bb:cc:dd:f1 IPv4",       // NUD_NONE is published
+        ])
+        #expect(dels.isEmpty)
+        #expect(r.issues.count == 4)
+        #expect(r.issues.allSatisfy { $0.source == "kernel-handmade.json" && $0.item.hasPrefix("entry ") })
+        #expect(r.issues.contains { $0.reason.contains("dst") })
+        #expect(r.issues.contains { $0.reason.contains("SLEEPY") })
+    }
+
+    @Test func reconcilingTheResultGivesAnEmptyPlan() throws {
+        let r = try Self.reconcile()
+        var store = NeighTableContent(appDB: try RedisDump.parse(Self.fixture("store-sample.json").data, source: "s").values).snapshot(source: "s").snapshot
+        for b in r.plan.batches(maxSize: 3) { store.apply(b) }
+        let k = try IPNeighJSON.parse(Self.fixture("kernel-sample.json").data, source: "k")
+        var desired: [NeighborKey: NeighborEntry] = [:]
+        for (key, n) in k.table { if let e = desiredEntry(for: key, n, policy: Policy()) { desired[key] = e } }
+        #expect(diff(desired: desired, actual: store).isEmpty)
+    }
+
+    @Test func wholeFileErrorsNameTheFile() throws {
+        #expect(throws: SnapshotFormatError.self) {
+            try OfflineReconcile(kernel: (Data("{".utf8), "k.json"), store: (Data("{}".utf8), "s.json"), configDB: nil)
+        }
+        do {
+            _ = try OfflineReconcile(kernel: (Data("[]".utf8), "k.json"), store: (Data("[]".utf8), "s.json"), configDB: nil)
+            Issue.record("an array is not a sonic-db-dump")
+        } catch {
+            #expect(error.source == "s.json")
+        }
+    }
+
+    @Test func formats() throws {
+        let r = try Self.reconcile()
+        let json = PlanFormat.json.render(r.plan.sorted, unchanged: r.plan.unchanged)
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let set = try #require(parsed["set"] as? [String: [String: String]])
+        #expect(set["Ethernet0:2000::2"] == ["neigh": "00:01:02:03:04:06", "family": "IPv6"])
+        #expect(parsed["del"] as? [String] == ["Ethernet4:10.0.0.4", "Ethernet4:10.0.0.5", "Ethernet8:10.0.0.99", "garbage"])
+
+        let text = PlanFormat.text.render(r.plan.sorted, unchanged: r.plan.unchanged)
+        #expect(text.hasPrefix("5 set, 4 del, 6 unchanged\n"))
+        #expect(text.contains("SET  Ethernet0:2000::2"))
+
+        let redis = PlanFormat.redis.render(r.plan.sorted, unchanged: r.plan.unchanged).split(separator: "\n")
+        #expect(redis.count == 9)
+        #expect(redis.allSatisfy { $0.hasPrefix("EVAL \"") })
+        #expect(redis.contains { $0.hasSuffix(" 4 NEIGH_TABLE_CHANNEL@0 NEIGH_TABLE_KEY_SET _NEIGH_TABLE:Ethernet0:2000::2 _NEIGH_TABLE:Ethernet0:2000::2 G Ethernet0:2000::2 neigh 00:01:02:03:04:06 family IPv6") })
+        #expect(redis.contains { $0.hasSuffix(" 4 NEIGH_TABLE_CHANNEL@0 NEIGH_TABLE_KEY_SET _NEIGH_TABLE:garbage NEIGH_TABLE_DEL_SET G garbage \"\" \"\"") })
+    }
+}
+
+/// The consumer semantics the store snapshot follows (spec §4).
+@Suite struct PendingOperationTests {
+    static let k = "Ethernet0:10.0.0.1"
+    static let key = NeighborKey(k)!
+
+    func eventual(_ values: [String: RedisValue]) -> StoreSnapshot {
+        NeighTableContent(appDB: values).snapshot(source: "test").snapshot
+    }
+
+    @Test func delThenSetBeforeAPopArrivesAsSet() {
+        let s = eventual([
+            "NEIGH_TABLE:\(Self.k)": .hash(["neigh": "00:00:00:00:00:01", "family": "IPv4"]),
+            "NEIGH_TABLE_KEY_SET": .set([Self.k]), "NEIGH_TABLE_DEL_SET": .set([Self.k]),
+            "_NEIGH_TABLE:\(Self.k)": .hash(["neigh": "00:00:00:00:00:02", "family": "IPv4"]),
+        ])
+        #expect(s.entries[Self.key] == .valid(NeighborEntry(mac: MACAddress("00:00:00:00:00:02")!, family: .ipv4)))
+    }
+
+    @Test func setThenDelBeforeAPopArrivesAsDel() {
+        let s = eventual([
+            "NEIGH_TABLE:\(Self.k)": .hash(["neigh": "00:00:00:00:00:01", "family": "IPv4"]),
+            "NEIGH_TABLE_KEY_SET": .set([Self.k]), "NEIGH_TABLE_DEL_SET": .set([Self.k]),
+        ])
+        #expect(s.entries[Self.key] == nil)
+    }
+
+    @Test func pendingSetOverlaysTheConsumedEntry() {
+        let s = eventual([
+            "NEIGH_TABLE:\(Self.k)": .hash(["neigh": "00:00:00:00:00:01", "family": "IPv4"]),
+            "NEIGH_TABLE_KEY_SET": .set([Self.k]),
+            "_NEIGH_TABLE:\(Self.k)": .hash(["neigh": "00:00:00:00:00:03"]),
+        ])
+        #expect(s.entries[Self.key] == .valid(NeighborEntry(mac: MACAddress("00:00:00:00:00:03")!, family: .ipv4)))
+    }
+
+    @Test func wrongTypesAndNonCanonicalKeysAreRepaired() {
+        let s = eventual([
+            "NEIGH_TABLE:\(Self.k)": .set(["x"]),
+            "NEIGH_TABLE:Ethernet0:2000:0::2": .hash(["neigh": "00:00:00:00:00:01", "family": "IPv6"]),
+            "NEIGH_TABLE:Ethernet0:10.0.0.9": .hash([:]),
+        ])
+        #expect(s.entries[Self.key] == .malformed(reason: "not a hash"))
+        #expect(s.malformedKeys == ["Ethernet0:2000:0::2"])
+        #expect(s.entries.count == 1)   // the empty hash is skipped, as upstream does
+    }
+}

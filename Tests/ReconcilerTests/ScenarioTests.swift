@@ -1,0 +1,182 @@
+import Model
+import Testing
+@testable import Reconciler
+
+/// Spec §7 scenarios that the core can express, driven through the simulator.
+@Suite struct ScenarioTests {
+    /// test_warm_reboot.py::test_swss_neighbor_syncup: 4 IPv4 + 4 IPv6 neighbors on Ethernet24/28.
+    static let keys: [NeighborKey] = (0..<4).map { i in NeighborKey("Ethernet\(i < 2 ? 24 : 28):10.0.0.\(i + 1)")! }
+        + (0..<4).map { i in NeighborKey("Ethernet\(i < 2 ? 24 : 28):2000::\(i + 1)")! }
+    static func reachable(_ mac: String) -> KernelNeighbor { KernelNeighbor(linkLayerAddress: .mac(MACAddress(mac)!), state: .reachable) }
+    static let macs = (0..<8).map { String(format: "00:00:00:00:00:%02x", $0 + 1) }
+
+    /// A warm restart against `store` with the kernel as `kernel`; returns the finished world.
+    static func warmRestart(kernel: [NeighborKey: KernelNeighbor], store: [NeighborKey: NeighborEntry], timer: Int = 5) -> Simulator {
+        var sim = Simulator(config: ReconcilerConfig(batchSize: 1000))
+        sim.warmStart = true
+        sim.kernel = kernel
+        sim.store = StoreSnapshot(valid: store)
+        sim.send(.started(StartupConfig(warmStart: true, reconcileTimerSeconds: timer)))
+        sim.storeComesUp()
+        sim.restoreFlagCheck()
+        sim.dumpChunk(100)
+        #expect(sim.state.phase == .awaitingReconcileTimer)
+        #expect(sim.writes.isEmpty)
+        sim.fire(.reconcile)
+        sim.quiesce()
+        #expect(sim.storeIsExpected)
+        #expect(sim.warmStates == [.initialized, .restored, .reconciled])
+        return sim
+    }
+
+    static func counts(_ sim: Simulator) -> (new: [String: Int], delete: [String: Int], sets: Int, dels: Int) {
+        var new: [String: Int] = [:], delete: [String: Int] = [:]
+        for line in sim.logs {
+            let fam = line.contains(":2000::") ? "IPv6" : "IPv4"
+            if line.contains("cache-state:NEW") { new[fam, default: 0] += 1 }
+            if line.contains("cache-state:STALE") || line.contains("cache-state:DELETE") { delete[fam, default: 0] += 1 }
+        }
+        let changes = sim.writes.flatMap(\.batch.changes)
+        return (new, delete, changes.filter(\.isSet).count, changes.count - changes.filter(\.isSet).count)
+    }
+
+    @Test func warmSyncupSteps() {
+        var kernel = Dictionary(uniqueKeysWithValues: zip(Self.keys, Self.macs.map(Self.reachable)))
+        let store = kernel.reduce(into: [NeighborKey: NeighborEntry]()) { $0[$1.key] = desiredEntry(for: $1.key, $1.value, policy: Policy()) }
+
+        // 1. Nothing changed: no NEW/DELETE, no writes.
+        var sim = Self.warmRestart(kernel: kernel, store: store)
+        var c = Self.counts(sim)
+        #expect(c.new.isEmpty && c.delete.isEmpty && c.sets == 0 && c.dels == 0)
+
+        // 2. Even-indexed entries deleted from the kernel: 2 DELETE per family, 4 deletes.
+        for (i, k) in Self.keys.enumerated() where i % 2 == 0 { kernel[k] = nil }
+        sim = Self.warmRestart(kernel: kernel, store: sim.store.entries.compactMapValues(\.entry))
+        c = Self.counts(sim)
+        #expect(c.delete == ["IPv4": 2, "IPv6": 2] && c.new.isEmpty && c.dels == 4 && c.sets == 0)
+
+        // 3. Re-added: 2 NEW per family, 4 sets.
+        for (i, k) in Self.keys.enumerated() where i % 2 == 0 { kernel[k] = Self.reachable(Self.macs[i]) }
+        sim = Self.warmRestart(kernel: kernel, store: sim.store.entries.compactMapValues(\.entry))
+        c = Self.counts(sim)
+        #expect(c.new == ["IPv4": 2, "IPv6": 2] && c.delete.isEmpty && c.sets == 4 && c.dels == 0)
+
+        // 4. Timer 15; even-indexed MACs changed, odd-indexed deleted: 2 NEW + 2 DELETE per family.
+        for (i, k) in Self.keys.enumerated() {
+            kernel[k] = i % 2 == 0 ? Self.reachable("00:00:00:00:01:\(String(format: "%02x", i))") : nil
+        }
+        sim = Self.warmRestart(kernel: kernel, store: sim.store.entries.compactMapValues(\.entry), timer: 15)
+        c = Self.counts(sim)
+        #expect(c.new == ["IPv4": 2, "IPv6": 2] && c.delete == ["IPv4": 2, "IPv6": 2] && c.sets == 4 && c.dels == 4)
+        #expect(sim.logs.contains("warm start; reconcile timer 15 s"))
+    }
+
+    /// warmrestartassist_ut: cached value0, two updates to value1, reconcile to value1 —
+    /// and an entry updated away and back is not rewritten (it equals the store).
+    @Test func entryUpdatedTwiceDuringWarmRestart() {
+        let k = NeighborKey("Ethernet0:10.0.0.1")!
+        var sim = Simulator(config: ReconcilerConfig(batchSize: 10))
+        sim.store = StoreSnapshot(valid: [k: NeighborEntry(mac: MACAddress("00:00:00:00:00:01")!, family: .ipv4)])
+        sim.warmStart = true
+        sim.boot()
+        sim.restoreFlagCheck()
+        sim.kernelSet(k, Self.reachable("00:00:00:00:00:02"))
+        sim.kernelSet(k, Self.reachable("00:00:00:00:00:02"))
+        sim.dumpChunk(10)
+        sim.fire(.reconcile)
+        sim.quiesce()
+        #expect(sim.writes.flatMap(\.batch.changes) == [.set(k, NeighborEntry(mac: MACAddress("00:00:00:00:00:02")!, family: .ipv4))])
+    }
+
+    @Test func restoreFlagMissingExitsWithOne() {
+        var sim = Simulator()
+        sim.warmStart = true
+        sim.restoreFlag = false
+        sim.boot()
+        #expect(sim.state.phase == .awaitingRestoreFlag)
+        sim.send(.restoreWaitTimedOut)
+        #expect(sim.exitCode == 1)
+    }
+
+    /// test_neighbor.py: key carries no VRF; exactly `neigh` and `family`; removal deletes.
+    @Test func neighborAddAndRemove() {
+        var sim = Simulator(config: ReconcilerConfig(batchSize: 10))
+        sim.boot()
+        sim.quiesce()
+        let k6 = NeighborKey("Ethernet8:2000::2")!, k4 = NeighborKey("Ethernet0:10.0.0.2")!
+        sim.kernelSet(k6, KernelNeighbor(linkLayerAddress: .mac(MACAddress("00:01:02:03:04:05")!), state: .permanent))
+        sim.kernelSet(k4, KernelNeighbor(linkLayerAddress: .mac(MACAddress("00:01:02:03:04:05")!), state: .permanent))
+        sim.quiesce()
+        #expect(sim.store.entries[k6]?.entry?.fields.map(\.0) == ["neigh", "family"])
+        #expect(sim.store.entries[k6]?.entry?.fields.map(\.1) == ["00:01:02:03:04:05", "IPv6"])
+        #expect(sim.store.entries[k4]?.entry?.family.description == "IPv4")
+        sim.kernelDelete(k6)
+        sim.kernelDelete(k4)
+        sim.quiesce()
+        #expect(sim.store.entries.isEmpty)
+    }
+
+    /// test_neighbor.py case 4 and test_mux.py: 169.254 goes when dual-ToR appears; an
+    /// unresolved neighbor on a dual-ToR gets the zero MAC and goes on DELNEIGH.
+    @Test func dualToR() {
+        var sim = Simulator(config: ReconcilerConfig(batchSize: 10))
+        let ll = NeighborKey("Ethernet0:169.254.0.1")!, unresolved = NeighborKey("Ethernet0:10.0.0.9")!
+        sim.kernel = [ll: Self.reachable("00:00:00:00:00:01")]
+        sim.boot()
+        sim.quiesce()
+        #expect(sim.store.entries[ll] != nil)
+        sim.changePolicy(Policy(dualToR: true))
+        sim.quiesce()
+        #expect(sim.store.entries[ll] == nil)
+        sim.kernelSet(unresolved, KernelNeighbor(linkLayerAddress: .absent, state: .incomplete))
+        sim.quiesce()
+        #expect(sim.store.entries[unresolved] == .valid(NeighborEntry(mac: .zero, family: .ipv4)))
+        sim.kernelDelete(unresolved)
+        sim.quiesce()
+        #expect(sim.store.entries[unresolved] == nil)
+    }
+
+    /// test_ipv6_link_local.py: 2 global + 2 fe80 with link-local on; 2 after it is turned off.
+    @Test func linkLocalOnAndOff() {
+        let e0 = InterfaceName("Ethernet0")!, e4 = InterfaceName("Ethernet4")!
+        var sim = Simulator(config: ReconcilerConfig(batchSize: 10))
+        sim.kernel = [
+            NeighborKey("Ethernet0:2000::2")!: Self.reachable("00:00:00:00:00:01"),
+            NeighborKey("Ethernet4:2001::2")!: Self.reachable("00:00:00:00:00:02"),
+            NeighborKey("Ethernet0:fe80::2")!: Self.reachable("00:00:00:00:00:01"),
+            NeighborKey("Ethernet4:fe80::3")!: Self.reachable("00:00:00:00:00:02"),
+        ]
+        sim.policy = Policy(linkLocalInterfaces: [e0, e4])
+        sim.boot()
+        sim.quiesce()
+        #expect(sim.store.entries.count == 4)
+        sim.changePolicy(Policy())   // intfmgrd flushes the fe80 entries; the DELs pass rule 6
+        sim.kernelDelete(NeighborKey("Ethernet0:fe80::2")!)
+        sim.kernelDelete(NeighborKey("Ethernet4:fe80::3")!)
+        sim.quiesce()
+        #expect(sim.store.entries.count == 2)
+    }
+
+    /// A FAILED resolution for a never-published IP writes nothing (minimality, not upstream's DEL).
+    @Test func incompleteForUnknownIPWritesNothing() {
+        var sim = Simulator(config: ReconcilerConfig(batchSize: 10))
+        sim.boot()
+        sim.quiesce()
+        sim.kernelSet(NeighborKey("Ethernet0:10.9.9.9")!, KernelNeighbor(linkLayerAddress: .absent, state: .incomplete))
+        sim.kernelSet(NeighborKey("Ethernet0:10.9.9.9")!, KernelNeighbor(linkLayerAddress: .absent, state: .failed))
+        sim.quiesce()
+        #expect(sim.writes.isEmpty)
+        #expect(sim.state.counters.kernelMessages == 2)
+    }
+
+    @Test func interruptedDumpIsRedone() {
+        var sim = Simulator()
+        sim.boot()
+        #expect(sim.dumpsRequested == 1)
+        sim.send(.kernelDumpDone(interrupted: true))
+        #expect(sim.dumpsRequested == 2)
+        #expect(sim.state.counters.dumpsInterrupted == 1)
+        sim.quiesce()
+        #expect(sim.state.phase == .steady)
+    }
+}
