@@ -18,7 +18,8 @@ public struct NeighborEntry: Hashable, Sendable, CustomStringConvertible {
 public enum StoredEntry: Hashable, Sendable {
     case valid(NeighborEntry)
     /// Present in the store but unusable (missing field, bad MAC, wrong family, wrong type).
-    case malformed(reason: String)
+    /// The reason is reported when the store is read; keeping it out keeps entries small.
+    case malformed
 
     public var entry: NeighborEntry? {
         if case .valid(let e) = self { return e }

@@ -19,6 +19,11 @@ public struct NeighborKey: Hashable, Comparable, Sendable, CustomStringConvertib
 
     public var description: String { "\(interface.rawValue):\(ip)" }
 
+    /// One mixed word instead of a string and three fields: keys are hashed on every event.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(interface.fingerprint &* 0x9E37_79B9_7F4A_7C15 ^ ip.low ^ (ip.high &* 0xC2B2_AE3D_27D4_EB4F) ^ UInt64(ip.family.rawValue) << 59)
+    }
+
     public static func < (a: NeighborKey, b: NeighborKey) -> Bool {
         a.interface != b.interface ? a.interface < b.interface : a.ip < b.ip
     }

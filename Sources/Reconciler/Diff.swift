@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 import Model
 
 /// The minimal change that makes the store hold `desired` for one key, or nil when it already
@@ -17,6 +19,11 @@ public struct Plan: Hashable, Sendable {
     public var changes: [Change]
     public var unchanged: Int
 
+    public init(changes: [Change], unchanged: Int) {
+        self.changes = changes
+        self.unchanged = unchanged
+    }
+
     public var setCount: Int { changes.lazy.filter(\.isSet).count }
     public var delCount: Int { changes.count - setCount }
     public var isEmpty: Bool { changes.isEmpty }
@@ -34,18 +41,68 @@ public struct Plan: Hashable, Sendable {
 }
 
 /// Compares two whole views. Linear in their sizes; the second pass (deletes) is skipped when
-/// every store key was already matched.
+/// every store key was already matched. Large views are split across cores: the work is
+/// bound by memory latency (one random lookup per key), and chunks are joined in order, so
+/// the plan is the same as a sequential run's.
 public func diff(desired: [NeighborKey: NeighborEntry], actual: StoreSnapshot) -> Plan {
+    let parts = desired.count + actual.entries.count >= 200_000 ? min(4, max(1, ProcessInfo.processInfo.activeProcessorCount)) : 1
     var changes: [Change] = []
     var unchanged = 0, matched = 0
-    for (key, want) in desired {
-        let have = actual.entries[key]
-        if have != nil { matched += 1 }
-        if let c = minimalChange(for: key, desired: want, actual: have) { changes.append(c) } else { unchanged += 1 }
+
+    let wanted = inParallel(chunks(of: desired, parts)) { range in
+        var part = Part()
+        for (key, want) in desired[range] {
+            let have = actual.entries[key]
+            if have != nil { part.matched += 1 }
+            if let c = minimalChange(for: key, desired: want, actual: have) { part.changes.append(c) } else { part.unchanged += 1 }
+        }
+        return part
     }
+    for p in wanted { changes += p.changes; unchanged += p.unchanged; matched += p.matched }
+
     if matched < actual.entries.count {
-        for key in actual.entries.keys where desired[key] == nil { changes.append(.del(key)) }
+        let stale = inParallel(chunks(of: actual.entries, parts)) { range in
+            var part = Part()
+            for (key, _) in actual.entries[range] where desired[key] == nil { part.changes.append(.del(key)) }
+            return part
+        }
+        for p in stale { changes += p.changes }
     }
     for raw in actual.malformedKeys { changes.append(.delMalformed(raw)) }
     return Plan(changes: changes, unchanged: unchanged)
 }
+
+private struct Part: Sendable {
+    var changes: [Change] = []
+    var unchanged = 0
+    var matched = 0
+}
+
+private func chunks<C: Collection>(of c: C, _ parts: Int) -> [Range<C.Index>] {
+    var bounds = [c.startIndex]
+    var i = c.startIndex
+    for _ in 1..<max(parts, 1) {
+        i = c.index(i, offsetBy: c.count / parts, limitedBy: c.endIndex) ?? c.endIndex
+        bounds.append(i)
+    }
+    bounds.append(c.endIndex)
+    return zip(bounds, bounds.dropFirst()).map { $0..<$1 }
+}
+
+/// Runs `body` on each range, concurrently when there is more than one, results in order.
+private func inParallel<I: Sendable>(_ ranges: [I], _ body: (I) -> Part) -> [Part] {
+    guard ranges.count > 1 else { return ranges.map(body) }
+    var results = [Part](repeating: Part(), count: ranges.count)
+    results.withUnsafeMutableBufferPointer { out in
+        let out = UncheckedSendable(out)
+        withoutActuallyEscaping(body) { body in
+            let body = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: ranges.count) { i in
+                out.value[i] = body.value(ranges[i])   // each iteration writes its own slot
+            }
+        }
+    }
+    return results
+}
+
+private struct UncheckedSendable<T>: @unchecked Sendable { let value: T; init(_ v: T) { value = v } }

@@ -25,7 +25,7 @@ enum Universe {
 
     static func storedEntry(_ v: UInt32, for key: NeighborKey) -> StoredEntry {
         switch v % 4 {
-        case 0: return .malformed(reason: "bad MAC")
+        case 0: return .malformed
         case 1: return .valid(NeighborEntry(mac: .zero, family: key.ip.family))
         default: return .valid(NeighborEntry(mac: MACAddress("00:01:02:03:04:05")!, family: key.ip.family))
         }

@@ -52,7 +52,7 @@ public struct NeighTableContent: Sendable {
                 continue
             }
             guard let fields = hash else {
-                snap.entries[key] = .malformed(reason: "not a hash")
+                snap.entries[key] = .malformed
                 issues.append(SnapshotIssue(source: source, item: raw, reason: "value is not a hash; will be repaired"))
                 continue
             }
@@ -60,7 +60,7 @@ public struct NeighTableContent: Sendable {
             switch Self.entry(fields, for: key) {
             case .success(let e): snap.entries[key] = .valid(e)
             case .failure(let why):
-                snap.entries[key] = .malformed(reason: why.text)
+                snap.entries[key] = .malformed
                 issues.append(SnapshotIssue(source: source, item: raw, reason: "\(why.text); will be repaired"))
             }
         }
