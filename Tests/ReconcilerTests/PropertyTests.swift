@@ -9,6 +9,9 @@ import Testing
 @Suite struct PropertyTests {
     /// 1,000 by default; `NEIGHSYNCD_PROPERTY_CASES=100000` for a deeper search.
     static let cases = ProcessInfo.processInfo.environment["NEIGHSYNCD_PROPERTY_CASES"].flatMap { Int($0) } ?? 1_000
+    /// One line per property that ran to the end, counted by scripts/test.
+    static func report(_ name: String = #function) { print("property \(name): \(cases) generated cases checked") }
+
     static let input = Gen.uint32(in: 0...UInt32.max).array(of: 0...80)
 
     @Test func convergence() async {
@@ -19,6 +22,7 @@ import Testing
             #expect(sim.storeIsExpected, "store \(sim.store) != expected \(sim.expectedStore) in \(s)")
             #expect(sim.state.phase == .steady, "phase \(sim.state.phase) in \(s)")
         }
+        Self.report()
     }
 
     @Test func everyWriteChangesTheStore() async {
@@ -35,6 +39,7 @@ import Testing
                 }
             }
         }
+        Self.report()
     }
 
     @Test func batchesAreBoundedSingleAndOneOpPerKey() async {
@@ -46,6 +51,7 @@ import Testing
             let ids = sim.writes.map(\.batch.id)
             #expect(Set(ids).count == ids.count, "batch ids reused: \(ids)")
         }
+        Self.report()
     }
 
     @Test func sameDumpTwiceWritesNothing() async {
@@ -61,6 +67,7 @@ import Testing
             #expect(sim.writes.count == before, "a repeated dump wrote \(sim.writes.dropFirst(before).map(\.batch)) in \(s)")
             #expect(sim.state.counters.dumps >= 2)
         }
+        Self.report()
     }
 
     @Test func crashAnywhereConvergesToTheSameStore() async {
@@ -73,6 +80,7 @@ import Testing
             #expect(crashed.store == clean.store, "crash run \(crashed.store) != clean run \(clean.store) in \(s)")
             #expect(crashed.storeIsExpected)
         }
+        Self.report()
     }
 
     @Test func journalReplayRestoresTheAcknowledgedStore() async {
@@ -88,6 +96,7 @@ import Testing
             }
             #expect(sim.violations.isEmpty, "\(sim.violations)")
         }
+        Self.report()
     }
 
     @Test func warmRestartWithNothingChangedWritesNothing() async {
@@ -103,6 +112,7 @@ import Testing
             #expect(sim.warmStates.suffix(3) == [.initialized, .restored, .reconciled], "\(sim.warmStates)")
             #expect(!sim.logs.contains { $0.contains("cache-state:") })
         }
+        Self.report()
     }
 
     @Test func nothingIsWrittenBeforeTheReconcileTimer() async {
@@ -122,6 +132,7 @@ import Testing
             #expect(sim.storeIsExpected)
             #expect(sim.warmStates.last == .reconciled, "\(sim.warmStates) in \(s)")
         }
+        Self.report()
     }
 
     @Test func overrunsAreRecoveredAndRedumpsRateLimited() async {
@@ -143,6 +154,7 @@ import Testing
             #expect(sim.storeIsExpected, "not recovered after an overrun in \(s)")
             #expect(sim.violations.isEmpty, "\(sim.violations)")
         }
+        Self.report()
     }
 
     @Test func turningLinkLocalOnPublishesExistingLinkLocalNeighbors() async {
@@ -162,6 +174,7 @@ import Testing
             #expect(Set(published) == Set(expected), "published \(published), expected \(expected) in \(s)")
             #expect(sim.storeIsExpected)
         }
+        Self.report()
     }
 
     @Test func restoreFlagTimeoutExitsWithOneAndWritesNothing() async {
@@ -182,6 +195,7 @@ import Testing
             #expect(sim.writes.isEmpty)
             #expect(sim.dumpsRequested == 0, "dumped before the restore flag")
         }
+        Self.report()
     }
 
     @Test func kernelDeleteGivesOneDelForPublishedAndNoneForUnpublished() async {
@@ -198,6 +212,7 @@ import Testing
             #expect(dels == (wasPublished ? 1 : 0), "\(dels) DEL for \(key) (published: \(wasPublished)) in \(s)")
             #expect(sim.store.entries[key] == nil)
         }
+        Self.report()
     }
 
     @Test func shutdownFinishesTheBatchInFlightAndStartsNoOther() async {
@@ -216,5 +231,6 @@ import Testing
             #expect(sim.exitCode == 0, "no exit after shutdown in \(s)")
             #expect(sim.writes.count == before, "a batch was started after shutdown")
         }
+        Self.report()
     }
 }

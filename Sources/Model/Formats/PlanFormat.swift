@@ -31,21 +31,35 @@ public enum PlanFormat: String, CaseIterable, Sendable {
         return s
     }
 
+    /// `{"set": {key: {"neigh", "family"}}, "del": [key]}`, keys in byte order.
     static func json(_ changes: [Change]) -> String {
-        var sets: [String: [String: String]] = [:]
+        var sets: [(String, NeighborEntry)] = []
         var dels: [String] = []
         for c in changes {
-            if case .set(let k, let e) = c {
-                sets[k.description] = ["neigh": e.mac.description, "family": e.family.description]
-            } else {
-                dels.append(c.keyText)
+            if case .set(let k, let e) = c { sets.append((k.description, e)) } else { dels.append(c.keyText) }
+        }
+        sets.sort { $0.0 < $1.0 }
+        let setLines = sets.map { k, e in
+            "    \(jsonString(k)): {\"neigh\": \(jsonString(e.mac.description)), \"family\": \(jsonString(e.family.description))}"
+        }
+        let delLines = dels.sorted().map { "    " + jsonString($0) }
+        func block(_ open: String, _ close: String, _ lines: [String]) -> String {
+            lines.isEmpty ? open + close : open + "\n" + lines.joined(separator: ",\n") + "\n  " + close
+        }
+        return "{\n  \"set\": \(block("{", "}", setLines)),\n  \"del\": \(block("[", "]", delLines))\n}\n"
+    }
+
+    static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for ch in s.unicodeScalars {
+            switch ch {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            default:
+                if ch.value < 0x20 { out += String(format: "\\u%04x", ch.value) } else { out.unicodeScalars.append(ch) }
             }
         }
-        let object: [String: Any] = ["set": sets, "del": dels.sorted()]
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted]) else {
-            return "{}\n"
-        }
-        return String(decoding: data, as: UTF8.self) + "\n"
+        return out + "\""
     }
 
     /// One command line as `redis-cli` reads it: arguments quoted where needed.
