@@ -17,17 +17,19 @@ let package = Package(
     targets: [
         .target(name: "Model"),
         .target(name: "Reconciler", dependencies: ["Model"]),
+        .target(name: "CNetlink"),
+        .target(name: "KernelObserver", dependencies: ["Model", "CNetlink"]),
         .executableTarget(
             name: "neighsyncd",
             dependencies: [
-                "Model", "Reconciler",
+                "Model", "Reconciler", "KernelObserver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "neighsyncd-bench",
-            dependencies: ["Model", "Reconciler"]
+            dependencies: ["Model", "Reconciler", "KernelObserver", "CNetlink"]
         ),
         .testTarget(
             name: "ReconcilerTests",
@@ -35,6 +37,11 @@ let package = Package(
                 "Model", "Reconciler",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "KernelObserverTests",
+            dependencies: ["Model", "Reconciler", "KernelObserver", "CNetlink"],
             resources: [.copy("Fixtures")]
         ),
     ],

@@ -1,0 +1,71 @@
+#define _GNU_SOURCE
+#include "cnetlink.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <string.h>
+#include <unistd.h>
+
+int nsd_netlink_open(void) {
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (fd < 0) return -errno;
+    struct sockaddr_nl sa;
+    memset(&sa, 0, sizeof sa);
+    sa.nl_family = AF_NETLINK;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) { int e = errno; close(fd); return -e; }
+    return fd;
+}
+
+int nsd_netlink_join(int fd, unsigned int group) {
+    return setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) < 0 ? -errno : 0;
+}
+
+int nsd_netlink_set_rcvbuf(int fd, int bytes, int *forced) {
+    *forced = setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) == 0;
+    if (!*forced && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes) < 0) return -errno;
+    int effective = 0;
+    socklen_t len = sizeof effective;
+    if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &effective, &len) < 0) return -errno;
+    return effective;
+}
+
+int nsd_netlink_request_dump(int fd, uint16_t type, uint32_t seq) {
+    struct {
+        struct nlmsghdr nh;
+        union { struct ndmsg nd; struct ifinfomsg ifi; } body;
+    } req;
+    memset(&req, 0, sizeof req);
+    size_t body = type == RTM_GETLINK ? sizeof(struct ifinfomsg) : sizeof(struct ndmsg);
+    req.nh.nlmsg_len = NLMSG_LENGTH(body);
+    req.nh.nlmsg_type = type;
+    req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    req.nh.nlmsg_seq = seq;
+    req.body.nd.ndm_family = AF_UNSPEC;
+    struct sockaddr_nl sa;
+    memset(&sa, 0, sizeof sa);
+    sa.nl_family = AF_NETLINK;
+    for (;;) {
+        ssize_t n = sendto(fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof sa);
+        if (n >= 0) return 0;
+        if (errno != EINTR) return -errno;
+    }
+}
+
+int nsd_netns_enter(const char *path) {
+    int previous = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (previous < 0) return -errno;
+    int target = open(path, O_RDONLY | O_CLOEXEC);
+    if (target < 0) { int e = errno; close(previous); return -e; }
+    int rc = setns(target, CLONE_NEWNET);
+    int e = errno;
+    close(target);
+    if (rc < 0) { close(previous); return -e; }
+    return previous;
+}
+
+int nsd_netns_restore(int previous) {
+    int rc = setns(previous, CLONE_NEWNET);
+    int e = errno;
+    close(previous);
+    return rc < 0 ? -e : 0;
+}

@@ -1,0 +1,38 @@
+// Linux rtnetlink constants and the few calls Swift cannot reach directly.
+#ifndef CNETLINK_H
+#define CNETLINK_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/neighbour.h>
+#include <linux/if_link.h>
+
+#ifndef SO_RCVBUFFORCE
+#define SO_RCVBUFFORCE 33
+#endif
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
+#endif
+
+static const int nsd_NLMSG_HDRLEN = NLMSG_HDRLEN;
+static const int nsd_NDMSG_LEN = sizeof(struct ndmsg);
+static const int nsd_IFINFOMSG_LEN = sizeof(struct ifinfomsg);
+static const int nsd_RTA_HDRLEN = sizeof(struct rtattr);
+
+/// Opens a non-blocking, close-on-exec NETLINK_ROUTE socket; -errno on failure.
+int nsd_netlink_open(void);
+/// Joins a multicast group (RTNLGRP_*); -errno on failure.
+int nsd_netlink_join(int fd, unsigned int group);
+/// Asks for `bytes` of receive buffer, first with SO_RCVBUFFORCE (needs CAP_NET_ADMIN), then
+/// SO_RCVBUF. Returns the effective size the kernel reports, or -errno.
+int nsd_netlink_set_rcvbuf(int fd, int bytes, int *forced);
+/// Sends an RTM_GETNEIGH (AF_UNSPEC) or RTM_GETLINK dump request with sequence `seq`.
+int nsd_netlink_request_dump(int fd, uint16_t type, uint32_t seq);
+/// Enters the network namespace at `path` on this thread; returns a descriptor of the one
+/// left (for nsd_netns_restore), or -errno.
+int nsd_netns_enter(const char *path);
+int nsd_netns_restore(int previous);
+
+#endif

@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import KernelObserver
+import Model
+import Reconciler
+
+/// `neighsyncd kernel-dump`: the kernel's neighbor table, read over rtnetlink as the daemon reads it.
+struct KernelDump: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kernel-dump",
+        abstract: "Print the kernel's neighbor table after policy, in the form `reconcile --kernel` reads.",
+        discussion: "Serves the network namespace it runs in (`ip netns exec NS neighsyncd kernel-dump`)."
+    )
+
+    @Flag(help: "Print JSON as `ip -j neigh show` does (the default is one line per neighbor).")
+    var json = false
+
+    @Flag(help: "Print every neighbor, also those the decision procedure would not publish.")
+    var all = false
+
+    @Option(name: .customLong("config-db"), help: ArgumentHelp("CONFIG_DB as printed by `sonic-db-dump -n CONFIG_DB`, for the policy. Default: none set.", valueName: "file"))
+    var configDB: String?
+
+    @Option(help: "Receive buffer to request, in bytes.")
+    var rcvbuf = 16 << 20
+
+    func run() throws {
+        var policy = Policy()
+        if let path = configDB {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            do {
+                let parsed = try RedisDump.parse(data, source: path)
+                parsed.issues.forEach { printError("neighsyncd kernel-dump: \($0)") }
+                policy = Policy(configDB: RedisDump.hashes(parsed.values))
+            } catch {
+                printError("neighsyncd kernel-dump: \(error)")
+                throw ExitCode(2)
+            }
+        }
+        let table: [NeighborKey: KernelNeighbor]
+        do { table = try KernelSnapshot.read(receiveBuffer: rcvbuf) } catch {
+            printError("neighsyncd kernel-dump: \(error)")
+            throw ExitCode(1)
+        }
+        let shown = all ? table : table.filter { desiredEntry(for: $0.key, $0.value, policy: policy) != nil }
+        if json {
+            FileHandle.standardOutput.write(IPNeighJSON.render(shown))
+            print()
+        } else {
+            for k in shown.keys.sorted() {
+                let n = shown[k]!
+                let ll: String = switch n.linkLayerAddress {
+                case .mac(let m): m.description
+                case .absent: "-"
+                case .otherLength(let l): "(\(l) bytes)"
+                }
+                print("\(k) \(ll) \(n.state)\(n.flags.contains(.extLearned) ? " extern_learn" : "")\(n.flags.contains(.router) ? " router" : "")")
+            }
+        }
+    }
+}
+
+/// One complete dump of the kernel's neighbor table, through the same observer the daemon uses.
+enum KernelSnapshot {
+    static func read(receiveBuffer: Int) throws -> [NeighborKey: KernelNeighbor] {
+        let observer = try KernelObserver(receiveBuffer: receiveBuffer)
+        var table: [NeighborKey: KernelNeighbor] = [:]
+        var done = false
+        while !done {
+            var interrupted = false
+            try observer.requestNeighborDump()
+            table = [:]
+            var finished = false
+            while !finished {
+                var p = pollfd(fd: observer.fileDescriptor, events: Int16(POLLIN), revents: 0)
+                _ = poll(&p, 1, 1000)
+                try observer.drain { event in
+                    switch event {
+                    case .neighbor(let m):
+                        guard let k = m.key else { return }
+                        if m.type == .deleteNeighbor { table[k] = nil } else if m.type == .newNeighbor { table[k] = m.neighbor }
+                    case .neighborDumpDone(let i): finished = true; interrupted = i
+                    case .overrun: interrupted = true
+                    case .malformed(let e): printError("neighsyncd kernel-dump: skipped: \(e)")
+                    case .dumpFailed(let e): printError("neighsyncd kernel-dump: dump refused: \(String(cString: strerror(e)))"); finished = true
+                    case .linksChanged: interrupted = true
+                    }
+                }
+            }
+            done = !interrupted
+        }
+        return table
+    }
+}

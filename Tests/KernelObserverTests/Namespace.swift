@@ -1,0 +1,74 @@
+import CNetlink
+import Foundation
+import Glibc
+import Testing
+
+/// A private network namespace for one test, deleted when the test ends (also on failure).
+final class Namespace {
+    let name: String
+    nonisolated(unsafe) private static var counter = 0
+    private static let lock = NSLock()
+
+    init() throws {
+        guard geteuid() == 0 else {
+            throw NamespaceError("network-namespace tests need root (ip netns add); run scripts/test as root")
+        }
+        let n = Self.lock.withLock { Self.counter += 1; return Self.counter }
+        name = "nsd-ko-\(getpid())-\(n)"
+        try Self.run(["ip", "netns", "add", name])
+    }
+
+    deinit { _ = try? Self.run(["ip", "netns", "del", name]) }
+
+    /// `ip -n NS args…`
+    @discardableResult
+    func ip(_ args: String...) throws -> String { try Self.run(["ip", "-n", name] + args) }
+
+    /// `ip -n NS -batch -` with the given lines.
+    func batch(_ lines: [String]) throws { try Self.run(["ip", "-n", name, "-force", "-batch", "-"], input: lines.joined(separator: "\n") + "\n") }
+
+    /// Runs `body` with this thread inside the namespace; sockets made there stay there.
+    func inside<T>(_ body: () throws -> T) throws -> T {
+        let previous = nsd_netns_enter("/var/run/netns/\(name)")
+        guard previous >= 0 else { throw NamespaceError("setns into \(name): errno \(-previous)") }
+        defer { _ = nsd_netns_restore(previous) }
+        return try body()
+    }
+
+    /// SONiC-named links: Ethernet0 and Ethernet4 (veth), Vlan1000 (bridge).
+    func addSonicLinks() throws {
+        try ip("link", "add", "Ethernet0", "type", "veth", "peer", "name", "peer0")
+        try ip("link", "add", "Ethernet4", "type", "veth", "peer", "name", "peer4")
+        try ip("link", "add", "Vlan1000", "type", "bridge")
+        for l in ["Ethernet0", "Ethernet4", "Vlan1000", "peer0", "peer4"] { try ip("link", "set", l, "up") }
+    }
+
+    @discardableResult
+    static func run(_ argv: [String], input: String? = nil) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = argv
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        let inPipe = Pipe()
+        if input != nil { p.standardInput = inPipe }
+        try p.run()
+        if let input {
+            inPipe.fileHandleForWriting.write(Data(input.utf8))
+            try inPipe.fileHandleForWriting.close()
+        }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            throw NamespaceError("\(argv.joined(separator: " ")) failed: \(String(decoding: errData, as: UTF8.self))")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+struct NamespaceError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
