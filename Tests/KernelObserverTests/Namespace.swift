@@ -13,10 +13,13 @@ final class Namespace {
         guard geteuid() == 0 else {
             throw NamespaceError("network-namespace tests need root (ip netns add); run scripts/test as root")
         }
+        try Self.run([Self.packageRoot + "/scripts/kernel-limits"])
         let n = Self.lock.withLock { Self.counter += 1; return Self.counter }
         name = "nsd-ko-\(getpid())-\(n)"
         try Self.run(["ip", "netns", "add", name])
     }
+
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
     deinit { _ = try? Self.run(["ip", "netns", "del", name]) }
 
@@ -25,7 +28,12 @@ final class Namespace {
     func ip(_ args: String...) throws -> String { try Self.run(["ip", "-n", name] + args) }
 
     /// `ip -n NS -batch -` with the given lines.
-    func batch(_ lines: [String]) throws { try Self.run(["ip", "-n", name, "-force", "-batch", "-"], input: lines.joined(separator: "\n") + "\n") }
+    func batch(_ lines: [String]) throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).batch")
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Self.run(["ip", "-n", name, "-force", "-batch", file.path])
+    }
 
     /// Runs `body` with this thread inside the namespace; sockets made there stay there.
     func inside<T>(_ body: () throws -> T) throws -> T {
@@ -44,20 +52,14 @@ final class Namespace {
     }
 
     @discardableResult
-    static func run(_ argv: [String], input: String? = nil) throws -> String {
+    static func run(_ argv: [String]) throws -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = argv
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
-        let inPipe = Pipe()
-        if input != nil { p.standardInput = inPipe }
         try p.run()
-        if let input {
-            inPipe.fileHandleForWriting.write(Data(input.utf8))
-            try inPipe.fileHandleForWriting.close()
-        }
         let data = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()

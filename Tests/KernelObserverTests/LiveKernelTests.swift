@@ -1,0 +1,143 @@
+import CNetlink
+import Foundation
+import Glibc
+import KernelObserver
+import Model
+import Testing
+
+/// The observer against the real kernel, each test in a namespace of its own.
+@Suite(.serialized) struct LiveKernelTests {
+    /// Reads until `until` says stop, waiting on the socket; fails after `seconds` of nothing.
+    static func pump(_ o: KernelObserver, seconds: Int32 = 5, until: (KernelEvent) -> Bool) throws {
+        var stop = false
+        while !stop {
+            var p = pollfd(fd: o.fileDescriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&p, 1, seconds * 1000) > 0 else { throw NamespaceError("no netlink event within \(seconds) s") }
+            try o.drain { if until($0) { stop = true } }
+        }
+    }
+
+    /// A complete dump as a table, applying every message that arrives meanwhile.
+    static func dump(_ o: KernelObserver) throws -> (table: [NeighborKey: KernelNeighbor], overruns: Int) {
+        var table: [NeighborKey: KernelNeighbor] = [:], overruns = 0
+        try o.requestNeighborDump()
+        try pump(o) { e in
+            switch e {
+            case .neighbor(let m):
+                if m.type == .newNeighbor { table[m.key!] = m.neighbor } else if m.type == .deleteNeighbor { table[m.key!] = nil }
+            case .overrun: overruns += 1
+            case .neighborDumpDone: return true
+            default: break
+            }
+            return false
+        }
+        return (table, overruns)
+    }
+
+    static func ipNeigh(_ ns: Namespace) throws -> [NeighborKey: KernelNeighbor] {
+        let parsed = try IPNeighJSON.parse(Data(try ns.ip("-j", "neigh", "show", "nud", "all").utf8), source: "ip -j neigh")
+        #expect(parsed.issues.isEmpty)
+        return parsed.table
+    }
+
+    static func neighbors(_ count: Int, offset: Int = 0, mac: UInt64 = 0x0200_0000_0000) -> [String] {
+        (0..<count).map { i in
+            let j = i + offset
+            let dev = ["Ethernet0", "Ethernet4", "Vlan1000"][j % 3]
+            let ip = j % 2 == 0 ? "10.\(j >> 16 & 255).\(j >> 8 & 255).\(j & 255)" : "2000::\(String(j, radix: 16))"
+            return "neigh replace \(ip) lladdr \(MACAddress(rawValue: mac + UInt64(j))) dev \(dev) nud reachable"
+        }
+    }
+
+    @Test func dumpOf10000NeighborsEqualsIpNeigh() throws {
+        let ns = try Namespace()
+        try ns.addSonicLinks()
+        try ns.batch(Self.neighbors(10_000))
+        let observer = try ns.inside { try KernelObserver() }
+        let (table, overruns) = try Self.dump(observer)
+        #expect(overruns == 0)
+        let expected = try Self.ipNeigh(ns)
+        #expect(table.count == expected.count)
+        #expect(table.count >= 10_000)
+        #expect(table == expected)
+        #expect(observer.links.numericFallbacks == 0)
+        #expect(observer.receiveBufferBytes >= 16 << 20)
+    }
+
+    @Test func liveAddMacChangeDeleteArriveInOrder() throws {
+        let ns = try Namespace()
+        try ns.addSonicLinks()
+        let observer = try ns.inside { try KernelObserver() }
+        _ = try Self.dump(observer)
+        try ns.ip("neigh", "add", "10.0.0.9", "lladdr", "00:00:00:00:00:09", "dev", "Ethernet0", "nud", "reachable")
+        try ns.ip("neigh", "change", "10.0.0.9", "lladdr", "00:00:00:00:00:0a", "dev", "Ethernet0", "nud", "reachable")
+        try ns.ip("neigh", "del", "10.0.0.9", "dev", "Ethernet0")
+        var seen: [(NeighborMessageType, NeighborKey, LinkLayerAddress, NUDState)] = []
+        try Self.pump(observer) { e in
+            if case .neighbor(let m) = e, m.destination == IPAddress("10.0.0.9") {
+                seen.append((m.type, m.key!, m.linkLayerAddress, m.state))
+            }
+            return seen.last?.0 == .deleteNeighbor
+        }
+        #expect(seen.map(\.0) == [.newNeighbor, .newNeighbor, .newNeighbor, .deleteNeighbor])
+        #expect(seen.allSatisfy { $0.1.description == "Ethernet0:10.0.0.9" })
+        #expect(seen[0].2 == .mac(MACAddress("00:00:00:00:00:09")!))
+        #expect(seen[1].2 == .mac(MACAddress("00:00:00:00:00:0a")!))
+        #expect(seen[2].3 == .failed)
+    }
+
+    @Test func forcedOverrunIsReportedAndARedumpRecovers() throws {
+        let ns = try Namespace()
+        try ns.addSonicLinks()
+        // The smallest buffer the kernel grants; the reader is paused during the burst.
+        let observer = try ns.inside { try KernelObserver(receiveBuffer: 4096) }
+        _ = try Self.dump(observer)
+        try ns.batch(Self.neighbors(20_000))
+        var overruns = 0, messages = 0
+        while try !observer.drain({ e in
+            if case .overrun = e { overruns += 1 }
+            if case .neighbor = e { messages += 1 }
+        }) {}
+        #expect(overruns >= 1, "20,000 notifications into \(observer.receiveBufferBytes) bytes must overflow")
+        #expect(messages < 20_000)
+        #expect(observer.overruns == overruns)
+        // Re-dump with a buffer that holds the dump's datagrams: exactly the kernel's view.
+        let (table, _) = try Self.dump(observer)
+        #expect(table == (try Self.ipNeigh(ns)))
+        #expect(table.count >= 20_000)
+    }
+
+    @Test func renameUpdatesTheNameTable() throws {
+        let ns = try Namespace()
+        try ns.addSonicLinks()
+        let observer = try ns.inside { try KernelObserver() }
+        _ = try Self.dump(observer)
+        let index = try #require(observer.links.links.first { $0.value.name.rawValue == "Ethernet4" }?.key)
+        try ns.ip("link", "set", "Ethernet4", "down")
+        try ns.ip("link", "set", "Ethernet4", "name", "Ethernet8")
+        var changed = false
+        try Self.pump(observer) { e in
+            if case .linksChanged = e { changed = true }
+            return changed
+        }
+        #expect(observer.links.links[index]?.name.rawValue == "Ethernet8")
+        try ns.ip("link", "set", "Ethernet8", "up")
+        try ns.ip("neigh", "add", "10.0.4.1", "lladdr", "00:00:00:00:04:01", "dev", "Ethernet8")
+        var key: NeighborKey?
+        try Self.pump(observer) { e in
+            if case .neighbor(let m) = e, m.destination == IPAddress("10.0.4.1") { key = m.key }
+            return key != nil
+        }
+        #expect(key?.description == "Ethernet8:10.0.4.1")
+    }
+
+    @Test func masterIsResolvedForBridgePorts() throws {
+        let ns = try Namespace()
+        try ns.addSonicLinks()
+        try ns.ip("link", "set", "Ethernet4", "master", "Vlan1000")
+        let observer = try ns.inside { try KernelObserver() }
+        _ = try Self.dump(observer)
+        let index = try #require(observer.links.links.first { $0.value.name.rawValue == "Ethernet4" }?.key)
+        #expect(observer.links.master(of: index)?.rawValue == "Vlan1000")
+    }
+}
