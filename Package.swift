@@ -18,11 +18,13 @@ let package = Package(
         .target(name: "Model"),
         .target(name: "Reconciler", dependencies: ["Model"]),
         .target(name: "CNetlink"),
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .target(name: "StoreObserver", dependencies: ["Model", "CHiredis"]),
         .target(name: "KernelObserver", dependencies: ["Model", "CNetlink"]),
         .executableTarget(
             name: "neighsyncd",
             dependencies: [
-                "Model", "Reconciler", "KernelObserver",
+                "Model", "Reconciler", "KernelObserver", "StoreObserver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -38,6 +40,10 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "StoreObserverTests",
+            dependencies: ["Model", "Reconciler", "StoreObserver"]
         ),
         .testTarget(
             name: "KernelObserverTests",

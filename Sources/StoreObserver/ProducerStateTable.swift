@@ -1,0 +1,149 @@
+import Model
+
+/// Writes batches to `NEIGH_TABLE` with the effects of SONiC's ProducerStateTable (spec §4):
+/// per key, SADD to the key set; a SET HSETs `neigh` then `family` into the staging hash; a DEL
+/// adds the key to the delete set and removes the staging hash; one PUBLISH per key newly added
+/// to the key set. A batch goes out as few EVALSHA calls of many keys each, pipelined.
+public final class ProducerStateTable {
+    public let connection: RedisConnection
+    public let names: ProducerStateTableNames
+    /// Keys carried by one script call.
+    public let keysPerCall: Int
+    private var sha: String?
+
+    public init(connection: RedisConnection, names: ProducerStateTableNames = .neighTable, keysPerCall: Int = 500) {
+        self.connection = connection
+        self.names = names
+        self.keysPerCall = max(1, keysPerCall)
+    }
+
+    /// ARGV: channel, key set, delete set, staging prefix, payload, then per change
+    /// `S key mac family` or `D key`. Returns how many notifications it published.
+    static let script = """
+        local published = 0
+        local i = 6
+        while i <= #ARGV do
+          local key = ARGV[i + 1]
+          local added = redis.call('SADD', ARGV[2], key)
+          if ARGV[i] == 'S' then
+            redis.call('HSET', ARGV[4] .. key, 'neigh', ARGV[i + 2], 'family', ARGV[i + 3])
+            i = i + 4
+          else
+            redis.call('SADD', ARGV[3], key)
+            redis.call('DEL', ARGV[4] .. key)
+            i = i + 2
+          end
+          if added > 0 then
+            redis.call('PUBLISH', ARGV[1], ARGV[5])
+            published = published + 1
+          end
+        end
+        return published
+        """
+
+    /// Writes the whole batch and reads back every reply. Returns the number of notifications
+    /// published. Throws if any reply is missing or an error: the batch is then not acknowledged.
+    @discardableResult
+    public func write(_ batch: Batch) throws(RedisError) -> Int {
+        guard !batch.changes.isEmpty else { return 0 }
+        if sha == nil { try loadScript() }
+        var calls: [[String]] = []
+        var i = 0
+        while i < batch.changes.count {
+            let chunk = batch.changes[i..<min(i + keysPerCall, batch.changes.count)]
+            calls.append(arguments(for: chunk))
+            i += keysPerCall
+        }
+        var published = 0
+        var retry: [[String]] = []
+        for c in calls { try connection.append(c) }
+        for c in calls {
+            switch try connection.reply() {
+            case .integer(let n): published += Int(n)
+            case .error(let e) where e.hasPrefix("NOSCRIPT"):
+                retry.append(c)   // the script cache was flushed; this call did not run
+            case let other:
+                throw RedisError(.reply, "batch \(batch.id): unexpected reply \(other)")
+            }
+        }
+        if !retry.isEmpty {
+            try loadScript()
+            for var c in retry {
+                c[1] = sha ?? c[1]
+                switch try connection.command(c) {
+                case .integer(let n): published += Int(n)
+                case let other: throw RedisError(.reply, "batch \(batch.id) after SCRIPT LOAD: \(other)")
+                }
+            }
+        }
+        return published
+    }
+
+    private func arguments(for changes: ArraySlice<Change>) -> [String] {
+        var args = ["EVALSHA", sha ?? "", "0", names.channel, names.keySet, names.delSet, names.stagingPrefix, ProducerStateTableNames.notification]
+        args.reserveCapacity(args.count + changes.count * 4)
+        for c in changes {
+            switch c {
+            case .set(let k, let e): args += ["S", k.description, e.mac.description, e.family.description]
+            case .del, .delMalformed: args += ["D", c.keyText]
+            }
+        }
+        return args
+    }
+
+    private func loadScript() throws(RedisError) {
+        switch try connection.command(["SCRIPT", "LOAD", Self.script]) {
+        case .string(let s): sha = s
+        case let other: throw RedisError(.reply, "SCRIPT LOAD: \(other)")
+        }
+    }
+
+    /// ProducerStateTable `clear()` (warm start): drops every pending operation.
+    public func clearPending() throws(RedisError) {
+        var keys = [names.keySet, names.delSet]
+        keys += try scanKeys(connection, match: names.stagingPrefix + "*")
+        for chunk in stride(from: 0, to: keys.count, by: 1000) {
+            let r = try connection.command(["DEL"] + keys[chunk..<min(chunk + 1000, keys.count)])
+            if case .error(let e) = r { throw RedisError(.reply, "clear: \(e)") }
+        }
+    }
+}
+
+/// All keys matching a pattern, by SCAN (never KEYS: it blocks the server).
+func scanKeys(_ c: RedisConnection, match pattern: String, count: Int = 1000) throws(RedisError) -> [String] {
+    var cursor = "0"
+    var keys: [String] = []
+    repeat {
+        let r = try c.command(["SCAN", cursor, "MATCH", pattern, "COUNT", String(count)])
+        guard let parts = r.array, parts.count == 2, let next = parts[0].string, let batch = parts[1].array else {
+            throw RedisError(.reply, "SCAN: unexpected reply \(r)")
+        }
+        cursor = next
+        keys += batch.compactMap(\.string)
+    } while cursor != "0"
+    return keys
+}
+
+/// HGETALL of many keys, pipelined. A key that is not a hash gives nil.
+func hashes(_ c: RedisConnection, _ keys: [String]) throws(RedisError) -> [String: [String: String]?] {
+    var out: [String: [String: String]?] = [:]
+    out.reserveCapacity(keys.count)
+    var start = 0
+    while start < keys.count {
+        let chunk = keys[start..<min(start + 1000, keys.count)]
+        for k in chunk { try c.append(["HGETALL", k]) }
+        for k in chunk {
+            let r = try c.reply()
+            guard let items = r.array else { out[k] = .some(nil); continue }   // WRONGTYPE
+            var h: [String: String] = [:]
+            var i = 0
+            while i + 1 < items.count {
+                if let f = items[i].string, let v = items[i + 1].string { h[f] = v }
+                i += 2
+            }
+            out[k] = h
+        }
+        start += 1000
+    }
+    return out
+}

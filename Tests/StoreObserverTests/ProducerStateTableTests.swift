@@ -1,0 +1,252 @@
+import Foundation
+import Glibc
+import Model
+import Reconciler
+import StoreObserver
+import Testing
+
+/// The ProducerStateTable effects a consumer observes, against a real redis-server.
+@Suite struct ProducerStateTableTests {
+    static let k = NeighborKey("Ethernet0:10.0.0.1")!
+    static func e(_ mac: String) -> NeighborEntry { NeighborEntry(mac: MACAddress(mac)!, family: .ipv4) }
+
+    /// Counts PUBLISHes on the channel while `body` runs.
+    static func publishes(_ server: RedisServer, _ body: () throws -> Void) throws -> Int {
+        let sub = try server.connect()
+        _ = try sub.command(["SUBSCRIBE", "NEIGH_TABLE_CHANNEL@0"])
+        try body()
+        var count = 0
+        while true {
+            var p = pollfd(fd: sub.fileDescriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&p, 1, 200) > 0 else { return count }
+            count += try sub.readAvailable().filter { $0.array?.first?.string == "message" && $0.array?.last?.string == "G" }.count
+        }
+    }
+
+    static func fields(_ c: RedisConnection, _ key: String) throws -> [String] {
+        try c.command(["HGETALL", key]).array?.compactMap(\.string) ?? []
+    }
+
+    @Test func setWritesKeySetStagingHashInOrderAndPublishesOnce() throws {
+        let server = try RedisServer()
+        let c = try server.connect()
+        let writer = ProducerStateTable(connection: c)
+        let n = try Self.publishes(server) { try writer.write(Batch(id: 1, changes: [.set(Self.k, Self.e("00:01:02:03:04:05"))])) }
+        #expect(n == 1)
+        #expect(try c.command(["SMEMBERS", "NEIGH_TABLE_KEY_SET"]).array?.compactMap(\.string) == ["Ethernet0:10.0.0.1"])
+        #expect(try Self.fields(c, "_NEIGH_TABLE:Ethernet0:10.0.0.1") == ["neigh", "00:01:02:03:04:05", "family", "IPv4"])
+        #expect(try c.command(["EXISTS", "NEIGH_TABLE:Ethernet0:10.0.0.1"]).integer == 0)   // only the consumer writes it
+        // A MAC change before the pop: the staging hash changes, no second notification.
+        let m = try Self.publishes(server) { try writer.write(Batch(id: 2, changes: [.set(Self.k, Self.e("00:01:02:03:04:06"))])) }
+        #expect(m == 0)
+        #expect(try Self.fields(c, "_NEIGH_TABLE:Ethernet0:10.0.0.1") == ["neigh", "00:01:02:03:04:06", "family", "IPv4"])
+        let consumer = ConsumerStateTable(connection: try server.connect())
+        #expect(try consumer.pop().map(\.op) == ["SET"])
+        #expect(try Self.fields(c, "NEIGH_TABLE:Ethernet0:10.0.0.1") == ["neigh", "00:01:02:03:04:06", "family", "IPv4"])
+        #expect(try c.command(["EXISTS", "_NEIGH_TABLE:Ethernet0:10.0.0.1"]).integer == 0)
+    }
+
+    @Test func delAddsToDeleteSetAndDropsStaging() throws {
+        let server = try RedisServer()
+        let c = try server.connect()
+        let writer = ProducerStateTable(connection: c)
+        let consumer = ConsumerStateTable(connection: try server.connect())
+        try writer.write(Batch(id: 1, changes: [.set(Self.k, Self.e("00:01:02:03:04:05"))]))
+        try consumer.drain()
+        let n = try Self.publishes(server) { try writer.write(Batch(id: 2, changes: [.del(Self.k)])) }
+        #expect(n == 1)
+        #expect(try c.command(["SISMEMBER", "NEIGH_TABLE_DEL_SET", Self.k.description]).integer == 1)
+        #expect(try c.command(["SISMEMBER", "NEIGH_TABLE_KEY_SET", Self.k.description]).integer == 1)
+        #expect(try consumer.pop().map(\.op) == ["DEL"])
+        #expect(try c.command(["EXISTS", "NEIGH_TABLE:Ethernet0:10.0.0.1"]).integer == 0)
+        #expect(try c.command(["SCARD", "NEIGH_TABLE_DEL_SET"]).integer == 0)
+    }
+
+    @Test func delThenSetBeforeAPopIsOneSet() throws {
+        let server = try RedisServer()
+        let c = try server.connect()
+        let writer = ProducerStateTable(connection: c)
+        let consumer = ConsumerStateTable(connection: try server.connect())
+        try writer.write(Batch(id: 1, changes: [.set(Self.k, Self.e("00:00:00:00:00:01"))]))
+        try consumer.drain()
+        let n = try Self.publishes(server) {
+            try writer.write(Batch(id: 2, changes: [.del(Self.k)]))
+            try writer.write(Batch(id: 3, changes: [.set(Self.k, Self.e("00:00:00:00:00:02"))]))
+        }
+        #expect(n == 1)
+        #expect(try consumer.pop().map(\.op) == ["SET"])
+        #expect(try Self.fields(c, "NEIGH_TABLE:Ethernet0:10.0.0.1") == ["neigh", "00:00:00:00:00:02", "family", "IPv4"])
+    }
+
+    @Test func setThenDelBeforeAPopIsOneDel() throws {
+        let server = try RedisServer()
+        let c = try server.connect()
+        let writer = ProducerStateTable(connection: c)
+        let consumer = ConsumerStateTable(connection: try server.connect())
+        let n = try Self.publishes(server) {
+            try writer.write(Batch(id: 1, changes: [.set(Self.k, Self.e("00:00:00:00:00:01"))]))
+            try writer.write(Batch(id: 2, changes: [.del(Self.k)]))
+        }
+        #expect(n == 1)
+        #expect(try consumer.pop().map(\.op) == ["DEL"])
+        #expect(try c.command(["EXISTS", "NEIGH_TABLE:Ethernet0:10.0.0.1"]).integer == 0)
+    }
+
+    static func table(_ count: Int, salt: UInt64 = 0) -> [NeighborKey: NeighborEntry] {
+        var t: [NeighborKey: NeighborEntry] = [:]
+        for i in 0..<count {
+            let ip = i % 2 == 0 ? IPAddress(ipv4: 0x0A00_0000 | UInt32(i)) : IPAddress(ipv6High: 0x2000_0000_0000_0000, low: UInt64(i))
+            t[NeighborKey(interface: InterfaceName("Ethernet\(i % 32 * 4)")!, ip: ip)] = NeighborEntry(mac: MACAddress(rawValue: UInt64(i) ^ salt), family: ip.family)
+        }
+        return t
+    }
+
+    @Test func batchOf100000() throws {
+        let server = try RedisServer()
+        let c = try server.connect()
+        let desired = Self.table(100_000)
+        let plan = diff(desired: desired, actual: StoreSnapshot())
+        let writer = ProducerStateTable(connection: c)
+        var published = 0
+        let n = try Self.publishes(server) { published = try writer.write(Batch(id: 1, changes: plan.changes)) }
+        #expect(published == 100_000)
+        #expect(n == 100_000)
+        #expect(try c.command(["SCARD", "NEIGH_TABLE_KEY_SET"]).integer == 100_000)
+        // What the daemon reads back before the consumer ran, and after.
+        #expect(try StoreReader.snapshot(c).snapshot == StoreSnapshot(valid: desired))
+        #expect(try ConsumerStateTable(connection: try server.connect()).drain() == 100_000)
+        let after = try StoreReader.snapshot(c)
+        #expect(after.issues.isEmpty)
+        #expect(after.snapshot == StoreSnapshot(valid: desired))
+    }
+
+    @Test func noscriptAfterScriptFlushLosesNothing() throws {
+        let server = try RedisServer()
+        let c = try server.connect()
+        let writer = ProducerStateTable(connection: c, keysPerCall: 10)
+        let desired = Self.table(1000)
+        let changes = diff(desired: desired, actual: StoreSnapshot()).changes
+        try writer.write(Batch(id: 1, changes: Array(changes[..<500])))
+        _ = try server.connect().command(["SCRIPT", "FLUSH"])
+        try writer.write(Batch(id: 2, changes: Array(changes[500...])))
+        #expect(try StoreReader.snapshot(c).snapshot == StoreSnapshot(valid: desired))
+    }
+
+    @Test func killedMidBatchLosesNoAcknowledgedWriteAndTheRestIsRetried() throws {
+        let server = try RedisServer(persistent: true)
+        let first = Self.table(5_000)
+        var c = try server.connect()
+        try ProducerStateTable(connection: c).write(Batch(id: 1, changes: diff(desired: first, actual: StoreSnapshot()).changes))
+        // A big second batch; the server dies while it is on the wire.
+        let desired = first.merging(Self.table(100_000, salt: 0xFF).filter { first[$0.key] == nil }) { a, _ in a }
+        let second = diff(desired: desired, actual: StoreSnapshot(valid: first)).changes
+        final class Box: @unchecked Sendable { var outcome: Result<Int, RedisError>?; let connection: RedisConnection; init(_ c: RedisConnection) { connection = c } }
+        let box = Box(c)
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            do { box.outcome = .success(try ProducerStateTable(connection: box.connection).write(Batch(id: 2, changes: second))) }
+            catch let e as RedisError { box.outcome = .failure(e) } catch { box.outcome = .failure(RedisError(.io, "\(error)")) }
+            done.signal()
+        }.start()
+        usleep(5_000)
+        server.kill()
+        done.wait()
+        let outcome = box.outcome
+        try server.start()
+        c = try server.connect()
+        let reread = try StoreReader.snapshot(c).snapshot
+        for (k, v) in first { #expect(reread.entries[k] == .valid(v)) }   // acknowledged before the kill
+        if case .failure(let e) = outcome { #expect(e.kind == .io) }
+        // The daemon's recovery: read the store again, diff, write what is missing.
+        let repair = diff(desired: desired, actual: reread)
+        try ProducerStateTable(connection: c).write(Batch(id: 3, changes: repair.changes))
+        try ConsumerStateTable(connection: try server.connect()).drain()
+        #expect(try StoreReader.snapshot(c).snapshot == StoreSnapshot(valid: desired))
+    }
+}
+
+@Suite struct StoreReadingTests {
+    @Test func malformedEntriesAreReportedForRepair() throws {
+        let server = try RedisServer()
+        let c = try server.connect()
+        _ = try c.command(["HSET", "NEIGH_TABLE:Ethernet0:10.0.0.1", "neigh", "00:01:02:03:04:05", "family", "IPv4"])
+        _ = try c.command(["HSET", "NEIGH_TABLE:Ethernet0:10.0.0.2", "neigh", "nonsense", "family", "IPv4"])
+        _ = try c.command(["SADD", "NEIGH_TABLE:Ethernet0:10.0.0.3", "x"])
+        _ = try c.command(["HSET", "NEIGH_TABLE:junk", "neigh", "00:01:02:03:04:05", "family", "IPv4"])
+        _ = try c.command(["HSET", "_NEIGH_TABLE:Ethernet0:10.0.0.4", "neigh", "00:01:02:03:04:07", "family", "IPv4"])
+        _ = try c.command(["SADD", "NEIGH_TABLE_KEY_SET", "Ethernet0:10.0.0.4", "Ethernet0:10.0.0.1"])
+        _ = try c.command(["SADD", "NEIGH_TABLE_DEL_SET", "Ethernet0:10.0.0.1"])
+        let (s, issues) = try StoreReader.snapshot(c)
+        #expect(s.entries[NeighborKey("Ethernet0:10.0.0.1")!] == nil)   // pending delete
+        #expect(s.entries[NeighborKey("Ethernet0:10.0.0.2")!] == .malformed)
+        #expect(s.entries[NeighborKey("Ethernet0:10.0.0.3")!] == .malformed)
+        #expect(s.entries[NeighborKey("Ethernet0:10.0.0.4")!] == .valid(NeighborEntry(mac: MACAddress("00:01:02:03:04:07")!, family: .ipv4)))
+        #expect(s.malformedKeys == ["junk"])
+        #expect(issues.count == 3)
+    }
+
+    @Test func configChangeReachesThePolicyThroughANotification() throws {
+        let server = try RedisServer()
+        let config = try server.connect(4)
+        let watcher = try PolicyWatcher(subscriber: try server.connect(4), database: 4)
+        #expect(watcher.notificationsEnabled)
+        #expect(try ConfigReader.policy(config) == Policy())
+        _ = try config.command(["HSET", "INTERFACE|Ethernet0", "ipv6_use_link_local_only", "enable"])
+        var p = pollfd(fd: watcher.subscriber.fileDescriptor, events: Int16(POLLIN), revents: 0)
+        #expect(poll(&p, 1, 2000) == 1)
+        #expect(try watcher.changed())
+        #expect(try ConfigReader.policy(config).linkLocalInterfaces == [InterfaceName("Ethernet0")!])
+        _ = try config.command(["HSET", "PEER_SWITCH|peer", "address_ipv4", "10.1.0.1"])
+        #expect(poll(&p, 1, 2000) == 1)
+        #expect(try watcher.changed())
+        #expect(try ConfigReader.policy(config).dualToR)
+    }
+
+    @Test func warmRestartKeys() throws {
+        let server = try RedisServer()
+        let state = try server.connect(6), config = try server.connect(4)
+        let w = WarmRestartStore(state: state, config: config)
+        #expect(try w.begin() == (false, 0))
+        #expect(try state.command(["HGET", "WARM_RESTART_TABLE|neighsyncd", "restore_count"]).string == "0")
+        _ = try state.command(["HSET", "WARM_RESTART_ENABLE_TABLE|swss", "enable", "true"])
+        #expect(try w.begin() == (true, 1))
+        #expect(try w.begin() == (true, 2))
+        try w.setState(.restored)
+        #expect(try state.command(["HGET", "WARM_RESTART_TABLE|neighsyncd", "state"]).string == "restored")
+        #expect(try w.reconcileTimer() == (5, false))
+        for (text, want) in [("15", (15, true)), ("0x0f", (15, true)), ("017", (15, true)), ("0", (5, false)), ("10000", (5, false)), ("abc", (5, false))] {
+            _ = try config.command(["HSET", "WARM_RESTART|swss", "neighsyncd_timer", text])
+            #expect(try w.reconcileTimer() == want, "\(text)")
+        }
+        #expect(try !w.restoreFlagSet())
+        _ = try state.command(["HSET", "NEIGH_RESTORE_TABLE|Flags", "restored", "true"])
+        #expect(try w.restoreFlagSet())
+    }
+
+    @Test func clearDropsPendingOperations() throws {
+        let server = try RedisServer()
+        let c = try server.connect()
+        let writer = ProducerStateTable(connection: c)
+        try writer.write(Batch(id: 1, changes: [.set(NeighborKey("Ethernet0:10.0.0.1")!, NeighborEntry(mac: .zero, family: .ipv4)), .del(NeighborKey("Ethernet0:10.0.0.2")!)]))
+        _ = try c.command(["HSET", "NEIGH_TABLE:Ethernet0:10.0.0.9", "neigh", "00:00:00:00:00:09", "family", "IPv4"])
+        try writer.clearPending()
+        #expect(try c.command(["KEYS", "*"]).array?.compactMap(\.string) == ["NEIGH_TABLE:Ethernet0:10.0.0.9"])
+    }
+
+    @Test func databaseConfig() throws {
+        let json = """
+            {"INSTANCES": {"redis": {"hostname": "127.0.0.1", "port": 6379, "unix_socket_path": "/var/run/redis/redis.sock"},
+                           "redis2": {"hostname": "127.0.0.1", "port": 6380}},
+             "DATABASES": {"APPL_DB": {"id": 0, "separator": ":", "instance": "redis"},
+                           "CONFIG_DB": {"id": 4, "separator": "|", "instance": "redis2"},
+                           "STATE_DB": {"id": 6, "separator": "|", "instance": "redis"}},
+             "VERSION": "1.0"}
+            """
+        let cfg = try DatabaseConfig(json: Data(json.utf8), source: "test")
+        #expect(cfg["APPL_DB"]?.endpoint == .unix(path: "/var/run/redis/redis.sock"))
+        #expect(cfg["CONFIG_DB"]?.endpoint == .tcp(host: "127.0.0.1", port: 6380))
+        #expect(cfg["STATE_DB"]?.id == 6)
+        #expect(throws: RedisError.self) { try DatabaseConfig(json: Data("{}".utf8), source: "x") }
+        #expect(try DatabaseConfig.load(path: "/nonexistent/database_config.json").fromFile == false)
+    }
+}
