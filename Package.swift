@@ -7,7 +7,7 @@ let package = Package(
     products: [
         .executable(name: "neighsyncd", targets: ["neighsyncd"]),
         // The pure core, for tools that embed the offline reconcile.
-        .library(name: "NeighsyncCore", targets: ["Model", "Reconciler"]),
+        .library(name: "NeighsyncCore", targets: ["Model", "Reconciler", "Journal"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -20,11 +20,13 @@ let package = Package(
         .target(name: "CNetlink"),
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         .target(name: "StoreObserver", dependencies: ["Model", "CHiredis"]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "Journal", dependencies: ["Model", "CSQLite"]),
         .target(name: "KernelObserver", dependencies: ["Model", "CNetlink"]),
         .executableTarget(
             name: "neighsyncd",
             dependencies: [
-                "Model", "Reconciler", "KernelObserver", "StoreObserver",
+                "Model", "Reconciler", "KernelObserver", "StoreObserver", "Journal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -40,6 +42,10 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "JournalTests",
+            dependencies: ["Model", "Reconciler", "Journal"]
         ),
         .testTarget(
             name: "StoreObserverTests",

@@ -1,0 +1,200 @@
+import CSQLite
+import Foundation
+import Glibc
+import Model
+
+/// The SQLite journal: the last desired view, the acknowledged store view, the batch in flight,
+/// and an audit row per applied batch. Warm restart is `load()` into `DaemonState(replaying:)`.
+public final class Journal {
+    /// `normal`: WAL with synchronous=NORMAL — a daemon crash loses nothing committed; a power
+    /// loss may lose the last transactions (the next start re-reads the store and re-diffs).
+    /// `full`: every commit is fsynced — survives power loss too, at a cost per batch.
+    public enum Durability: String, Sendable, CaseIterable { case normal, full }
+
+    public static let schemaVersion: Int64 = 1
+    /// `PRAGMA application_id`, "NSJL": tells our file from any other SQLite database.
+    static let applicationID: Int64 = 0x4E53_4A4C
+    /// Audit rows kept: enough for an operator, bounded so the file does not grow with time.
+    public static let auditRowsKept: Int64 = 10_000
+
+    public let path: String
+    let db: Database
+    private let putDesired, clearDesired, putActual, delActual, clearActual, putMalformed, delMalformed, clearMalformed: Statement
+    private let putInflight, clearInflight, audit, pruneAudit, setMeta: Statement
+
+    /// Migrations, in order; each runs once, in a transaction, and bumps `user_version`.
+    static let migrations: [String] = [
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE desired (key TEXT PRIMARY KEY, mac INTEGER NOT NULL, family INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE actual (key TEXT PRIMARY KEY, mac INTEGER, family INTEGER) WITHOUT ROWID;
+        CREATE TABLE actual_malformed (key TEXT PRIMARY KEY) WITHOUT ROWID;
+        CREATE TABLE inflight (position INTEGER PRIMARY KEY, batch INTEGER NOT NULL, op TEXT NOT NULL, key TEXT NOT NULL, mac INTEGER, family INTEGER);
+        CREATE TABLE applied (batch INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL, sets INTEGER NOT NULL, dels INTEGER NOT NULL);
+        """,
+    ]
+
+    /// Opens (creating with mode 0600) and migrates. Throws a typed error for a file that is
+    /// corrupt, foreign, newer, or cannot be opened.
+    public init(path: String, durability: Durability = .normal) throws(JournalError) {
+        self.path = path
+        if !FileManager.default.fileExists(atPath: path) {
+            let fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw JournalError(kind: .io, message: "\(path): cannot create: \(String(cString: strerror(errno)))") }
+            close(fd)
+        }
+        db = try Database(path: path)
+        try Self.migrate(db, path: path)
+        // After each checkpoint the WAL is cut back to 1 MiB, so the files stay proportional to
+        // the number of neighbors, not to the number of events ever written.
+        try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=\(durability == .full ? "FULL" : "NORMAL"); PRAGMA journal_size_limit=1048576;")
+        putDesired = try db.prepare("INSERT OR REPLACE INTO desired VALUES (?, ?, ?)")
+        clearDesired = try db.prepare("DELETE FROM desired")
+        putActual = try db.prepare("INSERT OR REPLACE INTO actual VALUES (?, ?, ?)")
+        delActual = try db.prepare("DELETE FROM actual WHERE key = ?")
+        clearActual = try db.prepare("DELETE FROM actual")
+        putMalformed = try db.prepare("INSERT OR REPLACE INTO actual_malformed VALUES (?)")
+        delMalformed = try db.prepare("DELETE FROM actual_malformed WHERE key = ?")
+        clearMalformed = try db.prepare("DELETE FROM actual_malformed")
+        putInflight = try db.prepare("INSERT INTO inflight (batch, op, key, mac, family) VALUES (?, ?, ?, ?, ?)")
+        clearInflight = try db.prepare("DELETE FROM inflight")
+        audit = try db.prepare("INSERT OR REPLACE INTO applied VALUES (?, ?, ?, ?)")
+        pruneAudit = try db.prepare("DELETE FROM applied WHERE batch <= ?")
+        setMeta = try db.prepare("INSERT OR REPLACE INTO meta VALUES (?, ?)")
+    }
+
+    static func migrate(_ db: Database, path: String) throws(JournalError) {
+        var version: Int64 = 0, app: Int64 = 0, tables: Int64 = 0
+        try db.prepare("PRAGMA user_version").rows { version = $0.int(0) }
+        try db.prepare("PRAGMA application_id").rows { app = $0.int(0) }
+        try db.prepare("SELECT count(*) FROM sqlite_master").rows { tables = $0.int(0) }
+        if app != applicationID && (tables > 0 || version != 0) {
+            throw JournalError(kind: .foreign, message: "\(path): a SQLite database that is not a neighsyncd journal")
+        }
+        if version > schemaVersion {
+            throw JournalError(kind: .newerSchema, message: "\(path): schema \(version) is newer than this neighsyncd's \(schemaVersion)")
+        }
+        var ok = ""
+        try db.prepare("PRAGMA quick_check").rows { ok = $0.text(0) ?? "" }
+        guard ok == "ok" else { throw JournalError(kind: .corrupt, message: "\(path): quick_check: \(ok)") }
+        for (i, sql) in migrations.enumerated() where Int64(i + 1) > version {
+            try db.transaction { () throws(JournalError) in
+                try db.execute(sql)
+                try db.execute("PRAGMA application_id = \(applicationID); PRAGMA user_version = \(i + 1);")
+                if i == 0 { try db.execute("INSERT INTO meta VALUES ('created', CAST(strftime('%s','now') AS TEXT))") }
+            }
+        }
+    }
+
+    /// The journaled image: what `DaemonState(replaying:)` starts from.
+    public func load() throws(JournalError) -> JournalImage {
+        var image = JournalImage()
+        try db.prepare("SELECT key, mac, family FROM desired").rows { r throws(JournalError) in
+            guard let k = r.text(0).flatMap({ NeighborKey($0) }), let fam = AddressFamily(rawValue: UInt8(truncatingIfNeeded: r.int(2))) else {
+                throw JournalError(kind: .corrupt, message: "\(path): bad desired row")
+            }
+            image.desired[k] = NeighborEntry(mac: MACAddress(rawValue: UInt64(bitPattern: r.int(1))), family: fam)
+        }
+        try db.prepare("SELECT key, mac, family FROM actual").rows { r throws(JournalError) in
+            guard let k = r.text(0).flatMap({ NeighborKey($0) }) else { throw JournalError(kind: .corrupt, message: "\(path): bad actual row") }
+            if r.isNull(1) {
+                image.actual.entries[k] = .malformed
+            } else if let fam = AddressFamily(rawValue: UInt8(truncatingIfNeeded: r.int(2))) {
+                image.actual.entries[k] = .valid(NeighborEntry(mac: MACAddress(rawValue: UInt64(bitPattern: r.int(1))), family: fam))
+            }
+        }
+        try db.prepare("SELECT key FROM actual_malformed").rows { r in if let k = r.text(0) { image.actual.malformedKeys.insert(k) } }
+        var inflight: [Change] = [], inflightID: Int64 = 0
+        try db.prepare("SELECT batch, op, key, mac, family FROM inflight ORDER BY position").rows { r in
+            inflightID = r.int(0)
+            guard let text = r.text(2) else { return }
+            switch (r.text(1), NeighborKey(text)) {
+            case ("S", let k?):
+                if let fam = AddressFamily(rawValue: UInt8(truncatingIfNeeded: r.int(4))) {
+                    inflight.append(.set(k, NeighborEntry(mac: MACAddress(rawValue: UInt64(bitPattern: r.int(3))), family: fam)))
+                }
+            case ("D", let k?): inflight.append(.del(k))
+            default: inflight.append(.delMalformed(text))
+            }
+        }
+        if !inflight.isEmpty { image.inFlight = Batch(id: UInt64(inflightID), changes: inflight) }
+        try db.prepare("SELECT value FROM meta WHERE key = 'last_batch'").rows { r in image.lastBatchID = UInt64(r.text(0).flatMap { UInt64($0) } ?? 0) }
+        return image
+    }
+
+    /// Applies one record in one transaction. `now` is the wall-clock time (Unix seconds) for the audit row.
+    public func record(_ r: JournalRecord, now: Int64) throws(JournalError) {
+        try db.transaction { () throws(JournalError) in
+            switch r {
+            case .batchWritten(let b):
+                try clearInflight.run()
+                for c in b.changes {
+                    switch c {
+                    case .set(let k, let e): try putInflight.run([.int(Int64(b.id)), .text("S"), .text(k.description), .int(Int64(bitPattern: e.mac.rawValue)), .int(Int64(e.family.rawValue))])
+                    case .del(let k): try putInflight.run([.int(Int64(b.id)), .text("D"), .text(k.description), .null, .null])
+                    case .delMalformed(let raw): try putInflight.run([.int(Int64(b.id)), .text("M"), .text(raw), .null, .null])
+                    }
+                }
+                try setMeta.run([.text("last_batch"), .text(String(b.id))])
+            case .batchApplied(let b):
+                var sets: Int64 = 0
+                for c in b.changes {
+                    switch c {
+                    case .set(let k, let e): sets += 1; try putActual.run([.text(k.description), .int(Int64(bitPattern: e.mac.rawValue)), .int(Int64(e.family.rawValue))])
+                    case .del(let k): try delActual.run([.text(k.description)])
+                    case .delMalformed(let raw): try delMalformed.run([.text(raw)])
+                    }
+                }
+                try clearInflight.run()
+                try audit.run([.int(Int64(b.id)), .int(now), .int(sets), .int(Int64(b.changes.count) - sets)])
+                try pruneAudit.run([.int(Int64(b.id) - Self.auditRowsKept)])
+                try setMeta.run([.text("last_batch"), .text(String(b.id))])
+                try setMeta.run([.text("last_applied_at"), .text(String(now))])
+            case .storeReloaded(let s):
+                try clearActual.run()
+                try clearMalformed.run()
+                try clearInflight.run()
+                for (k, v) in s.entries {
+                    switch v {
+                    case .valid(let e): try putActual.run([.text(k.description), .int(Int64(bitPattern: e.mac.rawValue)), .int(Int64(e.family.rawValue))])
+                    case .malformed: try putActual.run([.text(k.description), .null, .null])
+                    }
+                }
+                for raw in s.malformedKeys { try putMalformed.run([.text(raw)]) }
+            case .desiredReplaced(let d):
+                try clearDesired.run()
+                for (k, e) in d { try putDesired.run([.text(k.description), .int(Int64(bitPattern: e.mac.rawValue)), .int(Int64(e.family.rawValue))]) }
+                try setMeta.run([.text("last_dump_at"), .text(String(now))])
+            }
+        }
+    }
+
+    /// Metadata for `status`: created, last_batch, last_applied_at, last_dump_at.
+    public func metadata() throws(JournalError) -> [String: String] {
+        var m: [String: String] = [:]
+        try db.prepare("SELECT key, value FROM meta").rows { r in if let k = r.text(0), let v = r.text(1) { m[k] = v } }
+        return m
+    }
+
+    /// Opens the journal; a bad one is renamed to `<path>.bad-<time>` (never deleted) and a new one
+    /// started, so the daemon falls back to a cold reconcile. nil when even that fails (read-only
+    /// directory, full disk): the daemon then runs without a journal. Each step is reported.
+    public static func openOrSetAside(path: String, durability: Durability, now: Int64, report: (String) -> Void) -> Journal? {
+        do { return try Journal(path: path, durability: durability) } catch {
+            report("\(error)")
+            guard error.kind != .io || FileManager.default.fileExists(atPath: path) else { return nil }
+            let aside = "\(path).bad-\(now)"
+            for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
+                do { try FileManager.default.moveItem(atPath: path + suffix, toPath: aside + suffix) } catch {
+                    report("journal: cannot set \(path + suffix) aside: \(error.localizedDescription); running without a journal")
+                    return nil
+                }
+            }
+            report("journal: set the bad file aside as \(aside); starting a new journal (cold reconcile against the store)")
+            do { return try Journal(path: path, durability: durability) } catch {
+                report("\(error); running without a journal")
+                return nil
+            }
+        }
+    }
+}

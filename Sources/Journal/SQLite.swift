@@ -1,0 +1,132 @@
+import CSQLite
+import Glibc
+
+/// A SQLite error with the statement it came from.
+public struct JournalError: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Kind: String, Hashable, Sendable {
+        /// Not a SQLite database, or damaged.
+        case corrupt
+        /// A SQLite database, but not a neighsyncd journal.
+        case foreign
+        /// Written by a newer neighsyncd.
+        case newerSchema
+        /// Cannot create, read or write (permissions, read-only directory, full disk).
+        case io
+    }
+    public var kind: Kind
+    public var message: String
+    public var description: String { "journal \(kind.rawValue): \(message)" }
+}
+
+/// One SQLite connection; closed in deinit.
+final class Database {
+    let handle: OpaquePointer
+    let path: String
+
+    init(path: String) throws(JournalError) {
+        var h: OpaquePointer?
+        let rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
+        guard rc == SQLITE_OK, let h else {
+            let msg = h.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            if let h { sqlite3_close(h) }
+            throw JournalError(kind: .io, message: "\(path): \(msg)")
+        }
+        handle = h
+        self.path = path
+        sqlite3_busy_timeout(h, 2000)
+    }
+
+    deinit { sqlite3_close_v2(handle) }
+
+    func error(_ what: String, _ rc: Int32) -> JournalError {
+        let msg = String(cString: sqlite3_errmsg(handle))
+        let kind: JournalError.Kind = switch rc & 0xFF {
+        case SQLITE_NOTADB, SQLITE_CORRUPT: .corrupt
+        default: .io
+        }
+        return JournalError(kind: kind, message: "\(path): \(what): \(msg)")
+    }
+
+    func execute(_ sql: String) throws(JournalError) {
+        let rc = sqlite3_exec(handle, sql, nil, nil, nil)
+        guard rc == SQLITE_OK else { throw error(sql.prefix(60).description, rc) }
+    }
+
+    func prepare(_ sql: String) throws(JournalError) -> Statement {
+        var s: OpaquePointer?
+        let rc = sqlite3_prepare_v2(handle, sql, -1, &s, nil)
+        guard rc == SQLITE_OK, let s else { throw error("prepare \(sql.prefix(60))", rc) }
+        return Statement(s, self)
+    }
+
+    /// Runs `body` in one transaction; rolls back if it throws.
+    func transaction(_ body: () throws(JournalError) -> Void) throws(JournalError) {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            try body()
+            try execute("COMMIT")
+        } catch {
+            _ = sqlite3_exec(handle, "ROLLBACK", nil, nil, nil)
+            throw error
+        }
+    }
+}
+
+/// A prepared statement, reset after each use.
+final class Statement {
+    let s: OpaquePointer
+    unowned let db: Database
+
+    init(_ s: OpaquePointer, _ db: Database) {
+        self.s = s
+        self.db = db
+    }
+
+    deinit { sqlite3_finalize(s) }
+
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    func bind(_ values: [Binding]) {
+        sqlite3_reset(s)
+        sqlite3_clear_bindings(s)
+        for (i, v) in values.enumerated() {
+            let idx = Int32(i + 1)
+            switch v {
+            case .int(let n): sqlite3_bind_int64(s, idx, n)
+            case .text(let t): sqlite3_bind_text(s, idx, t, -1, Self.transient)
+            case .null: sqlite3_bind_null(s, idx)
+            }
+        }
+    }
+
+    /// Executes a statement that returns no rows.
+    func run(_ values: [Binding] = []) throws(JournalError) {
+        bind(values)
+        let rc = sqlite3_step(s)
+        guard rc == SQLITE_DONE || rc == SQLITE_ROW else { throw db.error("step", rc) }
+    }
+
+    /// Iterates the rows of a query.
+    func rows(_ values: [Binding] = [], _ body: (Row) throws(JournalError) -> Void) throws(JournalError) {
+        bind(values)
+        while true {
+            let rc = sqlite3_step(s)
+            if rc == SQLITE_DONE { return }
+            guard rc == SQLITE_ROW else { throw db.error("query", rc) }
+            try body(Row(s: s))
+        }
+    }
+}
+
+enum Binding {
+    case int(Int64)
+    case text(String)
+    case null
+}
+
+struct Row {
+    let s: OpaquePointer
+    func int(_ i: Int32) -> Int64 { sqlite3_column_int64(s, i) }
+    func text(_ i: Int32) -> String? { sqlite3_column_text(s, i).map { String(cString: $0) } }
+    func isNull(_ i: Int32) -> Bool { sqlite3_column_type(s, i) == SQLITE_NULL }
+}
