@@ -26,7 +26,7 @@ let package = Package(
         .executableTarget(
             name: "neighsyncd",
             dependencies: [
-                "Model", "Reconciler", "KernelObserver", "StoreObserver", "Journal",
+                "Model", "Reconciler", "KernelObserver", "StoreObserver", "Journal", "CNetlink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <string.h>
 #include <unistd.h>
+#include <pthread.h>
 
 int nsd_netlink_open(void) {
     int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
@@ -68,4 +69,25 @@ int nsd_netns_restore(int previous) {
     int e = errno;
     close(previous);
     return rc < 0 ? -e : 0;
+}
+
+#include <signal.h>
+#include <sys/signalfd.h>
+
+int nsd_signalfd_open(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) return -errno;
+    int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+int nsd_signalfd_read(int fd) {
+    struct signalfd_siginfo info;
+    ssize_t n = read(fd, &info, sizeof info);
+    if (n != (ssize_t)sizeof info) return n < 0 ? -errno : -EIO;
+    return (int)info.ssi_signo;
 }

@@ -16,6 +16,7 @@
 #define NETLINK_EXT_ACK 11
 #endif
 
+
 static const int nsd_NLMSG_HDRLEN = NLMSG_HDRLEN;
 static const int nsd_NDMSG_LEN = sizeof(struct ndmsg);
 static const int nsd_IFINFOMSG_LEN = sizeof(struct ifinfomsg);
@@ -35,4 +36,11 @@ int nsd_netlink_request_dump(int fd, uint16_t type, uint32_t seq);
 int nsd_netns_enter(const char *path);
 int nsd_netns_restore(int previous);
 
+
+
+/// Blocks SIGTERM, SIGINT and SIGHUP for the calling thread (call before other threads start,
+/// so they inherit it) and returns a signalfd that reports them; -errno on failure.
+int nsd_signalfd_open(void);
+/// Reads one signal from the signalfd; returns its number, or -errno.
+int nsd_signalfd_read(int fd);
 #endif

@@ -1,0 +1,389 @@
+import CNetlink
+import Foundation
+import Glibc
+import Journal
+import KernelObserver
+import Logging
+import Model
+import Reconciler
+import StoreObserver
+
+/// Everything `neighsyncd run` is told on its command line.
+struct DaemonOptions {
+    var dbConfigPath: String
+    var journalPath: String?
+    var journalDurability: Journal.Durability
+    var receiveBuffer: Int
+    var core: ReconcilerConfig
+    var metricsPath: String?
+    var restoreTimeoutSeconds: Int
+    var password: String?
+    var policyPollSeconds: Int
+}
+
+/// The imperative shell: owns the sockets, the clock and the signals, turns I/O into events for
+/// `step`, and carries out the effects it returns. No business rule lives here.
+final class Daemon {
+    let options: DaemonOptions
+    var log: Logger
+    let sink: LogSink
+    var state: DaemonState
+    let journal: Journal?
+    let databases: DatabaseConfig
+
+    var appl: RedisConnection?
+    var writer: ProducerStateTable?
+    var routeWriter: ProducerStateTable?
+    var configDB: RedisConnection?
+    var stateDB: RedisConnection?
+    var watcher: PolicyWatcher?
+    var observer: KernelObserver?
+
+    var queue: [Event] = []
+    var queueHead = 0
+    var timers: [TimerID: UInt64] = [:]
+    var storeWanted = false
+    var storeRetryAt: UInt64?
+    var storeBackoffMs = 100
+    var restoreDeadline: UInt64?
+    var restoreNextCheck: UInt64?
+    var policyPollAt: UInt64?
+    var metricsAt: UInt64?
+    var dumpStartedAt: UInt64?
+    var exitCode: Int32?
+    var metrics = Metrics()
+    let signalFD: Int32
+
+    init(options: DaemonOptions, log: Logger, sink: LogSink, signalFD: Int32, databases: DatabaseConfig) {
+        self.options = options
+        self.log = log
+        self.sink = sink
+        self.signalFD = signalFD
+        self.databases = databases
+        let now = Int64(time(nil))
+        journal = options.journalPath.flatMap { path in
+            Journal.openOrSetAside(path: path, durability: options.journalDurability, now: now) { log.error("\($0)") }
+        }
+        var image = JournalImage.empty
+        if let j = journal {
+            do { image = try j.load() } catch { log.error("\(error); starting from an empty journal (cold reconcile)") }
+            log.notice("journal \(j.path): \(image.desired.count) desired, \(image.actual.entries.count) acknowledged, batch in flight: \(image.inFlight.map { "\($0.id) (\($0.changes.count) changes)" } ?? "none")")
+        } else if options.journalPath != nil {
+            log.error("running without a journal")
+        }
+        state = DaemonState(config: options.core, replaying: image)
+    }
+
+    static func monotonicNow() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    // MARK: start-up
+
+    /// Connects to Redis (retrying until it answers or a signal arrives), reads the start-up
+    /// settings, and feeds `.started`. Returns false when told to stop meanwhile.
+    func start() -> Bool {
+        var backoff = 100
+        while true {
+            do {
+                try connectAll()
+                break
+            } catch {
+                log.error("\(error); retrying in \(backoff) ms")
+                if waitForSignal(milliseconds: backoff) { return false }
+                backoff = min(backoff * 2, 5000)
+            }
+        }
+        guard let stateDB, let configDB else { return false }
+        let warm = WarmRestartStore(state: stateDB, config: configDB)
+        do {
+            let begin = try warm.begin()
+            let timer = try warm.reconcileTimer()
+            if begin.warm {
+                log.notice("warm start: restore_count \(begin.restoreCount)")
+                if !timer.valid { log.notice("getWarmStartTimer: neighsyncd_timer not configured or invalid, using default \(timer.seconds) s") }
+                log.notice("getWarmStartTimer: reconcile timer \(timer.seconds) s")
+            }
+            let policy = try ConfigReader.policy(configDB)
+            enqueue(.started(StartupConfig(warmStart: begin.warm, reconcileTimerSeconds: timer.seconds, policy: policy)))
+        } catch {
+            log.error("reading start-up settings: \(error)")
+            return false
+        }
+        if let w = watcher, !w.notificationsEnabled {
+            log.warning("CONFIG_DB keyspace notifications cannot be enabled; re-reading the policy every \(options.policyPollSeconds) s")
+            policyPollAt = Self.monotonicNow() + UInt64(options.policyPollSeconds) * 1_000_000_000
+        }
+        if options.metricsPath != nil { metricsAt = Self.monotonicNow() }
+        return true
+    }
+
+    func connectAll() throws {
+        let a = try databases.connect("APPL_DB", password: options.password)
+        let c = try databases.connect("CONFIG_DB", password: options.password)
+        let s = try databases.connect("STATE_DB", password: options.password)
+        let sub = try databases.connect("CONFIG_DB", password: options.password)
+        watcher = try PolicyWatcher(subscriber: sub, database: databases["CONFIG_DB"]?.id ?? 4)
+        useAppl(a)
+        configDB = c
+        stateDB = s
+        log.notice("connected: APPL_DB \(a.endpoint) db \(a.database), CONFIG_DB \(c.endpoint) db \(c.database), STATE_DB \(s.endpoint) db \(s.database)")
+    }
+
+    func useAppl(_ a: RedisConnection) {
+        appl = a
+        writer = ProducerStateTable(connection: a)
+        routeWriter = ProducerStateTable(connection: a, names: ProducerStateTableNames(table: "ROUTE_TABLE", databaseID: a.database))
+    }
+
+    /// Sleeps up to `milliseconds`; true if SIGTERM/SIGINT arrived.
+    func waitForSignal(milliseconds: Int) -> Bool {
+        var p = pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0)
+        return poll(&p, 1, Int32(milliseconds)) > 0
+    }
+
+    // MARK: the loop
+
+    func run() -> Int32 {
+        while exitCode == nil {
+            processQueue()
+            if exitCode != nil { break }
+            var fds = [pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0)]
+            if let o = observer { fds.append(pollfd(fd: o.fileDescriptor, events: Int16(POLLIN), revents: 0)) }
+            if let w = watcher { fds.append(pollfd(fd: w.subscriber.fileDescriptor, events: Int16(POLLIN), revents: 0)) }
+            let timeout = pollTimeout()
+            let n = poll(&fds, nfds_t(fds.count), timeout)
+            if n < 0 && errno != EINTR { log.error("poll: \(String(cString: strerror(errno)))"); return 1 }
+            for f in fds where f.revents != 0 {
+                if f.fd == signalFD { handleSignal() }
+                else if f.fd == observer?.fileDescriptor { readKernel() }
+                else if f.fd == watcher?.subscriber.fileDescriptor { readPolicyNotification() }
+            }
+            fireDeadlines()
+        }
+        writeMetrics()
+        return exitCode ?? 0
+    }
+
+    func pollTimeout() -> Int32 {
+        let deadlines = Array(timers.values) + [storeRetryAt, restoreNextCheck, policyPollAt, metricsAt].compactMap { $0 }
+        guard let next = deadlines.min() else { return -1 }   // idle: sleep until something happens
+        let now = Self.monotonicNow()
+        return next <= now ? 0 : Int32(min((next - now + 999_999) / 1_000_000, 60_000))
+    }
+
+    func fireDeadlines() {
+        let now = Self.monotonicNow()
+        for (t, at) in timers where at <= now {
+            timers[t] = nil
+            enqueue(.timerFired(t))
+        }
+        if let at = storeRetryAt, at <= now { storeRetryAt = nil; loadStore() }
+        if let at = restoreNextCheck, at <= now { checkRestoreFlag(now) }
+        if let at = policyPollAt, at <= now {
+            policyPollAt = now + UInt64(options.policyPollSeconds) * 1_000_000_000
+            rereadPolicy()
+        }
+        if let at = metricsAt, at <= now {
+            metricsAt = now + 5_000_000_000
+            writeMetrics()
+        }
+    }
+
+    func enqueue(_ e: Event) { queue.append(e) }
+
+    func processQueue() {
+        while queueHead < queue.count {
+            let e = queue[queueHead]
+            queueHead += 1
+            feed(e)
+            if exitCode != nil { break }
+        }
+        queue.removeAll(keepingCapacity: true)
+        queueHead = 0
+    }
+
+    /// One event through the core, and its effects carried out.
+    func feed(_ e: Event) {
+        for effect in step(&state, e) { perform(effect) }
+    }
+
+    func handleSignal() {
+        let signo = nsd_signalfd_read(signalFD)
+        guard signo > 0 else { return }
+        log.notice("signal \(signo): finishing the batch in flight, then exiting")
+        enqueue(.shutdownRequested)
+    }
+
+    func readKernel() {
+        guard let o = observer else { return }
+        do {
+            try o.drain { event in
+                switch event {
+                case .neighbor(let m):
+                    feed(.kernelMessage(m))
+                case .neighborDumpDone(let interrupted):
+                    if let t = dumpStartedAt { metrics.dumpLatency.observe(Double(Self.monotonicNow() - t) / 1e9) }
+                    feed(.kernelDumpDone(interrupted: interrupted))
+                case .overrun:
+                    feed(.kernelOverrun)
+                case .linksChanged:
+                    feed(.linksChanged)
+                case .malformed(let e):
+                    log.warning("netlink: \(e); skipped")
+                case .dumpFailed(let errno):
+                    log.error("netlink dump refused: \(String(cString: strerror(errno))); treating as an overrun")
+                    feed(.kernelOverrun)
+                }
+            }
+        } catch {
+            log.error("\(error)")
+        }
+    }
+
+    func readPolicyNotification() {
+        guard let w = watcher else { return }
+        do {
+            if try w.changed() { rereadPolicy() }
+        } catch {
+            log.error("CONFIG_DB subscription: \(error); re-reading the policy every \(options.policyPollSeconds) s")
+            watcher = nil
+            policyPollAt = Self.monotonicNow()
+        }
+    }
+
+    func rereadPolicy() {
+        guard let c = configDB else { return }
+        do { enqueue(.policyChanged(try ConfigReader.policy(c))) } catch {
+            log.error("reading CONFIG_DB policy: \(error)")
+        }
+    }
+
+    func checkRestoreFlag(_ now: UInt64) {
+        restoreNextCheck = nil
+        guard let s = stateDB, let c = configDB else { return }
+        do {
+            if try WarmRestartStore(state: s, config: c).restoreFlagSet() {
+                restoreDeadline = nil
+                enqueue(.restoreFlagSet)
+                return
+            }
+        } catch {
+            log.error("reading NEIGH_RESTORE_TABLE|Flags: \(error)")
+        }
+        if let d = restoreDeadline, now >= d {
+            restoreDeadline = nil
+            enqueue(.restoreWaitTimedOut)
+        } else {
+            restoreNextCheck = now + 1_000_000_000
+        }
+    }
+
+    // MARK: effects
+
+    func perform(_ effect: Effect) {
+        switch effect {
+        case .setWarmRestartState(let s):
+            guard let st = stateDB, let c = configDB else { return }
+            do { try WarmRestartStore(state: st, config: c).setState(s) } catch { log.error("writing warm-restart state \(s.rawValue): \(error)") }
+        case .clearPendingStoreOperations:
+            do { try writer?.clearPending() } catch { log.error("clearing pending NEIGH_TABLE operations: \(error)") }
+        case .loadStore:
+            storeWanted = true
+            loadStore()
+        case .waitForRestoreFlag:
+            let now = Self.monotonicNow()
+            restoreDeadline = now + UInt64(options.restoreTimeoutSeconds) * 1_000_000_000
+            restoreNextCheck = now
+        case .requestKernelDump:
+            requestDump()
+        case .write(let batch):
+            write(batch)
+        case .removeHostRoute(let vrf, let ip):
+            do { try routeWriter?.write(Batch(id: 0, changes: [.delMalformed("\(vrf):\(ip)")])) } catch { log.error("ROUTE_TABLE del \(vrf):\(ip): \(error)") }
+        case .journal(let record):
+            do { try journal?.record(record, now: Int64(time(nil))) } catch {
+                metrics.journalErrors += 1
+                log.error("\(error)")
+            }
+        case .armTimer(let t, let ms):
+            timers[t] = Self.monotonicNow() + UInt64(ms) * 1_000_000
+        case .cancelTimer(let t):
+            timers[t] = nil
+        case .log(let level, let message):
+            log.log(level: Logger.Level(level), "\(message)")
+        case .exit(let code):
+            exitCode = code
+        }
+    }
+
+    func requestDump() {
+        do {
+            if observer == nil {
+                let o = try KernelObserver(receiveBuffer: options.receiveBuffer)
+                log.notice("netlink: receive buffer \(o.receiveBufferBytes) bytes (\(o.receiveBufferForced ? "SO_RCVBUFFORCE" : "SO_RCVBUF, capped by net.core.rmem_max"))")
+                observer = o
+            }
+            dumpStartedAt = Self.monotonicNow()
+            try observer?.requestNeighborDump()
+        } catch {
+            log.error("\(error); retrying the dump")
+            timers[.redumpCooldown] = Self.monotonicNow() + 1_000_000_000
+            enqueue(.kernelOverrun)
+        }
+    }
+
+    func loadStore() {
+        guard storeWanted else { return }
+        do {
+            if appl == nil || appl?.broken == true {
+                useAppl(try databases.connect("APPL_DB", password: options.password))
+                metrics.redisReconnects += 1
+                log.notice("APPL_DB reconnected")
+            }
+            guard let a = appl else { return }
+            let (snapshot, issues) = try StoreReader.snapshot(a)
+            for i in issues.prefix(100) { log.warning("\(i)") }
+            if issues.count > 100 { log.warning("… and \(issues.count - 100) more malformed APPL_DB entries") }
+            storeWanted = false
+            storeBackoffMs = 100
+            enqueue(.storeLoaded(snapshot))
+        } catch {
+            metrics.redisErrors += 1
+            appl = nil
+            writer = nil
+            log.error("\(error); retrying in \(storeBackoffMs) ms")
+            storeRetryAt = Self.monotonicNow() + UInt64(storeBackoffMs) * 1_000_000
+            storeBackoffMs = min(storeBackoffMs * 2, 5000)
+        }
+    }
+
+    func write(_ batch: Batch) {
+        guard let w = writer else {
+            enqueue(.batchFailed(id: batch.id, reason: "APPL_DB not connected"))
+            return
+        }
+        let t0 = Self.monotonicNow()
+        do {
+            try w.write(batch)
+            metrics.batchLatency.observe(Double(Self.monotonicNow() - t0) / 1e9)
+            let sets = batch.changes.lazy.filter(\.isSet).count
+            log.info("applied batch \(batch.id): \(sets) set, \(batch.changes.count - sets) del")
+            enqueue(.batchAcknowledged(id: batch.id))
+        } catch {
+            metrics.redisErrors += 1
+            appl = nil
+            writer = nil
+            enqueue(.batchFailed(id: batch.id, reason: "\(error)"))
+        }
+    }
+
+    func writeMetrics() {
+        guard let path = options.metricsPath else { return }
+        do { try Metrics.write(metrics.render(state, redisUp: appl != nil, logDropped: sink.droppedTotal), to: path) } catch {
+            log.error("writing metrics to \(path): \(error)")
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import Reconciler
+
+/// A latency histogram in Prometheus form (cumulative buckets, seconds).
+struct Histogram {
+    static let bounds: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
+    var counts = [Int](repeating: 0, count: bounds.count)
+    var total = 0
+    var sum = 0.0
+
+    mutating func observe(_ seconds: Double) {
+        for (i, b) in Self.bounds.enumerated() where seconds <= b { counts[i] += 1 }
+        total += 1
+        sum += seconds
+    }
+
+    func render(_ name: String, _ help: String) -> String {
+        var s = "# HELP \(name) \(help)\n# TYPE \(name) histogram\n"
+        for (i, b) in Self.bounds.enumerated() { s += "\(name)_bucket{le=\"\(b)\"} \(counts[i])\n" }
+        s += "\(name)_bucket{le=\"+Inf\"} \(total)\n\(name)_sum \(sum)\n\(name)_count \(total)\n"
+        return s
+    }
+}
+
+/// The daemon's metrics, written as a node_exporter textfile (atomically: temp file + rename).
+struct Metrics {
+    var batchLatency = Histogram()
+    var dumpLatency = Histogram()
+    var redisReconnects = 0
+    var journalErrors = 0
+    var redisErrors = 0
+
+    func render(_ s: DaemonState, redisUp: Bool, logDropped: Int) -> String {
+        let c = s.counters
+        var out = ""
+        func counter(_ name: String, _ help: String, _ v: Int) {
+            out += "# HELP neighsyncd_\(name) \(help)\n# TYPE neighsyncd_\(name) counter\nneighsyncd_\(name) \(v)\n"
+        }
+        func gauge(_ name: String, _ help: String, _ v: Int) {
+            out += "# HELP neighsyncd_\(name) \(help)\n# TYPE neighsyncd_\(name) gauge\nneighsyncd_\(name) \(v)\n"
+        }
+        counter("kernel_messages_total", "Neighbor messages received from the kernel.", c.kernelMessages)
+        counter("kernel_messages_ignored_total", "Messages dropped by the decision procedure.", c.ignoredMessages)
+        counter("netlink_overruns_total", "Receive-buffer overruns (ENOBUFS on the socket).", c.overruns)
+        counter("dumps_total", "Kernel neighbor dumps requested (resyncs included).", c.dumps)
+        counter("dumps_interrupted_total", "Dumps redone after NLM_F_DUMP_INTR.", c.dumpsInterrupted)
+        counter("batches_written_total", "Batches written to APPL_DB.", c.batchesWritten)
+        counter("batches_acknowledged_total", "Batches whose every reply was read and checked.", c.batchesAcknowledged)
+        counter("batches_failed_total", "Batches that could not be confirmed.", c.batchesFailed)
+        counter("sets_total", "Acknowledged SET operations.", c.setsAcknowledged)
+        counter("dels_total", "Acknowledged DEL operations.", c.delsAcknowledged)
+        counter("store_reloads_total", "Times APPL_DB was read back (start and reconnects).", c.storeReloads)
+        counter("redis_reconnects_total", "Successful Redis reconnects.", redisReconnects)
+        counter("redis_errors_total", "Redis errors.", redisErrors)
+        counter("journal_errors_total", "Journal write errors.", journalErrors)
+        counter("log_lines_dropped_total", "Log lines dropped because output was too slow.", logDropped)
+        gauge("desired_entries", "Entries the kernel wants in NEIGH_TABLE.", s.desired.count)
+        gauge("actual_entries", "Entries NEIGH_TABLE holds, as acknowledged.", s.actual.entries.count)
+        gauge("pending_changes", "Changes waiting to be written.", s.pendingCount)
+        gauge("redis_up", "1 when the APPL_DB connection is up.", redisUp ? 1 : 0)
+        out += "# HELP neighsyncd_phase Current phase (1 for the current one).\n# TYPE neighsyncd_phase gauge\n"
+        for p in ["starting", "loadingStore", "awaitingRestoreFlag", "dumping", "awaitingReconcileTimer", "steady", "stopping", "stopped"] {
+            out += "neighsyncd_phase{phase=\"\(p)\"} \(s.phase.rawValue == p ? 1 : 0)\n"
+        }
+        out += batchLatency.render("neighsyncd_batch_write_seconds", "Time to write and acknowledge one batch.")
+        out += dumpLatency.render("neighsyncd_dump_seconds", "Time from a dump request to NLMSG_DONE.")
+        return out
+    }
+
+    static func write(_ text: String, to path: String) throws {
+        let tmp = path + ".tmp"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: tmp))
+        if rename(tmp, path) != 0 { throw CocoaError(.fileWriteUnknown) }
+    }
+}

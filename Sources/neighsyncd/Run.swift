@@ -1,0 +1,111 @@
+import ArgumentParser
+import CNetlink
+import Foundation
+import Journal
+import Logging
+import Model
+import Reconciler
+import StoreObserver
+
+extension Journal.Durability: ExpressibleByArgument {}
+
+/// `neighsyncd run`: the daemon.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Keep APPL_DB NEIGH_TABLE equal to the kernel's neighbor table (the daemon).",
+        discussion: """
+            Serves the network namespace it is started in (`ip netns exec NS neighsyncd run`). \
+            Reaches Redis as database_config.json says, preferring an instance's unix socket. \
+            The Redis password is read from --redis-password-file or $REDIS_PASSWORD, never from \
+            the command line. SIGTERM/SIGINT: the batch in flight is finished and journaled, exit 0.
+            """
+    )
+
+    @Option(name: .customLong("db-config"), help: "SONiC database_config.json; if missing, APPL_DB 0 / CONFIG_DB 4 / STATE_DB 6 on 127.0.0.1:6379.")
+    var dbConfig = DatabaseConfig.defaultPath
+
+    @Option(help: "The journal file (SQLite, mode 0600). A bad one is set aside as FILE.bad-TIME.")
+    var journal = "/var/lib/neighsyncd/journal.sqlite"
+
+    @Option(name: .customLong("journal-durability"), help: "normal: survives a daemon crash; full: fsync per batch, survives power loss.")
+    var journalDurability: Journal.Durability = .normal
+
+    @Flag(name: .customLong("no-journal"), help: "Run without a journal (every start is a cold reconcile against the store).")
+    var noJournal = false
+
+    @Option(help: "Netlink receive buffer to request, in bytes (SO_RCVBUFFORCE, else SO_RCVBUF).")
+    var rcvbuf = 16 << 20
+
+    @Option(name: .customLong("batch-size"), help: "Most changes per APPL_DB batch.")
+    var batchSize = 1000
+
+    @Option(name: .customLong("batch-delay-ms"), help: "Longest a change waits for its batch to fill, in ms.")
+    var batchDelayMs = 10
+
+    @Option(name: .customLong("redump-cooldown-ms"), help: "Least time between two re-dumps after overruns, in ms.")
+    var redumpCooldownMs = 1000
+
+    @Option(name: .customLong("restore-timeout"), help: "Warm restart: seconds to wait for NEIGH_RESTORE_TABLE|Flags before exiting 1.")
+    var restoreTimeout = 180
+
+    @Option(name: .customLong("log-level"), help: "debug, info, notice, warning or error.")
+    var logLevel = "notice"
+
+    @Flag(name: .customLong("no-syslog"), help: "Log to stderr only (default: stderr and syslog).")
+    var noSyslog = false
+
+    @Option(help: "Prometheus textfile to write every 5 s and at exit (for node_exporter). Default: none.")
+    var metrics: String?
+
+    @Option(name: .customLong("redis-password-file"), help: "File holding the Redis password (else $REDIS_PASSWORD; else none).")
+    var redisPasswordFile: String?
+
+    @Option(name: .customLong("policy-poll-seconds"), help: "CONFIG_DB re-read period when keyspace notifications are unavailable.")
+    var policyPollSeconds = 10
+
+    func validate() throws {
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        guard batchDelayMs >= 0, redumpCooldownMs >= 0, restoreTimeout > 0, policyPollSeconds > 0 else {
+            throw ValidationError("durations must not be negative")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: one of debug, info, notice, warning, error") }
+    }
+
+    func run() throws {
+        // Signals are blocked before any other thread starts, so only the signalfd sees them.
+        let sfd = nsd_signalfd_open()
+        guard sfd >= 0 else { throw ValidationError("signalfd: errno \(-sfd)") }
+        let sink = LogSink(syslog: !noSyslog)
+        let level = Logger.Level(rawValue: logLevel) ?? .notice
+        let log = Logger(label: "neighsyncd") { _ in SinkLogHandler(sink: sink, logLevel: level) }
+        defer { sink.flush() }
+
+        var password: String?
+        if let f = redisPasswordFile {
+            guard let p = try? String(contentsOfFile: f, encoding: .utf8) else { log.error("cannot read \(f)"); throw ExitCode(2) }
+            password = p.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else {
+            password = ProcessInfo.processInfo.environment["REDIS_PASSWORD"]
+        }
+        let databases: DatabaseConfig
+        do {
+            let loaded = try DatabaseConfig.load(path: dbConfig)
+            databases = loaded.config
+            log.notice(loaded.fromFile ? "databases from \(dbConfig)" : "\(dbConfig) not found; using APPL_DB 0, CONFIG_DB 4, STATE_DB 6 on 127.0.0.1:6379")
+        } catch {
+            log.error("\(error)")
+            throw ExitCode(2)
+        }
+        if !noJournal { try? FileManager.default.createDirectory(atPath: (journal as NSString).deletingLastPathComponent, withIntermediateDirectories: true) }
+        let options = DaemonOptions(
+            dbConfigPath: dbConfig, journalPath: noJournal ? nil : journal, journalDurability: journalDurability,
+            receiveBuffer: rcvbuf,
+            core: ReconcilerConfig(batchSize: batchSize, batchDelayMilliseconds: batchDelayMs, redumpCooldownMilliseconds: redumpCooldownMs),
+            metricsPath: metrics, restoreTimeoutSeconds: restoreTimeout, password: password, policyPollSeconds: policyPollSeconds)
+        let daemon = Daemon(options: options, log: log, sink: sink, signalFD: sfd, databases: databases)
+        guard daemon.start() else { log.notice("stopped before start-up completed"); return }
+        let code = daemon.run()
+        log.notice("exit \(code)")
+        if code != 0 { sink.flush(); throw ExitCode(code) }
+    }
+}
