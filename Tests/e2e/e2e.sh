@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# End-to-end tests of `neighsyncd run`: the built binary in a private network namespace, a
+# private redis-server on a unix socket, and `neighsyncd consume` playing orchagent.
+# Usage: Tests/e2e/e2e.sh [path/to/neighsyncd]   (root: namespaces, sysctl)
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+BIN=$(realpath "${1:-.build/debug/neighsyncd}")
+[ "$(id -u)" -eq 0 ] || { echo "FAIL e2e: needs root for network namespaces"; exit 1; }
+scripts/kernel-limits
+
+NS="nsd-e2e-$$"
+DIR=$(mktemp -d /tmp/nsd-e2e-XXXXXX)
+SOCK="$DIR/redis.sock"
+DAEMON_PID=""
+CONSUMER_PID=""
+FAILS=0
+PASSES=0
+
+cleanup() {
+  [ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null
+  [ -n "$CONSUMER_PID" ] && { kill -9 "$CONSUMER_PID"; wait "$CONSUMER_PID"; } 2>/dev/null
+  redis-cli -s "$SOCK" shutdown nosave >/dev/null 2>&1
+  ip netns del "$NS" 2>/dev/null
+  rm -rf "$DIR"
+}
+trap cleanup EXIT
+
+ok()   { PASSES=$((PASSES + 1)); echo "ok   e2e: $*"; }
+fail() { FAILS=$((FAILS + 1)); echo "FAIL e2e: $*"; [ -f "$DIR/daemon.log" ] && tail -n 20 "$DIR/daemon.log" | sed 's/^/     | /'; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
+
+R()  { redis-cli -s "$SOCK" -n "${DB:-0}" "$@"; }
+N()  { ip -n "$NS" "$@"; }
+
+start_redis() {
+  redis-server --port 0 --unixsocket "$SOCK" --unixsocketperm 700 --dir "$DIR" --save "" --appendonly no \
+    --daemonize yes --pidfile "$DIR/redis.pid" --logfile "$DIR/redis.log" >/dev/null
+  for _ in $(seq 100); do R ping >/dev/null 2>&1 && return 0; sleep 0.05; done
+  echo "redis-server did not start"; exit 1
+}
+stop_redis() { kill -9 "$(cat "$DIR/redis.pid")" 2>/dev/null; rm -f "$SOCK"; sleep 0.1; }
+
+cat > "$DIR/db.json" <<JSON
+{"INSTANCES": {"redis": {"hostname": "127.0.0.1", "port": 0, "unix_socket_path": "$SOCK"}},
+ "DATABASES": {"APPL_DB": {"id": 0, "separator": ":", "instance": "redis"},
+               "CONFIG_DB": {"id": 4, "separator": "|", "instance": "redis"},
+               "STATE_DB": {"id": 6, "separator": "|", "instance": "redis"}}, "VERSION": "1.0"}
+JSON
+
+start_daemon() {  # extra flags...
+  ip netns exec "$NS" "$BIN" run --db-config "$DIR/db.json" --journal "$DIR/journal.sqlite" --no-syslog \
+    --log-level info --metrics "$DIR/metrics.prom" "$@" >>"$DIR/daemon.log" 2>&1 &
+  DAEMON_PID=$!
+}
+stop_daemon() {  # SIGTERM; returns the exit status
+  [ -n "$DAEMON_PID" ] || return 0
+  kill -TERM "$DAEMON_PID"; local rc=0; wait "$DAEMON_PID" || rc=$?; DAEMON_PID=""; return $rc
+}
+kill_daemon() { [ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=""; }
+start_consumer() { "$BIN" consume --db-config "$DIR/db.json" >/dev/null 2>&1 & CONSUMER_PID=$!; }
+
+# APPL_DB (as orchagent will see it) equals the kernel, by the reconciler's own rules and by count.
+converged() {
+  N -j neigh show nud all > "$DIR/k.json"
+  "$BIN" store-dump --db-config "$DIR/db.json" > "$DIR/s.json" || return 1
+  DB=4 R --scan --pattern '*' > /dev/null
+  "$BIN" reconcile --kernel "$DIR/k.json" --store "$DIR/s.json" ${CONFIG_DUMP:+--config-db "$CONFIG_DUMP"} > "$DIR/plan.txt" 2>&1
+}
+wait_converged() {  # seconds
+  for _ in $(seq $(( ${1:-30} * 5 ))); do converged && return 0; sleep 0.2; done
+  head -n 5 "$DIR/plan.txt"; return 1
+}
+# Every published neighbor is in NEIGH_TABLE once the consumer popped it.
+table_count() { R --scan --pattern 'NEIGH_TABLE:*' | wc -l; }
+kernel_publishable() {  # REACHABLE/STALE/PERMANENT/DELAY/PROBE with a MAC, no fe80/ff02, on our links
+  N neigh show nud all | grep -vE '^(fe80|ff02)' | grep -E 'lladdr' | grep -vE 'NOARP|FAILED|INCOMPLETE' | grep -vc 'ff:ff:ff:ff:ff:ff'
+}
+wait_table() {  # expected count
+  for _ in $(seq 150); do [ "$(table_count)" -eq "$1" ] && [ "$(R scard NEIGH_TABLE_KEY_SET)" -eq 0 ] && return 0; sleep 0.2; done
+  echo "NEIGH_TABLE has $(table_count), expected $1"; return 1
+}
+burst() {  # op count offset mac-prefix
+  python3 - "$@" > "$DIR/burst.txt" <<'PY'
+import sys
+op, n, off, mp = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+devs = ["Ethernet0", "Ethernet4", "Vlan1000"]
+for i in range(off, off + n):
+    ip = f"10.{100 + (i >> 16)}.{(i >> 8) & 255}.{i & 255}" if i % 2 == 0 else f"2001::{i >> 16:x}:{i & 0xffff:x}"
+    if op == "add":
+        print(f"neigh replace {ip} lladdr 0{mp}:00:00:{(i >> 16) & 255:02x}:{(i >> 8) & 255:02x}:{i & 255:02x} dev {devs[i % 3]} nud reachable")
+    else:
+        print(f"neigh del {ip} dev {devs[i % 3]}")
+PY
+  N -force -batch "$DIR/burst.txt" 2>/dev/null
+}
+
+# --- the world ---------------------------------------------------------------------------
+start_redis
+ip netns add "$NS"
+N link add Ethernet0 type veth peer name peer0
+N link add Ethernet4 type veth peer name peer4
+N link add Ethernet8 type veth peer name peer8
+N link add Vlan1000 type bridge
+for l in Ethernet0 Ethernet4 Ethernet8 Vlan1000 peer0 peer4 peer8; do N link set "$l" up; done
+start_consumer
+
+# --- 1. test_neighbor: IPv6 and IPv4 add/remove, exact fields -----------------------------------
+start_daemon
+burst add 3000 0 2
+check "cold start publishes 3,000 neighbors" wait_converged 30
+check "orchagent sees them all" wait_table "$(kernel_publishable)"
+N neigh add 2000::2 lladdr 00:01:02:03:04:05 dev Ethernet8 nud permanent
+N neigh add 10.0.0.2 lladdr 00:01:02:03:04:05 dev Ethernet8 nud permanent
+sleep 0.5
+check "IPv6 entry has exactly neigh and family=IPv6" test "$(R hgetall NEIGH_TABLE:Ethernet8:2000::2 | tr '\n' ' ')" = "neigh 00:01:02:03:04:05 family IPv6 "
+check "IPv4 entry has exactly neigh and family=IPv4" test "$(R hgetall NEIGH_TABLE:Ethernet8:10.0.0.2 | tr '\n' ' ')" = "neigh 00:01:02:03:04:05 family IPv4 "
+N neigh del 2000::2 dev Ethernet8; N neigh del 10.0.0.2 dev Ethernet8
+sleep 0.5
+check "removed neighbors leave NEIGH_TABLE" test "$(R exists NEIGH_TABLE:Ethernet8:2000::2 NEIGH_TABLE:Ethernet8:10.0.0.2)" -eq 0
+N neigh replace 10.0.0.3 lladdr 00:00:00:00:00:01 dev Ethernet8 nud reachable
+N neigh replace 10.0.0.3 lladdr 00:00:00:00:00:02 dev Ethernet8 nud reachable
+N neigh replace 10.0.0.3 lladdr 00:00:00:00:00:03 dev Ethernet8 nud reachable
+sleep 0.5
+check "MAC changed twice: kernel and APPL_DB agree" test "$(R hget NEIGH_TABLE:Ethernet8:10.0.0.3 neigh)" = "00:00:00:00:00:03"
+
+# --- 2. link-local on/off, existing link-local neighbors replayed -----------------------------------
+N neigh add fe80::2 lladdr 00:00:00:00:fe:02 dev Ethernet0 nud reachable
+sleep 0.3
+check "fe80 ignored while link-local is off" test "$(R exists NEIGH_TABLE:Ethernet0:fe80::2)" -eq 0
+DB=4 R hset "INTERFACE|Ethernet0" ipv6_use_link_local_only enable >/dev/null
+sleep 0.5
+check "turning link-local on publishes the existing fe80 neighbor" test "$(R hget NEIGH_TABLE:Ethernet0:fe80::2 neigh)" = "00:00:00:00:fe:02"
+DB=4 R del "INTERFACE|Ethernet0" >/dev/null
+sleep 0.5
+check "turning it off removes it" test "$(R exists NEIGH_TABLE:Ethernet0:fe80::2)" -eq 0
+
+# --- 3. dual-ToR: unresolved neighbor gets the zero MAC, DELNEIGH removes it -----------------------
+DB=4 R hset "PEER_SWITCH|peer_switch_hostname" address_ipv4 10.1.0.33 >/dev/null
+N neigh add 10.0.0.77 dev Ethernet8 nud incomplete
+sleep 0.5
+check "dual-ToR: INCOMPLETE published with 00:00:00:00:00:00" test "$(R hget NEIGH_TABLE:Ethernet8:10.0.0.77 neigh)" = "00:00:00:00:00:00"
+N neigh del 10.0.0.77 dev Ethernet8
+sleep 0.5
+check "dual-ToR: DELNEIGH removes it" test "$(R exists NEIGH_TABLE:Ethernet8:10.0.0.77)" -eq 0
+DB=4 R del "PEER_SWITCH|peer_switch_hostname" >/dev/null
+
+# --- 4. 50,000-neighbor burst, add then delete, with an 8 MiB receive buffer ------------------------
+check "SIGTERM exits 0" stop_daemon
+start_daemon --rcvbuf 8388608
+sleep 1
+burst add 50000 10000 4
+check "50k burst added: APPL_DB equals the kernel entry by entry" wait_converged 120
+burst del 50000 10000 4
+check "50k burst deleted: APPL_DB equals the kernel entry by entry" wait_converged 120
+check "orchagent's table matches the kernel" wait_table "$(kernel_publishable)"
+grep -q "overrun" "$DIR/daemon.log" && echo "     (the burst overran the 8 MiB buffer; recovered by re-dump)"
+
+# --- 5. SIGKILL in the middle of a burst, then restart -----------------------------------------
+burst add 20000 100000 6 &
+BURST=$!
+sleep 0.3
+kill_daemon
+wait $BURST
+start_daemon
+check "SIGKILL mid-burst, restart: converged, nothing lost or extra" wait_converged 60
+
+# --- 6. redis-server restarted in the middle of a burst (its data is lost) -------------------------
+kill -9 "$CONSUMER_PID"; wait "$CONSUMER_PID" 2>/dev/null; CONSUMER_PID=""
+burst del 20000 100000 6 &
+BURST=$!
+sleep 0.2
+stop_redis
+start_redis
+wait $BURST
+start_consumer
+check "redis restarted mid-burst: converged, nothing lost or extra" wait_converged 60
+check "orchagent's table rebuilt" wait_table "$(kernel_publishable)"
+check "SIGTERM exits 0 after all that" stop_daemon
+grep -q '^neighsyncd_batches_acknowledged_total [1-9]' "$DIR/metrics.prom" && ok "metrics textfile written" || fail "metrics textfile"
+
+# --- 7. warm restart syncup (test_warm_reboot.py::test_swss_neighbor_syncup) -----------------------
+N -force -batch - <<'B' >/dev/null 2>&1
+neigh flush all
+B
+for i in 0 1 2 3; do
+  N neigh replace 10.0.0.$((i + 1)) lladdr 00:00:00:00:00:0$((i + 1)) dev Ethernet$((i < 2 ? 0 : 4)) nud reachable
+  N neigh replace 2000::$((i + 1)) lladdr 00:00:00:00:01:0$((i + 1)) dev Ethernet$((i < 2 ? 0 : 4)) nud reachable
+done
+start_daemon; wait_converged 30; wait_table "$(kernel_publishable)" >/dev/null; stop_daemon
+DB=6 R hset "WARM_RESTART_ENABLE_TABLE|swss" enable true >/dev/null
+warm_step() {  # name expected-NEW expected-DELETE
+  DB=6 R hset "NEIGH_RESTORE_TABLE|Flags" restored true >/dev/null
+  DB=6 R hdel "WARM_RESTART_TABLE|neighsyncd" state >/dev/null
+  local before; before=$(DB=6 R hget "WARM_RESTART_TABLE|neighsyncd" restore_count)
+  : > "$DIR/daemon.log"
+  start_daemon
+  for _ in $(seq 100); do [ "$(DB=6 R hget "WARM_RESTART_TABLE|neighsyncd" state)" = reconciled ] && break; sleep 0.2; done
+  local state; state=$(DB=6 R hget "WARM_RESTART_TABLE|neighsyncd" state)
+  check "warm $1: APPL_DB equals the kernel" wait_converged 30
+  stop_daemon   # flushes the log
+  local new del
+  new=$(grep -c 'cache-state:NEW' "$DIR/daemon.log"); del=$(grep -cE 'cache-state:(DELETE|STALE)' "$DIR/daemon.log")
+  check "warm $1: $2 NEW, $3 DELETE (got $new, $del), state $state, restore_count +1" \
+    test "$new" -eq "$2" -a "$del" -eq "$3" -a "$state" = reconciled \
+         -a "$(DB=6 R hget "WARM_RESTART_TABLE|neighsyncd" restore_count)" -eq $((before + 1))
+}
+DB=4 R hset "WARM_RESTART|swss" neighsyncd_timer 1 >/dev/null
+warm_step "step 1, nothing changed" 0 0
+grep -q 'applied batch' "$DIR/daemon.log" && fail "warm step 1 wrote to APPL_DB" || ok "warm step 1: zero writes"
+N neigh del 10.0.0.1 dev Ethernet0; N neigh del 10.0.0.3 dev Ethernet4; N neigh del 2000::1 dev Ethernet0; N neigh del 2000::3 dev Ethernet4
+warm_step "step 2, even entries deleted" 0 4
+for i in 0 2; do
+  N neigh replace 10.0.0.$((i + 1)) lladdr 00:00:00:00:00:0$((i + 1)) dev Ethernet$((i < 2 ? 0 : 4)) nud reachable
+  N neigh replace 2000::$((i + 1)) lladdr 00:00:00:00:01:0$((i + 1)) dev Ethernet$((i < 2 ? 0 : 4)) nud reachable
+done
+DB=4 R hset "WARM_RESTART|swss" neighsyncd_timer 0 >/dev/null
+warm_step "step 3, re-added" 4 0
+grep -q 'getWarmStartTimer.*invalid' "$DIR/daemon.log" && ok "invalid timer logged" || fail "invalid timer not logged"
+DB=4 R hset "WARM_RESTART|swss" neighsyncd_timer 2 >/dev/null
+for i in 0 2; do
+  N neigh replace 10.0.0.$((i + 1)) lladdr 00:00:00:00:02:0$((i + 1)) dev Ethernet$((i < 2 ? 0 : 4)) nud reachable
+  N neigh replace 2000::$((i + 1)) lladdr 00:00:00:00:03:0$((i + 1)) dev Ethernet$((i < 2 ? 0 : 4)) nud reachable
+done
+N neigh del 10.0.0.2 dev Ethernet0; N neigh del 10.0.0.4 dev Ethernet4; N neigh del 2000::2 dev Ethernet0; N neigh del 2000::4 dev Ethernet4
+warm_step "step 4, MACs changed and odd deleted" 4 4
+grep -q 'reconcile timer 2 s' "$DIR/daemon.log" && ok "timer from CONFIG_DB used" || fail "timer from CONFIG_DB not used"
+
+# --- 8. restore flag never set: exit 1 ----------------------------------------------------------
+DB=6 R del "NEIGH_RESTORE_TABLE|Flags" >/dev/null
+start_daemon --restore-timeout 2
+rc=0; wait "$DAEMON_PID" || rc=$?; DAEMON_PID=""
+check "restore flag missing: exit 1" test "$rc" -eq 1
+DB=6 R del "WARM_RESTART_ENABLE_TABLE|swss" >/dev/null
+
+echo "e2e: $PASSES passed, $FAILS failed"
+[ "$FAILS" -eq 0 ]
