@@ -33,7 +33,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "neighsyncd-bench",
-            dependencies: ["Model", "Reconciler", "KernelObserver", "CNetlink"]
+            dependencies: ["Model", "Reconciler", "KernelObserver", "StoreObserver", "CNetlink"]
         ),
         .testTarget(
             name: "ReconcilerTests",

@@ -5,6 +5,7 @@ import CNetlink
 import Foundation
 import Glibc
 import KernelObserver
+import StoreObserver
 import Model
 import Reconciler
 
@@ -175,4 +176,55 @@ if geteuid() == 0 {
     precondition(got >= neighbors, "dump returned \(got) of \(neighbors)")
 } else {
     print("kernel dump: skipped, needs root for a private namespace")
+}
+
+// 6. ProducerStateTable writes against a private redis-server: ours (batched, pipelined) beside
+//    (a) upstream's pattern — per neighbor one `KEYS PEER_SWITCH|*` and one unpipelined EVALSHA —
+//    and (b) `redis-benchmark -P 1000 -t hset`, the server's own limit.
+if let redisServer = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first(where: { FileManager.default.fileExists(atPath: $0) }) {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nsd-bench-redis-\(getpid())")
+    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let sock = dir.appendingPathComponent("redis.sock").path
+    let server = Process()
+    server.executableURL = URL(fileURLWithPath: redisServer)
+    server.arguments = ["--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no", "--dir", dir.path, "--logfile", dir.appendingPathComponent("log").path]
+    try? server.run()
+    defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit(); try? FileManager.default.removeItem(at: dir) }
+    var conn: RedisConnection?
+    for _ in 0..<300 where conn == nil {
+        conn = try? RedisConnection(endpoint: .unix(path: sock), database: 0)
+        if conn == nil { usleep(10_000) }
+    }
+    if let c = conn, let config = try? RedisConnection(endpoint: .unix(path: sock), database: 4) {
+        let count = 100_000
+        let changes: [Change] = (0..<count).map { .set(key($0), entry($0)) }
+        let writer = ProducerStateTable(connection: c)
+        let tOurs = best {
+            _ = try? c.command(["FLUSHALL"])
+            _ = try? writer.write(Batch(id: 1, changes: changes))
+        }
+        // (a) upstream: 20,000 operations, one round trip pair each, scaled to 100,000.
+        _ = try? c.command(["FLUSHALL"])
+        let sha = (try? c.command(["SCRIPT", "LOAD", ProducerStateTableScript.set]))?.string ?? ""
+        let sample = 20_000
+        let tUpstream = seconds {
+            for i in 0..<sample {
+                _ = try? config.command(["KEYS", "PEER_SWITCH|*"])
+                let k = key(i).description, e = entry(i)
+                _ = try? c.command(["EVALSHA", sha, "4", "NEIGH_TABLE_CHANNEL@0", "NEIGH_TABLE_KEY_SET", "_NEIGH_TABLE:" + k, "_NEIGH_TABLE:" + k,
+                                    "G", k, "neigh", e.mac.description, "family", e.family.description])
+            }
+        } * Double(count) / Double(sample)
+        // (b) the server's limit.
+        let rb = Process()
+        rb.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        rb.arguments = ["redis-benchmark", "-s", sock, "-P", "1000", "-n", String(count), "-t", "hset", "-q"]
+        rb.standardOutput = FileHandle.nullDevice
+        rb.standardError = FileHandle.nullDevice
+        let tLimit = seconds { try? rb.run(); rb.waitUntilExit() }
+        print(String(format: "ProducerStateTable: %d SETs in %.0f ms (%.0f K/s); upstream pattern %.0f ms (%.0fx slower); redis-benchmark -P 1000 hset %.0f ms (ours %.1fx its time)",
+                     count, tOurs * 1000, Double(count) / tOurs / 1000, tUpstream * 1000, tUpstream / tOurs, tLimit * 1000, tOurs / tLimit))
+    }
+} else {
+    print("ProducerStateTable: skipped, no redis-server (scripts/bootstrap installs it)")
 }
