@@ -91,3 +91,7 @@ int nsd_signalfd_read(int fd) {
     if (n != (ssize_t)sizeof info) return n < 0 ? -errno : -EIO;
     return (int)info.ssi_signo;
 }
+
+#include <malloc.h>
+
+void nsd_release_free_memory(void) { malloc_trim(0); }

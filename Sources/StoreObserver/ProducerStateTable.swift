@@ -19,26 +19,32 @@ public final class ProducerStateTable {
 
     /// ARGV: channel, key set, delete set, staging prefix, payload, then per change
     /// `S key mac family` or `D key`. Returns how many notifications it published.
+    /// The script is atomic, so the order of its commands inside one call is invisible to the
+    /// consumer; adding all keys with one SADD gives the count of keys newly added, and exactly
+    /// that many notifications are published — what one SADD and PUBLISH per key would give.
     static let script = """
-        local published = 0
+        local keys, dels, staged = {}, {}, {}
         local i = 6
         while i <= #ARGV do
           local key = ARGV[i + 1]
-          local added = redis.call('SADD', ARGV[2], key)
+          keys[#keys + 1] = key
           if ARGV[i] == 'S' then
             redis.call('HSET', ARGV[4] .. key, 'neigh', ARGV[i + 2], 'family', ARGV[i + 3])
             i = i + 4
           else
-            redis.call('SADD', ARGV[3], key)
-            redis.call('DEL', ARGV[4] .. key)
+            dels[#dels + 1] = key
+            staged[#staged + 1] = ARGV[4] .. key
             i = i + 2
           end
-          if added > 0 then
-            redis.call('PUBLISH', ARGV[1], ARGV[5])
-            published = published + 1
-          end
         end
-        return published
+        if #keys == 0 then return 0 end
+        local added = redis.call('SADD', ARGV[2], unpack(keys))
+        if #dels > 0 then
+          redis.call('SADD', ARGV[3], unpack(dels))
+          redis.call('DEL', unpack(staged))
+        end
+        for _ = 1, added do redis.call('PUBLISH', ARGV[1], ARGV[5]) end
+        return added
         """
 
     /// Writes the whole batch and reads back every reply. Returns the number of notifications

@@ -28,7 +28,7 @@ final class Daemon {
     var log: Logger
     let sink: LogSink
     var state: DaemonState
-    let journal: Journal?
+    let journal: JournalWriter?
     let databases: DatabaseConfig
 
     var appl: RedisConnection?
@@ -61,11 +61,12 @@ final class Daemon {
         self.signalFD = signalFD
         self.databases = databases
         let now = Int64(time(nil))
-        journal = options.journalPath.flatMap { path in
+        let opened = options.journalPath.flatMap { path in
             Journal.openOrSetAside(path: path, durability: options.journalDurability, now: now) { log.error("\($0)") }
         }
+        journal = opened.map { j in JournalWriter(journal: j) { [log] in log.error("\($0)") } }
         var image = JournalImage.empty
-        if let j = journal {
+        if let j = opened {
             do { image = try j.load() } catch { log.error("\(error); starting from an empty journal (cold reconcile)") }
             log.notice("journal \(j.path): \(image.desired.count) desired, \(image.actual.entries.count) acknowledged, batch in flight: \(image.inFlight.map { "\($0.id) (\($0.changes.count) changes)" } ?? "none")")
         } else if options.journalPath != nil {
@@ -163,6 +164,7 @@ final class Daemon {
             }
             fireDeadlines()
         }
+        journal?.flush()
         writeMetrics()
         return exitCode ?? 0
     }
@@ -208,6 +210,11 @@ final class Daemon {
     /// One event through the core, and its effects carried out.
     func feed(_ e: Event) {
         for effect in step(&state, e) { perform(effect) }
+        // After whole-table work, hand the peak's freed memory back to the system.
+        switch e {
+        case .storeLoaded, .kernelDumpDone: nsd_release_free_memory()
+        default: break
+        }
     }
 
     func handleSignal() {
@@ -304,10 +311,7 @@ final class Daemon {
         case .removeHostRoute(let vrf, let ip):
             do { try routeWriter?.write(Batch(id: 0, changes: [.delMalformed("\(vrf):\(ip)")])) } catch { log.error("ROUTE_TABLE del \(vrf):\(ip): \(error)") }
         case .journal(let record):
-            do { try journal?.record(record, now: Int64(time(nil))) } catch {
-                metrics.journalErrors += 1
-                log.error("\(error)")
-            }
+            journal?.submit(record)
         case .armTimer(let t, let ms):
             timers[t] = Self.monotonicNow() + UInt64(ms) * 1_000_000
         case .cancelTimer(let t):
@@ -382,7 +386,7 @@ final class Daemon {
 
     func writeMetrics() {
         guard let path = options.metricsPath else { return }
-        do { try Metrics.write(metrics.render(state, redisUp: appl != nil, logDropped: sink.droppedTotal), to: path) } catch {
+        do { try Metrics.write(metrics.render(state, redisUp: appl != nil, logDropped: sink.droppedTotal, journalErrors: journal?.errors ?? 0), to: path) } catch {
             log.error("writing metrics to \(path): \(error)")
         }
     }

@@ -27,10 +27,9 @@ struct Metrics {
     var batchLatency = Histogram()
     var dumpLatency = Histogram()
     var redisReconnects = 0
-    var journalErrors = 0
     var redisErrors = 0
 
-    func render(_ s: DaemonState, redisUp: Bool, logDropped: Int) -> String {
+    func render(_ s: DaemonState, redisUp: Bool, logDropped: Int, journalErrors: Int) -> String {
         let c = s.counters
         var out = ""
         func counter(_ name: String, _ help: String, _ v: Int) {

@@ -11,9 +11,15 @@
 
 #ifndef SO_RCVBUFFORCE
 #define SO_RCVBUFFORCE 33
+/// Returns freed heap memory to the system (malloc_trim), after whole-table work.
+void nsd_release_free_memory(void);
+
 #endif
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK 11
+/// Returns freed heap memory to the system (malloc_trim), after whole-table work.
+void nsd_release_free_memory(void);
+
 #endif
 
 
@@ -43,4 +49,7 @@ int nsd_netns_restore(int previous);
 int nsd_signalfd_open(void);
 /// Reads one signal from the signalfd; returns its number, or -errno.
 int nsd_signalfd_read(int fd);
+/// Returns freed heap memory to the system (malloc_trim), after whole-table work.
+void nsd_release_free_memory(void);
+
 #endif
