@@ -33,7 +33,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "neighsyncd-bench",
-            dependencies: ["Model", "Reconciler", "KernelObserver", "StoreObserver", "CNetlink"]
+            dependencies: ["Model", "Reconciler", "KernelObserver", "StoreObserver", "Journal", "CNetlink"]
         ),
         .testTarget(
             name: "ReconcilerTests",
@@ -45,7 +45,7 @@ let package = Package(
         ),
         .testTarget(
             name: "JournalTests",
-            dependencies: ["Model", "Reconciler", "Journal"]
+            dependencies: ["Model", "Reconciler", "Journal", "CSQLite"]
         ),
         .testTarget(
             name: "StoreObserverTests",

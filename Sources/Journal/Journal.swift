@@ -11,7 +11,7 @@ public final class Journal {
     /// `full`: every commit is fsynced — survives power loss too, at a cost per batch.
     public enum Durability: String, Sendable, CaseIterable { case normal, full }
 
-    public static let schemaVersion: Int64 = 1
+    public static let schemaVersion: Int64 = 2
     /// `PRAGMA application_id`, "NSJL": tells our file from any other SQLite database.
     static let applicationID: Int64 = 0x4E53_4A4C
     /// Audit rows kept: enough for an operator, bounded so the file does not grow with time.
@@ -31,6 +31,11 @@ public final class Journal {
         CREATE TABLE actual_malformed (key TEXT PRIMARY KEY) WITHOUT ROWID;
         CREATE TABLE inflight (position INTEGER PRIMARY KEY, batch INTEGER NOT NULL, op TEXT NOT NULL, key TEXT NOT NULL, mac INTEGER, family INTEGER);
         CREATE TABLE applied (batch INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL, sets INTEGER NOT NULL, dels INTEGER NOT NULL);
+        """,
+        // 2: the batch in flight as one row (one line per change) instead of a row per change.
+        """
+        DROP TABLE inflight;
+        CREATE TABLE inflight (batch INTEGER PRIMARY KEY, changes TEXT NOT NULL);
         """,
     ]
 
@@ -56,7 +61,7 @@ public final class Journal {
         putMalformed = try db.prepare("INSERT OR REPLACE INTO actual_malformed VALUES (?)")
         delMalformed = try db.prepare("DELETE FROM actual_malformed WHERE key = ?")
         clearMalformed = try db.prepare("DELETE FROM actual_malformed")
-        putInflight = try db.prepare("INSERT INTO inflight (batch, op, key, mac, family) VALUES (?, ?, ?, ?, ?)")
+        putInflight = try db.prepare("INSERT INTO inflight VALUES (?, ?)")
         clearInflight = try db.prepare("DELETE FROM inflight")
         audit = try db.prepare("INSERT OR REPLACE INTO applied VALUES (?, ?, ?, ?)")
         pruneAudit = try db.prepare("DELETE FROM applied WHERE batch <= ?")
@@ -105,17 +110,9 @@ public final class Journal {
         }
         try db.prepare("SELECT key FROM actual_malformed").rows { r in if let k = r.text(0) { image.actual.malformedKeys.insert(k) } }
         var inflight: [Change] = [], inflightID: Int64 = 0
-        try db.prepare("SELECT batch, op, key, mac, family FROM inflight ORDER BY position").rows { r in
+        try db.prepare("SELECT batch, changes FROM inflight").rows { r in
             inflightID = r.int(0)
-            guard let text = r.text(2) else { return }
-            switch (r.text(1), NeighborKey(text)) {
-            case ("S", let k?):
-                if let fam = AddressFamily(rawValue: UInt8(truncatingIfNeeded: r.int(4))) {
-                    inflight.append(.set(k, NeighborEntry(mac: MACAddress(rawValue: UInt64(bitPattern: r.int(3))), family: fam)))
-                }
-            case ("D", let k?): inflight.append(.del(k))
-            default: inflight.append(.delMalformed(text))
-            }
+            inflight = Self.decode(r.text(1) ?? "")
         }
         if !inflight.isEmpty { image.inFlight = Batch(id: UInt64(inflightID), changes: inflight) }
         try db.prepare("SELECT value FROM meta WHERE key = 'last_batch'").rows { r in image.lastBatchID = UInt64(r.text(0).flatMap { UInt64($0) } ?? 0) }
@@ -128,13 +125,7 @@ public final class Journal {
             switch r {
             case .batchWritten(let b):
                 try clearInflight.run()
-                for c in b.changes {
-                    switch c {
-                    case .set(let k, let e): try putInflight.run([.int(Int64(b.id)), .text("S"), .text(k.description), .int(Int64(bitPattern: e.mac.rawValue)), .int(Int64(e.family.rawValue))])
-                    case .del(let k): try putInflight.run([.int(Int64(b.id)), .text("D"), .text(k.description), .null, .null])
-                    case .delMalformed(let raw): try putInflight.run([.int(Int64(b.id)), .text("M"), .text(raw), .null, .null])
-                    }
-                }
+                try putInflight.run([.int(Int64(b.id)), .text(Self.encode(b.changes))])
                 try setMeta.run([.text("last_batch"), .text(String(b.id))])
             case .batchApplied(let b):
                 var sets: Int64 = 0
@@ -165,6 +156,35 @@ public final class Journal {
                 try clearDesired.run()
                 for (k, e) in d { try putDesired.run([.text(k.description), .int(Int64(bitPattern: e.mac.rawValue)), .int(Int64(e.family.rawValue))]) }
                 try setMeta.run([.text("last_dump_at"), .text(String(now))])
+            }
+        }
+    }
+
+    /// One line per change: `S key mac family`, `D key`, or `M rawkey` (a malformed key).
+    static func encode(_ changes: [Change]) -> String {
+        var out = ""
+        out.reserveCapacity(changes.count * 40)
+        for c in changes {
+            switch c {
+            case .set(let k, let e): out += "S \(k) \(e.mac.rawValue) \(e.family.rawValue)\n"
+            case .del(let k): out += "D \(k)\n"
+            case .delMalformed(let raw): out += "M \(raw)\n"
+            }
+        }
+        return out
+    }
+
+    static func decode(_ text: String) -> [Change] {
+        text.split(separator: "\n").compactMap { line in
+            let f = line.split(separator: " ", maxSplits: 3)
+            guard f.count >= 2 else { return nil }
+            switch f[0] {
+            case "S":
+                guard f.count == 4, let k = NeighborKey(f[1]), let mac = UInt64(f[2]), let fam = UInt8(f[3]).flatMap(AddressFamily.init(rawValue:)) else { return nil }
+                return .set(k, NeighborEntry(mac: MACAddress(rawValue: mac), family: fam))
+            case "D": return NeighborKey(f[1]).map { .del($0) }
+            case "M": return .delMalformed(String(line.dropFirst(2)))
+            default: return nil
             }
         }
     }

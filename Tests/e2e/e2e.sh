@@ -177,6 +177,8 @@ check "redis restarted mid-burst: converged, nothing lost or extra" wait_converg
 check "orchagent's table rebuilt" wait_table "$(kernel_publishable)"
 check "SIGTERM exits 0 after all that" stop_daemon
 grep -q '^neighsyncd_batches_acknowledged_total [1-9]' "$DIR/metrics.prom" && ok "metrics textfile written" || fail "metrics textfile"
+"$BIN" status --metrics "$DIR/metrics.prom" --journal "$DIR/journal.sqlite" > "$DIR/status.txt" 2>&1
+check "neighsyncd status shows phase, counts and the journal" grep -qE '^journal: .*last batch [0-9]+' "$DIR/status.txt"
 
 # --- 7. warm restart syncup (test_warm_reboot.py::test_swss_neighbor_syncup) -----------------------
 N -force -batch - <<'B' >/dev/null 2>&1

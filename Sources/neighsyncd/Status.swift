@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import Journal
+
+/// `neighsyncd status`: what the running daemon last reported (its metrics textfile) and what
+/// its journal holds.
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the daemon's phase, counts, counters and Redis state (from --metrics) and its journal's last reconcile.")
+
+    @Option(help: "The metrics textfile `neighsyncd run --metrics` writes.")
+    var metrics: String?
+
+    @Option(help: "The journal file.")
+    var journal = "/var/lib/neighsyncd/journal.sqlite"
+
+    func run() throws {
+        var shown = false
+        if let path = metrics {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                printError("neighsyncd status: cannot read \(path)")
+                throw ExitCode(2)
+            }
+            var values: [String: String] = [:]
+            var phase = "unknown"
+            for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+                let parts = line.split(separator: " ")
+                guard parts.count == 2 else { continue }
+                let name = String(parts[0])
+                if name.hasPrefix("neighsyncd_phase{"), parts[1] == "1" {
+                    phase = name.split(separator: "\"").dropFirst().first.map(String.init) ?? phase
+                }
+                values[name] = String(parts[1])
+            }
+            func v(_ n: String) -> String { values["neighsyncd_" + n] ?? "?" }
+            let age = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date).map { Int(-$0.timeIntervalSinceNow) }
+            print("phase:        \(phase)  (metrics written \(age.map { "\($0) s" } ?? "?") ago)")
+            print("entries:      desired \(v("desired_entries")), actual \(v("actual_entries")), pending \(v("pending_changes"))")
+            print("redis:        \(v("redis_up") == "1" ? "up" : "down"), reconnects \(v("redis_reconnects_total")), errors \(v("redis_errors_total"))")
+            print("kernel:       messages \(v("kernel_messages_total")), overruns \(v("netlink_overruns_total")), dumps (resyncs) \(v("dumps_total"))")
+            print("batches:      written \(v("batches_written_total")), acknowledged \(v("batches_acknowledged_total")), failed \(v("batches_failed_total")); sets \(v("sets_total")), dels \(v("dels_total"))")
+            shown = true
+        }
+        if FileManager.default.fileExists(atPath: journal) {
+            do {
+                let meta = try Journal(path: journal).metadata()
+                func when(_ k: String) -> String {
+                    guard let s = meta[k], let t = TimeInterval(s) else { return "never" }
+                    return ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: t))
+                }
+                print("journal:      \(journal): last batch \(meta["last_batch"] ?? "none"), last applied \(when("last_applied_at")), last dump \(when("last_dump_at"))")
+                shown = true
+            } catch {
+                printError("neighsyncd status: \(error)")
+            }
+        }
+        if !shown {
+            printError("neighsyncd status: nothing to show: pass --metrics (as given to `run`) or --journal")
+            throw ExitCode(2)
+        }
+    }
+}

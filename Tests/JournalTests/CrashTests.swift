@@ -1,0 +1,71 @@
+import CSQLite
+import Foundation
+import Glibc
+import Journal
+import Model
+import Testing
+
+/// The journal writer killed with SIGKILL at random points: each reopened journal opens, passes
+/// `PRAGMA integrity_check`, and replays to the state of the last committed batch.
+@Suite struct CrashTests {
+    static let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent(".build/debug/neighsyncd").path
+
+    @Test func sigkillAtFiftyRandomPoints() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build neighsyncd first (scripts/test does)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nsd-crash-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var rng = SystemRandomNumberGenerator()
+        var killedAfter: [Int] = []
+        for round in 0..<50 {
+            let path = dir.appendingPathComponent("j\(round).sqlite").path
+            let out = dir.appendingPathComponent("out\(round)").path
+            let pid = try Self.spawn([Self.binary, "journal-exercise", "--journal", path], stdout: out)
+            usleep(UInt32.random(in: 20_000...250_000, using: &rng))
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            let printed = (try? String(contentsOfFile: out, encoding: .utf8))?.split(separator: "\n").compactMap { Int($0) }.last ?? 0
+            killedAfter.append(printed)
+            guard FileManager.default.fileExists(atPath: path) else { continue }   // killed before creating it
+            #expect(Self.integrityCheck(path) == "ok", "round \(round)")
+            let image = try Journal(path: path).load()
+            // Committed: every printed batch, maybe the next one, maybe the one after that written but not applied.
+            var variants: [JournalImage] = []
+            for k in [printed, printed + 1] {
+                var i = JournalImage.empty
+                for r in JournalExercise.records(batches: k) { i.apply(r) }
+                variants.append(i)
+                i.apply(.batchWritten(JournalExercise.batch(k + 1)))
+                variants.append(i)
+            }
+            #expect(variants.contains(image), "round \(round): journal does not replay to batch \(printed) or \(printed + 1)")
+        }
+        #expect(killedAfter.filter { $0 > 0 }.count >= 40, "most kills should land mid-stream: \(killedAfter)")
+    }
+
+    static func integrityCheck(_ path: String) -> String {
+        var db: OpaquePointer?
+        guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, nil) == SQLITE_OK else { return "cannot open" }
+        defer { sqlite3_close(db) }
+        var s: OpaquePointer?
+        sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &s, nil)
+        defer { sqlite3_finalize(s) }
+        guard sqlite3_step(s) == SQLITE_ROW, let t = sqlite3_column_text(s, 0) else { return "no result" }
+        return String(cString: t)
+    }
+
+    static func spawn(_ argv: [String], stdout path: String) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        var pid: pid_t = 0
+        var cArgs = argv.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        let rc = posix_spawn(&pid, argv[0], &actions, nil, &cArgs, environ)
+        guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EIO) }
+        return pid
+    }
+}
