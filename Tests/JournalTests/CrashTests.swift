@@ -47,12 +47,13 @@ import Testing
 
     static func integrityCheck(_ path: String) -> String {
         var db: OpaquePointer?
-        guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, nil) == SQLITE_OK else { return "cannot open" }
+        // Read-write: a WAL left by the killed writer is recovered first, as the daemon would.
+        guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, nil) == SQLITE_OK else { return "cannot open" }
         defer { sqlite3_close(db) }
         var s: OpaquePointer?
         sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &s, nil)
         defer { sqlite3_finalize(s) }
-        guard sqlite3_step(s) == SQLITE_ROW, let t = sqlite3_column_text(s, 0) else { return "no result" }
+        guard sqlite3_step(s) == SQLITE_ROW, let t = sqlite3_column_text(s, 0) else { return "no result: " + String(cString: sqlite3_errmsg(db)) }
         return String(cString: t)
     }
 
