@@ -53,13 +53,14 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
         if text.utf8.contains(UInt8(ascii: ":")) {
             var a = in6_addr()
             guard inet_pton(AF_INET6, text, &a) == 1 else { return nil }
-            let bytes = withUnsafeBytes(of: &a) { Array($0) }
-            self.init(bytes: bytes)
+            let (h, l) = withUnsafeBytes(of: &a) {
+                (UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)), UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+            }
+            self.init(ipv6High: h, low: l)
         } else {
             var a = in_addr()
             guard inet_pton(AF_INET, text, &a) == 1 else { return nil }
-            let bytes = withUnsafeBytes(of: &a) { Array($0) }
-            self.init(bytes: bytes)
+            self.init(ipv4: UInt32(bigEndian: a.s_addr))
         }
     }
 
@@ -71,11 +72,21 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     public var description: String {
-        var b = bytes
-        let af = family == .ipv4 ? AF_INET : AF_INET6
-        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { out in
-            guard inet_ntop(af, &b, out.baseAddress, 64) != nil, let base = out.baseAddress else { return "?" }
-            return String(cString: base)
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { out -> String in
+            guard let base = out.baseAddress else { return "?" }
+            let ok: Bool
+            if family == .ipv4 {
+                var a = in_addr(s_addr: UInt32(truncatingIfNeeded: low).bigEndian)
+                ok = inet_ntop(AF_INET, &a, base, 64) != nil
+            } else {
+                var a = in6_addr()
+                withUnsafeMutableBytes(of: &a) {
+                    $0.storeBytes(of: high.bigEndian, as: UInt64.self)
+                    $0.storeBytes(of: low.bigEndian, toByteOffset: 8, as: UInt64.self)
+                }
+                ok = inet_ntop(AF_INET6, &a, base, 64) != nil
+            }
+            return ok ? String(cString: base) : "?"
         }
     }
 

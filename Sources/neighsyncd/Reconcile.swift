@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Journal
 import Model
 import Reconciler
 
@@ -16,10 +17,13 @@ struct Reconcile: ParsableCommand {
     )
 
     @Option(help: ArgumentHelp("The kernel table, as printed by `ip -j neigh show nud all`.", valueName: "file"))
-    var kernel: String
+    var kernel: String?
 
     @Option(help: ArgumentHelp("APPL_DB, as printed by `sonic-db-dump -n APPL_DB` (NEIGH_TABLE and pending _NEIGH_TABLE keys).", valueName: "file"))
-    var store: String
+    var store: String?
+
+    @Option(help: ArgumentHelp("A journal file (from `neighsyncd snapshot` or the daemon): reconcile its desired view against its store view, instead of --kernel/--store.", valueName: "file"))
+    var journal: String?
 
     @Option(name: .customLong("config-db"),
             help: ArgumentHelp("CONFIG_DB, as printed by `sonic-db-dump -n CONFIG_DB` (link-local, dual-ToR, EVPN). Default: none of them set.", valueName: "file"))
@@ -28,7 +32,33 @@ struct Reconcile: ParsableCommand {
     @Option(help: "Output: text (summary and table), json ({\"set\": …, \"del\": […]}) or redis (one command per line).")
     var format: PlanFormat = .text
 
+    func validate() throws {
+        if journal != nil {
+            guard kernel == nil, store == nil, configDB == nil else { throw ValidationError("--journal replaces --kernel, --store and --config-db") }
+        } else {
+            guard kernel != nil, store != nil else { throw ValidationError("give --kernel and --store, or --journal") }
+        }
+    }
+
     func run() throws {
+        if let path = journal {
+            guard FileManager.default.fileExists(atPath: path) else {
+                printError("neighsyncd reconcile: \(path): no such file")
+                throw ExitCode(2)
+            }
+            let image: JournalImage
+            do {
+                image = try Journal(path: path).load()
+            } catch {
+                printError("neighsyncd reconcile: \(error)")
+                throw ExitCode(2)
+            }
+            let plan = diff(desired: image.desired, actual: image.actual)
+            print(format.render(plan.sorted, unchanged: plan.unchanged), terminator: "")
+            if !plan.isEmpty { throw ExitCode(1) }
+            return
+        }
+        guard let kernel, let store else { throw ExitCode(2) }
         let result: OfflineReconcile
         do {
             result = try OfflineReconcile(

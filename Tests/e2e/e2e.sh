@@ -177,6 +177,13 @@ check "redis restarted mid-burst: converged, nothing lost or extra" wait_converg
 check "orchagent's table rebuilt" wait_table "$(kernel_publishable)"
 check "SIGTERM exits 0 after all that" stop_daemon
 grep -q '^neighsyncd_batches_acknowledged_total [1-9]' "$DIR/metrics.prom" && ok "metrics textfile written" || fail "metrics textfile"
+ip netns exec "$NS" "$BIN" snapshot --db-config "$DIR/db.json" --out "$DIR/snap.sqlite" > /dev/null
+"$BIN" reconcile --journal "$DIR/snap.sqlite" > "$DIR/snap-plan.txt"
+check "snapshot + reconcile --journal: in sync ($(head -n 1 "$DIR/snap-plan.txt"))" grep -q '^0 set, 0 del, [1-9]' "$DIR/snap-plan.txt"
+R del "NEIGH_TABLE:Ethernet0:10.100.0.0" >/dev/null   # an entry orchagent lost
+rm -f "$DIR/snap2.sqlite"; ip netns exec "$NS" "$BIN" snapshot --db-config "$DIR/db.json" --out "$DIR/snap2.sqlite" > /dev/null
+rc=0; "$BIN" reconcile --journal "$DIR/snap2.sqlite" --format json > "$DIR/snap-plan.json" || rc=$?
+check "snapshot + reconcile --journal finds the lost entry (exit 1)" test "$rc" -eq 1 -a "$(grep -c 'Ethernet0:10.100.0.0' "$DIR/snap-plan.json")" -eq 1
 "$BIN" status --metrics "$DIR/metrics.prom" --journal "$DIR/journal.sqlite" > "$DIR/status.txt" 2>&1
 check "neighsyncd status shows phase, counts and the journal" grep -qE '^journal: .*last batch [0-9]+' "$DIR/status.txt"
 

@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import Journal
+import Model
+import Reconciler
+import StoreObserver
+
+/// `neighsyncd snapshot --out FILE`: the kernel's view (after policy) and APPL_DB's, saved as a
+/// journal file, for `reconcile --journal` here or elsewhere.
+struct Snapshot: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Save the kernel view (after CONFIG_DB policy) and the APPL_DB view as a journal file.",
+        discussion: "Serves the network namespace it runs in. The file can be read by `neighsyncd reconcile --journal FILE`.")
+
+    @OptionGroup var redis: RedisOptions
+
+    @Option(help: "The journal file to write (must not exist).")
+    var out: String
+
+    @Option(help: "Receive buffer to request, in bytes.")
+    var rcvbuf = 16 << 20
+
+    func run() throws {
+        guard !FileManager.default.fileExists(atPath: out) else {
+            printError("neighsyncd snapshot: \(out) exists; not overwriting it")
+            throw ExitCode(2)
+        }
+        let policy = try ConfigReader.policy(try redis.connect("CONFIG_DB"))
+        let (store, issues) = try StoreReader.snapshot(try redis.connect("APPL_DB"))
+        issues.forEach { printError("neighsyncd snapshot: \($0)") }
+        let kernel = try KernelSnapshot.read(receiveBuffer: rcvbuf)
+        var desired: [NeighborKey: NeighborEntry] = [:]
+        for (k, n) in kernel { if let e = desiredEntry(for: k, n, policy: policy) { desired[k] = e } }
+        let journal = try Journal(path: out)
+        let now = Int64(Date().timeIntervalSince1970)
+        try journal.record(.storeReloaded(store), now: now)
+        try journal.record(.desiredReplaced(desired), now: now)
+        print("\(out): \(desired.count) desired (of \(kernel.count) kernel neighbors), \(store.entries.count) in APPL_DB")
+    }
+}
