@@ -92,8 +92,8 @@ public enum Effect: Hashable, Sendable {
     /// EVPN: `ROUTE_TABLE` del `<vrf>:<ip>` before the neighbor is set.
     case removeHostRoute(vrf: InterfaceName, ip: IPAddress)
     case journal(JournalRecord)
+    /// Fire `.timerFired(id)` after the delay (re-arming replaces the deadline).
     case armTimer(TimerID, milliseconds: Int)
-    case cancelTimer(TimerID)
     case log(LogLevel, String)
     case exit(code: Int32)
 }

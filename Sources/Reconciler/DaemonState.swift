@@ -94,11 +94,4 @@ public struct DaemonState: Sendable {
 
     /// Changes waiting to be written (an upper bound: some may turn out to be no-ops).
     public var pendingCount: Int { dirty.count + malformedToDelete.count }
-    public var isDumping: Bool { dumpView != nil }
-    public var isStoreReady: Bool { storeReady }
-
-    /// True when nothing is pending and the store, as far as the core knows, equals desired.
-    public var isConverged: Bool {
-        inFlight == nil && dumpView == nil && diff(desired: desired, actual: actual).isEmpty
-    }
 }

@@ -314,8 +314,6 @@ final class Daemon {
             journal?.submit(record)
         case .armTimer(let t, let ms):
             timers[t] = Self.monotonicNow() + UInt64(ms) * 1_000_000
-        case .cancelTimer(let t):
-            timers[t] = nil
         case .log(let level, let message):
             log.log(level: Logger.Level(level), "\(message)")
         case .exit(let code):

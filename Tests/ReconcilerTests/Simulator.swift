@@ -68,7 +68,6 @@ struct Simulator {
         case .removeHostRoute: break
         case .journal(let r): journal.apply(r)
         case .armTimer(let t, _): armed.insert(t)
-        case .cancelTimer(let t): armed.remove(t)
         case .log(_, let line): logs.append(line)
         case .exit(let code): exitCode = code
         }
