@@ -116,7 +116,7 @@ public final class ProducerStateTable {
 }
 
 /// All keys matching a pattern, by SCAN (never KEYS: it blocks the server).
-func scanKeys(_ c: RedisConnection, match pattern: String, count: Int = 1000) throws(RedisError) -> [String] {
+func scanKeys(_ c: RedisConnection, match pattern: String, count: Int = 10_000) throws(RedisError) -> [String] {
     var cursor = "0"
     var keys: [String] = []
     repeat {
@@ -138,17 +138,7 @@ func hashes(_ c: RedisConnection, _ keys: [String]) throws(RedisError) -> [Strin
     while start < keys.count {
         let chunk = keys[start..<min(start + 1000, keys.count)]
         for k in chunk { try c.append(["HGETALL", k]) }
-        for k in chunk {
-            let r = try c.reply()
-            guard let items = r.array else { out[k] = .some(nil); continue }   // WRONGTYPE
-            var h: [String: String] = [:]
-            var i = 0
-            while i + 1 < items.count {
-                if let f = items[i].string, let v = items[i + 1].string { h[f] = v }
-                i += 2
-            }
-            out[k] = h
-        }
+        for k in chunk { out[k] = .some(try c.replyFields()) }   // nil inside: not a hash (WRONGTYPE)
         start += 1000
     }
     return out

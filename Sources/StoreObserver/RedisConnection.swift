@@ -113,6 +113,28 @@ public final class RedisConnection {
         return Self.convert(raw.assumingMemoryBound(to: redisReply.self))
     }
 
+    /// Reads one reply that is a flat array of field/value strings (HGETALL) straight into a
+    /// dictionary; nil when the reply is anything else (an error such as WRONGTYPE).
+    public func replyFields() throws(RedisError) -> [String: String]? {
+        guard !broken else { throw RedisError(.io, "\(endpoint): connection is broken") }
+        var raw: UnsafeMutableRawPointer?
+        guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw fail() }
+        defer { freeReplyObject(raw) }
+        let r = raw.assumingMemoryBound(to: redisReply.self).pointee
+        guard r.type == REDIS_REPLY_ARRAY else { return nil }
+        var out: [String: String] = [:]
+        out.reserveCapacity(Int(r.elements) / 2)
+        var i = 0
+        while i + 1 < Int(r.elements) {
+            if let f = r.element[i]?.pointee, let v = r.element[i + 1]?.pointee, let fs = f.str, let vs = v.str {
+                out[String(decoding: UnsafeRawBufferPointer(start: fs, count: Int(f.len)), as: UTF8.self)] =
+                    String(decoding: UnsafeRawBufferPointer(start: vs, count: Int(v.len)), as: UTF8.self)
+            }
+            i += 2
+        }
+        return out
+    }
+
     /// Reads what the socket has and returns a complete reply if one is buffered, without blocking
     /// when called after poll() said the socket is readable (subscriber connections).
     public func readAvailable() throws(RedisError) -> [RedisReply] {

@@ -46,7 +46,8 @@ public struct NeighTableContent: Sendable {
         var issues: [SnapshotIssue] = []
         for (raw, hash) in eventual {
             // A key must be exactly what we would write (inet_ntop text), or it is never matched.
-            guard let key = NeighborKey(raw), key.description == raw else {
+            // inet_pton accepts only the canonical dotted quad, so only IPv6 text needs the check.
+            guard let key = NeighborKey(raw), key.ip.family == .ipv4 || key.description == raw else {
                 snap.malformedKeys.insert(raw)
                 issues.append(SnapshotIssue(source: source, item: raw, reason: "key is not <ifname>:<inet_ntop ip>; will be deleted"))
                 continue
