@@ -11,7 +11,7 @@ public final class Journal {
     /// `full`: every commit is fsynced — survives power loss too, at a cost per batch.
     public enum Durability: String, Sendable, CaseIterable { case normal, full }
 
-    public static let schemaVersion: Int64 = 2
+    public static let schemaVersion: Int64 = 3
     /// `PRAGMA application_id`, "NSJL": tells our file from any other SQLite database.
     static let applicationID: Int64 = 0x4E53_4A4C
     /// Audit rows kept: enough for an operator, bounded so the file does not grow with time.
@@ -37,6 +37,17 @@ public final class Journal {
         DROP TABLE inflight;
         CREATE TABLE inflight (batch INTEGER PRIMARY KEY, changes TEXT NOT NULL);
         """,
+        // 3: keys as columns (interface, address words, family), so neither writing nor replay
+        // formats or parses address text. The views are rebuilt on the next start (store read
+        // and dump), so they are dropped rather than converted.
+        """
+        DROP TABLE desired;
+        DROP TABLE actual;
+        CREATE TABLE desired (ifname TEXT NOT NULL, hi INTEGER NOT NULL, lo INTEGER NOT NULL, fam INTEGER NOT NULL,
+                              mac INTEGER NOT NULL, efam INTEGER NOT NULL, PRIMARY KEY (ifname, hi, lo, fam)) WITHOUT ROWID;
+        CREATE TABLE actual (ifname TEXT NOT NULL, hi INTEGER NOT NULL, lo INTEGER NOT NULL, fam INTEGER NOT NULL,
+                             mac INTEGER, efam INTEGER, PRIMARY KEY (ifname, hi, lo, fam)) WITHOUT ROWID;
+        """,
     ]
 
     /// Opens (creating with mode 0600) and migrates. Throws a typed error for a file that is
@@ -53,10 +64,11 @@ public final class Journal {
         // After each checkpoint the WAL is cut back to 1 MiB, so the files stay proportional to
         // the number of neighbors, not to the number of events ever written.
         try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=\(durability == .full ? "FULL" : "NORMAL"); PRAGMA journal_size_limit=1048576;")
-        putDesired = try db.prepare("INSERT OR REPLACE INTO desired VALUES (?, ?, ?)")
+        try db.execute("PRAGMA cache_size=-8192;")   // 8 MiB: a 100,000-neighbor view stays in memory
+        putDesired = try db.prepare("INSERT OR REPLACE INTO desired VALUES (?, ?, ?, ?, ?, ?)")
         clearDesired = try db.prepare("DELETE FROM desired")
-        putActual = try db.prepare("INSERT OR REPLACE INTO actual VALUES (?, ?, ?)")
-        delActual = try db.prepare("DELETE FROM actual WHERE key = ?")
+        putActual = try db.prepare("INSERT OR REPLACE INTO actual VALUES (?, ?, ?, ?, ?, ?)")
+        delActual = try db.prepare("DELETE FROM actual WHERE ifname = ? AND hi = ? AND lo = ? AND fam = ?")
         clearActual = try db.prepare("DELETE FROM actual")
         putMalformed = try db.prepare("INSERT OR REPLACE INTO actual_malformed VALUES (?)")
         delMalformed = try db.prepare("DELETE FROM actual_malformed WHERE key = ?")
@@ -94,18 +106,18 @@ public final class Journal {
     /// The journaled image: what `DaemonState(replaying:)` starts from.
     public func load() throws(JournalError) -> JournalImage {
         var image = JournalImage()
-        try db.prepare("SELECT key, mac, family FROM desired").rows { r throws(JournalError) in
-            guard let k = r.text(0).flatMap({ NeighborKey($0) }), let fam = AddressFamily(rawValue: UInt8(truncatingIfNeeded: r.int(2))) else {
+        try db.prepare("SELECT ifname, hi, lo, fam, mac, efam FROM desired").rows { r throws(JournalError) in
+            guard let k = Self.key(r), let fam = AddressFamily(rawValue: UInt8(truncatingIfNeeded: r.int(5))) else {
                 throw JournalError(kind: .corrupt, message: "\(path): bad desired row")
             }
-            image.desired[k] = NeighborEntry(mac: MACAddress(rawValue: UInt64(bitPattern: r.int(1))), family: fam)
+            image.desired[k] = NeighborEntry(mac: MACAddress(rawValue: UInt64(bitPattern: r.int(4))), family: fam)
         }
-        try db.prepare("SELECT key, mac, family FROM actual").rows { r throws(JournalError) in
-            guard let k = r.text(0).flatMap({ NeighborKey($0) }) else { throw JournalError(kind: .corrupt, message: "\(path): bad actual row") }
-            if r.isNull(1) {
+        try db.prepare("SELECT ifname, hi, lo, fam, mac, efam FROM actual").rows { r throws(JournalError) in
+            guard let k = Self.key(r) else { throw JournalError(kind: .corrupt, message: "\(path): bad actual row") }
+            if r.isNull(4) {
                 image.actual.entries[k] = .malformed
-            } else if let fam = AddressFamily(rawValue: UInt8(truncatingIfNeeded: r.int(2))) {
-                image.actual.entries[k] = .valid(NeighborEntry(mac: MACAddress(rawValue: UInt64(bitPattern: r.int(1))), family: fam))
+            } else if let fam = AddressFamily(rawValue: UInt8(truncatingIfNeeded: r.int(5))) {
+                image.actual.entries[k] = .valid(NeighborEntry(mac: MACAddress(rawValue: UInt64(bitPattern: r.int(4))), family: fam))
             }
         }
         try db.prepare("SELECT key FROM actual_malformed").rows { r in if let k = r.text(0) { image.actual.malformedKeys.insert(k) } }
@@ -131,8 +143,8 @@ public final class Journal {
                 var sets: Int64 = 0
                 for c in b.changes {
                     switch c {
-                    case .set(let k, let e): sets += 1; try putActual.run([.text(k.description), .int(Int64(bitPattern: e.mac.rawValue)), .int(Int64(e.family.rawValue))])
-                    case .del(let k): try delActual.run([.text(k.description)])
+                    case .set(let k, let e): sets += 1; try putActual.run { Self.bind($0, k, e) }
+                    case .del(let k): try delActual.run { Self.bind($0, k, nil) }
                     case .delMalformed(let raw): try delMalformed.run([.text(raw)])
                     }
                 }
@@ -147,16 +159,38 @@ public final class Journal {
                 try clearInflight.run()
                 for (k, v) in s.entries {
                     switch v {
-                    case .valid(let e): try putActual.run([.text(k.description), .int(Int64(bitPattern: e.mac.rawValue)), .int(Int64(e.family.rawValue))])
-                    case .malformed: try putActual.run([.text(k.description), .null, .null])
+                    case .valid(let e): try putActual.run { Self.bind($0, k, e) }
+                    case .malformed: try putActual.run { Self.bind($0, k, nil); $0.bindNull(5); $0.bindNull(6) }
                     }
                 }
                 for raw in s.malformedKeys { try putMalformed.run([.text(raw)]) }
             case .desiredReplaced(let d):
                 try clearDesired.run()
-                for (k, e) in d { try putDesired.run([.text(k.description), .int(Int64(bitPattern: e.mac.rawValue)), .int(Int64(e.family.rawValue))]) }
+                for (k, e) in d { try putDesired.run { Self.bind($0, k, e) } }
                 try setMeta.run([.text("last_dump_at"), .text(String(now))])
             }
+        }
+    }
+
+    /// Binds a key to parameters 1–4 and, when given, an entry to 5–6.
+    static func bind(_ s: Statement, _ k: NeighborKey, _ e: NeighborEntry?) {
+        s.bind(1, k.interface.rawValue)
+        s.bind(2, Int64(bitPattern: k.ip.high))
+        s.bind(3, Int64(bitPattern: k.ip.low))
+        s.bind(4, Int64(k.ip.family.rawValue))
+        if let e {
+            s.bind(5, Int64(bitPattern: e.mac.rawValue))
+            s.bind(6, Int64(e.family.rawValue))
+        }
+    }
+
+    static func key(_ r: Row) -> NeighborKey? {
+        guard let name = r.text(0).flatMap({ InterfaceName($0) }) else { return nil }
+        let hi = UInt64(bitPattern: r.int(1)), lo = UInt64(bitPattern: r.int(2))
+        switch AddressFamily(rawValue: UInt8(truncatingIfNeeded: r.int(3))) {
+        case .ipv4?: return NeighborKey(interface: name, ip: IPAddress(ipv4: UInt32(truncatingIfNeeded: lo)))
+        case .ipv6?: return NeighborKey(interface: name, ip: IPAddress(ipv6High: hi, low: lo))
+        case nil: return nil
         }
     }
 

@@ -99,6 +99,18 @@ final class Statement {
         }
     }
 
+    /// Executes a statement whose parameters `bind` sets, without building an array per row.
+    func run(_ bind: (Statement) -> Void) throws(JournalError) {
+        sqlite3_reset(s)
+        bind(self)
+        let rc = sqlite3_step(s)
+        guard rc == SQLITE_DONE || rc == SQLITE_ROW else { throw db.error("step", rc) }
+    }
+
+    func bind(_ i: Int32, _ v: Int64) { sqlite3_bind_int64(s, i, v) }
+    func bind(_ i: Int32, _ t: String) { sqlite3_bind_text(s, i, t, -1, Self.transient) }
+    func bindNull(_ i: Int32) { sqlite3_bind_null(s, i) }
+
     /// Executes a statement that returns no rows.
     func run(_ values: [Binding] = []) throws(JournalError) {
         bind(values)
