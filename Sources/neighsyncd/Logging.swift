@@ -73,7 +73,8 @@ struct SinkLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+    func log(event: LogEvent) {
+        let level = event.level, message = event.message
         let priority: Int32 = switch level {
         case .trace, .debug: LOG_DEBUG
         case .info: LOG_INFO
