@@ -20,17 +20,18 @@ struct DirtyQueue: Sendable {
         enqueuedTotal += 1
     }
 
-    mutating func insert<S: Sequence>(contentsOf keys: S) where S.Element == NeighborKey {
-        for k in keys { insert(k) }
-    }
-
     mutating func popFirst() -> NeighborKey? {
         guard head < order.count else { return nil }
         let k = order[head]
         head += 1
         dequeuedTotal += 1
         members.remove(k)
-        if head > 1024 && head * 2 > order.count {
+        if members.isEmpty {
+            // Drained: let a resync's worth of storage go instead of keeping its capacity.
+            order = []
+            members = []
+            head = 0
+        } else if head > 1024 && head * 2 > order.count {
             order.removeFirst(head)
             head = 0
         }
