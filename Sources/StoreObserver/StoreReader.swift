@@ -6,6 +6,11 @@ public enum StoreReader {
     public static func snapshot(_ c: RedisConnection, names: ProducerStateTableNames = .neighTable) throws(RedisError)
         -> (snapshot: StoreSnapshot, issues: [SnapshotIssue])
     {
+        try content(c, names: names).snapshot(source: "APPL_DB")
+    }
+
+    /// The raw table: consumed entries, staging hashes, key set and delete set, as stored.
+    public static func content(_ c: RedisConnection, names: ProducerStateTableNames = .neighTable) throws(RedisError) -> NeighTableContent {
         var content = NeighTableContent()
         let tableKeys = try scanKeys(c, match: names.tablePrefix + "*")
         for (k, h) in try hashes(c, tableKeys) { content.table[String(k.dropFirst(names.tablePrefix.count))] = h }
@@ -13,7 +18,7 @@ public enum StoreReader {
         for (k, h) in try hashes(c, stagingKeys) { content.staging[String(k.dropFirst(names.stagingPrefix.count))] = h }
         content.keySet = try members(c, names.keySet)
         content.delSet = try members(c, names.delSet)
-        return content.snapshot(source: "APPL_DB")
+        return content
     }
 
     static func members(_ c: RedisConnection, _ key: String) throws(RedisError) -> Set<String> {

@@ -24,33 +24,8 @@ struct StoreDump: ParsableCommand {
     @OptionGroup var redis: RedisOptions
 
     func run() throws {
-        let c = try redis.connect("APPL_DB")
-        let names = ProducerStateTableNames.neighTable
-        var out: [String: Any] = [:]
-        for pattern in [names.tablePrefix + "*", names.stagingPrefix + "*"] {
-            var cursor = "0"
-            repeat {
-                let r = try c.command(["SCAN", cursor, "MATCH", pattern, "COUNT", "1000"])
-                guard let parts = r.array, parts.count == 2 else { throw RedisError(.reply, "SCAN: \(r)") }
-                cursor = parts[0].string ?? "0"
-                for k in parts[1].array?.compactMap(\.string) ?? [] {
-                    let h = try c.command(["HGETALL", k])
-                    if let items = h.array {
-                        var fields: [String: String] = [:]
-                        for i in stride(from: 0, to: items.count - 1, by: 2) { fields[items[i].string ?? ""] = items[i + 1].string ?? "" }
-                        out[k] = ["type": "hash", "value": fields]
-                    } else {
-                        out[k] = ["type": "string", "value": ""]
-                    }
-                }
-            } while cursor != "0"
-        }
-        for set in [names.keySet, names.delSet] {
-            let m = try c.command(["SMEMBERS", set]).array?.compactMap(\.string) ?? []
-            if !m.isEmpty { out[set] = ["type": "set", "value": m.sorted()] }
-        }
-        let data = try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys])
-        FileHandle.standardOutput.write(data)
+        let content = try StoreReader.content(try redis.connect("APPL_DB"))
+        FileHandle.standardOutput.write(RedisDump.render(content.redisValues()))
         print()
     }
 }

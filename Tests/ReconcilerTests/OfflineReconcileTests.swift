@@ -164,3 +164,15 @@ import Testing
         #expect(s.entries.count == 1)   // the empty hash is skipped, as upstream does
     }
 }
+
+@Suite struct RedisDumpRenderTests {
+    /// What `store-dump` prints reads back as the same table (and so as the same snapshot).
+    @Test func renderedContentParsesBackIdentically() throws {
+        let url = try #require(Bundle.module.url(forResource: "Fixtures/store-sample.json", withExtension: nil))
+        let values = try RedisDump.parse(try Data(contentsOf: url), source: "s").values
+        let content = NeighTableContent(appDB: values)
+        let again = NeighTableContent(appDB: try RedisDump.parse(RedisDump.render(content.redisValues()), source: "r").values)
+        #expect(again.snapshot(source: "r").snapshot == content.snapshot(source: "s").snapshot)
+        #expect(again.keySet == content.keySet && again.delSet == content.delSet && again.table.count == content.table.count)
+    }
+}

@@ -27,6 +27,16 @@ public struct NeighTableContent: Sendable {
         }
     }
 
+    /// The Redis values again, keyed as APPL_DB names them (the inverse of `init(appDB:)`).
+    public func redisValues(names: ProducerStateTableNames = .neighTable) -> [String: RedisValue] {
+        var out: [String: RedisValue] = [:]
+        for (k, h) in table { out[names.tableKey(k)] = h.map { .hash($0) } ?? .other(type: "unknown") }
+        for (k, h) in staging { out[names.stagingKey(k)] = h.map { .hash($0) } ?? .other(type: "unknown") }
+        if !keySet.isEmpty { out[names.keySet] = .set(keySet) }
+        if !delSet.isEmpty { out[names.delSet] = .set(delSet) }
+        return out
+    }
+
     /// The eventual table, with every entry checked. What orchagent's pop does per pending key:
     /// drop the table entry if the key is in the delete set, then copy the staging fields over.
     public func snapshot(source: String) -> (snapshot: StoreSnapshot, issues: [SnapshotIssue]) {

@@ -52,6 +52,19 @@ public enum RedisDump {
         return (values, issues)
     }
 
+    /// Prints values the way `sonic-db-dump` does (keys sorted), so `parse` reads them back.
+    public static func render(_ values: [String: RedisValue]) -> Data {
+        var object: [String: Any] = [:]
+        for (k, v) in values {
+            switch v {
+            case .hash(let h): object[k] = ["type": "hash", "value": h]
+            case .set(let s): object[k] = ["type": "set", "value": s.sorted()]
+            case .other(let type): object[k] = ["type": type, "value": NSNull()]
+            }
+        }
+        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+    }
+
     /// The hashes of a CONFIG_DB dump, for `Policy(configDB:)`.
     public static func hashes(_ values: [String: RedisValue]) -> [String: [String: String]] {
         values.compactMapValues { if case .hash(let h) = $0 { return h } else { return nil } }
