@@ -20,7 +20,7 @@ public final class Journal {
     public let path: String
     let db: Database
     private let putDesired, clearDesired, putActual, delActual, clearActual, putMalformed, delMalformed, clearMalformed: Statement
-    private let putInflight, clearInflight, audit, pruneAudit, setMeta: Statement
+    private let putInflight, clearInflight, audit, pruneAudit, putMeta: Statement
 
     /// Migrations, in order; each runs once, in a transaction, and bumps `user_version`.
     static let migrations: [String] = [
@@ -77,7 +77,7 @@ public final class Journal {
         clearInflight = try db.prepare("DELETE FROM inflight")
         audit = try db.prepare("INSERT OR REPLACE INTO applied VALUES (?, ?, ?, ?)")
         pruneAudit = try db.prepare("DELETE FROM applied WHERE batch <= ?")
-        setMeta = try db.prepare("INSERT OR REPLACE INTO meta VALUES (?, ?)")
+        putMeta = try db.prepare("INSERT OR REPLACE INTO meta VALUES (?, ?)")
     }
 
     static func migrate(_ db: Database, path: String) throws(JournalError) {
@@ -137,22 +137,22 @@ public final class Journal {
             switch r {
             case .batchWritten(let b):
                 try clearInflight.run()
-                try putInflight.run([.int(Int64(b.id)), .text(Self.encode(b.changes))])
-                try setMeta.run([.text("last_batch"), .text(String(b.id))])
+                try putInflight.run { $0.bind(1, Int64(b.id)); $0.bind(2, Self.encode(b.changes)) }
+                try setMeta("last_batch", String(b.id))
             case .batchApplied(let b):
                 var sets: Int64 = 0
                 for c in b.changes {
                     switch c {
                     case .set(let k, let e): sets += 1; try putActual.run { Self.bind($0, k, e) }
                     case .del(let k): try delActual.run { Self.bind($0, k, nil) }
-                    case .delMalformed(let raw): try delMalformed.run([.text(raw)])
+                    case .delMalformed(let raw): try delMalformed.run { $0.bind(1, raw) }
                     }
                 }
                 try clearInflight.run()
-                try audit.run([.int(Int64(b.id)), .int(now), .int(sets), .int(Int64(b.changes.count) - sets)])
-                try pruneAudit.run([.int(Int64(b.id) - Self.auditRowsKept)])
-                try setMeta.run([.text("last_batch"), .text(String(b.id))])
-                try setMeta.run([.text("last_applied_at"), .text(String(now))])
+                try audit.run { $0.bind(1, Int64(b.id)); $0.bind(2, now); $0.bind(3, sets); $0.bind(4, Int64(b.changes.count) - sets) }
+                try pruneAudit.run { $0.bind(1, Int64(b.id) - Self.auditRowsKept) }
+                try setMeta("last_batch", String(b.id))
+                try setMeta("last_applied_at", String(now))
             case .storeReloaded(let s):
                 try clearActual.run()
                 try clearMalformed.run()
@@ -163,13 +163,17 @@ public final class Journal {
                     case .malformed: try putActual.run { Self.bind($0, k, nil); $0.bindNull(5); $0.bindNull(6) }
                     }
                 }
-                for raw in s.malformedKeys { try putMalformed.run([.text(raw)]) }
+                for raw in s.malformedKeys { try putMalformed.run { $0.bind(1, raw) } }
             case .desiredReplaced(let d):
                 try clearDesired.run()
                 for (k, e) in d { try putDesired.run { Self.bind($0, k, e) } }
-                try setMeta.run([.text("last_dump_at"), .text(String(now))])
+                try setMeta("last_dump_at", String(now))
             }
         }
+    }
+
+    private func setMeta(_ key: String, _ value: String) throws(JournalError) {
+        try putMeta.run { $0.bind(1, key); $0.bind(2, value) }
     }
 
     /// Binds a key to parameters 1–4 and, when given, an entry to 5–6.

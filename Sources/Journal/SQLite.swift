@@ -86,22 +86,10 @@ final class Statement {
 
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-    func bind(_ values: [Binding]) {
+    /// Executes a statement whose parameters `bind` sets (none by default).
+    func run(_ bind: (Statement) -> Void = { _ in }) throws(JournalError) {
         sqlite3_reset(s)
         sqlite3_clear_bindings(s)
-        for (i, v) in values.enumerated() {
-            let idx = Int32(i + 1)
-            switch v {
-            case .int(let n): sqlite3_bind_int64(s, idx, n)
-            case .text(let t): sqlite3_bind_text(s, idx, t, -1, Self.transient)
-            case .null: sqlite3_bind_null(s, idx)
-            }
-        }
-    }
-
-    /// Executes a statement whose parameters `bind` sets, without building an array per row.
-    func run(_ bind: (Statement) -> Void) throws(JournalError) {
-        sqlite3_reset(s)
         bind(self)
         let rc = sqlite3_step(s)
         guard rc == SQLITE_DONE || rc == SQLITE_ROW else { throw db.error("step", rc) }
@@ -111,16 +99,9 @@ final class Statement {
     func bind(_ i: Int32, _ t: String) { sqlite3_bind_text(s, i, t, -1, Self.transient) }
     func bindNull(_ i: Int32) { sqlite3_bind_null(s, i) }
 
-    /// Executes a statement that returns no rows.
-    func run(_ values: [Binding] = []) throws(JournalError) {
-        bind(values)
-        let rc = sqlite3_step(s)
-        guard rc == SQLITE_DONE || rc == SQLITE_ROW else { throw db.error("step", rc) }
-    }
-
     /// Iterates the rows of a query.
-    func rows(_ values: [Binding] = [], _ body: (Row) throws(JournalError) -> Void) throws(JournalError) {
-        bind(values)
+    func rows(_ body: (Row) throws(JournalError) -> Void) throws(JournalError) {
+        sqlite3_reset(s)
         while true {
             let rc = sqlite3_step(s)
             if rc == SQLITE_DONE { return }
@@ -128,12 +109,6 @@ final class Statement {
             try body(Row(s: s))
         }
     }
-}
-
-enum Binding {
-    case int(Int64)
-    case text(String)
-    case null
 }
 
 struct Row {
