@@ -18,7 +18,7 @@ public struct ReconcilerConfig: Hashable, Sendable {
 
 /// Where the daemon is in its life. Cold and warm start walk the same path; a cold start
 /// passes straight through the two warm-only waits.
-public enum Phase: String, Hashable, Sendable {
+public enum Phase: String, Hashable, Sendable, CaseIterable {
     /// The journal was replayed; waiting for `.started`.
     case starting
     /// Reading APPL_DB.

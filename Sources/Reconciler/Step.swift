@@ -147,9 +147,7 @@ extension DaemonState {
         let want = isNew ? decision.entry : nil
         if case .ignore = decision { counters.ignoredMessages += 1 }
         let changed = desired[key] != want
-        if changed {
-            if let w = want { desired[key] = w } else { desired.removeValue(forKey: key) }
-        }
+        if changed { desired[key] = want }
         guard phase == .steady else { return }
         if case .set(_, _, let vrf?) = decision { out.append(.removeHostRoute(vrf: vrf, ip: key.ip)) }
         // `changed` catches a key whose write is in flight: `actual` does not show it yet.

@@ -10,7 +10,6 @@ import StoreObserver
 
 /// Everything `neighsyncd run` is told on its command line.
 struct DaemonOptions {
-    var dbConfigPath: String
     var journalPath: String?
     var journalDurability: Journal.Durability
     var receiveBuffer: Int

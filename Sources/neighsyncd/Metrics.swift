@@ -58,8 +58,8 @@ struct Metrics {
         gauge("pending_changes", "Changes waiting to be written.", s.pendingCount)
         gauge("redis_up", "1 when the APPL_DB connection is up.", redisUp ? 1 : 0)
         out += "# HELP neighsyncd_phase Current phase (1 for the current one).\n# TYPE neighsyncd_phase gauge\n"
-        for p in ["starting", "loadingStore", "awaitingRestoreFlag", "dumping", "awaitingReconcileTimer", "steady", "stopping", "stopped"] {
-            out += "neighsyncd_phase{phase=\"\(p)\"} \(s.phase.rawValue == p ? 1 : 0)\n"
+        for p in Phase.allCases {
+            out += "neighsyncd_phase{phase=\"\(p.rawValue)\"} \(s.phase == p ? 1 : 0)\n"
         }
         out += batchLatency.render("neighsyncd_batch_write_seconds", "Time to write and acknowledge one batch.")
         out += dumpLatency.render("neighsyncd_dump_seconds", "Time from a dump request to NLMSG_DONE.")

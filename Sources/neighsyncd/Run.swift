@@ -98,7 +98,7 @@ struct Run: ParsableCommand {
         }
         if !noJournal { try? FileManager.default.createDirectory(atPath: (journal as NSString).deletingLastPathComponent, withIntermediateDirectories: true) }
         let options = DaemonOptions(
-            dbConfigPath: dbConfig, journalPath: noJournal ? nil : journal, journalDurability: journalDurability,
+            journalPath: noJournal ? nil : journal, journalDurability: journalDurability,
             receiveBuffer: rcvbuf,
             core: ReconcilerConfig(batchSize: batchSize, batchDelayMilliseconds: batchDelayMs, redumpCooldownMilliseconds: redumpCooldownMs),
             metricsPath: metrics, restoreTimeoutSeconds: restoreTimeout, password: password, policyPollSeconds: policyPollSeconds)
