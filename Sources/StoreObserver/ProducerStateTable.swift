@@ -51,50 +51,53 @@ public final class ProducerStateTable {
     /// published. Throws if any reply is missing or an error: the batch is then not acknowledged.
     @discardableResult
     public func write(_ batch: Batch) throws(RedisError) -> Int {
-        guard !batch.changes.isEmpty else { return 0 }
+        try run(batch.changes.map(Self.operation), what: "batch \(batch.id)")
+    }
+
+    /// Deletes keys given as text, for tables whose keys are not neighbor keys (EVPN: the
+    /// `ROUTE_TABLE` host route `<vrf>:<ip>`). Same effects as a DEL in a batch.
+    @discardableResult
+    public func delete(keys: [String]) throws(RedisError) -> Int {
+        try run(keys.map { ["D", $0] }, what: "delete")
+    }
+
+    static func operation(_ c: Change) -> [String] {
+        switch c {
+        case .set(let k, let e): return ["S", k.description, e.mac.description, e.family.description]
+        case .del, .delMalformed: return ["D", c.keyText]
+        }
+    }
+
+    /// Sends the operations as pipelined script calls of `keysPerCall` each and checks every reply.
+    private func run(_ operations: [[String]], what: String) throws(RedisError) -> Int {
+        guard !operations.isEmpty else { return 0 }
         if sha == nil { try loadScript() }
-        var calls: [[String]] = []
-        var i = 0
-        while i < batch.changes.count {
-            let chunk = batch.changes[i..<min(i + keysPerCall, batch.changes.count)]
-            calls.append(arguments(for: chunk))
-            i += keysPerCall
+        let header = [names.channel, names.keySet, names.delSet, names.stagingPrefix, ProducerStateTableNames.notification]
+        let calls: [[String]] = stride(from: 0, to: operations.count, by: keysPerCall).map { start in
+            header + operations[start..<min(start + keysPerCall, operations.count)].joined()
         }
         var published = 0
         var retry: [[String]] = []
-        for c in calls { try connection.append(c) }
-        for c in calls {
+        for args in calls { try connection.append(["EVALSHA", sha ?? "", "0"] + args) }
+        for args in calls {
             switch try connection.reply() {
             case .integer(let n): published += Int(n)
             case .error(let e) where e.hasPrefix("NOSCRIPT"):
-                retry.append(c)   // the script cache was flushed; this call did not run
+                retry.append(args)   // the script cache was flushed; this call did not run
             case let other:
-                throw RedisError(.reply, "batch \(batch.id): unexpected reply \(other)")
+                throw RedisError(.reply, "\(what): unexpected reply \(other)")
             }
         }
         if !retry.isEmpty {
             try loadScript()
-            for var c in retry {
-                c[1] = sha ?? c[1]
-                switch try connection.command(c) {
+            for args in retry {
+                switch try connection.command(["EVALSHA", sha ?? "", "0"] + args) {
                 case .integer(let n): published += Int(n)
-                case let other: throw RedisError(.reply, "batch \(batch.id) after SCRIPT LOAD: \(other)")
+                case let other: throw RedisError(.reply, "\(what) after SCRIPT LOAD: \(other)")
                 }
             }
         }
         return published
-    }
-
-    private func arguments(for changes: ArraySlice<Change>) -> [String] {
-        var args = ["EVALSHA", sha ?? "", "0", names.channel, names.keySet, names.delSet, names.stagingPrefix, ProducerStateTableNames.notification]
-        args.reserveCapacity(args.count + changes.count * 4)
-        for c in changes {
-            switch c {
-            case .set(let k, let e): args += ["S", k.description, e.mac.description, e.family.description]
-            case .del, .delMalformed: args += ["D", c.keyText]
-            }
-        }
-        return args
     }
 
     private func loadScript() throws(RedisError) {

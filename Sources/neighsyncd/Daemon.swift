@@ -308,8 +308,7 @@ final class Daemon {
         case .write(let batch):
             write(batch)
         case .removeHostRoute(let vrf, let ip):
-            // A ROUTE_TABLE key is not a neighbor key: it goes out as a delete by raw key text.
-            do { try routeWriter?.write(Batch(id: 0, changes: [.delMalformed("\(vrf):\(ip)")])) } catch { log.error("ROUTE_TABLE del \(vrf):\(ip): \(error)") }
+            do { try routeWriter?.delete(keys: ["\(vrf):\(ip)"]) } catch { log.error("ROUTE_TABLE del \(vrf):\(ip): \(error)") }
         case .journal(let record):
             journal?.submit(record)
         case .armTimer(let t, let ms):

@@ -250,3 +250,16 @@ import Testing
         #expect(try DatabaseConfig.load(path: "/nonexistent/database_config.json").fromFile == false)
     }
 }
+
+@Suite struct RawKeyDeleteTests {
+    /// EVPN host-route removal: a ROUTE_TABLE delete by key text, with DEL effects.
+    @Test func routeTableDeleteByKeyText() throws {
+        let server = try RedisServer()
+        let c = try server.connect()
+        let routes = ProducerStateTable(connection: c, names: ProducerStateTableNames(table: "ROUTE_TABLE", databaseID: 0))
+        #expect(try routes.delete(keys: ["Vrf_red:10.0.0.1"]) == 1)
+        #expect(try c.command(["SISMEMBER", "ROUTE_TABLE_KEY_SET", "Vrf_red:10.0.0.1"]).integer == 1)
+        #expect(try c.command(["SISMEMBER", "ROUTE_TABLE_DEL_SET", "Vrf_red:10.0.0.1"]).integer == 1)
+        #expect(try c.command(["EXISTS", "NEIGH_TABLE_KEY_SET"]).integer == 0)
+    }
+}
