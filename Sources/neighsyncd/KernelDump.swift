@@ -39,7 +39,9 @@ struct KernelDump: ParsableCommand {
             }
         }
         let table: [NeighborKey: KernelNeighbor]
-        do { table = try KernelSnapshot.read(receiveBuffer: rcvbuf) } catch {
+        do {
+            table = try KernelObserver(receiveBuffer: rcvbuf).readTable { printError("neighsyncd kernel-dump: skipped: \($0)") }
+        } catch {
             printError("neighsyncd kernel-dump: \(error)")
             throw ExitCode(1)
         }
@@ -58,38 +60,5 @@ struct KernelDump: ParsableCommand {
                 print("\(k) \(ll) \(n.state)\(n.flags.contains(.extLearned) ? " extern_learn" : "")\(n.flags.contains(.router) ? " router" : "")")
             }
         }
-    }
-}
-
-/// One complete dump of the kernel's neighbor table, through the same observer the daemon uses.
-enum KernelSnapshot {
-    static func read(receiveBuffer: Int) throws -> [NeighborKey: KernelNeighbor] {
-        let observer = try KernelObserver(receiveBuffer: receiveBuffer)
-        var table: [NeighborKey: KernelNeighbor] = [:]
-        var done = false
-        while !done {
-            var interrupted = false
-            try observer.requestNeighborDump()
-            table = [:]
-            var finished = false
-            while !finished {
-                var p = pollfd(fd: observer.fileDescriptor, events: Int16(POLLIN), revents: 0)
-                _ = poll(&p, 1, 1000)
-                try observer.drain { event in
-                    switch event {
-                    case .neighbor(let m):
-                        guard let k = m.key else { return }
-                        if m.type == .deleteNeighbor { table[k] = nil } else if m.type == .newNeighbor { table[k] = m.neighbor }
-                    case .neighborDumpDone(let i): finished = true; interrupted = i
-                    case .overrun: interrupted = true
-                    case .malformed(let e): printError("neighsyncd kernel-dump: skipped: \(e)")
-                    case .dumpFailed(let e): printError("neighsyncd kernel-dump: dump refused: \(String(cString: strerror(e)))"); finished = true
-                    case .linksChanged: interrupted = true
-                    }
-                }
-            }
-            done = !interrupted
-        }
-        return table
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Journal
+import KernelObserver
 import Model
 import Reconciler
 import StoreObserver
@@ -28,7 +29,7 @@ struct Snapshot: ParsableCommand {
         let policy = try ConfigReader.policy(try redis.connect("CONFIG_DB"))
         let (store, issues) = try StoreReader.snapshot(try redis.connect("APPL_DB"))
         issues.forEach { printError("neighsyncd snapshot: \($0)") }
-        let kernel = try KernelSnapshot.read(receiveBuffer: rcvbuf)
+        let kernel = try KernelObserver(receiveBuffer: rcvbuf).readTable { printError("neighsyncd snapshot: skipped: \($0)") }
         var desired: [NeighborKey: NeighborEntry] = [:]
         for (k, n) in kernel { if let e = desiredEntry(for: k, n, policy: policy) { desired[k] = e } }
         let journal = try Journal(path: out)
