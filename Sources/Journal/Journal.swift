@@ -5,22 +5,30 @@ import Model
 
 /// The SQLite journal: the last desired view, the acknowledged store view, the batch in flight,
 /// and an audit row per applied batch. Warm restart is `load()` into `DaemonState(replaying:)`.
+///
+/// Each view is one BLOB of binary records (`Records`); an acknowledged batch appends one delta
+/// row to the store view, so writing a batch costs one row whatever its size. When the deltas
+/// outgrow the view they are folded into it (compaction), so the file stays proportional to the
+/// number of neighbors, not to the number of events ever written.
 public final class Journal {
     /// `normal`: WAL with synchronous=NORMAL — a daemon crash loses nothing committed; a power
     /// loss may lose the last transactions (the next start re-reads the store and re-diffs).
     /// `full`: every commit is fsynced — survives power loss too, at a cost per batch.
     public enum Durability: String, Sendable, CaseIterable { case normal, full }
 
-    public static let schemaVersion: Int64 = 3
+    public static let schemaVersion: Int64 = 4
     /// `PRAGMA application_id`, "NSJL": tells our file from any other SQLite database.
     static let applicationID: Int64 = 0x4E53_4A4C
     /// Audit rows kept: enough for an operator, bounded so the file does not grow with time.
     public static let auditRowsKept: Int64 = 10_000
+    /// Deltas are folded into the store view once they hold more records than this and than the view.
+    static let compactionFloor = 4096
 
     public let path: String
     let db: Database
-    private let putDesired, clearDesired, putActual, delActual, clearActual, putMalformed, delMalformed, clearMalformed: Statement
-    private let putInflight, clearInflight, audit, pruneAudit, putMeta: Statement
+    private let putView, putDelta, clearDeltas, putInflight, clearInflight, audit, pruneAudit, putMeta: Statement
+    /// Records in the store view, and in the deltas written since it: the compaction trigger.
+    private var viewRecords = 0, deltaRecords = 0
 
     /// Migrations, in order; each runs once, in a transaction, and bumps `user_version`.
     static let migrations: [String] = [
@@ -37,9 +45,7 @@ public final class Journal {
         DROP TABLE inflight;
         CREATE TABLE inflight (batch INTEGER PRIMARY KEY, changes TEXT NOT NULL);
         """,
-        // 3: keys as columns (interface, address words, family), so neither writing nor replay
-        // formats or parses address text. The views are rebuilt on the next start (store read
-        // and dump), so they are dropped rather than converted.
+        // 3: keys as columns (interface, address words, family) instead of text.
         """
         DROP TABLE desired;
         DROP TABLE actual;
@@ -47,6 +53,18 @@ public final class Journal {
                               mac INTEGER NOT NULL, efam INTEGER NOT NULL, PRIMARY KEY (ifname, hi, lo, fam)) WITHOUT ROWID;
         CREATE TABLE actual (ifname TEXT NOT NULL, hi INTEGER NOT NULL, lo INTEGER NOT NULL, fam INTEGER NOT NULL,
                              mac INTEGER, efam INTEGER, PRIMARY KEY (ifname, hi, lo, fam)) WITHOUT ROWID;
+        """,
+        // 4: each view one BLOB of binary records, the store view kept current by one delta row
+        // per acknowledged batch. The views are rebuilt on the next start (store read and dump),
+        // so they are dropped rather than converted.
+        """
+        DROP TABLE desired;
+        DROP TABLE actual;
+        DROP TABLE actual_malformed;
+        DROP TABLE inflight;
+        CREATE TABLE view (name TEXT PRIMARY KEY, records BLOB NOT NULL, count INTEGER NOT NULL);
+        CREATE TABLE delta (seq INTEGER PRIMARY KEY, batch INTEGER NOT NULL, records BLOB NOT NULL, count INTEGER NOT NULL);
+        CREATE TABLE inflight (batch INTEGER PRIMARY KEY, records BLOB NOT NULL, count INTEGER NOT NULL);
         """,
     ]
 
@@ -61,23 +79,20 @@ public final class Journal {
         }
         db = try Database(path: path)
         try Self.migrate(db, path: path)
-        // After each checkpoint the WAL is cut back to 1 MiB, so the files stay proportional to
-        // the number of neighbors, not to the number of events ever written.
+        // After each checkpoint the WAL is cut back to 1 MiB.
         try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=\(durability == .full ? "FULL" : "NORMAL"); PRAGMA journal_size_limit=1048576;")
-        try db.execute("PRAGMA cache_size=-8192;")   // 8 MiB: a 100,000-neighbor view stays in memory
-        putDesired = try db.prepare("INSERT OR REPLACE INTO desired VALUES (?, ?, ?, ?, ?, ?)")
-        clearDesired = try db.prepare("DELETE FROM desired")
-        putActual = try db.prepare("INSERT OR REPLACE INTO actual VALUES (?, ?, ?, ?, ?, ?)")
-        delActual = try db.prepare("DELETE FROM actual WHERE ifname = ? AND hi = ? AND lo = ? AND fam = ?")
-        clearActual = try db.prepare("DELETE FROM actual")
-        putMalformed = try db.prepare("INSERT OR REPLACE INTO actual_malformed VALUES (?)")
-        delMalformed = try db.prepare("DELETE FROM actual_malformed WHERE key = ?")
-        clearMalformed = try db.prepare("DELETE FROM actual_malformed")
-        putInflight = try db.prepare("INSERT INTO inflight VALUES (?, ?)")
+        putView = try db.prepare("INSERT OR REPLACE INTO view VALUES (?, ?, ?)")
+        putDelta = try db.prepare("INSERT INTO delta (batch, records, count) VALUES (?, ?, ?)")
+        clearDeltas = try db.prepare("DELETE FROM delta")
+        putInflight = try db.prepare("INSERT INTO inflight VALUES (?, ?, ?)")
         clearInflight = try db.prepare("DELETE FROM inflight")
         audit = try db.prepare("INSERT OR REPLACE INTO applied VALUES (?, ?, ?, ?)")
         pruneAudit = try db.prepare("DELETE FROM applied WHERE batch <= ?")
         putMeta = try db.prepare("INSERT OR REPLACE INTO meta VALUES (?, ?)")
+        try db.prepare("SELECT (SELECT count FROM view WHERE name = 'actual'), (SELECT sum(count) FROM delta)").rows { r in
+            viewRecords = Int(r.int(0))
+            deltaRecords = Int(r.int(1))
+        }
     }
 
     static func migrate(_ db: Database, path: String) throws(JournalError) {
@@ -103,128 +118,128 @@ public final class Journal {
         }
     }
 
-    /// The journaled image: what `DaemonState(replaying:)` starts from.
+    /// The journaled image: what `DaemonState(replaying:)` starts from. The store view is its
+    /// BLOB with every delta applied in order, by the same `StoreSnapshot.apply` the core uses.
     public func load() throws(JournalError) -> JournalImage {
         var image = JournalImage()
-        try db.prepare("SELECT ifname, hi, lo, fam, mac, efam FROM desired").rows { r throws(JournalError) in
-            guard let k = Self.key(r), let fam = AddressFamily(rawValue: UInt8(truncatingIfNeeded: r.int(5))) else {
-                throw JournalError(kind: .corrupt, message: "\(path): bad desired row")
-            }
-            image.desired[k] = NeighborEntry(mac: MACAddress(rawValue: UInt64(bitPattern: r.int(4))), family: fam)
-        }
-        try db.prepare("SELECT ifname, hi, lo, fam, mac, efam FROM actual").rows { r throws(JournalError) in
-            guard let k = Self.key(r) else { throw JournalError(kind: .corrupt, message: "\(path): bad actual row") }
-            if r.isNull(4) {
-                image.actual.entries[k] = .malformed
-            } else if let fam = AddressFamily(rawValue: UInt8(truncatingIfNeeded: r.int(5))) {
-                image.actual.entries[k] = .valid(NeighborEntry(mac: MACAddress(rawValue: UInt64(bitPattern: r.int(4))), family: fam))
+        image.actual = try storeView()
+        try db.prepare("SELECT records FROM view WHERE name = 'desired'").rows { r throws(JournalError) in
+            try decode(r, "desired view") { item throws(JournalError) in
+                guard case .set(let k, let e) = item else { throw corrupt("desired view holds a record that is not an entry") }
+                image.desired[k] = e
             }
         }
-        try db.prepare("SELECT key FROM actual_malformed").rows { r in if let k = r.text(0) { image.actual.malformedKeys.insert(k) } }
-        var inflight: [Change] = [], inflightID: Int64 = 0
-        try db.prepare("SELECT batch, changes FROM inflight").rows { r in
-            inflightID = r.int(0)
-            inflight = Self.decode(r.text(1) ?? "")
+        try db.prepare("SELECT batch, records FROM inflight").rows { r throws(JournalError) in
+            let changes = try changes(r, column: 1, "batch in flight")
+            if !changes.isEmpty { image.inFlight = Batch(id: UInt64(r.int(0)), changes: changes) }
         }
-        if !inflight.isEmpty { image.inFlight = Batch(id: UInt64(inflightID), changes: inflight) }
         try db.prepare("SELECT value FROM meta WHERE key = 'last_batch'").rows { r in image.lastBatchID = UInt64(r.text(0).flatMap { UInt64($0) } ?? 0) }
         return image
     }
 
-    /// Applies one record in one transaction. `now` is the wall-clock time (Unix seconds) for the audit row.
-    public func record(_ r: JournalRecord, now: Int64) throws(JournalError) {
-        try db.transaction { () throws(JournalError) in
-            switch r {
-            case .batchWritten(let b):
-                try clearInflight.run()
-                try putInflight.run { $0.bind(1, Int64(b.id)); $0.bind(2, Self.encode(b.changes)) }
-                try setMeta("last_batch", String(b.id))
-            case .batchApplied(let b):
-                var sets: Int64 = 0
-                for c in b.changes {
-                    switch c {
-                    case .set(let k, let e): sets += 1; try putActual.run { Self.bind($0, k, e) }
-                    case .del(let k): try delActual.run { Self.bind($0, k, nil) }
-                    case .delMalformed(let raw): try delMalformed.run { $0.bind(1, raw) }
-                    }
+    private func storeView() throws(JournalError) -> StoreSnapshot {
+        var actual = StoreSnapshot()
+        actual.entries.reserveCapacity(viewRecords + deltaRecords)
+        try db.prepare("SELECT records FROM view WHERE name = 'actual'").rows { r throws(JournalError) in
+            try decode(r, "store view") { item throws(JournalError) in
+                switch item {
+                case .set(let k, let e): actual.entries[k] = .valid(e)
+                case .malformedEntry(let k): actual.entries[k] = .malformed
+                case .malformedKey(let raw): actual.malformedKeys.insert(raw)
+                case .del: throw corrupt("store view holds a delete")
                 }
-                try clearInflight.run()
-                try audit.run { $0.bind(1, Int64(b.id)); $0.bind(2, now); $0.bind(3, sets); $0.bind(4, Int64(b.changes.count) - sets) }
-                try pruneAudit.run { $0.bind(1, Int64(b.id) - Self.auditRowsKept) }
-                try setMeta("last_batch", String(b.id))
-                try setMeta("last_applied_at", String(now))
-            case .storeReloaded(let s):
-                try clearActual.run()
-                try clearMalformed.run()
-                try clearInflight.run()
-                for (k, v) in s.entries {
-                    switch v {
-                    case .valid(let e): try putActual.run { Self.bind($0, k, e) }
-                    case .malformed: try putActual.run { Self.bind($0, k, nil); $0.bindNull(5); $0.bindNull(6) }
-                    }
-                }
-                for raw in s.malformedKeys { try putMalformed.run { $0.bind(1, raw) } }
-            case .desiredReplaced(let d):
-                try clearDesired.run()
-                for (k, e) in d { try putDesired.run { Self.bind($0, k, e) } }
-                try setMeta("last_dump_at", String(now))
             }
         }
-    }
-
-    private func setMeta(_ key: String, _ value: String) throws(JournalError) {
-        try putMeta.run { $0.bind(1, key); $0.bind(2, value) }
-    }
-
-    /// Binds a key to parameters 1–4 and, when given, an entry to 5–6.
-    static func bind(_ s: Statement, _ k: NeighborKey, _ e: NeighborEntry?) {
-        s.bind(1, k.interface.rawValue)
-        s.bind(2, Int64(bitPattern: k.ip.high))
-        s.bind(3, Int64(bitPattern: k.ip.low))
-        s.bind(4, Int64(k.ip.family.rawValue))
-        if let e {
-            s.bind(5, Int64(bitPattern: e.mac.rawValue))
-            s.bind(6, Int64(e.family.rawValue))
+        try db.prepare("SELECT batch, records FROM delta ORDER BY seq").rows { r throws(JournalError) in
+            actual.apply(Batch(id: UInt64(r.int(0)), changes: try changes(r, column: 1, "delta of batch \(r.int(0))")))
         }
+        return actual
     }
 
-    static func key(_ r: Row) -> NeighborKey? {
-        guard let name = r.text(0).flatMap({ InterfaceName($0) }) else { return nil }
-        let hi = UInt64(bitPattern: r.int(1)), lo = UInt64(bitPattern: r.int(2))
-        switch AddressFamily(rawValue: UInt8(truncatingIfNeeded: r.int(3))) {
-        case .ipv4?: return NeighborKey(interface: name, ip: IPAddress(ipv4: UInt32(truncatingIfNeeded: lo)))
-        case .ipv6?: return NeighborKey(interface: name, ip: IPAddress(ipv6High: hi, low: lo))
-        case nil: return nil
-        }
+    private func corrupt(_ what: String) -> JournalError { JournalError(kind: .corrupt, message: "\(path): \(what)") }
+
+    private func decode(_ r: Row, column: Int32 = 0, _ what: String, _ body: (Records.Item) throws(JournalError) -> Void) throws(JournalError) {
+        var failure: JournalError?
+        do {
+            try r.blob(column) { buf throws(Records.Truncated) in
+                try Records.forEach(in: buf) { item in
+                    guard failure == nil else { return }
+                    do throws(JournalError) { try body(item) } catch { failure = error }
+                }
+            }
+        } catch { throw corrupt("\(what) is damaged") }
+        if let failure { throw failure }
     }
 
-    /// One line per change: `S key mac family`, `D key`, or `M rawkey` (a malformed key).
-    static func encode(_ changes: [Change]) -> String {
-        var out = ""
-        out.reserveCapacity(changes.count * 40)
-        for c in changes {
-            switch c {
-            case .set(let k, let e): out += "S \(k) \(e.mac.rawValue) \(e.family.rawValue)\n"
-            case .del(let k): out += "D \(k)\n"
-            case .delMalformed(let raw): out += "M \(raw)\n"
+    private func changes(_ r: Row, column: Int32, _ what: String) throws(JournalError) -> [Change] {
+        var out: [Change] = []
+        try decode(r, column: column, what) { item throws(JournalError) in
+            switch item {
+            case .set(let k, let e): out.append(.set(k, e))
+            case .del(let k): out.append(.del(k))
+            case .malformedKey(let raw): out.append(.delMalformed(raw))
+            case .malformedEntry: throw corrupt("\(what) holds a malformed-entry record")
             }
         }
         return out
     }
 
-    static func decode(_ text: String) -> [Change] {
-        text.split(separator: "\n").compactMap { line in
-            let f = line.split(separator: " ", maxSplits: 3)
-            guard f.count >= 2 else { return nil }
-            switch f[0] {
-            case "S":
-                guard f.count == 4, let k = NeighborKey(f[1]), let mac = UInt64(f[2]), let fam = UInt8(f[3]).flatMap(AddressFamily.init(rawValue:)) else { return nil }
-                return .set(k, NeighborEntry(mac: MACAddress(rawValue: mac), family: fam))
-            case "D": return NeighborKey(f[1]).map { .del($0) }
-            case "M": return .delMalformed(String(line.dropFirst(2)))
-            default: return nil
-            }
+    /// Applies one record in one transaction. `now` is the wall-clock time (Unix seconds) for the audit row.
+    public func record(_ r: JournalRecord, now: Int64) throws(JournalError) {
+        let before = (viewRecords, deltaRecords)
+        do {
+            try db.transaction { () throws(JournalError) in try apply(r, now: now) }
+        } catch {
+            (viewRecords, deltaRecords) = before   // rolled back: the counts with it
+            throw error
         }
+    }
+
+    private func apply(_ r: JournalRecord, now: Int64) throws(JournalError) {
+        switch r {
+        case .batchWritten(let b):
+            let w = Records.encode(b.changes)
+            try clearInflight.run()
+            try putInflight.run { $0.bind(1, Int64(b.id)); $0.bind(2, w.bytes); $0.bind(3, Int64(w.count)) }
+            try setMeta("last_batch", String(b.id))
+        case .batchApplied(let b):
+            let w = Records.encode(b.changes)
+            try putDelta.run { $0.bind(1, Int64(b.id)); $0.bind(2, w.bytes); $0.bind(3, Int64(w.count)) }
+            deltaRecords += w.count
+            try clearInflight.run()
+            let sets = Int64(b.changes.count { $0.isSet })
+            try audit.run { $0.bind(1, Int64(b.id)); $0.bind(2, now); $0.bind(3, sets); $0.bind(4, Int64(b.changes.count) - sets) }
+            try pruneAudit.run { $0.bind(1, Int64(b.id) - Self.auditRowsKept) }
+            try setMeta("last_batch", String(b.id))
+            try setMeta("last_applied_at", String(now))
+            if deltaRecords > max(viewRecords, Self.compactionFloor) { try putStoreView(try storeView()) }
+        case .storeReloaded(let s):
+            try clearInflight.run()
+            try putStoreView(s)
+        case .desiredReplaced(let d):
+            let w = Records.encode(d)
+            try putView.run { $0.bind(1, "desired"); $0.bind(2, w.bytes); $0.bind(3, Int64(w.count)) }
+            try setMeta("last_dump_at", String(now))
+        }
+    }
+
+    /// Replaces the store view and drops the deltas it now includes.
+    private func putStoreView(_ s: StoreSnapshot) throws(JournalError) {
+        let w = Records.encode(s)
+        try putView.run { $0.bind(1, "actual"); $0.bind(2, w.bytes); $0.bind(3, Int64(w.count)) }
+        try clearDeltas.run()
+        viewRecords = w.count
+        deltaRecords = 0
+    }
+
+    /// Copies the WAL into the database file and empties it (at a clean exit): what is left is
+    /// one self-contained file.
+    public func checkpoint() throws(JournalError) {
+        try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+
+    private func setMeta(_ key: String, _ value: String) throws(JournalError) {
+        try putMeta.run { $0.bind(1, key); $0.bind(2, value) }
     }
 
     /// Metadata for `status`: created, last_batch, last_applied_at, last_dump_at.

@@ -98,6 +98,9 @@ final class Statement {
     func bind(_ i: Int32, _ v: Int64) { sqlite3_bind_int64(s, i, v) }
     func bind(_ i: Int32, _ t: String) { sqlite3_bind_text(s, i, t, -1, Self.transient) }
     func bindNull(_ i: Int32) { sqlite3_bind_null(s, i) }
+    func bind(_ i: Int32, _ b: [UInt8]) {
+        b.withUnsafeBytes { _ = sqlite3_bind_blob64(s, i, $0.baseAddress, sqlite3_uint64($0.count), Self.transient) }
+    }
 
     /// Iterates the rows of a query.
     func rows(_ body: (Row) throws(JournalError) -> Void) throws(JournalError) {
@@ -116,4 +119,9 @@ struct Row {
     func int(_ i: Int32) -> Int64 { sqlite3_column_int64(s, i) }
     func text(_ i: Int32) -> String? { sqlite3_column_text(s, i).map { String(cString: $0) } }
     func isNull(_ i: Int32) -> Bool { sqlite3_column_type(s, i) == SQLITE_NULL }
+    /// The column's bytes, valid only inside `body` (SQLite owns them).
+    func blob<R, E: Error>(_ i: Int32, _ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        let p = sqlite3_column_blob(s, i), n = Int(sqlite3_column_bytes(s, i))
+        return try body(UnsafeRawBufferPointer(start: n > 0 ? p : nil, count: n))
+    }
 }

@@ -163,7 +163,7 @@ final class Daemon {
             }
             fireDeadlines()
         }
-        journal?.flush()
+        journal?.finish()
         writeMetrics()
         return exitCode ?? 0
     }

@@ -28,10 +28,11 @@ final class JournalWriter: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Blocks until everything submitted is written (at exit).
-    func flush() {
+    /// Blocks until everything submitted is written, then folds the WAL into the file (at exit).
+    func finish() {
         lock.lock()
         while !queue.isEmpty || busy { lock.wait() }
+        do { try journal.checkpoint() } catch { report("\(error)") }
         lock.unlock()
     }
 
