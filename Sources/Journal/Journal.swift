@@ -123,7 +123,8 @@ public final class Journal {
     public func load() throws(JournalError) -> JournalImage {
         var image = JournalImage()
         image.actual = try storeView()
-        try db.prepare("SELECT records FROM view WHERE name = 'desired'").rows { r throws(JournalError) in
+        try db.prepare("SELECT records, count FROM view WHERE name = 'desired'").rows { r throws(JournalError) in
+            image.desired.reserveCapacity(Int(r.int(1)))
             try decode(r, "desired view") { item throws(JournalError) in
                 guard case .set(let k, let e) = item else { throw corrupt("desired view holds a record that is not an entry") }
                 image.desired[k] = e

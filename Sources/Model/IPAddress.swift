@@ -64,6 +64,34 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
         }
     }
 
+    /// Parses address text that is exactly what `inet_ntop` prints (so `::0:1` or `0::1` is
+    /// refused where `::1` is accepted), without making a string.
+    public init?(canonicalUTF8 utf8: UnsafeRawBufferPointer) {
+        guard utf8.count < 46, !utf8.contains(0) else { return nil }   // INET6_ADDRSTRLEN; a NUL would cut the text short
+        var parsed: IPAddress?
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 96) { buffer in
+            guard let text = buffer.baseAddress else { return }
+            UnsafeMutableRawBufferPointer(start: text, count: 48).copyMemory(from: utf8)
+            text[utf8.count] = 0
+            if utf8.contains(UInt8(ascii: ":")) {
+                var a = in6_addr()
+                guard inet_pton(AF_INET6, text, &a) == 1 else { return }
+                // Round trip: inet_ntop of the parsed address must give back the same text.
+                let back = text + 48
+                guard inet_ntop(AF_INET6, &a, back, 48) != nil, strcmp(back, text) == 0 else { return }
+                parsed = withUnsafeBytes(of: &a) {
+                    IPAddress(ipv6High: UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)), low: UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+                }
+            } else {
+                var a = in_addr()   // inet_pton accepts only the canonical dotted quad
+                guard inet_pton(AF_INET, text, &a) == 1 else { return }
+                parsed = IPAddress(ipv4: UInt32(bigEndian: a.s_addr))
+            }
+        }
+        guard let parsed else { return nil }
+        self = parsed
+    }
+
     /// Network-order bytes (4 or 16).
     public var bytes: [UInt8] {
         if family == .ipv4 { return (0..<4).map { UInt8(truncatingIfNeeded: low >> (24 - 8 * UInt64($0))) } }

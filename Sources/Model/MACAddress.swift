@@ -15,9 +15,21 @@ public struct MACAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
 
     /// Parses `aa:bb:cc:dd:ee:ff` (either case). Returns nil for anything else.
     public init?(_ text: some StringProtocol) {
+        var text = String(text)
+        guard let v = text.withUTF8({ Self.parse(UnsafeRawBufferPointer($0)) }) else { return nil }
+        rawValue = v
+    }
+
+    /// The same from UTF-8 bytes (a Redis reply), without making a string.
+    public init?(utf8: UnsafeRawBufferPointer) {
+        guard let v = Self.parse(utf8) else { return nil }
+        rawValue = v
+    }
+
+    static func parse(_ utf8: UnsafeRawBufferPointer) -> UInt64? {
         var v: UInt64 = 0
         var digits = 0, groups = 0
-        for c in text.utf8 {
+        for c in utf8 {
             if c == UInt8(ascii: ":") {
                 guard digits == 2, groups < 5 else { return nil }
                 groups += 1; digits = 0
@@ -27,7 +39,7 @@ public struct MACAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
             v = v << 4 | UInt64(h); digits += 1
         }
         guard groups == 5, digits == 2 else { return nil }
-        rawValue = v
+        return v
     }
 
     public static let zero = MACAddress(rawValue: 0)

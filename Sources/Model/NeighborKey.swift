@@ -17,6 +17,17 @@ public struct NeighborKey: Hashable, Comparable, Sendable, CustomStringConvertib
         self.init(interface: name, ip: ip)
     }
 
+    /// Parses the key of a stored entry from UTF-8 bytes: `<ifname>:<ip>` exactly as this daemon
+    /// writes it (the address as `inet_ntop` prints it), or nil. A key written any other way is
+    /// never matched by a kernel neighbor, so it counts as malformed.
+    public init?(canonicalUTF8 utf8: UnsafeRawBufferPointer) {
+        guard let colon = utf8.firstIndex(of: UInt8(ascii: ":")),
+              let name = InterfaceName(String(decoding: UnsafeRawBufferPointer(rebasing: utf8[..<colon]), as: UTF8.self)),
+              let ip = IPAddress(canonicalUTF8: UnsafeRawBufferPointer(rebasing: utf8[(colon + 1)...]))
+        else { return nil }
+        self.init(interface: name, ip: ip)
+    }
+
     public var description: String { "\(interface.rawValue):\(ip)" }
 
     /// One mixed word instead of a string and three fields: keys are hashed on every event.

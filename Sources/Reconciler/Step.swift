@@ -118,7 +118,7 @@ extension DaemonState {
 
     private mutating func beginDump(_ out: inout [Effect]) {
         if phase == .loadingStore || phase == .awaitingRestoreFlag { phase = .dumping }
-        dumpView = [:]
+        dumpView = Dictionary(minimumCapacity: max(kernel.count, desired.count))   // no rehashing as it fills
         overrunDuringDump = false
         counters.dumps += 1
         out.append(.requestKernelDump)

@@ -113,6 +113,26 @@ public final class RedisConnection {
         return Self.convert(raw.assumingMemoryBound(to: redisReply.self))
     }
 
+    /// Queues commands already in the Redis protocol (RESP), as many as `bytes` holds; each gives
+    /// one reply. For bulk reads that would otherwise build an argument array per command.
+    func appendProtocol(_ bytes: [UInt8]) throws(RedisError) {
+        guard !broken else { throw RedisError(.io, "\(endpoint): connection is broken") }
+        let rc = bytes.withUnsafeBufferPointer { b in
+            b.withMemoryRebound(to: CChar.self) { redisAppendFormattedCommand(context, $0.baseAddress, $0.count) }
+        }
+        guard rc == REDIS_OK else { throw fail() }
+    }
+
+    /// Reads one reply and hands hiredis's own object to `body`, copying nothing; the object is
+    /// freed when `body` returns.
+    func withReply<R>(_ body: (redisReply) throws(RedisError) -> R) throws(RedisError) -> R {
+        guard !broken else { throw RedisError(.io, "\(endpoint): connection is broken") }
+        var raw: UnsafeMutableRawPointer?
+        guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw fail() }
+        defer { freeReplyObject(raw) }
+        return try body(raw.assumingMemoryBound(to: redisReply.self).pointee)
+    }
+
     /// Reads one reply that is a flat array of field/value strings (HGETALL) straight into a
     /// dictionary; nil when the reply is anything else (an error such as WRONGTYPE).
     public func replyFields() throws(RedisError) -> [String: String]? {

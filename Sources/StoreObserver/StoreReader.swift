@@ -1,12 +1,109 @@
+import CHiredis
 import Model
 
 /// Reads `NEIGH_TABLE` from APPL_DB: consumed entries overlaid with what is still pending, by
 /// SCAN and pipelined HGETALL. Malformed entries are reported and returned for repair.
 public enum StoreReader {
-    public static func snapshot(_ c: RedisConnection, names: ProducerStateTableNames = .neighTable) throws(RedisError)
+    /// The store view: the consumed table read straight into entries (SCAN pages, each followed by
+    /// pipelined HGETALLs in raw protocol, replies checked in place without building strings or
+    /// field maps), then the keys with pending operations, if any, through `NeighTableContent`'s
+    /// general overlay. `expected` (the number of entries last seen) sizes the view up front.
+    public static func snapshot(_ c: RedisConnection, names: ProducerStateTableNames = .neighTable, expected: Int = 0) throws(RedisError)
         -> (snapshot: StoreSnapshot, issues: [SnapshotIssue])
     {
-        try content(c, names: names).snapshot(source: "APPL_DB")
+        var (snap, issues) = try consumedTable(c, names: names, expected: expected)
+        let keySet = try members(c, names.keySet)
+        guard !keySet.isEmpty else { return (snap, issues) }
+        var pending = NeighTableContent()
+        pending.keySet = keySet
+        pending.delSet = try members(c, names.delSet)
+        let keys = Array(keySet)
+        for (k, h) in try hashes(c, keys.map(names.tableKey)) { pending.table[String(k.dropFirst(names.tablePrefix.count))] = h }
+        for (k, h) in try hashes(c, keys.map(names.stagingKey)) { pending.staging[String(k.dropFirst(names.stagingPrefix.count))] = h }
+        let (overlay, overlayIssues) = pending.snapshot(source: "APPL_DB")
+        // What is pending for a key replaces what the consumed table holds for it.
+        for raw in keySet {
+            var text = raw
+            if let k = text.withUTF8({ NeighborKey(canonicalUTF8: UnsafeRawBufferPointer($0)) }) { snap.entries[k] = nil }
+            snap.malformedKeys.remove(raw)
+        }
+        issues.removeAll { keySet.contains($0.item) }
+        snap.entries.merge(overlay.entries) { _, new in new }
+        snap.malformedKeys.formUnion(overlay.malformedKeys)
+        return (snap, issues + overlayIssues)
+    }
+
+    /// `NEIGH_TABLE:*` as entries. The next SCAN goes out with each page's HGETALLs, so the server
+    /// works while the previous replies are checked.
+    static func consumedTable(_ c: RedisConnection, names: ProducerStateTableNames, expected: Int) throws(RedisError) -> (StoreSnapshot, [SnapshotIssue]) {
+        var snap = StoreSnapshot()
+        snap.entries.reserveCapacity(expected)
+        var issues: [SnapshotIssue] = []
+        let prefixLength = names.tablePrefix.utf8.count
+        let scan = { (cursor: String) in RESP.command(["SCAN", cursor, "MATCH", names.tablePrefix + "*", "COUNT", "1000"]) }
+        try c.appendProtocol(scan("0"))
+        while true {
+            var cursor = "0"
+            var commands: [UInt8] = [], keys: [UInt8] = [], ends: [Int] = []
+            try c.withReply { r throws(RedisError) in
+                guard r.type == REDIS_REPLY_ARRAY, r.elements == 2, let next = r.element[0]?.pointee, let page = r.element[1]?.pointee,
+                      next.type == REDIS_REPLY_STRING, page.type == REDIS_REPLY_ARRAY
+                else { throw RedisError(.reply, "SCAN: unexpected reply type \(r.type)") }
+                cursor = String(decoding: RESP.bytes(next), as: UTF8.self)
+                commands.reserveCapacity(page.elements * 48)
+                for i in 0..<page.elements {
+                    guard let k = page.element[i]?.pointee, k.type == REDIS_REPLY_STRING else { continue }
+                    let key = RESP.bytes(k)
+                    RESP.append(["HGETALL"], key, to: &commands)
+                    keys.append(contentsOf: key.dropFirst(prefixLength))
+                    ends.append(keys.count)
+                }
+            }
+            if cursor != "0" { commands += scan(cursor) }
+            if !commands.isEmpty { try c.appendProtocol(commands) }
+            var failure: RedisError?
+            keys.withUnsafeBytes { all in
+                var start = 0
+                for end in ends {
+                    let raw = UnsafeRawBufferPointer(rebasing: all[start..<end])
+                    do throws(RedisError) { try c.withReply { r in check(raw, r, into: &snap, &issues) } } catch { failure = error; return }
+                    start = end
+                }
+            }
+            if let failure { throw failure }
+            if cursor == "0" { return (snap, issues) }
+        }
+    }
+
+    /// One consumed entry, judged as `NeighTableContent.snapshot` judges it.
+    static func check(_ raw: UnsafeRawBufferPointer, _ r: redisReply, into snap: inout StoreSnapshot, _ issues: inout [SnapshotIssue]) {
+        guard let key = NeighborKey(canonicalUTF8: raw) else {
+            let text = String(decoding: raw, as: UTF8.self)
+            snap.malformedKeys.insert(text)
+            issues.append(SnapshotIssue(source: "APPL_DB", item: text, reason: NeighTableContent.badKey))
+            return
+        }
+        guard r.type == REDIS_REPLY_ARRAY else {
+            snap.entries[key] = .malformed
+            issues.append(SnapshotIssue(source: "APPL_DB", item: key.description, reason: NeighTableContent.notAHash))
+            return
+        }
+        guard r.elements > 0 else { return }   // gone since the SCAN, or empty: skipped, as upstream does
+        var neigh: UnsafeRawBufferPointer?, family: UnsafeRawBufferPointer?
+        var i = 0
+        while i + 1 < r.elements {
+            if let f = r.element[i]?.pointee, let v = r.element[i + 1]?.pointee {
+                let name = RESP.bytes(f)
+                if name.elementsEqual("neigh".utf8) { neigh = RESP.bytes(v) } else if name.elementsEqual("family".utf8) { family = RESP.bytes(v) }
+            }
+            i += 2
+        }
+        switch NeighTableContent.entry(neigh: neigh, family: family, for: key) {
+        case .success(let e): snap.entries[key] = .valid(e)
+        case .failure(let why):
+            snap.entries[key] = .malformed
+            issues.append(SnapshotIssue(source: "APPL_DB", item: key.description, reason: "\(why.text); will be repaired"))
+        }
     }
 
     /// The raw table: consumed entries, staging hashes, key set and delete set, as stored.
@@ -24,6 +121,40 @@ public enum StoreReader {
     static func members(_ c: RedisConnection, _ key: String) throws(RedisError) -> Set<String> {
         let r = try c.command(["SMEMBERS", key])
         return Set(r.array?.compactMap(\.string) ?? [])
+    }
+}
+
+/// The Redis protocol, for commands laid out by hand.
+enum RESP {
+    static func command(_ args: [String]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.append(contentsOf: "*\(args.count)\r\n".utf8)
+        for a in args { bulk(Array(a.utf8)[...], to: &out) }
+        return out
+    }
+
+    /// `args` then one more argument given as bytes.
+    static func append(_ args: [String], _ last: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        out.append(contentsOf: "*\(args.count + 1)\r\n".utf8)
+        for a in args { bulk(Array(a.utf8)[...], to: &out) }
+        out.append(UInt8(ascii: "$"))
+        out.append(contentsOf: String(last.count).utf8)
+        out.append(contentsOf: [13, 10])
+        out.append(contentsOf: last)
+        out.append(contentsOf: [13, 10])
+    }
+
+    private static func bulk(_ a: ArraySlice<UInt8>, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "$"))
+        out.append(contentsOf: String(a.count).utf8)
+        out.append(contentsOf: [13, 10])
+        out.append(contentsOf: a)
+        out.append(contentsOf: [13, 10])
+    }
+
+    /// A reply string's bytes, valid while the reply is.
+    static func bytes(_ r: redisReply) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: r.str, count: r.str == nil ? 0 : Int(r.len))
     }
 }
 

@@ -60,6 +60,7 @@ final class Daemon {
         self.signalFD = signalFD
         self.databases = databases
         let now = Int64(time(nil))
+        let t0 = Self.monotonicNow()
         let opened = options.journalPath.flatMap { path in
             Journal.openOrSetAside(path: path, durability: options.journalDurability, now: now) { log.error("\($0)") }
         }
@@ -67,7 +68,7 @@ final class Daemon {
         var image = JournalImage.empty
         if let j = opened {
             do { image = try j.load() } catch { log.error("\(error); starting from an empty journal (cold reconcile)") }
-            log.notice("journal \(j.path): \(image.desired.count) desired, \(image.actual.entries.count) acknowledged, batch in flight: \(image.inFlight.map { "\($0.id) (\($0.changes.count) changes)" } ?? "none")")
+            log.notice("journal \(j.path): \(image.desired.count) desired, \(image.actual.entries.count) acknowledged, batch in flight: \(image.inFlight.map { "\($0.id) (\($0.changes.count) changes)" } ?? "none"); opened and replayed in \((Self.monotonicNow() - t0) / 1_000_000) ms")
         } else if options.journalPath != nil {
             log.error("running without a journal")
         }
@@ -231,7 +232,10 @@ final class Daemon {
                 case .neighbor(let m):
                     feed(.kernelMessage(m))
                 case .neighborDumpDone(let interrupted):
-                    if let t = dumpStartedAt { metrics.dumpLatency.observe(Double(Self.monotonicNow() - t) / 1e9) }
+                    if let t = dumpStartedAt {
+                        metrics.dumpLatency.observe(Double(Self.monotonicNow() - t) / 1e9)
+                        log.notice("kernel neighbor dump \(interrupted ? "interrupted" : "complete") after \((Self.monotonicNow() - t) / 1_000_000) ms")
+                    }
                     feed(.kernelDumpDone(interrupted: interrupted))
                 case .overrun:
                     feed(.kernelOverrun)
@@ -345,7 +349,9 @@ final class Daemon {
                 log.notice("APPL_DB reconnected")
             }
             guard let a = appl else { return }
-            let (snapshot, issues) = try StoreReader.snapshot(a)
+            let t0 = Self.monotonicNow()
+            let (snapshot, issues) = try StoreReader.snapshot(a, expected: state.actual.entries.count)
+            log.notice("APPL_DB NEIGH_TABLE read: \(snapshot.entries.count) entries, \(issues.count) malformed, in \((Self.monotonicNow() - t0) / 1_000_000) ms")
             for i in issues.prefix(100) { log.warning("\(i)") }
             if issues.count > 100 { log.warning("… and \(issues.count - 100) more malformed APPL_DB entries") }
             storeWanted = false

@@ -185,6 +185,47 @@ import Testing
         #expect(issues.count == 3)
     }
 
+    /// The daemon's reader (raw replies checked in place) and the general `NeighTableContent`
+    /// overlay agree entry by entry and issue by issue, over several SCAN pages of good entries,
+    /// every kind of damage, and pending sets, deletes and partial staging hashes.
+    @Test func fastReaderAgreesWithTheGeneralOverlay() throws {
+        let server = try RedisServer()
+        let c = try server.connect()
+        for i in 0..<5000 {
+            let key = i % 2 == 0 ? "Ethernet\(i % 8):10.1.\(i >> 8).\(i & 255)" : "Vlan1000:fc00::\(String(i, radix: 16))"
+            _ = try c.command(["HSET", "NEIGH_TABLE:" + key, "neigh", String(format: "02:00:00:00:%02x:%02x", i >> 8, i & 255), "family", i % 2 == 0 ? "IPv4" : "IPv6"])
+        }
+        let damaged: [[String]] = [
+            ["HSET", "NEIGH_TABLE:Ethernet0:10.9.0.1", "neigh", "nonsense", "family", "IPv4"],
+            ["HSET", "NEIGH_TABLE:Ethernet0:10.9.0.2", "family", "IPv4"],
+            ["HSET", "NEIGH_TABLE:Ethernet0:10.9.0.3", "neigh", "00:01:02:03:04:05"],
+            ["HSET", "NEIGH_TABLE:Ethernet0:10.9.0.4", "neigh", "00:01:02:03:04:05", "family", "IPv6"],
+            ["HSET", "NEIGH_TABLE:Ethernet0:10.9.0.5", "neigh", "00:01:02:03:04:05", "family", "IPv5"],
+            ["HSET", "NEIGH_TABLE:Ethernet0:10.9.0.6", "neigh", "00:01:02:03:04:05", "family", "IPv4", "extra", "x"],
+            ["SADD", "NEIGH_TABLE:Ethernet0:10.9.0.7", "x"],
+            ["HSET", "NEIGH_TABLE:junk", "neigh", "00:01:02:03:04:05", "family", "IPv4"],
+            ["HSET", "NEIGH_TABLE:Ethernet0:fc00:0::1", "neigh", "00:01:02:03:04:05", "family", "IPv6"],
+            ["HSET", "NEIGH_TABLE:Ethernet0:10.9.0.8\u{0}x", "neigh", "00:01:02:03:04:05", "family", "IPv4"],
+            ["HSET", "NEIGH_TABLE:Ethernet0:10.9.0.09", "neigh", "00:01:02:03:04:05", "family", "IPv4"],
+            ["HSET", "NEIGH_TABLE:Ethernet2:10.1.0.2", "neigh", "00:00:00:00:00:99"],   // overwritten below by a pending set
+            ["HSET", "_NEIGH_TABLE:Ethernet2:10.1.0.2", "neigh", "00:00:00:00:00:aa", "family", "IPv4"],
+            ["HSET", "_NEIGH_TABLE:Ethernet4:10.1.0.4", "neigh", "00:00:00:00:00:bb"],   // partial: family from the table
+            ["HSET", "_NEIGH_TABLE:Ethernet0:10.77.0.1", "neigh", "00:00:00:00:00:cc", "family", "IPv4"],
+            ["SADD", "NEIGH_TABLE_KEY_SET", "Ethernet2:10.1.0.2", "Ethernet4:10.1.0.4", "Ethernet0:10.77.0.1", "Ethernet6:10.1.0.6", "junk"],
+            ["SADD", "NEIGH_TABLE_DEL_SET", "Ethernet6:10.1.0.6", "junk"],
+        ]
+        for d in damaged { _ = try c.command(d) }
+        let fast = try StoreReader.snapshot(c)
+        let general = try StoreReader.content(c).snapshot(source: "APPL_DB")
+        #expect(fast.snapshot == general.snapshot)
+        #expect(Set(fast.issues.map { "\($0.item) \($0.reason)" }) == Set(general.issues.map { "\($0.item) \($0.reason)" }))
+        #expect(fast.issues.count == general.issues.count)
+        #expect(fast.snapshot.entries.count > 5000 && fast.issues.count >= 9)
+        #expect(fast.snapshot.entries[NeighborKey("Ethernet4:10.1.0.4")!] == .valid(NeighborEntry(mac: MACAddress("00:00:00:00:00:bb")!, family: .ipv4)))
+        #expect(fast.snapshot.entries[NeighborKey("Ethernet2:10.1.0.2")!] == .valid(NeighborEntry(mac: MACAddress("00:00:00:00:00:aa")!, family: .ipv4)))
+        #expect(fast.snapshot.entries[NeighborKey("Ethernet6:10.1.0.6")!] == nil && !fast.snapshot.malformedKeys.contains("junk"))
+    }
+
     @Test func configChangeReachesThePolicyThroughANotification() throws {
         let server = try RedisServer()
         let config = try server.connect(4)

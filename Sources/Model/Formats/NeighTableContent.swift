@@ -55,16 +55,15 @@ public struct NeighTableContent: Sendable {
         snap.entries.reserveCapacity(eventual.count)
         var issues: [SnapshotIssue] = []
         for (raw, hash) in eventual {
-            // A key must be exactly what we would write (inet_ntop text), or it is never matched.
-            // inet_pton accepts only the canonical dotted quad, so only IPv6 text needs the check.
-            guard let key = NeighborKey(raw), key.ip.family == .ipv4 || key.description == raw else {
+            var text = raw
+            guard let key = text.withUTF8({ NeighborKey(canonicalUTF8: UnsafeRawBufferPointer($0)) }) else {
                 snap.malformedKeys.insert(raw)
-                issues.append(SnapshotIssue(source: source, item: raw, reason: "key is not <ifname>:<inet_ntop ip>; will be deleted"))
+                issues.append(SnapshotIssue(source: source, item: raw, reason: Self.badKey))
                 continue
             }
             guard let fields = hash else {
                 snap.entries[key] = .malformed
-                issues.append(SnapshotIssue(source: source, item: raw, reason: "value is not a hash; will be repaired"))
+                issues.append(SnapshotIssue(source: source, item: raw, reason: Self.notAHash))
                 continue
             }
             if fields.isEmpty { continue }   // upstream skips empty hashes too
@@ -78,14 +77,30 @@ public struct NeighTableContent: Sendable {
         return (snap, issues)
     }
 
-    struct Reason: Error { let text: String }
+    public static let badKey = "key is not <ifname>:<inet_ntop ip>; will be deleted"
+    public static let notAHash = "value is not a hash; will be repaired"
+
+    /// Why a stored hash is not a usable entry.
+    public struct Reason: Error, Sendable { public let text: String }
 
     static func entry(_ fields: [String: String], for key: NeighborKey) -> Result<NeighborEntry, Reason> {
-        guard let neigh = fields["neigh"] else { return .failure(Reason(text: "missing field \"neigh\"")) }
-        guard let mac = MACAddress(neigh) else { return .failure(Reason(text: "bad MAC \"\(neigh)\"")) }
-        guard let fam = fields["family"] else { return .failure(Reason(text: "missing field \"family\"")) }
-        guard let family = AddressFamily(fieldValue: fam) else { return .failure(Reason(text: "bad family \"\(fam)\"")) }
-        guard family == key.ip.family else { return .failure(Reason(text: "family \(fam) does not match the key's address")) }
-        return .success(NeighborEntry(mac: mac, family: family))
+        withUTF8(fields["neigh"]) { n in withUTF8(fields["family"]) { f in entry(neigh: n, family: f, for: key) } }
+    }
+
+    private static func withUTF8<R>(_ s: String?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
+        guard var s else { return body(nil) }
+        return s.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Checks a stored hash's `neigh` and `family` fields, given as UTF-8 bytes (nil: missing),
+    /// the way orchagent would read them for this key.
+    public static func entry(neigh: UnsafeRawBufferPointer?, family: UnsafeRawBufferPointer?, for key: NeighborKey) -> Result<NeighborEntry, Reason> {
+        guard let neigh else { return .failure(Reason(text: "missing field \"neigh\"")) }
+        guard let mac = MACAddress(utf8: neigh) else { return .failure(Reason(text: "bad MAC \"\(String(decoding: neigh, as: UTF8.self))\"")) }
+        guard let family else { return .failure(Reason(text: "missing field \"family\"")) }
+        let fam = String(decoding: family, as: UTF8.self)
+        guard let f = AddressFamily(fieldValue: fam) else { return .failure(Reason(text: "bad family \"\(fam)\"")) }
+        guard f == key.ip.family else { return .failure(Reason(text: "family \(fam) does not match the key's address")) }
+        return .success(NeighborEntry(mac: mac, family: f))
     }
 }
