@@ -60,8 +60,6 @@ public struct DaemonState: Sendable {
     public internal(set) var policy = Policy()
     /// Every neighbor the kernel holds (also those the policy filters out), by key.
     public internal(set) var kernel: [NeighborKey: KernelNeighbor] = [:]
-    /// What APPL_DB should hold: `kernel` after the decision procedure and the policy.
-    public internal(set) var desired: [NeighborKey: NeighborEntry]
     /// What APPL_DB holds: read back, then kept current by acknowledged batches.
     public internal(set) var actual: StoreSnapshot
     public internal(set) var inFlight: Batch?
@@ -87,10 +85,30 @@ public struct DaemonState: Sendable {
     /// Replays a journal image. A cold start replays `JournalImage.empty`.
     public init(config: ReconcilerConfig = ReconcilerConfig(), replaying image: JournalImage = .empty) {
         self.config = config
-        desired = image.desired
         actual = image.actual
         lastBatchID = max(image.lastBatchID, image.inFlight?.id ?? 0)
     }
+
+    /// What APPL_DB should hold for a key: its kernel neighbor after the decision procedure and
+    /// the policy. Derived on demand, never stored: the kernel view and the policy are the truth,
+    /// and a second table of 100,000 entries would cost as much memory as the first.
+    public func desiredEntry(for key: NeighborKey) -> NeighborEntry? {
+        kernel[key].flatMap { Reconciler.desiredEntry(for: key, $0, policy: policy) }
+    }
+
+    /// The whole desired view, built when asked (the journal's record after a dump; tests).
+    public var desired: [NeighborKey: NeighborEntry] {
+        var d: [NeighborKey: NeighborEntry] = [:]
+        d.reserveCapacity(kernel.count)
+        for (k, n) in kernel { if let e = Reconciler.desiredEntry(for: k, n, policy: policy) { d[k] = e } }
+        return d
+    }
+
+    /// How many entries the desired view holds (for metrics), counted without building it.
+    public var desiredCount: Int { kernel.reduce(0) { $0 + (Reconciler.desiredEntry(for: $1.key, $1.value, policy: policy) == nil ? 0 : 1) } }
+
+    /// The store view compared with the desired one, key by key.
+    func plan() -> Plan { diff(over: kernel, entry: { k, n in Reconciler.desiredEntry(for: k, n, policy: policy) }, actual: actual) }
 
     /// Changes waiting to be written (an upper bound: some may turn out to be no-ops).
     public var pendingCount: Int { dirty.count + malformedToDelete.count }

@@ -45,13 +45,21 @@ public struct Plan: Hashable, Sendable {
 /// bound by memory latency (one random lookup per key), and chunks are joined in order, so
 /// the plan is the same as a sequential run's.
 public func diff(desired: [NeighborKey: NeighborEntry], actual: StoreSnapshot) -> Plan {
-    let parts = desired.count + actual.entries.count >= 200_000 ? min(4, max(1, ProcessInfo.processInfo.activeProcessorCount)) : 1
+    diff(over: desired, entry: { _, e in e }, actual: actual)
+}
+
+/// The same comparison over a view the desired entries are derived from: `entry` gives the
+/// desired entry of a key and its value (nil: the store should not hold the key). The daemon
+/// derives them from its kernel view, so it keeps no desired table.
+func diff<Value: Sendable>(over view: [NeighborKey: Value], entry: (NeighborKey, Value) -> NeighborEntry?, actual: StoreSnapshot) -> Plan {
+    let parts = view.count + actual.entries.count >= 200_000 ? min(4, max(1, ProcessInfo.processInfo.activeProcessorCount)) : 1
     var changes: [Change] = []
     var unchanged = 0, matched = 0
 
-    let wanted = inParallel(chunks(of: desired, parts)) { range in
+    let wanted = inParallel(chunks(of: view, parts)) { range in
         var part = Part()
-        for (key, want) in desired[range] {
+        for (key, value) in view[range] {
+            guard let want = entry(key, value) else { continue }
             let have = actual.entries[key]
             if have != nil { part.matched += 1 }
             if let c = minimalChange(for: key, desired: want, actual: have) { part.changes.append(c) } else { part.unchanged += 1 }
@@ -63,7 +71,7 @@ public func diff(desired: [NeighborKey: NeighborEntry], actual: StoreSnapshot) -
     if matched < actual.entries.count {
         let stale = inParallel(chunks(of: actual.entries, parts)) { range in
             var part = Part()
-            for (key, _) in actual.entries[range] where desired[key] == nil { part.changes.append(.del(key)) }
+            for (key, _) in actual.entries[range] where view[key].flatMap({ entry(key, $0) }) == nil { part.changes.append(.del(key)) }
             return part
         }
         for p in stale { changes += p.changes }

@@ -118,7 +118,7 @@ extension DaemonState {
 
     private mutating func beginDump(_ out: inout [Effect]) {
         if phase == .loadingStore || phase == .awaitingRestoreFlag { phase = .dumping }
-        dumpView = Dictionary(minimumCapacity: max(kernel.count, desired.count))   // no rehashing as it fills
+        dumpView = Dictionary(minimumCapacity: kernel.count)   // no rehashing as it fills
         overrunDuringDump = false
         counters.dumps += 1
         out.append(.requestKernelDump)
@@ -143,11 +143,11 @@ extension DaemonState {
             return
         }
         let decision = decide(m, policy: policy)
+        let before = desiredEntry(for: key)
         if isNew { kernel[key] = m.neighbor } else { kernel.removeValue(forKey: key) }
         let want = isNew ? decision.entry : nil
         if case .ignore = decision { counters.ignoredMessages += 1 }
-        let changed = desired[key] != want
-        if changed { desired[key] = want }
+        let changed = before != want
         guard phase == .steady else { return }
         if case .set(_, _, let vrf?) = decision { out.append(.removeHostRoute(vrf: vrf, ip: key.ip)) }
         // `changed` catches a key whose write is in flight: `actual` does not show it yet.
@@ -167,7 +167,6 @@ extension DaemonState {
         }
         dumpView = nil
         kernel = view
-        recomputeDesired()
         out.append(.journal(.desiredReplaced(desired)))
         if overrunDuringDump {
             overrunDuringDump = false
@@ -202,29 +201,13 @@ extension DaemonState {
         }
     }
 
-    private mutating func recomputeDesired() {
-        var d: [NeighborKey: NeighborEntry] = [:]
-        d.reserveCapacity(kernel.count)
-        for (k, n) in kernel {
-            if let e = desiredEntry(for: k, n, policy: policy) { d[k] = e }
-        }
-        desired = d
-    }
-
     private mutating func policyChanged(_ p: Policy, _ out: inout [Effect]) {
         guard p != policy else { return }
         policy = p
         out.append(.log(.notice, "policy changed: dual-ToR \(p.dualToR), EVPN \(p.evpn), link-local on \(p.linkLocalInterfaces.map(\.rawValue).sorted())"))
-        // Before the first complete dump the kernel view is not known; the dump applies the policy.
-        switch phase {
-        case .awaitingReconcileTimer:
-            recomputeDesired()
-        case .steady:
-            recomputeDesired()
-            resync(&out)
-        default:
-            break
-        }
+        // The desired view follows from the kernel view and the policy; in steady state the
+        // store is brought in line at once.
+        if phase == .steady { resync(&out) }
     }
 
     // MARK: timers
@@ -252,7 +235,7 @@ extension DaemonState {
 
     /// The NOTICE lines upstream prints at warm reconcile, which its tests grep for.
     private func logReconcileDecisions(_ out: inout [Effect]) {
-        for change in diff(desired: desired, actual: actual).sorted {
+        for change in plan().sorted {
             switch change {
             case .set(let k, let e):
                 out.append(.log(.notice, "NEIGH_TABLE NEW, key: \(k), neigh:\(e.mac), family:\(e.family), cache-state:NEW, "))
@@ -271,7 +254,7 @@ extension DaemonState {
     /// Compares the whole views and queues every key that differs. At the end of a warm
     /// restart, everything queued is written at once and `reconciled` follows the last ack.
     private mutating func resync(markingReconciled: Bool = false, _ out: inout [Effect]) {
-        let plan = diff(desired: desired, actual: actual)
+        let plan = plan()
         malformedToDelete = []
         for c in plan.changes {
             if case .delMalformed(let raw) = c { malformedToDelete.append(raw) } else { requeue(c) }
@@ -321,7 +304,7 @@ extension DaemonState {
             if actual.malformedKeys.contains(raw) { changes.append(.delMalformed(raw)) }
         }
         while changes.count < config.batchSize, let key = dirty.popFirst() {
-            if let c = minimalChange(for: key, desired: desired[key], actual: actual.entries[key]) {
+            if let c = minimalChange(for: key, desired: desiredEntry(for: key), actual: actual.entries[key]) {
                 changes.append(c)
             }
         }

@@ -53,7 +53,7 @@ struct Metrics {
         counter("redis_errors_total", "Redis errors.", redisErrors)
         counter("journal_errors_total", "Journal write errors.", journalErrors)
         counter("log_lines_dropped_total", "Log lines dropped because output was too slow.", logDropped)
-        gauge("desired_entries", "Entries the kernel wants in NEIGH_TABLE.", s.desired.count)
+        gauge("desired_entries", "Entries the kernel wants in NEIGH_TABLE.", s.desiredCount)
         gauge("actual_entries", "Entries NEIGH_TABLE holds, as acknowledged.", s.actual.entries.count)
         gauge("pending_changes", "Changes waiting to be written.", s.pendingCount)
         gauge("redis_up", "1 when the APPL_DB connection is up.", redisUp ? 1 : 0)
