@@ -95,3 +95,12 @@ int nsd_signalfd_read(int fd) {
 #include <malloc.h>
 
 void nsd_release_free_memory(void) { malloc_trim(0); }
+
+void nsd_malloc_for_large_tables(void) {
+    // A fixed threshold (glibc raises it after each freed large block, up to 32 MiB, and then
+    // puts later tables on the heap, where their free space stays resident between live
+    // blocks): every table of 1 MiB or more gets its own mapping, returned on free.
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    // At most two arenas: the event loop's and one shared by the writer threads.
+    mallopt(M_ARENA_MAX, 2);
+}

@@ -49,6 +49,10 @@ final class Daemon {
     var policyPollAt: UInt64?
     var metricsAt: UInt64?
     var dumpStartedAt: UInt64?
+    /// Events handled since freed memory was last returned to the system; after this many, the
+    /// next idle moment returns it (a dump, a store read or a burst leaves a peak behind).
+    var eventsSinceTrim = 0
+    static let trimAfterEvents = 10_000
     var exitCode: Int32?
     var metrics = Metrics()
     let signalFD: Int32
@@ -154,7 +158,17 @@ final class Daemon {
             var fds = [pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0)]
             if let o = observer { fds.append(pollfd(fd: o.fileDescriptor, events: Int16(POLLIN), revents: 0)) }
             if let w = watcher { fds.append(pollfd(fd: w.subscriber.fileDescriptor, events: Int16(POLLIN), revents: 0)) }
-            let timeout = pollTimeout()
+            var timeout = pollTimeout()
+            if eventsSinceTrim >= Self.trimAfterEvents && (timeout < 0 || timeout > 100) {
+                // Idle after a burst: hand the peak's freed memory back to the system, once the
+                // journal thread has finished with its share of the burst too.
+                if journal?.idle ?? true {
+                    nsd_release_free_memory()
+                    eventsSinceTrim = 0
+                } else {
+                    timeout = 100
+                }
+            }
             let n = poll(&fds, nfds_t(fds.count), timeout)
             if n < 0 && errno != EINTR { log.error("poll: \(String(cString: strerror(errno)))"); return 1 }
             for f in fds where f.revents != 0 {
@@ -210,11 +224,7 @@ final class Daemon {
     /// One event through the core, and its effects carried out.
     func feed(_ e: Event) {
         for effect in step(&state, e) { perform(effect) }
-        // After whole-table work, hand the peak's freed memory back to the system.
-        switch e {
-        case .storeLoaded, .kernelDumpDone: nsd_release_free_memory()
-        default: break
-        }
+        eventsSinceTrim += 1
     }
 
     func handleSignal() {

@@ -28,6 +28,13 @@ final class JournalWriter: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// Nothing queued and nothing being written.
+    var idle: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return queue.isEmpty && !busy
+    }
+
     /// Blocks until everything submitted is written, then folds the WAL into the file (at exit).
     func finish() {
         lock.lock()

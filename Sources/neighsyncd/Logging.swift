@@ -47,7 +47,7 @@ final class LogSink: @unchecked Sendable {
             wake.wait()
             lock.lock()
             let batch = lines
-            lines.removeAll(keepingCapacity: true)
+            lines = []   // a burst's capacity is not kept
             let lost = dropped
             dropped = 0
             lock.unlock()

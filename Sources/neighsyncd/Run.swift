@@ -72,6 +72,7 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
+        nsd_malloc_for_large_tables()
         // Signals are blocked before any other thread starts, so only the signalfd sees them.
         let sfd = nsd_signalfd_open()
         guard sfd >= 0 else { throw ValidationError("signalfd: errno \(-sfd)") }

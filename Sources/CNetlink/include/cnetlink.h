@@ -11,15 +11,9 @@
 
 #ifndef SO_RCVBUFFORCE
 #define SO_RCVBUFFORCE 33
-/// Returns freed heap memory to the system (malloc_trim), after whole-table work.
-void nsd_release_free_memory(void);
-
 #endif
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK 11
-/// Returns freed heap memory to the system (malloc_trim), after whole-table work.
-void nsd_release_free_memory(void);
-
 #endif
 
 
@@ -51,5 +45,8 @@ int nsd_signalfd_open(void);
 int nsd_signalfd_read(int fd);
 /// Returns freed heap memory to the system (malloc_trim), after whole-table work.
 void nsd_release_free_memory(void);
+/// Large allocations (whole tables) in mappings of their own, so freeing one returns it to the
+/// system at once; fewer malloc arenas. Call first thing, before other threads start.
+void nsd_malloc_for_large_tables(void);
 
 #endif
