@@ -94,9 +94,9 @@ enum Records {
         return w
     }
 
-    static func encode(_ d: [NeighborKey: NeighborEntry]) -> Writer {
+    static func encode(_ d: [DesiredEntry]) -> Writer {
         var w = Writer(capacity: d.count)
-        for (k, e) in d { w.set(k, e) }
+        for e in d { w.set(e.key, e.entry) }
         return w
     }
 

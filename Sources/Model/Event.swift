@@ -65,6 +65,17 @@ public enum LogLevel: Int, Hashable, Sendable, Comparable {
     public static func < (a: LogLevel, b: LogLevel) -> Bool { a.rawValue < b.rawValue }
 }
 
+/// One entry of a desired view.
+public struct DesiredEntry: Hashable, Sendable {
+    public var key: NeighborKey
+    public var entry: NeighborEntry
+
+    public init(_ key: NeighborKey, _ entry: NeighborEntry) {
+        self.key = key
+        self.entry = entry
+    }
+}
+
 /// What the journal must record.
 public enum JournalRecord: Hashable, Sendable {
     /// A batch is about to be written (in flight until acknowledged).
@@ -73,8 +84,8 @@ public enum JournalRecord: Hashable, Sendable {
     case batchApplied(Batch)
     /// The store view was replaced by a fresh read of APPL_DB.
     case storeReloaded(StoreSnapshot)
-    /// A complete kernel dump produced this desired view.
-    case desiredReplaced([NeighborKey: NeighborEntry])
+    /// A complete kernel dump produced this desired view (a list: building it costs no hashing).
+    case desiredReplaced([DesiredEntry])
 }
 
 /// Everything the daemon does to the outside world, as data the shell carries out.

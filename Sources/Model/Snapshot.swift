@@ -61,7 +61,7 @@ extension JournalImage {
             actual = s
             inFlight = nil
         case .desiredReplaced(let d):
-            desired = d
+            desired = Dictionary(d.map { ($0.key, $0.entry) }, uniquingKeysWith: { _, last in last })
         }
     }
 }

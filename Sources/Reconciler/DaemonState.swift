@@ -96,11 +96,11 @@ public struct DaemonState: Sendable {
         kernel[key].flatMap { Reconciler.desiredEntry(for: key, $0, policy: policy) }
     }
 
-    /// The whole desired view, built when asked (the journal's record after a dump; tests).
-    public var desired: [NeighborKey: NeighborEntry] {
-        var d: [NeighborKey: NeighborEntry] = [:]
+    /// The whole desired view as a list, built when asked (the journal's record after a dump).
+    public var desiredEntries: [DesiredEntry] {
+        var d: [DesiredEntry] = []
         d.reserveCapacity(kernel.count)
-        for (k, n) in kernel { if let e = Reconciler.desiredEntry(for: k, n, policy: policy) { d[k] = e } }
+        for (k, n) in kernel { if let e = Reconciler.desiredEntry(for: k, n, policy: policy) { d.append(DesiredEntry(k, e)) } }
         return d
     }
 

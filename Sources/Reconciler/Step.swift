@@ -118,7 +118,8 @@ extension DaemonState {
 
     private mutating func beginDump(_ out: inout [Effect]) {
         if phase == .loadingStore || phase == .awaitingRestoreFlag { phase = .dumping }
-        dumpView = Dictionary(minimumCapacity: kernel.count)   // no rehashing as it fills
+        // Sized for the table last seen (or, before any dump, the store's), so it does not rehash as it fills.
+        dumpView = Dictionary(minimumCapacity: max(kernel.count, actual.entries.count))
         overrunDuringDump = false
         counters.dumps += 1
         out.append(.requestKernelDump)
@@ -167,7 +168,7 @@ extension DaemonState {
         }
         dumpView = nil
         kernel = view
-        out.append(.journal(.desiredReplaced(desired)))
+        out.append(.journal(.desiredReplaced(desiredEntries)))
         if overrunDuringDump {
             overrunDuringDump = false
             requestRedump(&out)

@@ -30,8 +30,7 @@ struct Snapshot: ParsableCommand {
         let (store, issues) = try StoreReader.snapshot(try redis.connect("APPL_DB"))
         issues.forEach { printError("neighsyncd snapshot: \($0)") }
         let kernel = try KernelObserver(receiveBuffer: rcvbuf).readTable { printError("neighsyncd snapshot: skipped: \($0)") }
-        var desired: [NeighborKey: NeighborEntry] = [:]
-        for (k, n) in kernel { if let e = desiredEntry(for: k, n, policy: policy) { desired[k] = e } }
+        let desired = kernel.compactMap { k, n in desiredEntry(for: k, n, policy: policy).map { DesiredEntry(k, $0) } }
         let journal = try Journal(path: out)
         let now = Int64(Date().timeIntervalSince1970)
         try journal.record(.storeReloaded(store), now: now)

@@ -20,7 +20,7 @@ import Testing
         var rng = seed
         func next() -> Int { rng = rng &* 6364136223846793005 &+ 1442695040888963407; return Int(rng >> 33) }
         var out: [JournalRecord] = [.storeReloaded(StoreSnapshot(entries: [key(1): .malformed, key(2): .valid(entry(2))], malformedKeys: ["junk"]))]
-        out.append(.desiredReplaced(Dictionary(uniqueKeysWithValues: (0..<50).map { (key($0), entry($0)) })))
+        out.append(.desiredReplaced((0..<50).map { DesiredEntry(key($0), entry($0)) }))
         for b in 1...batches {
             let changes: [Change] = (0..<(1 + next() % 20)).map { _ in
                 let i = next() % 200
@@ -95,7 +95,7 @@ import Testing
         let dir = try Self.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("j.sqlite").path
-        try Journal(path: path).record(.desiredReplaced([Self.key(1): Self.entry(1), Self.key(2): Self.entry(2)]), now: 0)
+        try Journal(path: path).record(.desiredReplaced([DesiredEntry(Self.key(1), Self.entry(1)), DesiredEntry(Self.key(2), Self.entry(2))]), now: 0)
         for damage in ["substr(records, 1, length(records) - 3)", "x'01ff'", "x'09'", "x'0103457468300299'"] {
             try Self.sqlite(path, "UPDATE view SET records = \(damage) WHERE name = 'desired';")
             #expect { try Journal(path: path).load() } throws: { ($0 as? JournalError)?.kind == .corrupt }
