@@ -104,8 +104,13 @@ public struct DaemonState: Sendable {
         return d
     }
 
-    /// How many entries the desired view holds (for metrics), counted without building it.
-    public var desiredCount: Int { kernel.reduce(0) { $0 + (Reconciler.desiredEntry(for: $1.key, $1.value, policy: policy) == nil ? 0 : 1) } }
+    /// How many entries the desired view holds (for metrics): kept up to date as the kernel view
+    /// changes, so reading it costs nothing (an idle daemon writes metrics every few seconds).
+    public internal(set) var desiredCount = 0
+
+    mutating func recountDesired() {
+        desiredCount = kernel.reduce(0) { $0 + (Reconciler.desiredEntry(for: $1.key, $1.value, policy: policy) == nil ? 0 : 1) }
+    }
 
     /// The store view compared with the desired one, key by key.
     func plan() -> Plan { diff(over: kernel, entry: { k, n in Reconciler.desiredEntry(for: k, n, policy: policy) }, actual: actual) }

@@ -149,6 +149,7 @@ extension DaemonState {
         let want = isNew ? decision.entry : nil
         if case .ignore = decision { counters.ignoredMessages += 1 }
         let changed = before != want
+        desiredCount += (want == nil ? 0 : 1) - (before == nil ? 0 : 1)
         guard phase == .steady else { return }
         if case .set(_, _, let vrf?) = decision { out.append(.removeHostRoute(vrf: vrf, ip: key.ip)) }
         // `changed` catches a key whose write is in flight: `actual` does not show it yet.
@@ -168,7 +169,9 @@ extension DaemonState {
         }
         dumpView = nil
         kernel = view
-        out.append(.journal(.desiredReplaced(desiredEntries)))
+        let entries = desiredEntries
+        desiredCount = entries.count
+        out.append(.journal(.desiredReplaced(entries)))
         if overrunDuringDump {
             overrunDuringDump = false
             requestRedump(&out)
@@ -205,6 +208,7 @@ extension DaemonState {
     private mutating func policyChanged(_ p: Policy, _ out: inout [Effect]) {
         guard p != policy else { return }
         policy = p
+        recountDesired()
         out.append(.log(.notice, "policy changed: dual-ToR \(p.dualToR), EVPN \(p.evpn), link-local on \(p.linkLocalInterfaces.map(\.rawValue).sorted())"))
         // The desired view follows from the kernel view and the policy; in steady state the
         // store is brought in line at once.

@@ -46,6 +46,9 @@ struct Simulator {
         if state.actual != journal.actual && state.phase != .starting {
             violations.append("journal actual diverged from state after \(e)")
         }
+        if state.desiredCount != state.desiredEntries.count {
+            violations.append("desiredCount \(state.desiredCount) != \(state.desiredEntries.count) after \(e)")
+        }
     }
 
     mutating func carryOut(_ eff: Effect, phaseBefore: Phase) {
