@@ -126,26 +126,13 @@ public final class RedisConnection {
     /// Reads one reply and hands hiredis's own object to `body`, copying nothing; the object is
     /// freed when `body` returns.
     func withReply<R>(_ body: (redisReply) throws(RedisError) -> R) throws(RedisError) -> R {
-        let raw = try rawReply()
+        guard !broken else { throw RedisError(.io, "\(endpoint): connection is broken") }
+        var raw: UnsafeMutableRawPointer?
+        guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw fail() }
         defer { freeReplyObject(raw) }
         return try body(raw.assumingMemoryBound(to: redisReply.self).pointee)
     }
 
-    /// Reads one reply and returns hiredis's object; the caller frees it with `freeReplyObject`.
-    func rawReply() throws(RedisError) -> UnsafeMutableRawPointer {
-        guard !broken else { throw RedisError(.io, "\(endpoint): connection is broken") }
-        var raw: UnsafeMutableRawPointer?
-        guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw fail() }
-        return raw
-    }
-
-    /// Sends what is queued now, so the server starts on it while the caller does other work
-    /// (otherwise it goes out with the next read).
-    func send() throws(RedisError) {
-        guard !broken else { throw RedisError(.io, "\(endpoint): connection is broken") }
-        var done: Int32 = 0
-        while done == 0 { guard redisBufferWrite(context, &done) == REDIS_OK else { throw fail() } }
-    }
 
     /// Reads one reply that is a flat array of field/value strings (HGETALL) straight into a
     /// dictionary; nil when the reply is anything else (an error such as WRONGTYPE).

@@ -33,18 +33,16 @@ public enum StoreReader {
         return (snap, issues + overlayIssues)
     }
 
-    /// `NEIGH_TABLE:*` as entries. Two pages are in flight: page k+1's HGETALLs (and the SCAN
-    /// after it) go out before page k's replies are checked, so the server works meanwhile.
+    /// `NEIGH_TABLE:*` as entries. The next SCAN goes out with each page's HGETALLs, so the server
+    /// works while the previous replies are checked.
     static func consumedTable(_ c: RedisConnection, names: ProducerStateTableNames, expected: Int) throws(RedisError) -> (StoreSnapshot, [SnapshotIssue]) {
         var snap = StoreSnapshot()
         snap.entries.reserveCapacity(expected)
         var issues: [SnapshotIssue] = []
         let prefixLength = names.tablePrefix.utf8.count
         let scan = { (cursor: String) in RESP.command(["SCAN", cursor, "MATCH", names.tablePrefix + "*", "COUNT", "1000"]) }
-
-        /// Reads a SCAN reply and sends the page's HGETALLs, then the next SCAN if there is one.
-        /// Returns the page's keys (without the prefix) and whether another SCAN reply follows.
-        func nextPage() throws(RedisError) -> (keys: [UInt8], ends: [Int], more: Bool) {
+        try c.appendProtocol(scan("0"))
+        while true {
             var cursor = "0"
             var commands: [UInt8] = [], keys: [UInt8] = [], ends: [Int] = []
             try c.withReply { r throws(RedisError) in
@@ -62,31 +60,18 @@ public enum StoreReader {
                 }
             }
             if cursor != "0" { commands += scan(cursor) }
-            if !commands.isEmpty {
-                try c.appendProtocol(commands)
-                try c.send()
-            }
-            return (keys, ends, cursor != "0")
-        }
-
-        try c.appendProtocol(scan("0"))
-        var page = try nextPage()
-        while true {
-            var replies: [UnsafeMutableRawPointer] = []
-            replies.reserveCapacity(page.ends.count)
-            defer { for r in replies { freeReplyObject(r) } }
-            for _ in page.ends { replies.append(try c.rawReply()) }
-            let checking = page
-            let more = page.more
-            if more { page = try nextPage() }
-            checking.keys.withUnsafeBytes { all in
+            if !commands.isEmpty { try c.appendProtocol(commands) }
+            var failure: RedisError?
+            keys.withUnsafeBytes { all in
                 var start = 0
-                for (end, r) in zip(checking.ends, replies) {
-                    check(UnsafeRawBufferPointer(rebasing: all[start..<end]), r.assumingMemoryBound(to: redisReply.self).pointee, into: &snap, &issues)
+                for end in ends {
+                    let raw = UnsafeRawBufferPointer(rebasing: all[start..<end])
+                    do throws(RedisError) { try c.withReply { r in check(raw, r, into: &snap, &issues) } } catch { failure = error; return }
                     start = end
                 }
             }
-            if !more { return (snap, issues) }
+            if let failure { throw failure }
+            if cursor == "0" { return (snap, issues) }
         }
     }
 
