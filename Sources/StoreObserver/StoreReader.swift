@@ -14,20 +14,29 @@ public enum StoreReader {
         var (snap, issues) = try consumedTable(c, names: names, expected: expected)
         let keySet = try members(c, names.keySet)
         guard !keySet.isEmpty else { return (snap, issues) }
+        // A pending key changes the view if it is to be deleted or has a staging hash (a missing
+        // one reads as empty and changes nothing). Its consumed hash matters only under a staging
+        // hash that lacks a field, so only those are read.
+        let delSet = try members(c, names.delSet)
         var pending = NeighTableContent()
-        pending.keySet = keySet
-        pending.delSet = try members(c, names.delSet)
-        let keys = Array(keySet)
-        for (k, h) in try hashes(c, keys.map(names.tableKey)) { pending.table[String(k.dropFirst(names.tablePrefix.count))] = h }
-        for (k, h) in try hashes(c, keys.map(names.stagingKey)) { pending.staging[String(k.dropFirst(names.stagingPrefix.count))] = h }
+        for (k, h) in try hashes(c, keySet.map(names.stagingKey)) {
+            let key = String(k.dropFirst(names.stagingPrefix.count))
+            if h.map({ !$0.isEmpty }) ?? true { pending.staging[key] = h }
+        }
+        pending.keySet = keySet.filter { delSet.contains($0) || pending.staging[$0] != nil }
+        pending.delSet = delSet.intersection(pending.keySet)
+        let partial = pending.keySet.filter { key in
+            !delSet.contains(key) && (pending.staging[key] ?? nil).map { $0["neigh"] == nil || $0["family"] == nil } ?? false
+        }
+        for (k, h) in try hashes(c, partial.map(names.tableKey)) { pending.table[String(k.dropFirst(names.tablePrefix.count))] = h }
         let (overlay, overlayIssues) = pending.snapshot(source: "APPL_DB")
         // What is pending for a key replaces what the consumed table holds for it.
-        for raw in keySet {
+        for raw in pending.keySet {
             var text = raw
             if let k = text.withUTF8({ NeighborKey(canonicalUTF8: UnsafeRawBufferPointer($0)) }) { snap.entries[k] = nil }
             snap.malformedKeys.remove(raw)
         }
-        issues.removeAll { keySet.contains($0.item) }
+        issues.removeAll { pending.keySet.contains($0.item) }
         snap.entries.merge(overlay.entries) { _, new in new }
         snap.malformedKeys.formUnion(overlay.malformedKeys)
         return (snap, issues + overlayIssues)

@@ -211,7 +211,10 @@ import Testing
             ["HSET", "_NEIGH_TABLE:Ethernet2:10.1.0.2", "neigh", "00:00:00:00:00:aa", "family", "IPv4"],
             ["HSET", "_NEIGH_TABLE:Ethernet4:10.1.0.4", "neigh", "00:00:00:00:00:bb"],   // partial: family from the table
             ["HSET", "_NEIGH_TABLE:Ethernet0:10.77.0.1", "neigh", "00:00:00:00:00:cc", "family", "IPv4"],
-            ["SADD", "NEIGH_TABLE_KEY_SET", "Ethernet2:10.1.0.2", "Ethernet4:10.1.0.4", "Ethernet0:10.77.0.1", "Ethernet6:10.1.0.6", "junk"],
+            ["SADD", "_NEIGH_TABLE:Ethernet2:10.1.0.10", "x"],   // a staging value that is not a hash
+            // 10.1.0.8: pending with no staging hash and no delete: the consumed entry stands
+            ["SADD", "NEIGH_TABLE_KEY_SET", "Ethernet2:10.1.0.2", "Ethernet4:10.1.0.4", "Ethernet0:10.77.0.1", "Ethernet6:10.1.0.6", "junk",
+             "Ethernet0:10.1.0.8", "Ethernet2:10.1.0.10"],
             ["SADD", "NEIGH_TABLE_DEL_SET", "Ethernet6:10.1.0.6", "junk"],
         ]
         for d in damaged { _ = try c.command(d) }
@@ -224,6 +227,8 @@ import Testing
         #expect(fast.snapshot.entries[NeighborKey("Ethernet4:10.1.0.4")!] == .valid(NeighborEntry(mac: MACAddress("00:00:00:00:00:bb")!, family: .ipv4)))
         #expect(fast.snapshot.entries[NeighborKey("Ethernet2:10.1.0.2")!] == .valid(NeighborEntry(mac: MACAddress("00:00:00:00:00:aa")!, family: .ipv4)))
         #expect(fast.snapshot.entries[NeighborKey("Ethernet6:10.1.0.6")!] == nil && !fast.snapshot.malformedKeys.contains("junk"))
+        #expect(fast.snapshot.entries[NeighborKey("Ethernet0:10.1.0.8")!] == .valid(NeighborEntry(mac: MACAddress("02:00:00:00:00:08")!, family: .ipv4)))
+        #expect(fast.snapshot.entries[NeighborKey("Ethernet2:10.1.0.10")!] == .malformed)
     }
 
     @Test func configChangeReachesThePolicyThroughANotification() throws {
