@@ -260,6 +260,9 @@ extension DaemonState {
     /// restart, everything queued is written at once and `reconciled` follows the last ack.
     private mutating func resync(markingReconciled: Bool = false, _ out: inout [Effect]) {
         let plan = plan()
+        // Once the plan is acknowledged the store view holds the desired view: grow its table
+        // once, not by doubling as batches arrive (a cold start adds every neighbor).
+        actual.entries.reserveCapacity(desiredCount)
         malformedToDelete = []
         for c in plan.changes {
             if case .delMalformed(let raw) = c { malformedToDelete.append(raw) } else { requeue(c) }

@@ -42,8 +42,8 @@ public enum StoreReader {
         return (snap, issues + overlayIssues)
     }
 
-    /// `NEIGH_TABLE:*` as entries. The next SCAN goes out with each page's HGETALLs, so the server
-    /// works while the previous replies are checked.
+    /// `NEIGH_TABLE:*` as entries. The next SCAN goes out with each page's HGETALLs, so paging
+    /// costs no round trip of its own.
     static func consumedTable(_ c: RedisConnection, names: ProducerStateTableNames, expected: Int) throws(RedisError) -> (StoreSnapshot, [SnapshotIssue]) {
         var snap = StoreSnapshot()
         snap.entries.reserveCapacity(expected)
