@@ -125,9 +125,10 @@ public final class Journal {
         image.actual = try storeView()
         try db.prepare("SELECT records, count FROM view WHERE name = 'desired'").rows { r throws(JournalError) in
             image.desired.reserveCapacity(Int(r.int(1)))
-            try decode(r, "desired view") { item throws(JournalError) in
-                guard case .set(let k, let e) = item else { throw corrupt("desired view holds a record that is not an entry") }
+            try decode(r, "desired view") { item in
+                guard case .set(let k, let e) = item else { return false }
                 image.desired[k] = e
+                return true
             }
         }
         try db.prepare("SELECT batch, records FROM inflight").rows { r throws(JournalError) in
@@ -142,13 +143,14 @@ public final class Journal {
         var actual = StoreSnapshot()
         actual.entries.reserveCapacity(viewRecords + deltaRecords)
         try db.prepare("SELECT records FROM view WHERE name = 'actual'").rows { r throws(JournalError) in
-            try decode(r, "store view") { item throws(JournalError) in
+            try decode(r, "store view") { item in
                 switch item {
                 case .set(let k, let e): actual.entries[k] = .valid(e)
                 case .malformedEntry(let k): actual.entries[k] = .malformed
                 case .malformedKey(let raw): actual.malformedKeys.insert(raw)
-                case .del: throw corrupt("store view holds a delete")
+                case .del: return false
                 }
+                return true
             }
         }
         try db.prepare("SELECT batch, records FROM delta ORDER BY seq").rows { r throws(JournalError) in
@@ -157,30 +159,26 @@ public final class Journal {
         return actual
     }
 
-    private func corrupt(_ what: String) -> JournalError { JournalError(kind: .corrupt, message: "\(path): \(what)") }
-
-    private func decode(_ r: Row, column: Int32 = 0, _ what: String, _ body: (Records.Item) throws(JournalError) -> Void) throws(JournalError) {
-        var failure: JournalError?
+    /// Decodes one BLOB column; a damaged BLOB, or a record that does not belong in it, is a
+    /// `corrupt` journal.
+    private func decode(_ r: Row, column: Int32 = 0, _ what: String, _ accept: (Records.Item) -> Bool) throws(JournalError) {
         do {
-            try r.blob(column) { buf throws(Records.Truncated) in
-                try Records.forEach(in: buf) { item in
-                    guard failure == nil else { return }
-                    do throws(JournalError) { try body(item) } catch { failure = error }
-                }
-            }
-        } catch { throw corrupt("\(what) is damaged") }
-        if let failure { throw failure }
+            try r.blob(column) { buf throws(Records.Damaged) in try Records.forEach(in: buf, accept) }
+        } catch {
+            throw JournalError(kind: .corrupt, message: "\(path): \(what) is damaged")
+        }
     }
 
     private func changes(_ r: Row, column: Int32, _ what: String) throws(JournalError) -> [Change] {
         var out: [Change] = []
-        try decode(r, column: column, what) { item throws(JournalError) in
+        try decode(r, column: column, what) { item in
             switch item {
             case .set(let k, let e): out.append(.set(k, e))
             case .del(let k): out.append(.del(k))
             case .malformedKey(let raw): out.append(.delMalformed(raw))
-            case .malformedEntry: throw corrupt("\(what) holds a malformed-entry record")
+            case .malformedEntry: return false
             }
+            return true
         }
         return out
     }

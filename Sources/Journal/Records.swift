@@ -108,35 +108,36 @@ enum Records {
         case malformedKey(String)
     }
 
-    struct Truncated: Error {}
+    struct Damaged: Error {}
 
-    /// Calls `body` for each record; throws `Truncated` at the first byte that does not fit the
-    /// format (a damaged blob is never half-trusted: the caller reports the journal corrupt).
-    static func forEach(in buf: UnsafeRawBufferPointer, _ body: (Item) -> Void) throws(Truncated) {
+    /// Calls `accept` for each record; throws `Damaged` at the first byte that does not fit the
+    /// format, or the first record `accept` refuses (one that has no place where it was found).
+    /// A damaged blob is never half-trusted: the caller reports the journal corrupt.
+    static func forEach(in buf: UnsafeRawBufferPointer, _ accept: (Item) -> Bool) throws(Damaged) {
         var o = 0
         var names: [InterfaceName] = []
-        func byte() throws(Truncated) -> UInt8 {
-            guard o < buf.count else { throw Truncated() }
+        func byte() throws(Damaged) -> UInt8 {
+            guard o < buf.count else { throw Damaged() }
             defer { o += 1 }
             return buf[o]
         }
-        func word(_ n: Int) throws(Truncated) -> UInt64 {
-            guard o + n <= buf.count else { throw Truncated() }
+        func word(_ n: Int) throws(Damaged) -> UInt64 {
+            guard o + n <= buf.count else { throw Damaged() }
             var v: UInt64 = 0
             for i in o..<(o + n) { v = v << 8 | UInt64(buf[i]) }
             o += n
             return v
         }
-        func key() throws(Truncated) -> NeighborKey {
+        func key() throws(Damaged) -> NeighborKey {
             let number = Int(try word(2))
-            guard number < names.count else { throw Truncated() }
+            guard number < names.count else { throw Damaged() }
             let name = names[number]
             switch AddressFamily(rawValue: try byte()) {
             case .ipv4?: return NeighborKey(interface: name, ip: IPAddress(ipv4: UInt32(try word(4))))
             case .ipv6?:
                 let high = try word(8)
                 return NeighborKey(interface: name, ip: IPAddress(ipv6High: high, low: try word(8)))
-            case nil: throw Truncated()
+            case nil: throw Damaged()
             }
         }
         while o < buf.count {
@@ -144,22 +145,22 @@ enum Records {
             case .set?:
                 let k = try key()
                 let mac = MACAddress(rawValue: try word(6))
-                guard let family = AddressFamily(rawValue: try byte()) else { throw Truncated() }
-                body(.set(k, NeighborEntry(mac: mac, family: family)))
-            case .del?: body(.del(try key()))
-            case .malformedEntry?: body(.malformedEntry(try key()))
+                guard let family = AddressFamily(rawValue: try byte()) else { throw Damaged() }
+                guard accept(.set(k, NeighborEntry(mac: mac, family: family))) else { throw Damaged() }
+            case .del?: guard accept(.del(try key())) else { throw Damaged() }
+            case .malformedEntry?: guard accept(.malformedEntry(try key())) else { throw Damaged() }
             case .malformedKey?:
                 let n = Int(try word(2))
-                guard o + n <= buf.count else { throw Truncated() }
-                body(.malformedKey(String(decoding: UnsafeRawBufferPointer(rebasing: buf[o..<(o + n)]), as: UTF8.self)))
+                guard o + n <= buf.count else { throw Damaged() }
+                guard accept(.malformedKey(String(decoding: UnsafeRawBufferPointer(rebasing: buf[o..<(o + n)]), as: UTF8.self))) else { throw Damaged() }
                 o += n
             case .name?:
                 let n = Int(try byte())
                 guard o + n <= buf.count, let name = InterfaceName(String(decoding: UnsafeRawBufferPointer(rebasing: buf[o..<(o + n)]), as: UTF8.self))
-                else { throw Truncated() }
+                else { throw Damaged() }
                 names.append(name)
                 o += n
-            case nil: throw Truncated()
+            case nil: throw Damaged()
             }
         }
     }

@@ -97,7 +97,6 @@ final class Statement {
 
     func bind(_ i: Int32, _ v: Int64) { sqlite3_bind_int64(s, i, v) }
     func bind(_ i: Int32, _ t: String) { sqlite3_bind_text(s, i, t, -1, Self.transient) }
-    func bindNull(_ i: Int32) { sqlite3_bind_null(s, i) }
     func bind(_ i: Int32, _ b: [UInt8]) {
         b.withUnsafeBytes { _ = sqlite3_bind_blob64(s, i, $0.baseAddress, sqlite3_uint64($0.count), Self.transient) }
     }
@@ -118,7 +117,6 @@ struct Row {
     let s: OpaquePointer
     func int(_ i: Int32) -> Int64 { sqlite3_column_int64(s, i) }
     func text(_ i: Int32) -> String? { sqlite3_column_text(s, i).map { String(cString: $0) } }
-    func isNull(_ i: Int32) -> Bool { sqlite3_column_type(s, i) == SQLITE_NULL }
     /// The column's bytes, valid only inside `body` (SQLite owns them).
     func blob<R, E: Error>(_ i: Int32, _ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
         let p = sqlite3_column_blob(s, i), n = Int(sqlite3_column_bytes(s, i))

@@ -35,10 +35,4 @@ public enum NetlinkEncoder {
         let length = UInt32(out.count - start)
         withUnsafeBytes(of: length) { for (i, b) in $0.enumerated() { out[start + i] = b } }
     }
-
-    /// Appends NLMSG_DONE for a dump.
-    public static func appendDone(sequence: UInt32, flags: UInt16 = UInt16(NLM_F_MULTI), to out: inout [UInt8]) {
-        func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v) { out.append(contentsOf: $0) } }
-        put(UInt32(20)); put(UInt16(NLMSG_DONE)); put(flags); put(sequence); put(UInt32(0)); put(Int32(0))
-    }
 }

@@ -20,7 +20,6 @@ public enum RedisReply: Hashable, Sendable {
 
     public var integer: Int64? { if case .integer(let i) = self { return i } else { return nil } }
     public var array: [RedisReply]? { if case .array(let a) = self { return a } else { return nil } }
-    public var isError: Bool { if case .error = self { return true } else { return false } }
 }
 
 /// Why talking to Redis failed. After `.io` or `.connect` the connection is unusable.

@@ -14,29 +14,22 @@ public enum StoreReader {
         var (snap, issues) = try consumedTable(c, names: names, expected: expected)
         let keySet = try members(c, names.keySet)
         guard !keySet.isEmpty else { return (snap, issues) }
-        // A pending key changes the view if it is to be deleted or has a staging hash (a missing
-        // one reads as empty and changes nothing). Its consumed hash matters only under a staging
-        // hash that lacks a field, so only those are read.
-        let delSet = try members(c, names.delSet)
+        // The keys with pending operations are read whole (consumed hash, staging hash, delete
+        // set) and judged by the general overlay, which holds orchagent's pop rules.
         var pending = NeighTableContent()
-        for (k, h) in try hashes(c, keySet.map(names.stagingKey)) {
-            let key = String(k.dropFirst(names.stagingPrefix.count))
-            if h.map({ !$0.isEmpty }) ?? true { pending.staging[key] = h }
-        }
-        pending.keySet = keySet.filter { delSet.contains($0) || pending.staging[$0] != nil }
-        pending.delSet = delSet.intersection(pending.keySet)
-        let partial = pending.keySet.filter { key in
-            !delSet.contains(key) && (pending.staging[key] ?? nil).map { $0["neigh"] == nil || $0["family"] == nil } ?? false
-        }
-        for (k, h) in try hashes(c, partial.map(names.tableKey)) { pending.table[String(k.dropFirst(names.tablePrefix.count))] = h }
+        pending.keySet = keySet
+        pending.delSet = try members(c, names.delSet)
+        let keys = Array(keySet)
+        for (k, h) in try hashes(c, keys.map(names.tableKey)) { pending.table[String(k.dropFirst(names.tablePrefix.count))] = h }
+        for (k, h) in try hashes(c, keys.map(names.stagingKey)) { pending.staging[String(k.dropFirst(names.stagingPrefix.count))] = h }
         let (overlay, overlayIssues) = pending.snapshot(source: "APPL_DB")
         // What is pending for a key replaces what the consumed table holds for it.
-        for raw in pending.keySet {
+        for raw in keySet {
             var text = raw
             if let k = text.withUTF8({ NeighborKey(canonicalUTF8: UnsafeRawBufferPointer($0)) }) { snap.entries[k] = nil }
             snap.malformedKeys.remove(raw)
         }
-        issues.removeAll { pending.keySet.contains($0.item) }
+        issues.removeAll { keySet.contains($0.item) }
         snap.entries.merge(overlay.entries) { _, new in new }
         snap.malformedKeys.formUnion(overlay.malformedKeys)
         return (snap, issues + overlayIssues)
@@ -84,20 +77,11 @@ public enum StoreReader {
         }
     }
 
-    /// One consumed entry, judged as `NeighTableContent.snapshot` judges it.
+    /// One consumed entry: the reply's fields found in place, then judged by the shared rules.
     static func check(_ raw: UnsafeRawBufferPointer, _ r: redisReply, into snap: inout StoreSnapshot, _ issues: inout [SnapshotIssue]) {
-        guard let key = NeighborKey(canonicalUTF8: raw) else {
-            let text = String(decoding: raw, as: UTF8.self)
-            snap.malformedKeys.insert(text)
-            issues.append(SnapshotIssue(source: "APPL_DB", item: text, reason: NeighTableContent.badKey))
-            return
-        }
         guard r.type == REDIS_REPLY_ARRAY else {
-            snap.entries[key] = .malformed
-            issues.append(SnapshotIssue(source: "APPL_DB", item: key.description, reason: NeighTableContent.notAHash))
-            return
+            return NeighTableContent.judge(rawKey: raw, .notAHash, source: "APPL_DB", into: &snap, &issues)
         }
-        guard r.elements > 0 else { return }   // gone since the SCAN, or empty: skipped, as upstream does
         var neigh: UnsafeRawBufferPointer?, family: UnsafeRawBufferPointer?
         var i = 0
         while i + 1 < r.elements {
@@ -107,12 +91,7 @@ public enum StoreReader {
             }
             i += 2
         }
-        switch NeighTableContent.entry(neigh: neigh, family: family, for: key) {
-        case .success(let e): snap.entries[key] = .valid(e)
-        case .failure(let why):
-            snap.entries[key] = .malformed
-            issues.append(SnapshotIssue(source: "APPL_DB", item: key.description, reason: "\(why.text); will be repaired"))
-        }
+        NeighTableContent.judge(rawKey: raw, .hash(count: r.elements / 2, neigh: neigh, family: family), source: "APPL_DB", into: &snap, &issues)
     }
 
     /// The raw table: consumed entries, staging hashes, key set and delete set, as stored.

@@ -23,14 +23,19 @@ import Testing
         }
     }
 
+    /// A private redis-server, a writer, and a consumer with orchagent's pop on a connection of its own.
+    static func fixture() throws -> (RedisServer, RedisConnection, ProducerStateTable, ConsumerStateTable) {
+        let server = try RedisServer()
+        let c = try server.connect()
+        return (server, c, ProducerStateTable(connection: c), ConsumerStateTable(connection: try server.connect()))
+    }
+
     static func fields(_ c: RedisConnection, _ key: String) throws -> [String] {
         try c.command(["HGETALL", key]).array?.compactMap(\.string) ?? []
     }
 
     @Test func setWritesKeySetStagingHashInOrderAndPublishesOnce() throws {
-        let server = try RedisServer()
-        let c = try server.connect()
-        let writer = ProducerStateTable(connection: c)
+        let (server, c, writer, consumer) = try Self.fixture()
         let n = try Self.publishes(server) { try writer.write(Batch(id: 1, changes: [.set(Self.k, Self.e("00:01:02:03:04:05"))])) }
         #expect(n == 1)
         #expect(try c.command(["SMEMBERS", "NEIGH_TABLE_KEY_SET"]).array?.compactMap(\.string) == ["Ethernet0:10.0.0.1"])
@@ -40,17 +45,13 @@ import Testing
         let m = try Self.publishes(server) { try writer.write(Batch(id: 2, changes: [.set(Self.k, Self.e("00:01:02:03:04:06"))])) }
         #expect(m == 0)
         #expect(try Self.fields(c, "_NEIGH_TABLE:Ethernet0:10.0.0.1") == ["neigh", "00:01:02:03:04:06", "family", "IPv4"])
-        let consumer = ConsumerStateTable(connection: try server.connect())
         #expect(try consumer.pop().map(\.op) == ["SET"])
         #expect(try Self.fields(c, "NEIGH_TABLE:Ethernet0:10.0.0.1") == ["neigh", "00:01:02:03:04:06", "family", "IPv4"])
         #expect(try c.command(["EXISTS", "_NEIGH_TABLE:Ethernet0:10.0.0.1"]).integer == 0)
     }
 
     @Test func delAddsToDeleteSetAndDropsStaging() throws {
-        let server = try RedisServer()
-        let c = try server.connect()
-        let writer = ProducerStateTable(connection: c)
-        let consumer = ConsumerStateTable(connection: try server.connect())
+        let (server, c, writer, consumer) = try Self.fixture()
         try writer.write(Batch(id: 1, changes: [.set(Self.k, Self.e("00:01:02:03:04:05"))]))
         try consumer.drain()
         let n = try Self.publishes(server) { try writer.write(Batch(id: 2, changes: [.del(Self.k)])) }
@@ -63,10 +64,7 @@ import Testing
     }
 
     @Test func delThenSetBeforeAPopIsOneSet() throws {
-        let server = try RedisServer()
-        let c = try server.connect()
-        let writer = ProducerStateTable(connection: c)
-        let consumer = ConsumerStateTable(connection: try server.connect())
+        let (server, c, writer, consumer) = try Self.fixture()
         try writer.write(Batch(id: 1, changes: [.set(Self.k, Self.e("00:00:00:00:00:01"))]))
         try consumer.drain()
         let n = try Self.publishes(server) {
@@ -79,10 +77,7 @@ import Testing
     }
 
     @Test func setThenDelBeforeAPopIsOneDel() throws {
-        let server = try RedisServer()
-        let c = try server.connect()
-        let writer = ProducerStateTable(connection: c)
-        let consumer = ConsumerStateTable(connection: try server.connect())
+        let (server, c, writer, consumer) = try Self.fixture()
         let n = try Self.publishes(server) {
             try writer.write(Batch(id: 1, changes: [.set(Self.k, Self.e("00:00:00:00:00:01"))]))
             try writer.write(Batch(id: 2, changes: [.del(Self.k)]))

@@ -56,35 +56,17 @@ public struct NeighTableContent: Sendable {
         var issues: [SnapshotIssue] = []
         for (raw, hash) in eventual {
             var text = raw
-            guard let key = text.withUTF8({ NeighborKey(canonicalUTF8: UnsafeRawBufferPointer($0)) }) else {
-                snap.malformedKeys.insert(raw)
-                issues.append(SnapshotIssue(source: source, item: raw, reason: Self.badKey))
-                continue
-            }
-            guard let fields = hash else {
-                snap.entries[key] = .malformed
-                issues.append(SnapshotIssue(source: source, item: raw, reason: Self.notAHash))
-                continue
-            }
-            if fields.isEmpty { continue }   // upstream skips empty hashes too
-            switch Self.entry(fields, for: key) {
-            case .success(let e): snap.entries[key] = .valid(e)
-            case .failure(let why):
-                snap.entries[key] = .malformed
-                issues.append(SnapshotIssue(source: source, item: raw, reason: "\(why.text); will be repaired"))
+            text.withUTF8 { k in
+                let key = UnsafeRawBufferPointer(k)
+                guard let fields = hash else { return Self.judge(rawKey: key, .notAHash, source: source, into: &snap, &issues) }
+                Self.withUTF8(fields["neigh"]) { neigh in
+                    Self.withUTF8(fields["family"]) { family in
+                        Self.judge(rawKey: key, .hash(count: fields.count, neigh: neigh, family: family), source: source, into: &snap, &issues)
+                    }
+                }
             }
         }
         return (snap, issues)
-    }
-
-    public static let badKey = "key is not <ifname>:<inet_ntop ip>; will be deleted"
-    public static let notAHash = "value is not a hash; will be repaired"
-
-    /// Why a stored hash is not a usable entry.
-    public struct Reason: Error, Sendable { public let text: String }
-
-    static func entry(_ fields: [String: String], for key: NeighborKey) -> Result<NeighborEntry, Reason> {
-        withUTF8(fields["neigh"]) { n in withUTF8(fields["family"]) { f in entry(neigh: n, family: f, for: key) } }
     }
 
     private static func withUTF8<R>(_ s: String?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
@@ -92,9 +74,46 @@ public struct NeighTableContent: Sendable {
         return s.withUTF8 { body(UnsafeRawBufferPointer($0)) }
     }
 
+    /// A stored value, as far as judging it goes.
+    public enum StoredValue {
+        /// WRONGTYPE: a set, a string, anything but a hash.
+        case notAHash
+        /// A hash of `count` fields, with its `neigh` and `family` fields as UTF-8 (nil: missing).
+        case hash(count: Int, neigh: UnsafeRawBufferPointer?, family: UnsafeRawBufferPointer?)
+    }
+
+    /// Judges one stored key and value as orchagent would read them, into `snap`, reporting what
+    /// is malformed. The one place these rules live: the general overlay above and the daemon's
+    /// APPL_DB reader (which passes hiredis's bytes) both call it.
+    public static func judge(rawKey: UnsafeRawBufferPointer, _ value: StoredValue, source: String,
+                             into snap: inout StoreSnapshot, _ issues: inout [SnapshotIssue]) {
+        // A key must be exactly what we would write (inet_ntop text), or it is never matched.
+        guard let key = NeighborKey(canonicalUTF8: rawKey) else {
+            let raw = String(decoding: rawKey, as: UTF8.self)
+            snap.malformedKeys.insert(raw)
+            issues.append(SnapshotIssue(source: source, item: raw, reason: "key is not <ifname>:<inet_ntop ip>; will be deleted"))
+            return
+        }
+        guard case .hash(let count, let neigh, let family) = value else {
+            snap.entries[key] = .malformed
+            issues.append(SnapshotIssue(source: source, item: key.description, reason: "value is not a hash; will be repaired"))
+            return
+        }
+        if count == 0 { return }   // upstream skips empty hashes too (or the key went away since a SCAN)
+        switch entry(neigh: neigh, family: family, for: key) {
+        case .success(let e): snap.entries[key] = .valid(e)
+        case .failure(let why):
+            snap.entries[key] = .malformed
+            issues.append(SnapshotIssue(source: source, item: key.description, reason: "\(why.text); will be repaired"))
+        }
+    }
+
+    /// Why a stored hash is not a usable entry.
+    struct Reason: Error, Sendable { let text: String }
+
     /// Checks a stored hash's `neigh` and `family` fields, given as UTF-8 bytes (nil: missing),
     /// the way orchagent would read them for this key.
-    public static func entry(neigh: UnsafeRawBufferPointer?, family: UnsafeRawBufferPointer?, for key: NeighborKey) -> Result<NeighborEntry, Reason> {
+    static func entry(neigh: UnsafeRawBufferPointer?, family: UnsafeRawBufferPointer?, for key: NeighborKey) -> Result<NeighborEntry, Reason> {
         guard let neigh else { return .failure(Reason(text: "missing field \"neigh\"")) }
         guard let mac = MACAddress(utf8: neigh) else { return .failure(Reason(text: "bad MAC \"\(String(decoding: neigh, as: UTF8.self))\"")) }
         guard let family else { return .failure(Reason(text: "missing field \"family\"")) }
