@@ -21,7 +21,9 @@ public final class Journal {
     static let applicationID: Int64 = 0x4E53_4A4C
     /// Audit rows kept: enough for an operator, bounded so the file does not grow with time.
     public static let auditRowsKept: Int64 = 10_000
-    /// Deltas are folded into the store view once they hold more records than this and than the view.
+    /// Deltas are folded into the store view once they hold more records than this and than twice
+    /// the view: the file stays within three times the view, and the folding, which decodes and
+    /// re-encodes the whole view, happens seldom enough to cost less than the batches themselves.
     static let compactionFloor = 4096
 
     public let path: String
@@ -211,7 +213,7 @@ public final class Journal {
             try pruneAudit.run { $0.bind(1, Int64(b.id) - Self.auditRowsKept) }
             try setMeta("last_batch", String(b.id))
             try setMeta("last_applied_at", String(now))
-            if deltaRecords > max(viewRecords, Self.compactionFloor) { try putStoreView(try storeView()) }
+            if deltaRecords > max(2 * viewRecords, Self.compactionFloor) { try putStoreView(try storeView()) }
         case .storeReloaded(let s):
             try clearInflight.run()
             try putStoreView(s)
