@@ -92,6 +92,13 @@ int nsd_signalfd_read(int fd) {
     return (int)info.ssi_signo;
 }
 
+#include <sys/eventfd.h>
+
+int nsd_eventfd_open(void) {
+    int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
 #include <malloc.h>
 
 void nsd_release_free_memory(void) { malloc_trim(0); }

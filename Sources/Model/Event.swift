@@ -91,10 +91,10 @@ public enum JournalRecord: Hashable, Sendable {
 /// Everything the daemon does to the outside world, as data the shell carries out.
 public enum Effect: Hashable, Sendable {
     case setWarmRestartState(WarmRestartState)
-    /// Warm start: ProducerStateTable `clear()` of the previous instance's pending operations.
-    case clearPendingStoreOperations
-    /// Read APPL_DB (retry with backoff until it succeeds) and report `.storeLoaded`.
-    case loadStore
+    /// Read APPL_DB (retry with backoff until it succeeds) and report `.storeLoaded`; meanwhile
+    /// other events keep coming. `clearingPending` (warm start): first the ProducerStateTable
+    /// `clear()` of the previous instance's pending operations, so the read sees none of them.
+    case loadStore(clearingPending: Bool)
     /// Poll the restore flag once a second; report `.restoreFlagSet` or `.restoreWaitTimedOut`.
     case waitForRestoreFlag
     /// Subscribe (if not yet) and dump the kernel's neighbors.

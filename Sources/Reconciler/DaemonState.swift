@@ -17,12 +17,10 @@ public struct ReconcilerConfig: Hashable, Sendable {
 }
 
 /// Where the daemon is in its life. Cold and warm start walk the same path; a cold start
-/// passes straight through the two warm-only waits.
+/// passes straight through the two warm-only waits. APPL_DB is read alongside (`storeReady`).
 public enum Phase: String, Hashable, Sendable, CaseIterable {
     /// The journal was replayed; waiting for `.started`.
     case starting
-    /// Reading APPL_DB.
-    case loadingStore
     /// Warm only: waiting for `NEIGH_RESTORE_TABLE|Flags restored`.
     case awaitingRestoreFlag
     /// The first kernel dump is in progress.
@@ -79,6 +77,8 @@ public struct DaemonState: Sendable {
     /// The flush delay has passed: write what is dirty even if it does not fill a batch.
     var flushDue = false
     var storeReady = false
+    /// Warm start: the reconcile timer fired before APPL_DB was read; reconcile once it is.
+    var reconcileDue = false
     /// Warm restart: `state=reconciled` is written once the queue passes this position.
     var reconciledMark: Int?
 

@@ -69,12 +69,18 @@ extension DaemonState {
         if warmStart {
             out.append(.log(.notice, "warm start; reconcile timer \(reconcileTimerSeconds) s"))
             out.append(.setWarmRestartState(.initialized))
-            out.append(.clearPendingStoreOperations)
         } else {
             out.append(.log(.notice, "cold start"))
         }
-        phase = .loadingStore
-        out.append(.loadStore)
+        // The store is read while the start goes on: nothing needs it before the first write,
+        // which waits for `storeReady`.
+        out.append(.loadStore(clearingPending: warmStart))
+        if warmStart {
+            phase = .awaitingRestoreFlag
+            out.append(.waitForRestoreFlag)
+        } else {
+            beginDump(&out)
+        }
     }
 
     private mutating func storeLoaded(_ snapshot: StoreSnapshot, _ out: inout [Effect]) {
@@ -83,15 +89,10 @@ extension DaemonState {
         storeReady = true
         counters.storeReloads += 1
         out.append(.journal(.storeReloaded(snapshot)))
+        if warmStart && counters.storeReloads == 1 { out.append(.setWarmRestartState(.restored)) }
         switch phase {
-        case .loadingStore:
-            if warmStart {
-                phase = .awaitingRestoreFlag
-                out.append(.setWarmRestartState(.restored))
-                out.append(.waitForRestoreFlag)
-            } else {
-                beginDump(&out)
-            }
+        case .awaitingReconcileTimer where reconcileDue:
+            reconcile(&out)
         case .steady:
             resync(&out)
         default:
@@ -111,13 +112,13 @@ extension DaemonState {
             out.append(.log(.error, reason))
         }
         if phase == .stopping { finish(&out); return }
-        if wasReady { out.append(.loadStore) }
+        if wasReady { out.append(.loadStore(clearingPending: false)) }
     }
 
     // MARK: kernel
 
     private mutating func beginDump(_ out: inout [Effect]) {
-        if phase == .loadingStore || phase == .awaitingRestoreFlag { phase = .dumping }
+        if phase == .starting || phase == .awaitingRestoreFlag { phase = .dumping }
         // Sized for the table last seen (or, before any dump, the store's), so it does not rehash as it fills.
         dumpView = Dictionary(minimumCapacity: max(kernel.count, actual.entries.count))
         overrunDuringDump = false
@@ -226,9 +227,12 @@ extension DaemonState {
             flush(&out)
         case .reconcile:
             guard phase == .awaitingReconcileTimer else { return }
-            logReconcileDecisions(&out)
-            phase = .steady
-            resync(markingReconciled: true, &out)
+            if storeReady {
+                reconcile(&out)
+            } else {
+                reconcileDue = true
+                out.append(.log(.notice, "reconcile timer fired; reconciling once APPL_DB is read"))
+            }
         case .redumpCooldown:
             cooldownArmed = false
             if redumpWanted {
@@ -238,9 +242,18 @@ extension DaemonState {
         }
     }
 
-    /// The NOTICE lines upstream prints at warm reconcile, which its tests grep for.
-    private func logReconcileDecisions(_ out: inout [Effect]) {
-        for change in plan().sorted {
+    /// The end of a warm start: the NOTICE lines upstream prints (its tests grep for them), then
+    /// everything that differs is written back to back.
+    private mutating func reconcile(_ out: inout [Effect]) {
+        reconcileDue = false
+        let plan = plan()
+        logReconcileDecisions(plan, &out)
+        phase = .steady
+        resync(plan: plan, markingReconciled: true, &out)
+    }
+
+    private func logReconcileDecisions(_ plan: Plan, _ out: inout [Effect]) {
+        for change in plan.sorted {
             switch change {
             case .set(let k, let e):
                 out.append(.log(.notice, "NEIGH_TABLE NEW, key: \(k), neigh:\(e.mac), family:\(e.family), cache-state:NEW, "))
@@ -258,8 +271,8 @@ extension DaemonState {
 
     /// Compares the whole views and queues every key that differs. At the end of a warm
     /// restart, everything queued is written at once and `reconciled` follows the last ack.
-    private mutating func resync(markingReconciled: Bool = false, _ out: inout [Effect]) {
-        let plan = plan()
+    private mutating func resync(plan given: Plan? = nil, markingReconciled: Bool = false, _ out: inout [Effect]) {
+        let plan = given ?? plan()
         // Once the plan is acknowledged the store view holds the desired view: grow its table
         // once, not by doubling as batches arrive (a cold start adds every neighbor).
         actual.entries.reserveCapacity(desiredCount)

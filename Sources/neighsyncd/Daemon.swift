@@ -41,7 +41,10 @@ final class Daemon {
     var queue: [Event] = []
     var queueHead = 0
     var timers: [TimerID: UInt64] = [:]
+    let storeLoader: StoreLoader
     var storeWanted = false
+    /// The next read starts with ProducerStateTable `clear()` (until one succeeds).
+    var storeClearPending = false
     var storeRetryAt: UInt64?
     var storeBackoffMs = 100
     var restoreDeadline: UInt64?
@@ -57,8 +60,9 @@ final class Daemon {
     var metrics = Metrics()
     let signalFD: Int32
 
-    init(options: DaemonOptions, log: Logger, sink: LogSink, signalFD: Int32, databases: DatabaseConfig) {
+    init(options: DaemonOptions, log: Logger, sink: LogSink, signalFD: Int32, databases: DatabaseConfig, storeLoader: StoreLoader) {
         self.options = options
+        self.storeLoader = storeLoader
         self.log = log
         self.sink = sink
         self.signalFD = signalFD
@@ -155,7 +159,8 @@ final class Daemon {
         while exitCode == nil {
             processQueue()
             if exitCode != nil { break }
-            var fds = [pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0)]
+            var fds = [pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: storeLoader.fileDescriptor, events: Int16(POLLIN), revents: 0)]
             if let o = observer { fds.append(pollfd(fd: o.fileDescriptor, events: Int16(POLLIN), revents: 0)) }
             if let w = watcher { fds.append(pollfd(fd: w.subscriber.fileDescriptor, events: Int16(POLLIN), revents: 0)) }
             var timeout = pollTimeout()
@@ -173,6 +178,7 @@ final class Daemon {
             if n < 0 && errno != EINTR { log.error("poll: \(String(cString: strerror(errno)))"); return 1 }
             for f in fds where f.revents != 0 {
                 if f.fd == signalFD { handleSignal() }
+                else if f.fd == storeLoader.fileDescriptor { storeReadEnded() }
                 else if f.fd == observer?.fileDescriptor { readKernel() }
                 else if f.fd == watcher?.subscriber.fileDescriptor { readPolicyNotification() }
             }
@@ -308,10 +314,9 @@ final class Daemon {
         case .setWarmRestartState(let s):
             guard let st = stateDB, let c = configDB else { return }
             do { try WarmRestartStore(state: st, config: c).setState(s) } catch { log.error("writing warm-restart state \(s.rawValue): \(error)") }
-        case .clearPendingStoreOperations:
-            do { try writer?.clearPending() } catch { log.error("clearing pending NEIGH_TABLE operations: \(error)") }
-        case .loadStore:
+        case .loadStore(let clearingPending):
             storeWanted = true
+            storeClearPending = storeClearPending || clearingPending
             loadStore()
         case .waitForRestoreFlag:
             let now = Self.monotonicNow()
@@ -350,28 +355,36 @@ final class Daemon {
         }
     }
 
+    /// Starts the APPL_DB read in the background; `storeReadEnded` takes its result.
     func loadStore() {
         guard storeWanted else { return }
-        do {
+        storeLoader.start(databases: databases, password: options.password, clearingPending: storeClearPending,
+                          expected: state.actual.entries.count)
+    }
+
+    func storeReadEnded() {
+        guard let result = storeLoader.take() else { return }
+        do throws(RedisError) {
+            let loaded = try result.get()
+            // Batches go out on the event loop's own connection: have one before the core may write.
             if appl == nil || appl?.broken == true {
                 useAppl(try databases.connect("APPL_DB", password: options.password))
                 metrics.redisReconnects += 1
                 log.notice("APPL_DB reconnected")
             }
-            guard let a = appl else { return }
-            let t0 = Self.monotonicNow()
-            let (snapshot, issues) = try StoreReader.snapshot(a, expected: state.actual.entries.count)
-            log.notice("APPL_DB NEIGH_TABLE read: \(snapshot.entries.count) entries, \(issues.count) malformed, in \((Self.monotonicNow() - t0) / 1_000_000) ms")
-            for i in issues.prefix(100) { log.warning("\(i)") }
-            if issues.count > 100 { log.warning("… and \(issues.count - 100) more malformed APPL_DB entries") }
+            if storeClearPending { log.notice("APPL_DB: pending NEIGH_TABLE operations of the previous instance cleared") }
+            log.notice("APPL_DB NEIGH_TABLE read: \(loaded.snapshot.entries.count) entries, \(loaded.issues.count) malformed, in \(loaded.milliseconds) ms")
+            for i in loaded.issues.prefix(100) { log.warning("\(i)") }
+            if loaded.issues.count > 100 { log.warning("… and \(loaded.issues.count - 100) more malformed APPL_DB entries") }
             storeWanted = false
+            storeClearPending = false
             storeBackoffMs = 100
-            enqueue(.storeLoaded(snapshot))
+            enqueue(.storeLoaded(loaded.snapshot))
         } catch {
             metrics.redisErrors += 1
             appl = nil
             writer = nil
-            log.error("\(error); retrying in \(storeBackoffMs) ms")
+            log.error("reading APPL_DB: \(error); retrying in \(storeBackoffMs) ms")
             storeRetryAt = Self.monotonicNow() + UInt64(storeBackoffMs) * 1_000_000
             storeBackoffMs = min(storeBackoffMs * 2, 5000)
         }

@@ -103,7 +103,12 @@ struct Run: ParsableCommand {
             receiveBuffer: rcvbuf,
             core: ReconcilerConfig(batchSize: batchSize, batchDelayMilliseconds: batchDelayMs, redumpCooldownMilliseconds: redumpCooldownMs),
             metricsPath: metrics, restoreTimeoutSeconds: restoreTimeout, password: password, policyPollSeconds: policyPollSeconds)
-        let daemon = Daemon(options: options, log: log, sink: sink, signalFD: sfd, databases: databases)
+        let loader: StoreLoader
+        do { loader = try StoreLoader() } catch {
+            log.error("eventfd for the APPL_DB reader: \(error)")
+            throw ExitCode(1)
+        }
+        let daemon = Daemon(options: options, log: log, sink: sink, signalFD: sfd, databases: databases, storeLoader: loader)
         guard daemon.start() else { log.notice("stopped before start-up completed"); return }
         let code = daemon.run()
         log.notice("exit \(code)")

@@ -41,6 +41,7 @@ enum Action: CustomStringConvertible {
     case failBatch(applied: Int)
     case storeDown(wipe: Bool)
     case storeUpAndFlag
+    case storeRead
     case fire(TimerID)
     case policy(Policy)
     case crash(applied: Int)
@@ -57,7 +58,7 @@ enum Action: CustomStringConvertible {
         case 12, 13: self = .acknowledge
         case 14: self = .failBatch(applied: Int(a % 5))
         case 15: self = .storeDown(wipe: a & 1 == 1)
-        case 16: self = .storeUpAndFlag
+        case 16: self = a & 1 == 0 ? .storeUpAndFlag : .storeRead
         case 17: self = .fire(TimerID.allCases[Int(a % 3)])
         case 18: self = .policy(Universe.policies[Int(a % 8)])
         default: self = a & 1 == 0 ? .crash(applied: Int(a % 5)) : .linksChanged
@@ -77,6 +78,7 @@ enum Action: CustomStringConvertible {
         case .failBatch(let p): "failBatch(applied: \(p))"
         case .storeDown(let w): "storeDown(wipe: \(w))"
         case .storeUpAndFlag: "storeUp"
+        case .storeRead: "storeRead"
         case .fire(let t): "fire(\(t))"
         case .policy(let p): "policy(dualToR: \(p.dualToR), evpn: \(p.evpn), ll: \(!p.linkLocalInterfaces.isEmpty))"
         case .crash(let p): "crash(applied: \(p))"
@@ -148,7 +150,8 @@ extension Simulator {
         case .acknowledge: acknowledge()
         case .failBatch(let p): failBatch(applied: p)
         case .storeDown(let w): storeGoesDown(wipe: w)
-        case .storeUpAndFlag: storeComesUp(); restoreFlag = true; restoreFlagCheck()
+        case .storeUpAndFlag: storeUp = true; restoreFlag = true; restoreFlagCheck()
+        case .storeRead: completeStoreRead()
         case .fire(let t): fire(t)
         case .policy(let p): changePolicy(p)
         case .crash(let p): crash(appliedPrefix: p)

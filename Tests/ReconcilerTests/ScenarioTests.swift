@@ -11,18 +11,26 @@ import Testing
     static let macs = (0..<8).map { String(format: "00:00:00:00:00:%02x", $0 + 1) }
 
     /// A warm restart against `store` with the kernel as `kernel`; returns the finished world.
-    static func warmRestart(kernel: [NeighborKey: KernelNeighbor], store: [NeighborKey: NeighborEntry], timer: Int = 5) -> Simulator {
+    /// `readAfterTimer`: the APPL_DB read (which runs alongside the dump) ends only after the
+    /// reconcile timer has fired.
+    static func warmRestart(kernel: [NeighborKey: KernelNeighbor], store: [NeighborKey: NeighborEntry], timer: Int = 5,
+                            readAfterTimer: Bool = false) -> Simulator {
         var sim = Simulator(config: ReconcilerConfig(batchSize: 1000))
         sim.warmStart = true
         sim.kernel = kernel
         sim.store = StoreSnapshot(valid: store)
         sim.send(.started(StartupConfig(warmStart: true, reconcileTimerSeconds: timer)))
-        sim.storeComesUp()
+        if !readAfterTimer { sim.completeStoreRead() }
         sim.restoreFlagCheck()
         sim.dumpChunk(100)
         #expect(sim.state.phase == .awaitingReconcileTimer)
         #expect(sim.writes.isEmpty)
         sim.fire(.reconcile)
+        if readAfterTimer {
+            #expect(sim.writes.isEmpty && sim.state.phase == .awaitingReconcileTimer, "reconciled before APPL_DB was read")
+            #expect(sim.warmStates == [.initialized])
+            sim.completeStoreRead()
+        }
         sim.quiesce()
         #expect(sim.storeIsExpected)
         #expect(sim.warmStates == [.initialized, .restored, .reconciled])
@@ -40,24 +48,24 @@ import Testing
         return (new, delete, changes.filter(\.isSet).count, changes.count - changes.filter(\.isSet).count)
     }
 
-    @Test func warmSyncupSteps() {
+    @Test(arguments: [false, true]) func warmSyncupSteps(readAfterTimer: Bool) {
         var kernel = Dictionary(uniqueKeysWithValues: zip(Self.keys, Self.macs.map(Self.reachable)))
         let store = kernel.reduce(into: [NeighborKey: NeighborEntry]()) { $0[$1.key] = desiredEntry(for: $1.key, $1.value, policy: Policy()) }
 
         // 1. Nothing changed: no NEW/DELETE, no writes.
-        var sim = Self.warmRestart(kernel: kernel, store: store)
+        var sim = Self.warmRestart(kernel: kernel, store: store, readAfterTimer: readAfterTimer)
         var c = Self.counts(sim)
         #expect(c.new.isEmpty && c.delete.isEmpty && c.sets == 0 && c.dels == 0)
 
         // 2. Even-indexed entries deleted from the kernel: 2 DELETE per family, 4 deletes.
         for (i, k) in Self.keys.enumerated() where i % 2 == 0 { kernel[k] = nil }
-        sim = Self.warmRestart(kernel: kernel, store: sim.store.entries.compactMapValues(\.entry))
+        sim = Self.warmRestart(kernel: kernel, store: sim.store.entries.compactMapValues(\.entry), readAfterTimer: readAfterTimer)
         c = Self.counts(sim)
         #expect(c.delete == ["IPv4": 2, "IPv6": 2] && c.new.isEmpty && c.dels == 4 && c.sets == 0)
 
         // 3. Re-added: 2 NEW per family, 4 sets.
         for (i, k) in Self.keys.enumerated() where i % 2 == 0 { kernel[k] = Self.reachable(Self.macs[i]) }
-        sim = Self.warmRestart(kernel: kernel, store: sim.store.entries.compactMapValues(\.entry))
+        sim = Self.warmRestart(kernel: kernel, store: sim.store.entries.compactMapValues(\.entry), readAfterTimer: readAfterTimer)
         c = Self.counts(sim)
         #expect(c.new == ["IPv4": 2, "IPv6": 2] && c.delete.isEmpty && c.sets == 4 && c.dels == 0)
 
@@ -65,7 +73,7 @@ import Testing
         for (i, k) in Self.keys.enumerated() {
             kernel[k] = i % 2 == 0 ? Self.reachable("00:00:00:00:01:\(String(format: "%02x", i))") : nil
         }
-        sim = Self.warmRestart(kernel: kernel, store: sim.store.entries.compactMapValues(\.entry), timer: 15)
+        sim = Self.warmRestart(kernel: kernel, store: sim.store.entries.compactMapValues(\.entry), timer: 15, readAfterTimer: readAfterTimer)
         c = Self.counts(sim)
         #expect(c.new == ["IPv4": 2, "IPv6": 2] && c.delete == ["IPv4": 2, "IPv6": 2] && c.sets == 4 && c.dels == 4)
         #expect(sim.logs.contains("warm start; reconcile timer 15 s"))

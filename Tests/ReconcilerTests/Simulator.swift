@@ -54,7 +54,6 @@ struct Simulator {
     mutating func carryOut(_ eff: Effect, phaseBefore: Phase) {
         switch eff {
         case .setWarmRestartState(let s): warmStates.append(s)
-        case .clearPendingStoreOperations: break
         case .loadStore: wantsStoreLoad = true
         case .waitForRestoreFlag: waitingForRestoreFlag = true
         case .requestKernelDump:
@@ -152,7 +151,14 @@ struct Simulator {
 
     mutating func storeComesUp() {
         storeUp = true
-        if wantsStoreLoad { wantsStoreLoad = false; send(.storeLoaded(store)) }
+        completeStoreRead()
+    }
+
+    /// The read the daemon asked for finishes (it runs alongside everything else).
+    mutating func completeStoreRead() {
+        guard storeUp, wantsStoreLoad else { return }
+        wantsStoreLoad = false
+        send(.storeLoaded(store))
     }
 
     mutating func fire(_ t: TimerID) {
@@ -181,7 +187,6 @@ struct Simulator {
 
     mutating func boot() {
         send(.started(StartupConfig(warmStart: warmStart, reconcileTimerSeconds: 5, policy: policy)))
-        if storeUp { storeComesUp() }
     }
 
     mutating func restoreFlagCheck() {

@@ -43,6 +43,8 @@ int nsd_netns_restore(int previous);
 int nsd_signalfd_open(void);
 /// Reads one signal from the signalfd; returns its number, or -errno.
 int nsd_signalfd_read(int fd);
+/// A non-blocking eventfd (a worker thread's "done" bell for poll); -errno on failure.
+int nsd_eventfd_open(void);
 /// Returns freed heap memory to the system (malloc_trim), after whole-table work.
 void nsd_release_free_memory(void);
 /// Large allocations (whole tables) in mappings of their own, so freeing one returns it to the
