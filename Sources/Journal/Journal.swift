@@ -122,15 +122,19 @@ public final class Journal {
 
     /// The journaled image: what `DaemonState(replaying:)` starts from. The store view is its
     /// BLOB with every delta applied in order, by the same `StoreSnapshot.apply` the core uses.
-    public func load() throws(JournalError) -> JournalImage {
+    /// The desired view is for offline use (`neighsyncd reconcile --journal`); the daemon derives
+    /// its own from the next dump and skips it (`includingDesired: false`).
+    public func load(includingDesired: Bool = true) throws(JournalError) -> JournalImage {
         var image = JournalImage()
         image.actual = try storeView()
-        try db.prepare("SELECT records, count FROM view WHERE name = 'desired'").rows { r throws(JournalError) in
-            image.desired.reserveCapacity(Int(r.int(1)))
-            try decode(r, "desired view") { item in
-                guard case .set(let k, let e) = item else { return false }
-                image.desired[k] = e
-                return true
+        if includingDesired {
+            try db.prepare("SELECT records, count FROM view WHERE name = 'desired'").rows { r throws(JournalError) in
+                image.desired.reserveCapacity(Int(r.int(1)))
+                try decode(r, "desired view") { item in
+                    guard case .set(let k, let e) = item else { return false }
+                    image.desired[k] = e
+                    return true
+                }
             }
         }
         try db.prepare("SELECT batch, records FROM inflight").rows { r throws(JournalError) in

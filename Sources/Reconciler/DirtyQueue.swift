@@ -20,6 +20,12 @@ struct DirtyQueue: Sendable {
         enqueuedTotal += 1
     }
 
+    /// Room for `n` more keys, so a resync's worth does not grow the set by doubling.
+    mutating func reserve(_ n: Int) {
+        members.reserveCapacity(members.count + n)
+        order.reserveCapacity(order.count - head + n)
+    }
+
     mutating func popFirst() -> NeighborKey? {
         guard head < order.count else { return nil }
         let k = order[head]

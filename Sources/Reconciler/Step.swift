@@ -271,12 +271,15 @@ extension DaemonState {
 
     /// Compares the whole views and queues every key that differs. At the end of a warm
     /// restart, everything queued is written at once and `reconciled` follows the last ack.
+    /// Without a store read there is nothing to compare with: the read's `storeLoaded` resyncs.
     private mutating func resync(plan given: Plan? = nil, markingReconciled: Bool = false, _ out: inout [Effect]) {
+        guard storeReady else { return }
         let plan = given ?? plan()
         // Once the plan is acknowledged the store view holds the desired view: grow its table
         // once, not by doubling as batches arrive (a cold start adds every neighbor).
         actual.entries.reserveCapacity(desiredCount)
         malformedToDelete = []
+        dirty.reserve(plan.changes.count + (inFlight?.changes.count ?? 0))
         for c in plan.changes {
             if case .delMalformed(let raw) = c { malformedToDelete.append(raw) } else { requeue(c) }
         }

@@ -50,6 +50,10 @@ import Testing
                 }
             }
             #expect(try journal.load() == image)
+            // The daemon's load: the same image without the desired view.
+            var withoutDesired = image
+            withoutDesired.desired = [:]
+            #expect(try journal.load(includingDesired: false) == withoutDesired)
         }
     }
 
