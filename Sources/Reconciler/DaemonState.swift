@@ -8,11 +8,16 @@ public struct ReconcilerConfig: Hashable, Sendable {
     public var batchDelayMilliseconds: Int
     /// Least time between two re-dumps after overruns.
     public var redumpCooldownMilliseconds: Int
+    /// Most batches written and not yet acknowledged. Two keep Redis busy while the next batch
+    /// is built; batches in flight never share a key, so they may be applied in any order.
+    public var batchesInFlight: Int
 
-    public init(batchSize: Int = 1000, batchDelayMilliseconds: Int = 10, redumpCooldownMilliseconds: Int = 1000) {
+    public init(batchSize: Int = 1000, batchDelayMilliseconds: Int = 10, redumpCooldownMilliseconds: Int = 1000,
+                batchesInFlight: Int = 2) {
         self.batchSize = max(1, batchSize)
         self.batchDelayMilliseconds = max(0, batchDelayMilliseconds)
         self.redumpCooldownMilliseconds = max(0, redumpCooldownMilliseconds)
+        self.batchesInFlight = max(1, batchesInFlight)
     }
 }
 
@@ -60,12 +65,16 @@ public struct DaemonState: Sendable {
     public internal(set) var kernel: [NeighborKey: KernelNeighbor] = [:]
     /// What APPL_DB holds: read back, then kept current by acknowledged batches.
     public internal(set) var actual: StoreSnapshot
-    public internal(set) var inFlight: Batch?
+    /// Batches written and not yet acknowledged, oldest first (Redis answers in order).
+    public internal(set) var inFlight: [Batch] = []
     public internal(set) var counters = Counters()
     /// The last batch id handed out; ids stay unique across restarts through the journal.
     public internal(set) var lastBatchID: UInt64
 
     var dirty = DirtyQueue()
+    /// The keys of the batches in flight: a key waits for its batch before it joins another.
+    var inFlightKeys: Set<NeighborKey> = []
+    var inFlightMalformedKeys: Set<String> = []
     /// Malformed store keys still to be deleted.
     var malformedToDelete: [String] = []
     /// While a dump runs: the table it is building. Live notifications update it in order too.

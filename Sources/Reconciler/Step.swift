@@ -37,16 +37,16 @@ extension DaemonState {
         case .timerFired(let t): timerFired(t, &out)
         case .batchAcknowledged(let id): batchAcknowledged(id, &out)
         case .batchFailed(let id, let reason):
-            guard inFlight?.id == id else { return }
+            guard inFlight.contains(where: { $0.id == id }) else { return }
             counters.batchesFailed += 1
             storeLost(reason: "batch \(id) failed: \(reason)", &out)
         case .shutdownRequested:
             guard phase != .stopped else { return }
-            if inFlight == nil {
+            if inFlight.isEmpty {
                 finish(&out)
             } else {
                 phase = .stopping
-                out.append(.log(.notice, "shutdown requested; finishing batch \(inFlight?.id ?? 0)"))
+                out.append(.log(.notice, "shutdown requested; finishing batch \(inFlight.map { String($0.id) }.joined(separator: ", "))"))
             }
         }
     }
@@ -104,10 +104,13 @@ extension DaemonState {
     private mutating func storeLost(reason: String, _ out: inout [Effect]) {
         let wasReady = storeReady
         storeReady = false
-        if let b = inFlight {
-            inFlight = nil
-            for c in b.changes { requeue(c) }
-            out.append(.log(.error, "\(reason); batch \(b.id) will be retried after the store is read again"))
+        if !inFlight.isEmpty {
+            let lost = inFlight
+            inFlight = []
+            inFlightKeys = []
+            inFlightMalformedKeys = []
+            for b in lost { for c in b.changes { requeue(c) } }
+            out.append(.log(.error, "\(reason); batch \(lost.map { String($0.id) }.joined(separator: ", ")) will be retried after the store is read again"))
         } else if wasReady {
             out.append(.log(.error, reason))
         }
@@ -279,12 +282,12 @@ extension DaemonState {
         // once, not by doubling as batches arrive (a cold start adds every neighbor).
         actual.entries.reserveCapacity(desiredCount)
         malformedToDelete = []
-        dirty.reserve(plan.changes.count + (inFlight?.changes.count ?? 0))
+        dirty.reserve(plan.changes.count + inFlight.reduce(0) { $0 + $1.changes.count })
         for c in plan.changes {
             if case .delMalformed(let raw) = c { malformedToDelete.append(raw) } else { requeue(c) }
         }
         // Keys in flight are compared again once their batch is acknowledged.
-        for c in inFlight?.changes ?? [] {
+        for c in inFlight.lazy.flatMap(\.changes) {
             if case .delMalformed = c { continue }
             requeue(c)
         }
@@ -315,49 +318,74 @@ extension DaemonState {
         }
     }
 
-    /// Writes one batch when the store is ready, nothing is in flight, and a batch is full or due.
+    /// Writes batches while the store is ready, fewer than `batchesInFlight` are in flight, and a
+    /// batch is full or due. A key whose write is in flight stays queued until that batch is
+    /// acknowledged, so batches in flight never share a key.
     private mutating func flush(_ out: inout [Effect]) {
-        guard phase == .steady, storeReady, inFlight == nil else { return }
-        guard pendingCount >= config.batchSize || (flushDue && pendingCount > 0) else {
-            if pendingCount == 0 { flushDue = false }
-            return
-        }
-        var changes: [Change] = []
-        changes.reserveCapacity(min(pendingCount, config.batchSize))
-        while changes.count < config.batchSize, let raw = malformedToDelete.popLast() {
-            if actual.malformedKeys.contains(raw) { changes.append(.delMalformed(raw)) }
-        }
-        while changes.count < config.batchSize, let key = dirty.popFirst() {
-            if let c = minimalChange(for: key, desired: desiredEntry(for: key), actual: actual.entries[key]) {
-                changes.append(c)
+        while phase == .steady, storeReady, inFlight.count < config.batchesInFlight {
+            guard pendingCount >= config.batchSize || (flushDue && pendingCount > 0) else {
+                if pendingCount == 0 { flushDue = false }
+                return
             }
+            var changes: [Change] = []
+            changes.reserveCapacity(min(pendingCount, config.batchSize))
+            var waiting: [NeighborKey] = [], waitingMalformed: [String] = []
+            while changes.count < config.batchSize, let raw = malformedToDelete.popLast() {
+                if inFlightMalformedKeys.contains(raw) { waitingMalformed.append(raw) }
+                else if actual.malformedKeys.contains(raw) { changes.append(.delMalformed(raw)) }
+            }
+            while changes.count < config.batchSize, let key = dirty.popFirst() {
+                if !inFlight.isEmpty && inFlightKeys.contains(key) { waiting.append(key); continue }
+                if let c = minimalChange(for: key, desired: desiredEntry(for: key), actual: actual.entries[key]) {
+                    changes.append(c)
+                }
+            }
+            malformedToDelete += waitingMalformed
+            for k in waiting { dirty.insert(k) }
+            if pendingCount == 0 { flushDue = false }
+            guard !changes.isEmpty else { maybeReportReconciled(&out); return }
+            lastBatchID += 1
+            let batch = Batch(id: lastBatchID, changes: changes)
+            inFlight.append(batch)
+            for c in changes {
+                switch c {
+                case .set(let k, _), .del(let k): inFlightKeys.insert(k)
+                case .delMalformed(let raw): inFlightMalformedKeys.insert(raw)
+                }
+            }
+            counters.batchesWritten += 1
+            out.append(.journal(.batchWritten(batch)))
+            out.append(.write(batch))
+            // Only keys waiting for a batch in flight are left: the next batch goes after its ack.
+            if !waiting.isEmpty || !waitingMalformed.isEmpty { return }
         }
-        if pendingCount == 0 { flushDue = false }
-        guard !changes.isEmpty else { maybeReportReconciled(&out); return }
-        lastBatchID += 1
-        let batch = Batch(id: lastBatchID, changes: changes)
-        inFlight = batch
-        counters.batchesWritten += 1
-        out.append(.journal(.batchWritten(batch)))
-        out.append(.write(batch))
     }
 
     private mutating func batchAcknowledged(_ id: UInt64, _ out: inout [Effect]) {
-        guard let batch = inFlight, batch.id == id else { return }
-        inFlight = nil
+        guard let batch = inFlight.first, batch.id == id else { return }
+        inFlight.removeFirst()
+        for c in batch.changes {
+            switch c {
+            case .set(let k, _), .del(let k): inFlightKeys.remove(k)
+            case .delMalformed(let raw): inFlightMalformedKeys.remove(raw)
+            }
+        }
         actual.apply(batch)
         let sets = batch.changes.lazy.filter(\.isSet).count
         counters.setsAcknowledged += sets
         counters.delsAcknowledged += batch.changes.count - sets
         counters.batchesAcknowledged += 1
         out.append(.journal(.batchApplied(batch)))
-        if phase == .stopping { finish(&out); return }
+        if phase == .stopping {
+            if inFlight.isEmpty { finish(&out) }
+            return
+        }
         flush(&out)
-        if inFlight == nil { maybeReportReconciled(&out) }
+        if inFlight.isEmpty { maybeReportReconciled(&out) }
     }
 
     private mutating func maybeReportReconciled(_ out: inout [Effect]) {
-        guard let mark = reconciledMark, phase == .steady, inFlight == nil,
+        guard let mark = reconciledMark, phase == .steady, inFlight.isEmpty,
               dirty.dequeuedTotal >= mark, malformedToDelete.isEmpty
         else { return }
         reconciledMark = nil

@@ -42,10 +42,12 @@ import Testing
         Self.report()
     }
 
-    @Test func batchesAreBoundedSingleAndOneOpPerKey() async {
-        await propertyCheck(count: Self.cases, input: Self.input, Gen.int(in: 1...7)) { values, size in
+    /// Also: never more than `batchesInFlight` in flight, and batches in flight share no key
+    /// (both checked by the simulator at every write, as violations).
+    @Test func batchesAreBoundedDisjointAndOneOpPerKey() async {
+        await propertyCheck(count: Self.cases, input: Self.input, Gen.int(in: 1...7), Gen.int(in: 1...3)) { values, size, window in
             let s = Scenario(values)
-            let sim = s.run(config: ReconcilerConfig(batchSize: size, batchDelayMilliseconds: 1))
+            let sim = s.run(config: ReconcilerConfig(batchSize: size, batchDelayMilliseconds: 1, batchesInFlight: window))
             #expect(sim.violations.isEmpty, "\(sim.violations) in \(s)")
             #expect(sim.writes.allSatisfy { $0.batch.changes.count <= size && !$0.batch.changes.isEmpty })
             let ids = sim.writes.map(\.batch.id)
@@ -92,7 +94,7 @@ import Testing
                 sim.perform(a)
                 let replayed = DaemonState(config: sim.config, replaying: sim.journal)
                 #expect(replayed.actual == sim.state.actual, "replay lost acknowledged writes after \(a) in \(s)")
-                #expect(replayed.lastBatchID >= (sim.state.inFlight?.id ?? 0))
+                #expect(replayed.lastBatchID >= (sim.state.inFlight.last?.id ?? 0))
             }
             #expect(sim.violations.isEmpty, "\(sim.violations)")
         }
@@ -221,12 +223,15 @@ import Testing
             var sim = s.makeSimulator()
             sim.boot()
             for a in s.actions.prefix(at) where !a.isCrash { sim.perform(a) }
-            let hadInFlight = sim.inFlight != nil
+            let inFlight = sim.inFlight.count
             let before = sim.writes.count
             sim.send(.shutdownRequested)
-            #expect((sim.exitCode == 0) == !hadInFlight)
-            sim.acknowledge()
-            if hadInFlight, sim.storeUp { #expect(sim.exitCode == 0) }
+            #expect((sim.exitCode == 0) == (inFlight == 0))
+            for i in 0..<inFlight {
+                if i > 0 { #expect(sim.exitCode == nil, "exit with a batch still in flight in \(s)") }
+                sim.acknowledge()
+            }
+            if inFlight > 0, sim.storeUp { #expect(sim.exitCode == 0) }
             sim.storeGoesDown(wipe: false)
             #expect(sim.exitCode == 0, "no exit after shutdown in \(s)")
             #expect(sim.writes.count == before, "a batch was started after shutdown")

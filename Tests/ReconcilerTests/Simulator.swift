@@ -16,7 +16,8 @@ struct Simulator {
     var journal = JournalImage.empty
     var config: ReconcilerConfig
     var armed: Set<TimerID> = []
-    var inFlight: Batch?
+    /// Batches written and not yet answered, oldest first.
+    var inFlight: [Batch] = []
     var dumpCursor: [NeighborKey]?
     var wantsStoreLoad = false
     var waitingForRestoreFlag = false
@@ -60,12 +61,14 @@ struct Simulator {
             dumpsRequested += 1
             dumpCursor = kernel.keys.sorted()
         case .write(let b):
-            if inFlight != nil { violations.append("second batch \(b.id) while one is in flight") }
+            if inFlight.count >= config.batchesInFlight { violations.append("batch \(b.id) while \(inFlight.count) are in flight") }
+            let busy = Set(inFlight.flatMap { $0.changes.map(\.keyText) })
+            if b.changes.contains(where: { busy.contains($0.keyText) }) { violations.append("batch \(b.id) shares a key with a batch in flight") }
             if state.phase != .steady && state.phase != .stopping { violations.append("write in phase \(state.phase)") }
             if !storeUp { violations.append("write while the store is down") }
             if b.changes.count > config.batchSize { violations.append("batch of \(b.changes.count) > \(config.batchSize)") }
             if Set(b.changes.map(\.keyText)).count != b.changes.count { violations.append("two operations on one key in batch \(b.id)") }
-            inFlight = b
+            inFlight.append(b)
             writes.append((b, store))
         case .removeHostRoute: break
         case .journal(let r): journal.apply(r)
@@ -127,23 +130,30 @@ struct Simulator {
     }
 
     mutating func acknowledge() {
-        guard let b = inFlight else { return }
-        inFlight = nil
+        guard !inFlight.isEmpty else { return }
+        let b = inFlight.removeFirst()
         store.apply(b)
         send(.batchAcknowledged(id: b.id))
     }
 
     /// Connection lost mid-batch: a prefix of the batch may have reached Redis.
+    /// Redis applies what it received in order, so the prefix runs across the batches in flight.
     mutating func failBatch(applied prefix: Int) {
-        guard let b = inFlight else { return }
-        inFlight = nil
-        store.apply(Batch(id: b.id, changes: Array(b.changes.prefix(prefix))))
+        guard let b = inFlight.first else { return }
+        applyPrefixOfInFlight(prefix)
         storeUp = false
         send(.batchFailed(id: b.id, reason: "connection reset"))
     }
 
+    /// The first `n` changes of the batches in flight reach the store; the batches are gone.
+    mutating func applyPrefixOfInFlight(_ n: Int) {
+        let changes = inFlight.flatMap(\.changes).prefix(n)
+        store.apply(Batch(id: inFlight.first?.id ?? 0, changes: Array(changes)))
+        inFlight = []
+    }
+
     mutating func storeGoesDown(wipe: Bool) {
-        inFlight = nil   // the reply never comes; Redis may or may not have applied it
+        inFlight = []   // the replies never come; Redis may or may not have applied them
         storeUp = false
         if wipe { store = StoreSnapshot() }
         send(.storeUnavailable)
@@ -173,8 +183,7 @@ struct Simulator {
 
     /// kill -9: in-flight work is lost on our side (Redis may or may not have it); the journal stays.
     mutating func crash(appliedPrefix: Int) {
-        if let b = inFlight { store.apply(Batch(id: b.id, changes: Array(b.changes.prefix(appliedPrefix)))) }
-        inFlight = nil
+        applyPrefixOfInFlight(appliedPrefix)
         armed = []
         dumpCursor = nil
         wantsStoreLoad = false
@@ -205,7 +214,7 @@ struct Simulator {
             if wantsStoreLoad { storeComesUp(); continue }
             if waitingForRestoreFlag { restoreFlag = true; restoreFlagCheck(); continue }
             if dumpCursor != nil { dumpChunk(1_000); continue }
-            if inFlight != nil { acknowledge(); continue }
+            if !inFlight.isEmpty { acknowledge(); continue }
             if let t = armed.first { fire(t); continue }
             return
         }
@@ -226,6 +235,6 @@ struct Simulator {
 
 extension Simulator: CustomStringConvertible {
     var description: String {
-        "Simulator(phase: \(state.phase), kernel: \(kernel.count), store: \(store.entries.count), expected: \(expectedStore.count), pending: \(state.pendingCount), inFlight: \(inFlight?.id ?? 0), armed: \(armed), logs: \(logs.suffix(4)))"
+        "Simulator(phase: \(state.phase), kernel: \(kernel.count), store: \(store.entries.count), expected: \(expectedStore.count), pending: \(state.pendingCount), inFlight: \(inFlight.map(\.id)), armed: \(armed), logs: \(logs.suffix(4)))"
     }
 }
