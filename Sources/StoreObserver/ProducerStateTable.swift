@@ -10,6 +10,8 @@ public final class ProducerStateTable {
     /// Keys carried by one script call.
     public let keysPerCall: Int
     private var sha: String?
+    /// Batches sent and not yet answered, oldest first, with their script calls.
+    private var sent: [(id: UInt64, what: String, calls: [[String]])] = []
 
     public init(connection: RedisConnection, names: ProducerStateTableNames = .neighTable, keysPerCall: Int = 500) {
         self.connection = connection
@@ -51,14 +53,30 @@ public final class ProducerStateTable {
     /// published. Throws if any reply is missing or an error: the batch is then not acknowledged.
     @discardableResult
     public func write(_ batch: Batch) throws(RedisError) -> Int {
-        try run(batch.changes.map(Self.operation), what: "batch \(batch.id)")
+        try sendAndCollect(batch.changes.map(Self.operation), id: batch.id, what: "batch \(batch.id)")
+    }
+
+    /// Batches sent whose replies `collect` has not read yet.
+    public var batchesAwaitingReplies: Int { sent.count }
+
+    /// Sends a batch's script calls without waiting for their replies, so Redis works on it while
+    /// the caller builds the next one. `collect` reads the replies, oldest batch first.
+    public func send(_ batch: Batch) throws(RedisError) {
+        try send(batch.changes.map(Self.operation), id: batch.id, what: "batch \(batch.id)")
     }
 
     /// Deletes keys given as text, for tables whose keys are not neighbor keys (EVPN: the
-    /// `ROUTE_TABLE` host route `<vrf>:<ip>`). Same effects as a DEL in a batch.
+    /// `ROUTE_TABLE` host route `<vrf>:<ip>`). Same effects as a DEL in a batch. Nothing else may
+    /// be awaiting replies on the connection.
     @discardableResult
     public func delete(keys: [String]) throws(RedisError) -> Int {
-        try run(keys.map { ["D", $0] }, what: "delete")
+        try sendAndCollect(keys.map { ["D", $0] }, id: 0, what: "delete")
+    }
+
+    private func sendAndCollect(_ operations: [[String]], id: UInt64, what: String) throws(RedisError) -> Int {
+        guard sent.isEmpty else { throw RedisError(.reply, "\(what): \(sent.count) batches still await replies") }
+        try send(operations, id: id, what: what)
+        return try collect().published
     }
 
     static func operation(_ c: Change) -> [String] {
@@ -68,36 +86,61 @@ public final class ProducerStateTable {
         }
     }
 
-    /// Sends the operations as pipelined script calls of `keysPerCall` each and checks every reply.
-    private func run(_ operations: [[String]], what: String) throws(RedisError) -> Int {
-        guard !operations.isEmpty else { return 0 }
-        if sha == nil { try loadScript() }
+    /// Sends the operations as pipelined script calls of `keysPerCall` each.
+    private func send(_ operations: [[String]], id: UInt64, what: String) throws(RedisError) {
+        if sha == nil && !operations.isEmpty {
+            guard sent.isEmpty else { throw RedisError(.reply, "\(what): script not loaded while replies are awaited") }
+            try loadScript()
+        }
         let header = [names.channel, names.keySet, names.delSet, names.stagingPrefix, ProducerStateTableNames.notification]
         let calls: [[String]] = stride(from: 0, to: operations.count, by: keysPerCall).map { start in
             header + operations[start..<min(start + keysPerCall, operations.count)].joined()
         }
-        var published = 0
-        var retry: [[String]] = []
         for args in calls { try connection.append(["EVALSHA", sha ?? "", "0"] + args) }
-        for args in calls {
-            switch try connection.reply() {
-            case .integer(let n): published += Int(n)
-            case .error(let e) where e.hasPrefix("NOSCRIPT"):
-                retry.append(args)   // the script cache was flushed; this call did not run
-            case let other:
-                throw RedisError(.reply, "\(what): unexpected reply \(other)")
-            }
-        }
-        if !retry.isEmpty {
-            try loadScript()
-            for args in retry {
-                switch try connection.command(["EVALSHA", sha ?? "", "0"] + args) {
+        try connection.flush()
+        sent.append((id, what, calls))
+    }
+
+    /// Reads the replies of the oldest batch sent and checks each. Returns the batches now
+    /// complete and the notifications they published: that one batch, or, when the script cache
+    /// was flushed (NOSCRIPT), every batch sent: their replies are read, the script is loaded again
+    /// and the refused calls run again. Those then run after calls sent later, which is harmless
+    /// only because batches in flight share no key (the core's rule). Throws if a reply is missing
+    /// or an error; nothing sent is then acknowledged.
+    public func collect() throws(RedisError) -> (batches: [UInt64], published: Int) {
+        guard !sent.isEmpty else { return ([], 0) }
+        var done: [UInt64] = []
+        var published = 0
+        var retry: [(what: String, args: [String])] = []
+        func read(_ b: (id: UInt64, what: String, calls: [[String]])) throws(RedisError) {
+            for args in b.calls {
+                switch try connection.reply() {
                 case .integer(let n): published += Int(n)
-                case let other: throw RedisError(.reply, "\(what) after SCRIPT LOAD: \(other)")
+                case .error(let e) where e.hasPrefix("NOSCRIPT"):
+                    retry.append((b.what, args))   // the script cache was flushed; this call did not run
+                case let other:
+                    throw RedisError(.reply, "\(b.what): unexpected reply \(other)")
                 }
             }
+            done.append(b.id)
         }
-        return published
+        do throws(RedisError) {
+            try read(sent.removeFirst())
+            if !retry.isEmpty {
+                while !sent.isEmpty { try read(sent.removeFirst()) }
+                try loadScript()
+                for (what, args) in retry {
+                    switch try connection.command(["EVALSHA", sha ?? "", "0"] + args) {
+                    case .integer(let n): published += Int(n)
+                    case let other: throw RedisError(.reply, "\(what) after SCRIPT LOAD: \(other)")
+                    }
+                }
+            }
+        } catch {
+            sent = []
+            throw error
+        }
+        return (done, published)
     }
 
     private func loadScript() throws(RedisError) {

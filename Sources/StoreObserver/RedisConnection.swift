@@ -104,6 +104,15 @@ public final class RedisConnection {
         guard rc == REDIS_OK else { throw fail() }
     }
 
+    /// Sends everything queued without reading any reply (pipelining across event-loop turns).
+    public func flush() throws(RedisError) {
+        guard !broken else { throw RedisError(.io, "\(endpoint): connection is broken") }
+        var done: Int32 = 0
+        repeat {
+            guard redisBufferWrite(context, &done) == REDIS_OK else { throw fail() }
+        } while done == 0
+    }
+
     public func reply() throws(RedisError) -> RedisReply {
         guard !broken else { throw RedisError(.io, "\(endpoint): connection is broken") }
         var raw: UnsafeMutableRawPointer?

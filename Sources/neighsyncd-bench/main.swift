@@ -88,10 +88,13 @@ tStep = best {
                                                         destination: k.ip, linkLayerAddress: .mac(entry(i).mac), state: .reachable)))
     }
     written = 0
-    var effects = step(&state, .kernelDumpDone(interrupted: false))
-    while case .write(let b)? = effects.first(where: { if case .write = $0 { true } else { false } }) {
+    // Batches in flight are acknowledged in the order written, as Redis answers them.
+    var inFlight: [Batch] = []
+    for case .write(let b) in step(&state, .kernelDumpDone(interrupted: false)) { inFlight.append(b) }
+    while !inFlight.isEmpty {
+        let b = inFlight.removeFirst()
         written += b.changes.count
-        effects = step(&state, .batchAcknowledged(id: b.id))
+        for case .write(let next) in step(&state, .batchAcknowledged(id: b.id)) { inFlight.append(next) }
     }
 }
 precondition(written == m, "cold start wrote \(written) of \(m)")

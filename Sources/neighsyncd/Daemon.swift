@@ -38,6 +38,9 @@ final class Daemon {
     var watcher: PolicyWatcher?
     var observer: KernelObserver?
 
+    /// Batches sent to APPL_DB whose replies are still to be read, oldest first.
+    struct SentBatch { var id: UInt64; var sets: Int; var dels: Int; var at: UInt64 }
+    var sentBatches: [SentBatch] = []
     var queue: [Event] = []
     var queueHead = 0
     var timers: [TimerID: UInt64] = [:]
@@ -163,7 +166,8 @@ final class Daemon {
                        pollfd(fd: storeLoader.fileDescriptor, events: Int16(POLLIN), revents: 0)]
             if let o = observer { fds.append(pollfd(fd: o.fileDescriptor, events: Int16(POLLIN), revents: 0)) }
             if let w = watcher { fds.append(pollfd(fd: w.subscriber.fileDescriptor, events: Int16(POLLIN), revents: 0)) }
-            var timeout = pollTimeout()
+            // With replies awaited, only look at the sockets; then wait for the oldest batch's replies.
+            var timeout = sentBatches.isEmpty ? pollTimeout() : 0
             if eventsSinceTrim >= Self.trimAfterEvents && (timeout < 0 || timeout > 100) {
                 // Idle after a burst: hand the peak's freed memory back to the system, once the
                 // journal thread has finished with its share of the burst too.
@@ -183,6 +187,7 @@ final class Daemon {
                 else if f.fd == watcher?.subscriber.fileDescriptor { readPolicyNotification() }
             }
             fireDeadlines()
+            collectWrites()
         }
         journal?.finish()
         writeMetrics()
@@ -327,6 +332,8 @@ final class Daemon {
         case .write(let batch):
             write(batch)
         case .removeHostRoute(let vrf, let ip):
+            // The same connection: the replies of the batches sent come first.
+            while !sentBatches.isEmpty && writer != nil { collectWrites() }
             do { try routeWriter?.delete(keys: ["\(vrf):\(ip)"]) } catch { log.error("ROUTE_TABLE del \(vrf):\(ip): \(error)") }
         case .journal(let record):
             journal?.submit(record)
@@ -390,24 +397,43 @@ final class Daemon {
         }
     }
 
+    /// Sends a batch and returns: its replies are read by `collectWrites`, once the loop has
+    /// looked at its sockets, so Redis works on it while the core builds the next one.
     func write(_ batch: Batch) {
         guard let w = writer else {
             enqueue(.batchFailed(id: batch.id, reason: "APPL_DB not connected"))
             return
         }
-        let t0 = Self.monotonicNow()
+        let sets = batch.changes.lazy.filter(\.isSet).count
+        sentBatches.append(SentBatch(id: batch.id, sets: sets, dels: batch.changes.count - sets, at: Self.monotonicNow()))
+        do { try w.send(batch) } catch { writesFailed(error) }
+    }
+
+    /// Reads the replies of the oldest batch sent (waiting for them) and reports what completed.
+    func collectWrites() {
+        guard let w = writer, !sentBatches.isEmpty else { return }
         do {
-            try w.write(batch)
-            metrics.batchLatency.observe(Double(Self.monotonicNow() - t0) / 1e9)
-            let sets = batch.changes.lazy.filter(\.isSet).count
-            log.info("applied batch \(batch.id): \(sets) set, \(batch.changes.count - sets) del")
-            enqueue(.batchAcknowledged(id: batch.id))
+            let (done, _) = try w.collect()
+            let now = Self.monotonicNow()
+            for id in done {
+                guard let b = sentBatches.first, b.id == id else { continue }
+                sentBatches.removeFirst()
+                metrics.batchLatency.observe(Double(now - b.at) / 1e9)
+                log.info("applied batch \(id): \(b.sets) set, \(b.dels) del")
+                enqueue(.batchAcknowledged(id: id))
+            }
         } catch {
-            metrics.redisErrors += 1
-            appl = nil
-            writer = nil
-            enqueue(.batchFailed(id: batch.id, reason: "\(error)"))
+            writesFailed(error)
         }
+    }
+
+    /// The connection is gone with every reply still awaited: none of those batches is acknowledged.
+    func writesFailed(_ error: RedisError) {
+        metrics.redisErrors += 1
+        appl = nil
+        writer = nil
+        for b in sentBatches { enqueue(.batchFailed(id: b.id, reason: "\(error)")) }
+        sentBatches = []
     }
 
     func writeMetrics() {

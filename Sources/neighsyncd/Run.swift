@@ -42,6 +42,9 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("batch-delay-ms"), help: "Longest a change waits for its batch to fill, in ms.")
     var batchDelayMs = 10
 
+    @Option(name: .customLong("batches-in-flight"), help: "Most APPL_DB batches sent and not yet answered (1: wait for each reply).")
+    var batchesInFlight = 2
+
     @Option(name: .customLong("redump-cooldown-ms"), help: "Least time between two re-dumps after overruns, in ms.")
     var redumpCooldownMs = 1000
 
@@ -64,7 +67,7 @@ struct Run: ParsableCommand {
     var policyPollSeconds = 10
 
     func validate() throws {
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        guard batchSize > 0, batchesInFlight > 0 else { throw ValidationError("--batch-size and --batches-in-flight must be positive") }
         guard batchDelayMs >= 0, redumpCooldownMs >= 0, restoreTimeout > 0, policyPollSeconds > 0 else {
             throw ValidationError("durations must not be negative")
         }
@@ -101,7 +104,8 @@ struct Run: ParsableCommand {
         let options = DaemonOptions(
             journalPath: noJournal ? nil : journal, journalDurability: journalDurability,
             receiveBuffer: rcvbuf,
-            core: ReconcilerConfig(batchSize: batchSize, batchDelayMilliseconds: batchDelayMs, redumpCooldownMilliseconds: redumpCooldownMs),
+            core: ReconcilerConfig(batchSize: batchSize, batchDelayMilliseconds: batchDelayMs, redumpCooldownMilliseconds: redumpCooldownMs,
+                                   batchesInFlight: batchesInFlight),
             metricsPath: metrics, restoreTimeoutSeconds: restoreTimeout, password: password, policyPollSeconds: policyPollSeconds)
         let loader: StoreLoader
         do { loader = try StoreLoader() } catch {

@@ -127,6 +127,44 @@ import Testing
         #expect(try StoreReader.snapshot(c).snapshot == StoreSnapshot(valid: desired))
     }
 
+    /// The daemon's pipelining: batches sent before the first is answered, replies collected in order.
+    @Test func batchesSentBeforeRepliesAreCollectedInOrder() throws {
+        let server = try RedisServer()
+        let c = try server.connect()
+        let writer = ProducerStateTable(connection: c, keysPerCall: 100)
+        let desired = Self.table(3000)
+        let changes = diff(desired: desired, actual: StoreSnapshot()).changes
+        for b in 0..<3 { try writer.send(Batch(id: UInt64(b + 1), changes: Array(changes[(b * 1000)..<((b + 1) * 1000)]))) }
+        #expect(writer.batchesAwaitingReplies == 3)
+        // Another command on the connection now would read a batch's reply as its own.
+        #expect(throws: RedisError.self) { try writer.write(Batch(id: 9, changes: [.set(Self.k, Self.e("00:01:02:03:04:05"))])) }
+        var published = 0
+        for id in UInt64(1)...3 {
+            let r = try writer.collect()
+            #expect(r.batches == [id])
+            published += r.published
+        }
+        #expect(published == 3000 && writer.batchesAwaitingReplies == 0)
+        #expect(try StoreReader.snapshot(c).snapshot == StoreSnapshot(valid: desired))
+    }
+
+    /// SCRIPT FLUSH with two batches on the wire: both are refused, both run again, nothing is lost.
+    @Test func noscriptWithBatchesInFlightLosesNothing() throws {
+        let server = try RedisServer()
+        let c = try server.connect()
+        let writer = ProducerStateTable(connection: c, keysPerCall: 10)
+        let desired = Self.table(1500)
+        let changes = diff(desired: desired, actual: StoreSnapshot()).changes
+        try writer.write(Batch(id: 1, changes: Array(changes[..<500])))
+        _ = try server.connect().command(["SCRIPT", "FLUSH"])
+        try writer.send(Batch(id: 2, changes: Array(changes[500..<1000])))
+        try writer.send(Batch(id: 3, changes: Array(changes[1000...])))
+        let r = try writer.collect()
+        #expect(r.batches == [2, 3] && r.published == 1000)
+        #expect(writer.batchesAwaitingReplies == 0)
+        #expect(try StoreReader.snapshot(c).snapshot == StoreSnapshot(valid: desired))
+    }
+
     @Test func killedMidBatchLosesNoAcknowledgedWriteAndTheRestIsRetried() throws {
         let server = try RedisServer(persistent: true)
         let first = Self.table(5_000)
