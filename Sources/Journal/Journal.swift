@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 import Model
 
-/// The SQLite journal: the last desired view, the acknowledged store view, the batch in flight,
+/// The SQLite journal: the last desired view, the acknowledged store view, the batches in flight,
 /// and an audit row per applied batch. Warm restart is `load()` into `DaemonState(replaying:)`.
 ///
 /// Each view is one BLOB of binary records (`Records`); an acknowledged batch appends one delta
@@ -28,7 +28,7 @@ public final class Journal {
 
     public let path: String
     let db: Database
-    private let putView, putDelta, clearDeltas, putInflight, clearInflight, audit, pruneAudit, putMeta: Statement
+    private let putView, putDelta, clearDeltas, putInflight, clearInflight, dropInflight, audit, pruneAudit, putMeta, raiseLastBatch: Statement
     /// Records in the store view, and in the deltas written since it: the compaction trigger.
     private var viewRecords = 0, deltaRecords = 0
 
@@ -91,6 +91,11 @@ public final class Journal {
         audit = try db.prepare("INSERT OR REPLACE INTO applied VALUES (?, ?, ?, ?)")
         pruneAudit = try db.prepare("DELETE FROM applied WHERE batch <= ?")
         putMeta = try db.prepare("INSERT OR REPLACE INTO meta VALUES (?, ?)")
+        raiseLastBatch = try db.prepare("""
+            INSERT INTO meta VALUES ('last_batch', ?1) ON CONFLICT (key)
+            DO UPDATE SET value = excluded.value WHERE CAST(excluded.value AS INTEGER) > CAST(value AS INTEGER)
+            """)
+        dropInflight = try db.prepare("DELETE FROM inflight WHERE batch = ?")
         try db.prepare("SELECT (SELECT count FROM view WHERE name = 'actual'), (SELECT sum(count) FROM delta)").rows { r in
             viewRecords = Int(r.int(0))
             deltaRecords = Int(r.int(1))
@@ -137,9 +142,8 @@ public final class Journal {
                 }
             }
         }
-        try db.prepare("SELECT batch, records FROM inflight").rows { r throws(JournalError) in
-            let changes = try changes(r, column: 1, "batch in flight")
-            if !changes.isEmpty { image.inFlight = Batch(id: UInt64(r.int(0)), changes: changes) }
+        try db.prepare("SELECT batch, records FROM inflight ORDER BY batch").rows { r throws(JournalError) in
+            image.inFlight.append(Batch(id: UInt64(r.int(0)), changes: try changes(r, column: 1, "batch in flight")))
         }
         try db.prepare("SELECT value FROM meta WHERE key = 'last_batch'").rows { r in image.lastBatchID = UInt64(r.text(0).flatMap { UInt64($0) } ?? 0) }
         return image
@@ -204,18 +208,17 @@ public final class Journal {
         switch r {
         case .batchWritten(let b):
             let w = Records.encode(b.changes)
-            try clearInflight.run()
             try putInflight.run { $0.bind(1, Int64(b.id)); $0.bind(2, w.bytes); $0.bind(3, Int64(w.count)) }
-            try setMeta("last_batch", String(b.id))
+            try raiseLastBatch.run { $0.bind(1, String(b.id)) }
         case .batchApplied(let b):
             let w = Records.encode(b.changes)
             try putDelta.run { $0.bind(1, Int64(b.id)); $0.bind(2, w.bytes); $0.bind(3, Int64(w.count)) }
             deltaRecords += w.count
-            try clearInflight.run()
+            try dropInflight.run { $0.bind(1, Int64(b.id)) }
             let sets = Int64(b.changes.count { $0.isSet })
             try audit.run { $0.bind(1, Int64(b.id)); $0.bind(2, now); $0.bind(3, sets); $0.bind(4, Int64(b.changes.count) - sets) }
             try pruneAudit.run { $0.bind(1, Int64(b.id) - Self.auditRowsKept) }
-            try setMeta("last_batch", String(b.id))
+            try raiseLastBatch.run { $0.bind(1, String(b.id)) }
             try setMeta("last_applied_at", String(now))
             if deltaRecords > max(2 * viewRecords, Self.compactionFloor) { try putStoreView(try storeView()) }
         case .storeReloaded(let s):

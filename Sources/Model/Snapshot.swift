@@ -14,16 +14,17 @@ public struct StoreSnapshot: Hashable, Sendable {
     }
 }
 
-/// What the journal hands back at start: the last desired and acknowledged views and the batch
-/// that was in flight. An empty image is a cold start.
+/// What the journal hands back at start: the last desired and acknowledged views and the batches
+/// that were in flight. An empty image is a cold start.
 public struct JournalImage: Hashable, Sendable {
     public var desired: [NeighborKey: NeighborEntry]
     public var actual: StoreSnapshot
-    public var inFlight: Batch?
+    /// Written and not acknowledged, oldest first.
+    public var inFlight: [Batch]
     public var lastBatchID: UInt64
 
     public init(desired: [NeighborKey: NeighborEntry] = [:], actual: StoreSnapshot = StoreSnapshot(),
-                inFlight: Batch? = nil, lastBatchID: UInt64 = 0) {
+                inFlight: [Batch] = [], lastBatchID: UInt64 = 0) {
         self.desired = desired
         self.actual = actual
         self.inFlight = inFlight
@@ -51,15 +52,15 @@ extension JournalImage {
     public mutating func apply(_ record: JournalRecord) {
         switch record {
         case .batchWritten(let b):
-            inFlight = b
+            inFlight.append(b)
             lastBatchID = max(lastBatchID, b.id)
         case .batchApplied(let b):
             actual.apply(b)
-            if inFlight?.id == b.id { inFlight = nil }
+            inFlight.removeAll { $0.id == b.id }
             lastBatchID = max(lastBatchID, b.id)
         case .storeReloaded(let s):
             actual = s
-            inFlight = nil
+            inFlight = []
         case .desiredReplaced(let d):
             desired = Dictionary(d.map { ($0.key, $0.entry) }, uniquingKeysWith: { _, last in last })
         }

@@ -95,7 +95,7 @@ public struct DaemonState: Sendable {
     public init(config: ReconcilerConfig = ReconcilerConfig(), replaying image: JournalImage = .empty) {
         self.config = config
         actual = image.actual
-        lastBatchID = max(image.lastBatchID, image.inFlight?.id ?? 0)
+        lastBatchID = max(image.lastBatchID, image.inFlight.map(\.id).max() ?? 0)
     }
 
     /// What APPL_DB should hold for a key: its kernel neighbor after the decision procedure and

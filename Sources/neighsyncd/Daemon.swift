@@ -79,7 +79,7 @@ final class Daemon {
         var image = JournalImage.empty
         if let j = opened {
             do { image = try j.load(includingDesired: false) } catch { log.error("\(error); starting from an empty journal (cold reconcile)") }
-            log.notice("journal \(j.path): \(image.actual.entries.count) acknowledged, batch in flight: \(image.inFlight.map { "\($0.id) (\($0.changes.count) changes)" } ?? "none"); opened and replayed in \((Self.monotonicNow() - t0) / 1_000_000) ms")
+            log.notice("journal \(j.path): \(image.actual.entries.count) acknowledged, batches in flight: \(image.inFlight.isEmpty ? "none" : image.inFlight.map { "\($0.id) (\($0.changes.count) changes)" }.joined(separator: ", ")); opened and replayed in \((Self.monotonicNow() - t0) / 1_000_000) ms")
         } else if options.journalPath != nil {
             log.error("running without a journal")
         }

@@ -15,12 +15,14 @@ import Testing
     static func key(_ i: Int) -> NeighborKey { NeighborKey(interface: InterfaceName("Ethernet\(i % 8)")!, ip: IPAddress(ipv4: 0x0A00_0000 | UInt32(i))) }
     static func entry(_ i: Int, _ salt: UInt64 = 0) -> NeighborEntry { NeighborEntry(mac: MACAddress(rawValue: UInt64(i) ^ salt), family: .ipv4) }
 
-    /// A stream of records like the daemon's: store read, dump, then batches written and applied.
+    /// A stream of records like the daemon's: store read, dump, then batches written and applied,
+    /// some acknowledged only after the next batch was written (two in flight).
     static func records(seed: UInt64, batches: Int) -> [JournalRecord] {
         var rng = seed
         func next() -> Int { rng = rng &* 6364136223846793005 &+ 1442695040888963407; return Int(rng >> 33) }
         var out: [JournalRecord] = [.storeReloaded(StoreSnapshot(entries: [key(1): .malformed, key(2): .valid(entry(2))], malformedKeys: ["junk"]))]
         out.append(.desiredReplaced((0..<50).map { DesiredEntry(key($0), entry($0)) }))
+        var waiting: Batch?
         for b in 1...batches {
             let changes: [Change] = (0..<(1 + next() % 20)).map { _ in
                 let i = next() % 200
@@ -29,8 +31,10 @@ import Testing
             let unique = Dictionary(changes.map { ($0.keyText, $0) }, uniquingKeysWith: { $1 }).values.sorted { $0.keyText < $1.keyText }
             let batch = Batch(id: UInt64(b), changes: b == 1 ? unique + [.delMalformed("junk")] : Array(unique))
             out.append(.batchWritten(batch))
-            out.append(.batchApplied(batch))
+            if let p = waiting { out.append(.batchApplied(p)); waiting = nil }
+            if next() % 2 == 0 { waiting = batch } else { out.append(.batchApplied(batch)) }
         }
+        if let p = waiting { out.append(.batchApplied(p)) }
         return out
     }
 

@@ -77,12 +77,14 @@ import Testing
         let k = NeighborKey("Ethernet0:10.0.0.1")!
         let e = NeighborEntry(mac: .zero, family: .ipv4)
         var j = JournalImage.empty
-        let b = Batch(id: 7, changes: [.set(k, e)])
+        let k2 = NeighborKey("Ethernet0:10.0.0.2")!
+        let b = Batch(id: 7, changes: [.set(k, e)]), b2 = Batch(id: 8, changes: [.set(k2, e)])
         j.apply(.batchWritten(b))
-        #expect(j.inFlight == b && j.actual.entries.isEmpty)
+        j.apply(.batchWritten(b2))
+        #expect(j.inFlight == [b, b2] && j.actual.entries.isEmpty && j.lastBatchID == 8)
         j.apply(.batchApplied(b))
-        #expect(j.inFlight == nil && j.actual.entries[k] == .valid(e) && j.lastBatchID == 7)
+        #expect(j.inFlight == [b2] && j.actual.entries[k] == .valid(e) && j.lastBatchID == 8)
         j.apply(.storeReloaded(StoreSnapshot()))
-        #expect(j.actual.entries.isEmpty)
+        #expect(j.actual.entries.isEmpty && j.inFlight.isEmpty)
     }
 }
