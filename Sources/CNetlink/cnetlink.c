@@ -93,6 +93,16 @@ int nsd_signalfd_read(int fd) {
 }
 
 #include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <linux/sock_diag.h>
+
+long long nsd_socket_drops(int fd) {
+    unsigned int mem[SK_MEMINFO_VARS];
+    socklen_t len = sizeof mem;
+    if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0) return -errno;
+    if (len < (SK_MEMINFO_DROPS + 1) * sizeof mem[0]) return -EOPNOTSUPP;
+    return mem[SK_MEMINFO_DROPS];
+}
 
 int nsd_eventfd_open(void) {
     int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

@@ -40,6 +40,11 @@ public final class KernelObserver {
     private var neighborDumpWanted = false
     /// NLM_F_DUMP_INTR was seen on a message of the running neighbor dump.
     private var neighborDumpInterrupted = false
+    /// The socket's drop count when last reported. After an ENOBUFS the kernel raises no other
+    /// until the receive queue has emptied, so notifications dropped meanwhile (a burst that
+    /// outruns the reader, or one during a dump) are silent; the count is compared when the
+    /// socket is drained and a rise is an overrun too.
+    private var dropsReported: Int64 = 0
 
     /// Opens and subscribes the socket. `receiveBuffer` is the requested SO_RCVBUF in bytes.
     public init(receiveBuffer: Int = 16 << 20) throws(KernelObserverError) {
@@ -94,9 +99,16 @@ public final class KernelObserver {
             let n = recv(fileDescriptor, buffer.baseAddress, buffer.count, Int32(MSG_TRUNC))
             if n < 0 {
                 switch errno {
-                case EAGAIN, EWOULDBLOCK: return true
+                case EAGAIN, EWOULDBLOCK:
+                    if let d = socketDrops(), d > dropsReported {
+                        dropsReported = d
+                        overruns += 1
+                        handle(.overrun)
+                    }
+                    return true
                 case EINTR: continue
                 case ENOBUFS:
+                    if let d = socketDrops() { dropsReported = d }
                     overruns += 1
                     handle(.overrun)
                     continue
@@ -118,6 +130,12 @@ public final class KernelObserver {
             if let followUp { throw followUp }
         }
         return false
+    }
+
+    /// nil where the kernel does not give it (then ENOBUFS is all there is).
+    private func socketDrops() -> Int64? {
+        let d = nsd_socket_drops(fileDescriptor)
+        return d >= 0 ? Int64(d) : nil
     }
 
     private func handle(_ item: NetlinkItem, _ emit: (KernelEvent) -> Void) -> KernelObserverError? {

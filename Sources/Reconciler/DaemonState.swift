@@ -34,7 +34,7 @@ public enum Phase: String, Hashable, Sendable, CaseIterable {
     case awaitingReconcileTimer
     /// Kernel changes flow to the store.
     case steady
-    /// Shutdown requested; finishing the batch in flight.
+    /// Shutdown requested; finishing the batches in flight.
     case stopping
     case stopped
 }

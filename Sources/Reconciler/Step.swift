@@ -347,29 +347,32 @@ extension DaemonState {
             lastBatchID += 1
             let batch = Batch(id: lastBatchID, changes: changes)
             inFlight.append(batch)
-            for c in changes {
-                switch c {
-                case .set(let k, _), .del(let k): inFlightKeys.insert(k)
-                case .delMalformed(let raw): inFlightMalformedKeys.insert(raw)
-                }
-            }
+            track(batch, inFlight: true)
             counters.batchesWritten += 1
             out.append(.journal(.batchWritten(batch)))
             out.append(.write(batch))
-            // Only keys waiting for a batch in flight are left: the next batch goes after its ack.
+            // Keys were set aside for a batch in flight: stop rather than take them out again; the
+            // next batch goes after an acknowledgement.
             if !waiting.isEmpty || !waitingMalformed.isEmpty { return }
+        }
+    }
+
+    /// Keeps the key sets of the batches in flight in step with `inFlight`.
+    private mutating func track(_ batch: Batch, inFlight on: Bool) {
+        for c in batch.changes {
+            switch c {
+            case .set(let k, _), .del(let k):
+                if on { inFlightKeys.insert(k) } else { inFlightKeys.remove(k) }
+            case .delMalformed(let raw):
+                if on { inFlightMalformedKeys.insert(raw) } else { inFlightMalformedKeys.remove(raw) }
+            }
         }
     }
 
     private mutating func batchAcknowledged(_ id: UInt64, _ out: inout [Effect]) {
         guard let batch = inFlight.first, batch.id == id else { return }
         inFlight.removeFirst()
-        for c in batch.changes {
-            switch c {
-            case .set(let k, _), .del(let k): inFlightKeys.remove(k)
-            case .delMalformed(let raw): inFlightMalformedKeys.remove(raw)
-            }
-        }
+        track(batch, inFlight: false)
         actual.apply(batch)
         let sets = batch.changes.lazy.filter(\.isSet).count
         counters.setsAcknowledged += sets

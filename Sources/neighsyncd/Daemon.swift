@@ -241,7 +241,7 @@ final class Daemon {
     func handleSignal() {
         let signo = nsd_signalfd_read(signalFD)
         guard signo > 0 else { return }
-        log.notice("signal \(signo): finishing the batch in flight, then exiting")
+        log.notice("signal \(signo): finishing the batches in flight, then exiting")
         enqueue(.shutdownRequested)
     }
 
@@ -333,7 +333,7 @@ final class Daemon {
             write(batch)
         case .removeHostRoute(let vrf, let ip):
             // The same connection: the replies of the batches sent come first.
-            while !sentBatches.isEmpty && writer != nil { collectWrites() }
+            while !sentBatches.isEmpty { collectWrites() }
             do { try routeWriter?.delete(keys: ["\(vrf):\(ip)"]) } catch { log.error("ROUTE_TABLE del \(vrf):\(ip): \(error)") }
         case .journal(let record):
             journal?.submit(record)
@@ -388,9 +388,8 @@ final class Daemon {
             storeBackoffMs = 100
             enqueue(.storeLoaded(loaded.snapshot))
         } catch {
+            // The read had a connection of its own: the event loop's is left as it is.
             metrics.redisErrors += 1
-            appl = nil
-            writer = nil
             log.error("reading APPL_DB: \(error); retrying in \(storeBackoffMs) ms")
             storeRetryAt = Self.monotonicNow() + UInt64(storeBackoffMs) * 1_000_000
             storeBackoffMs = min(storeBackoffMs * 2, 5000)
@@ -411,13 +410,16 @@ final class Daemon {
 
     /// Reads the replies of the oldest batch sent (waiting for them) and reports what completed.
     func collectWrites() {
-        guard let w = writer, !sentBatches.isEmpty else { return }
-        do {
+        guard !sentBatches.isEmpty else { return }
+        do throws(RedisError) {
+            guard let w = writer else { throw RedisError(.io, "APPL_DB not connected") }
             let (done, _) = try w.collect()
             let now = Self.monotonicNow()
+            guard !done.isEmpty, done.elementsEqual(sentBatches.prefix(done.count).map(\.id)) else {
+                throw RedisError(.reply, "replies for batches \(done), awaited \(sentBatches.map(\.id))")
+            }
             for id in done {
-                guard let b = sentBatches.first, b.id == id else { continue }
-                sentBatches.removeFirst()
+                let b = sentBatches.removeFirst()
                 metrics.batchLatency.observe(Double(now - b.at) / 1e9)
                 log.info("applied batch \(id): \(b.sets) set, \(b.dels) del")
                 enqueue(.batchAcknowledged(id: id))
@@ -436,9 +438,12 @@ final class Daemon {
         sentBatches = []
     }
 
+    /// The event loop's APPL_DB connection is usable and the last store read did not fail.
+    var redisUp: Bool { appl?.broken == false && storeRetryAt == nil }
+
     func writeMetrics() {
         guard let path = options.metricsPath else { return }
-        do { try Metrics.write(metrics.render(state, redisUp: appl != nil, logDropped: sink.droppedTotal, journalErrors: journal?.errors ?? 0), to: path) } catch {
+        do { try Metrics.write(metrics.render(state, redisUp: redisUp, logDropped: sink.droppedTotal, journalErrors: journal?.errors ?? 0), to: path) } catch {
             log.error("writing metrics to \(path): \(error)")
         }
     }

@@ -17,7 +17,7 @@ struct Run: ParsableCommand {
             Serves the network namespace it is started in (`ip netns exec NS neighsyncd run`). \
             Reaches Redis as database_config.json says, preferring an instance's unix socket. \
             The Redis password is read from --redis-password-file or $REDIS_PASSWORD, never from \
-            the command line. SIGTERM/SIGINT: the batch in flight is finished and journaled, exit 0.
+            the command line. SIGTERM/SIGINT: the batches in flight are finished and journaled, exit 0.
             """
     )
 

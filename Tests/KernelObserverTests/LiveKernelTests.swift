@@ -114,6 +114,26 @@ import Testing
         #expect(table.count >= 20_000)
     }
 
+    /// After one ENOBUFS the kernel raises no other until the receive queue has emptied: what it
+    /// drops meanwhile is silent. Those drops must still be reported, or a re-dump that already
+    /// passed the lost neighbors leaves them stale.
+    @Test func dropsAfterTheFirstOverrunAreReportedToo() throws {
+        let ns = try Namespace()
+        try ns.addSonicLinks()
+        let observer = try ns.inside { try KernelObserver(receiveBuffer: 4096) }
+        _ = try Self.dump(observer)
+        try ns.batch(Self.neighbors(2_000))
+        var first = 0
+        _ = try observer.drain(maxDatagrams: 1) { e in if case .overrun = e { first += 1 } }
+        #expect(first == 1, "2,000 notifications into \(observer.receiveBufferBytes) bytes must overflow")
+        // The queue was never emptied: these are dropped without a second ENOBUFS.
+        try ns.batch(Self.neighbors(2_000, offset: 2_000))
+        var later = 0
+        while try !observer.drain({ e in if case .overrun = e { later += 1 } }) {}
+        #expect(later == 1, "the drops after the first overrun were not reported")
+        #expect(observer.overruns == 2)
+    }
+
     @Test func renameUpdatesTheNameTable() throws {
         let ns = try Namespace()
         try ns.addSonicLinks()

@@ -43,6 +43,9 @@ int nsd_netns_restore(int previous);
 int nsd_signalfd_open(void);
 /// Reads one signal from the signalfd; returns its number, or -errno.
 int nsd_signalfd_read(int fd);
+/// Notifications the kernel dropped on this socket since it was made (SO_MEMINFO's
+/// SK_MEMINFO_DROPS), or -errno. Counts also the drops that raised no ENOBUFS.
+long long nsd_socket_drops(int fd);
 /// A non-blocking eventfd (a worker thread's "done" bell for poll); -errno on failure.
 int nsd_eventfd_open(void);
 /// Returns freed heap memory to the system (malloc_trim), after whole-table work.
