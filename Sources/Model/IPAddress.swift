@@ -53,15 +53,19 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
         if text.utf8.contains(UInt8(ascii: ":")) {
             var a = in6_addr()
             guard inet_pton(AF_INET6, text, &a) == 1 else { return nil }
-            let (h, l) = withUnsafeBytes(of: &a) {
-                (UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)), UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
-            }
-            self.init(ipv6High: h, low: l)
+            self.init(a)
         } else {
             var a = in_addr()
             guard inet_pton(AF_INET, text, &a) == 1 else { return nil }
             self.init(ipv4: UInt32(bigEndian: a.s_addr))
         }
+    }
+
+    private init(_ a: in6_addr) {
+        let (h, l) = withUnsafeBytes(of: a) {
+            (UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)), UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+        }
+        self.init(ipv6High: h, low: l)
     }
 
     /// Parses address text that is exactly what `inet_ntop` prints (so `::0:1` or `0::1` is
@@ -79,9 +83,7 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
                 // Round trip: inet_ntop of the parsed address must give back the same text.
                 let back = text + 48
                 guard inet_ntop(AF_INET6, &a, back, 48) != nil, strcmp(back, text) == 0 else { return }
-                parsed = withUnsafeBytes(of: &a) {
-                    IPAddress(ipv6High: UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)), low: UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
-                }
+                parsed = IPAddress(a)
             } else {
                 var a = in_addr()   // inet_pton accepts only the canonical dotted quad
                 guard inet_pton(AF_INET, text, &a) == 1 else { return }

@@ -74,7 +74,7 @@ public final class ProducerStateTable {
     }
 
     private func sendAndCollect(_ operations: [[String]], id: UInt64, what: String) throws(RedisError) -> Int {
-        guard sent.isEmpty else { throw RedisError(.reply, "\(what): \(sent.count) batches still await replies") }
+        guard connection.repliesAwaited == 0 else { throw RedisError(.reply, "\(what): \(connection.repliesAwaited) replies still awaited on the connection") }
         try send(operations, id: id, what: what)
         return try collect().published
     }
@@ -88,10 +88,7 @@ public final class ProducerStateTable {
 
     /// Sends the operations as pipelined script calls of `keysPerCall` each.
     private func send(_ operations: [[String]], id: UInt64, what: String) throws(RedisError) {
-        if sha == nil && !operations.isEmpty {
-            guard sent.isEmpty else { throw RedisError(.reply, "\(what): script not loaded while replies are awaited") }
-            try loadScript()
-        }
+        if sha == nil && !operations.isEmpty { try loadScript() }   // a command: refused while replies are awaited
         let header = [names.channel, names.keySet, names.delSet, names.stagingPrefix, ProducerStateTableNames.notification]
         let calls: [[String]] = stride(from: 0, to: operations.count, by: keysPerCall).map { start in
             header + operations[start..<min(start + keysPerCall, operations.count)].joined()

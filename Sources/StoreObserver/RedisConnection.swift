@@ -57,6 +57,9 @@ public final class RedisConnection {
     private let context: UnsafeMutablePointer<redisContext>
     /// Set once an I/O error made the hiredis context unusable.
     public private(set) var broken = false
+    /// Commands sent whose replies have not been read (pipelining). A synchronous `command`
+    /// needs none: it would read one of theirs as its own.
+    public private(set) var repliesAwaited = 0
 
     public init(endpoint: RedisEndpoint, database: Int, password: String? = nil, timeoutMilliseconds: Int = 5000) throws(RedisError) {
         self.endpoint = endpoint
@@ -93,6 +96,9 @@ public final class RedisConnection {
 
     /// Sends one command and reads its reply.
     public func command(_ args: [String]) throws(RedisError) -> RedisReply {
+        guard repliesAwaited == 0 else {
+            throw RedisError(.reply, "\(endpoint): \(args.first ?? "command") while \(repliesAwaited) replies are still awaited")
+        }
         try append(args)
         return try reply()
     }
@@ -102,6 +108,7 @@ public final class RedisConnection {
         guard !broken else { throw RedisError(.io, "\(endpoint): connection is broken") }
         let rc = Self.withArgv(args) { argc, argv, lens in redisAppendCommandArgv(context, argc, argv, lens) }
         guard rc == REDIS_OK else { throw fail() }
+        repliesAwaited += 1
     }
 
     /// Sends everything queued without reading any reply (pipelining across event-loop turns).
@@ -114,21 +121,18 @@ public final class RedisConnection {
     }
 
     public func reply() throws(RedisError) -> RedisReply {
-        guard !broken else { throw RedisError(.io, "\(endpoint): connection is broken") }
-        var raw: UnsafeMutableRawPointer?
-        guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw fail() }
-        defer { freeReplyObject(raw) }
-        return Self.convert(raw.assumingMemoryBound(to: redisReply.self))
+        try withReply { Self.convert($0) }
     }
 
-    /// Queues commands already in the Redis protocol (RESP), as many as `bytes` holds; each gives
-    /// one reply. For bulk reads that would otherwise build an argument array per command.
-    func appendProtocol(_ bytes: [UInt8]) throws(RedisError) {
+    /// Queues `commands` commands already in the Redis protocol (RESP); each gives one reply. For
+    /// bulk reads that would otherwise build an argument array per command.
+    func appendProtocol(_ bytes: [UInt8], commands: Int) throws(RedisError) {
         guard !broken else { throw RedisError(.io, "\(endpoint): connection is broken") }
         let rc = bytes.withUnsafeBufferPointer { b in
             b.withMemoryRebound(to: CChar.self) { redisAppendFormattedCommand(context, $0.baseAddress, $0.count) }
         }
         guard rc == REDIS_OK else { throw fail() }
+        repliesAwaited += commands
     }
 
     /// Reads one reply and hands hiredis's own object to `body`, copying nothing; the object is
@@ -138,30 +142,26 @@ public final class RedisConnection {
         var raw: UnsafeMutableRawPointer?
         guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw fail() }
         defer { freeReplyObject(raw) }
+        repliesAwaited = max(0, repliesAwaited - 1)   // a subscription's extra replies were not asked for one by one
         return try body(raw.assumingMemoryBound(to: redisReply.self).pointee)
     }
-
 
     /// Reads one reply that is a flat array of field/value strings (HGETALL) straight into a
     /// dictionary; nil when the reply is anything else (an error such as WRONGTYPE).
     public func replyFields() throws(RedisError) -> [String: String]? {
-        guard !broken else { throw RedisError(.io, "\(endpoint): connection is broken") }
-        var raw: UnsafeMutableRawPointer?
-        guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw fail() }
-        defer { freeReplyObject(raw) }
-        let r = raw.assumingMemoryBound(to: redisReply.self).pointee
-        guard r.type == REDIS_REPLY_ARRAY else { return nil }
-        var out: [String: String] = [:]
-        out.reserveCapacity(Int(r.elements) / 2)
-        var i = 0
-        while i + 1 < Int(r.elements) {
-            if let f = r.element[i]?.pointee, let v = r.element[i + 1]?.pointee, let fs = f.str, let vs = v.str {
-                out[String(decoding: UnsafeRawBufferPointer(start: fs, count: Int(f.len)), as: UTF8.self)] =
-                    String(decoding: UnsafeRawBufferPointer(start: vs, count: Int(v.len)), as: UTF8.self)
+        try withReply { r in
+            guard r.type == REDIS_REPLY_ARRAY else { return nil }
+            var out: [String: String] = [:]
+            out.reserveCapacity(Int(r.elements) / 2)
+            var i = 0
+            while i + 1 < Int(r.elements) {
+                if let f = r.element[i]?.pointee, let v = r.element[i + 1]?.pointee {
+                    out[Self.text(f)] = Self.text(v)
+                }
+                i += 2
             }
-            i += 2
+            return out
         }
-        return out
     }
 
     /// Reads what the socket has and returns a complete reply if one is buffered, without blocking
@@ -173,7 +173,7 @@ public final class RedisConnection {
             var raw: UnsafeMutableRawPointer?
             guard redisGetReplyFromReader(context, &raw) == REDIS_OK else { throw fail() }
             guard let raw else { return out }
-            out.append(Self.convert(raw.assumingMemoryBound(to: redisReply.self)))
+            out.append(Self.convert(raw.assumingMemoryBound(to: redisReply.self).pointee))
             freeReplyObject(raw)
         }
     }
@@ -187,19 +187,19 @@ public final class RedisConnection {
         withUnsafeBytes(of: c.pointee.errstr) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
     }
 
-    private static func convert(_ r: UnsafeMutablePointer<redisReply>) -> RedisReply {
-        let p = r.pointee
-        func text() -> String {
-            guard let s = p.str else { return "" }
-            return String(decoding: UnsafeRawBufferPointer(start: s, count: Int(p.len)), as: UTF8.self)
-        }
-        switch p.type {
-        case REDIS_REPLY_STRING: return .string(text())
-        case REDIS_REPLY_STATUS: return .status(text())
-        case REDIS_REPLY_ERROR: return .error(text())
-        case REDIS_REPLY_INTEGER: return .integer(p.integer)
+    private static func text(_ r: redisReply) -> String {
+        guard let s = r.str else { return "" }
+        return String(decoding: UnsafeRawBufferPointer(start: s, count: Int(r.len)), as: UTF8.self)
+    }
+
+    private static func convert(_ r: redisReply) -> RedisReply {
+        switch r.type {
+        case REDIS_REPLY_STRING: return .string(text(r))
+        case REDIS_REPLY_STATUS: return .status(text(r))
+        case REDIS_REPLY_ERROR: return .error(text(r))
+        case REDIS_REPLY_INTEGER: return .integer(r.integer)
         case REDIS_REPLY_ARRAY:
-            return .array((0..<Int(p.elements)).compactMap { i in p.element[i].map(convert) })
+            return .array((0..<Int(r.elements)).compactMap { i in r.element[i].map { convert($0.pointee) } })
         default: return .null
         }
     }

@@ -43,7 +43,7 @@ public enum StoreReader {
         var issues: [SnapshotIssue] = []
         let prefixLength = names.tablePrefix.utf8.count
         let scan = { (cursor: String) in RESP.command(["SCAN", cursor, "MATCH", names.tablePrefix + "*", "COUNT", "1000"]) }
-        try c.appendProtocol(scan("0"))
+        try c.appendProtocol(scan("0"), commands: 1)
         while true {
             var cursor = "0"
             var commands: [UInt8] = [], keys: [UInt8] = [], ends: [Int] = []
@@ -62,7 +62,7 @@ public enum StoreReader {
                 }
             }
             if cursor != "0" { commands += scan(cursor) }
-            if !commands.isEmpty { try c.appendProtocol(commands) }
+            if !commands.isEmpty { try c.appendProtocol(commands, commands: ends.count + (cursor != "0" ? 1 : 0)) }
             var failure: RedisError?
             keys.withUnsafeBytes { all in
                 var start = 0
@@ -117,22 +117,18 @@ enum RESP {
     static func command(_ args: [String]) -> [UInt8] {
         var out: [UInt8] = []
         out.append(contentsOf: "*\(args.count)\r\n".utf8)
-        for a in args { bulk(Array(a.utf8)[...], to: &out) }
+        for a in args { bulk(a.utf8, to: &out) }
         return out
     }
 
     /// `args` then one more argument given as bytes.
     static func append(_ args: [String], _ last: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         out.append(contentsOf: "*\(args.count + 1)\r\n".utf8)
-        for a in args { bulk(Array(a.utf8)[...], to: &out) }
-        out.append(UInt8(ascii: "$"))
-        out.append(contentsOf: String(last.count).utf8)
-        out.append(contentsOf: [13, 10])
-        out.append(contentsOf: last)
-        out.append(contentsOf: [13, 10])
+        for a in args { bulk(a.utf8, to: &out) }
+        bulk(last, to: &out)
     }
 
-    private static func bulk(_ a: ArraySlice<UInt8>, to out: inout [UInt8]) {
+    private static func bulk<C: Collection>(_ a: C, to out: inout [UInt8]) where C.Element == UInt8 {
         out.append(UInt8(ascii: "$"))
         out.append(contentsOf: String(a.count).utf8)
         out.append(contentsOf: [13, 10])

@@ -93,13 +93,19 @@ import Testing
         #expect(seen[2].3 == .failed)
     }
 
-    @Test func forcedOverrunIsReportedAndARedumpRecovers() throws {
+    /// A namespace with SONiC's links and an observer with the smallest buffer the kernel grants,
+    /// already dumped once; then `count` neighbors added while the reader is paused.
+    static func overflowing(_ count: Int) throws -> (Namespace, KernelObserver) {
         let ns = try Namespace()
         try ns.addSonicLinks()
-        // The smallest buffer the kernel grants; the reader is paused during the burst.
         let observer = try ns.inside { try KernelObserver(receiveBuffer: 4096) }
-        _ = try Self.dump(observer)
-        try ns.batch(Self.neighbors(20_000))
+        _ = try dump(observer)
+        try ns.batch(neighbors(count))
+        return (ns, observer)
+    }
+
+    @Test func forcedOverrunIsReportedAndARedumpRecovers() throws {
+        let (ns, observer) = try Self.overflowing(20_000)
         var overruns = 0, messages = 0
         while try !observer.drain({ e in
             if case .overrun = e { overruns += 1 }
@@ -118,11 +124,7 @@ import Testing
     /// drops meanwhile is silent. Those drops must still be reported, or a re-dump that already
     /// passed the lost neighbors leaves them stale.
     @Test func dropsAfterTheFirstOverrunAreReportedToo() throws {
-        let ns = try Namespace()
-        try ns.addSonicLinks()
-        let observer = try ns.inside { try KernelObserver(receiveBuffer: 4096) }
-        _ = try Self.dump(observer)
-        try ns.batch(Self.neighbors(2_000))
+        let (ns, observer) = try Self.overflowing(2_000)
         var first = 0
         _ = try observer.drain(maxDatagrams: 1) { e in if case .overrun = e { first += 1 } }
         #expect(first == 1, "2,000 notifications into \(observer.receiveBufferBytes) bytes must overflow")

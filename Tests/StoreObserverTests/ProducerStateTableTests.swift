@@ -115,12 +115,19 @@ import Testing
         #expect(after.snapshot == StoreSnapshot(valid: desired))
     }
 
-    @Test func noscriptAfterScriptFlushLosesNothing() throws {
+    /// A private redis-server, a writer of `keysPerCall` keys per script call, and the changes
+    /// that write a table of `count` entries into an empty store.
+    static func writing(_ count: Int, keysPerCall: Int) throws
+        -> (server: RedisServer, connection: RedisConnection, writer: ProducerStateTable, desired: [NeighborKey: NeighborEntry], changes: [Change])
+    {
         let server = try RedisServer()
         let c = try server.connect()
-        let writer = ProducerStateTable(connection: c, keysPerCall: 10)
-        let desired = Self.table(1000)
-        let changes = diff(desired: desired, actual: StoreSnapshot()).changes
+        let desired = Self.table(count)
+        return (server, c, ProducerStateTable(connection: c, keysPerCall: keysPerCall), desired, diff(desired: desired, actual: StoreSnapshot()).changes)
+    }
+
+    @Test func noscriptAfterScriptFlushLosesNothing() throws {
+        let (server, c, writer, desired, changes) = try Self.writing(1000, keysPerCall: 10)
         try writer.write(Batch(id: 1, changes: Array(changes[..<500])))
         _ = try server.connect().command(["SCRIPT", "FLUSH"])
         try writer.write(Batch(id: 2, changes: Array(changes[500...])))
@@ -129,11 +136,8 @@ import Testing
 
     /// The daemon's pipelining: batches sent before the first is answered, replies collected in order.
     @Test func batchesSentBeforeRepliesAreCollectedInOrder() throws {
-        let server = try RedisServer()
-        let c = try server.connect()
-        let writer = ProducerStateTable(connection: c, keysPerCall: 100)
-        let desired = Self.table(3000)
-        let changes = diff(desired: desired, actual: StoreSnapshot()).changes
+        let (server, c, writer, desired, changes) = try Self.writing(3000, keysPerCall: 100)
+        defer { withExtendedLifetime(server) {} }   // the server stops when its object goes
         for b in 0..<3 { try writer.send(Batch(id: UInt64(b + 1), changes: Array(changes[(b * 1000)..<((b + 1) * 1000)]))) }
         #expect(writer.batchesAwaitingReplies == 3)
         // Another command on the connection now would read a batch's reply as its own.
@@ -150,11 +154,7 @@ import Testing
 
     /// SCRIPT FLUSH with two batches on the wire: both are refused, both run again, nothing is lost.
     @Test func noscriptWithBatchesInFlightLosesNothing() throws {
-        let server = try RedisServer()
-        let c = try server.connect()
-        let writer = ProducerStateTable(connection: c, keysPerCall: 10)
-        let desired = Self.table(1500)
-        let changes = diff(desired: desired, actual: StoreSnapshot()).changes
+        let (server, c, writer, desired, changes) = try Self.writing(1500, keysPerCall: 10)
         try writer.write(Batch(id: 1, changes: Array(changes[..<500])))
         _ = try server.connect().command(["SCRIPT", "FLUSH"])
         try writer.send(Batch(id: 2, changes: Array(changes[500..<1000])))
