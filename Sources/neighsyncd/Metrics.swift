@@ -28,6 +28,9 @@ struct Metrics {
     var dumpLatency = Histogram()
     var redisReconnects = 0
     var redisErrors = 0
+    /// From the kernel observer: links whose names cannot be keys, and their neighbors' messages skipped.
+    var linksRefused = 0
+    var neighborsRefused = 0
 
     func render(_ s: DaemonState, redisUp: Bool, logDropped: Int, journalErrors: Int) -> String {
         let c = s.counters
@@ -53,6 +56,8 @@ struct Metrics {
         counter("redis_errors_total", "Redis errors.", redisErrors)
         counter("journal_errors_total", "Journal write errors.", journalErrors)
         counter("log_lines_dropped_total", "Log lines dropped because output was too slow.", logDropped)
+        counter("neighbors_refused_total", "Neighbor messages skipped: their link's name is refused.", neighborsRefused)
+        gauge("links_refused", "Links whose names are not UTF-8 or hold a control character, '/' or ':'.", linksRefused)
         gauge("desired_entries", "Entries the kernel wants in NEIGH_TABLE.", s.desiredCount)
         gauge("actual_entries", "Entries NEIGH_TABLE holds, as acknowledged.", s.actual.entries.count)
         gauge("pending_changes", "Changes waiting to be written.", s.pendingCount)

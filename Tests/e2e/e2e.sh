@@ -123,6 +123,21 @@ N neigh replace 10.0.0.3 lladdr 00:00:00:00:00:03 dev Ethernet8 nud reachable
 sleep 0.5
 check "MAC changed twice: kernel and APPL_DB agree" test "$(R hget NEIGH_TABLE:Ethernet8:10.0.0.3 neigh)" = "00:00:00:00:00:03"
 
+# --- 1b. link names that are not keys (issue 11, defect 9) -------------------------------------------
+# Eth\xff and Eth\xfe once both became "Eth\uFFFD": one key for two links. They are refused.
+FF=$(printf 'Eth\377'); FE=$(printf 'Eth\376')
+N link add "$FF" type veth peer name peerff; N link add "$FE" type veth peer name peerfe
+for l in "$FF" "$FE" peerff peerfe; do N link set "$l" up; done
+N neigh replace 10.77.0.2 lladdr 00:00:00:00:77:01 dev "$FF" nud permanent
+N neigh replace 10.77.0.2 lladdr 00:00:00:00:77:02 dev "$FE" nud permanent
+N neigh replace 10.77.0.9 lladdr 00:00:00:00:77:09 dev Ethernet8 nud permanent   # a marker, handled after them
+wait_key() { for _ in $(seq 150); do [ "$(R exists "$1")" -eq 1 ] && return 0; sleep 0.2; done; return 1; }
+check "a neighbor after those on refused links is published" wait_key NEIGH_TABLE:Ethernet8:10.77.0.9
+check "neighbors on links named Eth\\xff / Eth\\xfe are never published" \
+  test -z "$(R --scan --pattern '*10.77.0.2*'; R smembers NEIGH_TABLE_KEY_SET | grep -a 10.77.0.2)"
+check "no published key holds U+FFFD" test "$(R --scan | LC_ALL=C grep -ac $'\xef\xbf\xbd')" -eq 0
+N link del "$FF"; N link del "$FE"; N neigh del 10.77.0.9 dev Ethernet8
+
 # --- 2. link-local on/off, existing link-local neighbors replayed -----------------------------------
 N neigh add fe80::2 lladdr 00:00:00:00:fe:02 dev Ethernet0 nud reachable
 sleep 0.3
@@ -146,6 +161,8 @@ DB=4 R del "PEER_SWITCH|peer_switch_hostname" >/dev/null
 
 # --- 4. 50,000-neighbor burst, add then delete, with an 8 MiB receive buffer ------------------------
 check "SIGTERM exits 0" stop_daemon
+check "each refused link was logged once, escaped (1b)" \
+  test "$(grep -c 'named "Eth\\x\(ff\|fe\)" refused' "$DIR/daemon.log")" -eq 2
 start_daemon --rcvbuf 8388608
 sleep 1
 burst add 50000 10000 4
