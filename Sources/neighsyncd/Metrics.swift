@@ -1,4 +1,5 @@
 import Foundation
+import Model
 import Reconciler
 
 /// A latency histogram in Prometheus form (cumulative buckets, seconds).
@@ -71,9 +72,9 @@ struct Metrics {
         return out
     }
 
-    static func write(_ text: String, to path: String) throws {
-        let tmp = path + ".tmp"
-        try Data(text.utf8).write(to: URL(fileURLWithPath: tmp))
-        if rename(tmp, path) != 0 { throw CocoaError(.fileWriteUnknown) }
+    /// Mode 0644 whatever the umask (node_exporter reads it as another user); never through a
+    /// temp name someone could have placed a symlink at.
+    static func write(_ text: String, to path: String) throws(FileWriteError) {
+        try AtomicFile.write(Array(text.utf8), to: path, mode: 0o644)
     }
 }

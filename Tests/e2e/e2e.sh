@@ -105,9 +105,17 @@ for l in Ethernet0 Ethernet4 Ethernet8 Vlan1000 peer0 peer4 peer8; do N link set
 start_consumer
 
 # --- 1. test_neighbor: IPv6 and IPv4 add/remove, exact fields -----------------------------------
+# A symlink planted at the metrics file's old fixed temp name, and a umask that hides nothing.
+echo precious > "$DIR/victim"
+for t in metrics.prom.tmp .metrics.prom.tmp metrics.prom.new; do ln -s "$DIR/victim" "$DIR/$t"; done
+UMASK=$(umask); umask 000
 start_daemon
+umask "$UMASK"
 burst add 3000 0 2
 check "cold start publishes 3,000 neighbors" wait_converged 30
+wait_file() { for _ in $(seq 150); do [ -f "$1" ] && return 0; sleep 0.2; done; return 1; }
+check "metrics written under umask 000: mode 0644, planted symlinks not followed" eval \
+  'wait_file "$DIR/metrics.prom" && [ "$(stat -c %a "$DIR/metrics.prom")" = 644 ] && [ "$(cat "$DIR/victim")" = precious ]'
 check "orchagent sees them all" wait_table "$(kernel_publishable)"
 N neigh add 2000::2 lladdr 00:01:02:03:04:05 dev Ethernet8 nud permanent
 N neigh add 10.0.0.2 lladdr 00:01:02:03:04:05 dev Ethernet8 nud permanent
