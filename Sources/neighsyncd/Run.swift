@@ -100,7 +100,10 @@ struct Run: ParsableCommand {
             log.error("\(error)")
             throw ExitCode(2)
         }
-        if !noJournal { try? FileManager.default.createDirectory(atPath: (journal as NSString).deletingLastPathComponent, withIntermediateDirectories: true) }
+        if !noJournal {
+            // Folders made here are 0700 whatever the umask; a failure shows when the journal opens.
+            do { try PrivateFolder.create((journal as NSString).deletingLastPathComponent) } catch { log.warning("\(error)") }
+        }
         let options = DaemonOptions(
             journalPath: noJournal ? nil : journal, journalDurability: journalDurability,
             receiveBuffer: rcvbuf,

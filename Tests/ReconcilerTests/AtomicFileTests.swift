@@ -3,8 +3,8 @@ import Glibc
 import Model
 import Testing
 
-/// The safe write used for the metrics textfile (issue 11, security findings: a fixed temp name
-/// followed a planted symlink; its mode followed the umask).
+/// The safe writes used for the metrics textfile and the folders the daemon makes (issue 11,
+/// security findings: a fixed temp name followed a planted symlink; modes followed the umask).
 @Suite(.serialized) struct AtomicFileTests {
     /// A fresh folder, removed after `body`, with the umask set to `mask` meanwhile.
     static func inFolder(umask mask: mode_t = 0, _ body: (String) throws -> Void) throws {
@@ -74,6 +74,19 @@ import Testing
             } throws: { e in
                 (e as? FileWriteError)?.errno == ENOENT && "\(e)".contains(dir + "/missing/metrics.prom")
             }
+        }
+    }
+
+    @Test func foldersMadeAre0700AndExistingOnesAreLeftAlone() throws {
+        try Self.inFolder { dir in
+            #expect(mkdir(dir + "/existing", 0o755) == 0)
+            try PrivateFolder.create(dir + "/existing/a/b")
+            try PrivateFolder.create(dir + "/existing/a/b")   // again: nothing to do, no error
+            #expect(Self.mode(dir + "/existing") & 0o7777 == 0o755)
+            #expect(Self.mode(dir + "/existing/a") & 0o7777 == 0o700)
+            #expect(Self.mode(dir + "/existing/a/b") & 0o7777 == 0o700)
+            try "x".write(toFile: dir + "/file", atomically: false, encoding: .utf8)
+            #expect(throws: FileWriteError.self) { try PrivateFolder.create(dir + "/file/a") }
         }
     }
 }

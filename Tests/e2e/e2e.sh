@@ -48,7 +48,7 @@ cat > "$DIR/db.json" <<JSON
 JSON
 
 start_daemon() {  # extra flags...
-  ip netns exec "$NS" "$BIN" run --db-config "$DIR/db.json" --journal "$DIR/journal.sqlite" --no-syslog \
+  ip netns exec "$NS" "$BIN" run --db-config "$DIR/db.json" --journal "${JOURNAL:-$DIR/journal.sqlite}" --no-syslog \
     --log-level info --metrics "$DIR/metrics.prom" "$@" >>"$DIR/daemon.log" 2>&1 &
   DAEMON_PID=$!
 }
@@ -265,6 +265,15 @@ start_daemon --restore-timeout 2
 rc=0; wait "$DAEMON_PID" || rc=$?; DAEMON_PID=""
 check "restore flag missing: exit 1" test "$rc" -eq 1
 DB=6 R del "WARM_RESTART_ENABLE_TABLE|swss" >/dev/null
+
+# --- 9. folders the daemon makes are 0700 whatever the umask -----------------------------------
+umask 000
+JOURNAL="$DIR/new/sub/journal.sqlite" start_daemon
+umask "$UMASK"
+wait_file "$DIR/new/sub/journal.sqlite"
+stop_daemon
+check "journal folders made under umask 000 are 0700" \
+  test "$(stat -c %a "$DIR/new")" = 700 -a "$(stat -c %a "$DIR/new/sub")" = 700
 
 echo "e2e: $PASSES passed, $FAILS failed"
 [ "$FAILS" -eq 0 ]
