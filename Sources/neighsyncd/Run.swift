@@ -86,8 +86,14 @@ struct Run: ParsableCommand {
 
         var password: String?
         if let f = redisPasswordFile {
-            guard let p = try? String(contentsOfFile: f, encoding: .utf8) else { log.error("cannot read \(f)"); throw ExitCode(2) }
-            password = p.trimmingCharacters(in: .whitespacesAndNewlines)
+            do {
+                let file = try PasswordFile.read(f)
+                file.warnings.forEach { log.warning("\($0)") }
+                password = file.password
+            } catch {
+                log.error("\(error)")
+                throw ExitCode(2)
+            }
         } else {
             password = ProcessInfo.processInfo.environment["REDIS_PASSWORD"]
         }

@@ -275,5 +275,14 @@ stop_daemon
 check "journal folders made under umask 000 are 0700" \
   test "$(stat -c %a "$DIR/new")" = 700 -a "$(stat -c %a "$DIR/new/sub")" = 700
 
+# --- 10. a password file every user can read is accepted, with a WARNING naming it and its mode ----
+echo s3cret > "$DIR/password"; chmod 0644 "$DIR/password"
+: > "$DIR/daemon.log"
+start_daemon --redis-password-file "$DIR/password"   # this redis has no password: it keeps retrying
+wait_log() { for _ in $(seq 150); do grep -q "$1" "$DIR/daemon.log" && return 0; sleep 0.2; done; return 1; }
+check "world-readable password file: WARNING with its name and mode" \
+  wait_log "WARNING Redis password file $DIR/password is mode 0644"
+stop_daemon
+
 echo "e2e: $PASSES passed, $FAILS failed"
 [ "$FAILS" -eq 0 ]
