@@ -13,7 +13,9 @@ public enum PrivateFolder {
                 let fd = open(prefix, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                 guard fd >= 0 else { throw FileWriteError(operation: "open", path: prefix, errno: errno) }
                 defer { close(fd) }
-                guard fchmod(fd, mode) == 0 else { throw FileWriteError(operation: "fchmod", path: prefix, errno: errno) }
+                guard fchmod(fd, mode) == 0 else {
+                    throw FileWriteError(operation: "fchmod", path: prefix, errno: errno)
+                }
             } else if errno != EEXIST {
                 throw FileWriteError(operation: "mkdir", path: prefix, errno: errno)
             }

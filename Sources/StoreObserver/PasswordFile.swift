@@ -15,24 +15,28 @@ public struct PasswordFile: Sendable {
     /// socket) is refused. Surrounding white space and newlines are trimmed.
     public static func read(_ path: String) throws(RedisError) -> PasswordFile {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)
-        guard fd >= 0 else { throw RedisError(.configuration, "\(path): cannot open: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw failure(path, "cannot open") }
         defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw RedisError(.configuration, "\(path): fstat: \(String(cString: strerror(errno)))") }
+        guard fstat(fd, &st) == 0 else { throw failure(path, "fstat") }
         let kind = st.st_mode & S_IFMT
         guard kind == S_IFREG || kind == S_IFIFO else {
-            throw RedisError(.configuration, "\(path): not a regular file or a pipe (mode \(octal(st.st_mode))); refused")
+            throw RedisError(.configuration, "\(path): not a regular file or a pipe (mode \(octal(st.st_mode)))")
         }
         var bytes = [UInt8](repeating: 0, count: maxBytes + 1)
         var count = 0
         while count < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { b in Glibc.read(fd, b.baseAddress.map { $0 + count }, b.count - count) }
+            let n = bytes.withUnsafeMutableBytes { b in
+                Glibc.read(fd, b.baseAddress.map { $0 + count }, b.count - count)
+            }
             if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { throw RedisError(.configuration, "\(path): read: \(String(cString: strerror(errno)))") }
+            guard n >= 0 else { throw failure(path, "read") }
             if n == 0 { break }
             count += n
         }
-        guard count <= maxBytes else { throw RedisError(.configuration, "\(path): longer than \(maxBytes) bytes; not a password file") }
+        guard count <= maxBytes else {
+            throw RedisError(.configuration, "\(path): longer than \(maxBytes) bytes; not a password file")
+        }
         guard let text = String(validating: bytes[..<count], as: UTF8.self) else {
             throw RedisError(.configuration, "\(path): not UTF-8")
         }
@@ -51,4 +55,8 @@ public struct PasswordFile: Sendable {
     }
 
     static func octal(_ mode: mode_t) -> String { "0" + String(mode, radix: 8) }
+
+    static func failure(_ path: String, _ operation: String) -> RedisError {
+        RedisError(.configuration, "\(path): \(operation): \(String(cString: strerror(errno)))")
+    }
 }

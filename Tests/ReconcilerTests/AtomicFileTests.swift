@@ -8,7 +8,8 @@ import Testing
 @Suite(.serialized) struct AtomicFileTests {
     /// A fresh folder, removed after `body`, with the umask set to `mask` meanwhile.
     static func inFolder(umask mask: mode_t = 0, _ body: (String) throws -> Void) throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nsd-atomic-\(getpid())-\(UUID().uuidString.prefix(8))").path
+        let name = "nsd-atomic-\(getpid())-\(UUID().uuidString.prefix(8))"
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(name).path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let previous = umask(mask)
@@ -27,7 +28,8 @@ import Testing
         try Self.inFolder { dir in
             let target = dir + "/metrics.prom", victim = dir + "/victim", elsewhere = dir + "/created-elsewhere"
             try "precious".write(toFile: victim, atomically: false, encoding: .utf8)
-            let planted = ["metrics.prom.tmp", ".metrics.prom.tmp", "metrics.prom.new", "metrics.prom~", ".metrics.prom.0.tmp"]
+            let planted = ["metrics.prom.tmp", ".metrics.prom.tmp", "metrics.prom.new", "metrics.prom~",
+                           ".metrics.prom.0.tmp"]
             for (i, name) in planted.enumerated() {
                 // Some point at a file that exists, some at one that does not (it would be created).
                 #expect(symlink(i % 2 == 0 ? victim : elsewhere, dir + "/" + name) == 0)

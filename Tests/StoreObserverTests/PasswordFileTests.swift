@@ -6,7 +6,8 @@ import Testing
 /// `--redis-password-file` (issue 11, security finding: a world-readable file was accepted silently).
 @Suite struct PasswordFileTests {
     static func withFile(_ content: String, mode: mode_t, _ body: (String) throws -> Void) throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("nsd-pw-\(getpid())-\(UUID().uuidString.prefix(8))").path
+        let name = "nsd-pw-\(getpid())-\(UUID().uuidString.prefix(8))"
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(name).path
         try content.write(toFile: path, atomically: false, encoding: .utf8)
         defer { unlink(path) }
         #expect(chmod(path, mode) == 0)
