@@ -41,6 +41,9 @@ public enum Event: Hashable, Sendable {
     case kernelDumpDone(interrupted: Bool)
     /// The netlink socket reported ENOBUFS: notifications were lost.
     case kernelOverrun
+    /// The running dump ended without NLMSG_DONE: the kernel refused its request (an NLMSG_ERROR,
+    /// e.g. ENOBUFS while the receive queue is full, or EBUSY) or it could not be sent.
+    case kernelDumpFailed(reason: String)
     /// Interfaces were renamed or removed: neighbor keys may have changed.
     case linksChanged
     /// CONFIG_DB changed link-local, dual-ToR or EVPN settings.

@@ -30,6 +30,7 @@ extension DaemonState {
             counters.overruns += 1
             out.append(.log(.warning, "netlink receive buffer overrun: neighbor notifications lost; re-dumping"))
             requestRedump(&out)
+        case .kernelDumpFailed(let reason): dumpFailed(reason: reason, &out)
         case .linksChanged:
             guard kernelObserved else { return }
             requestRedump(&out)
@@ -194,6 +195,17 @@ extension DaemonState {
         default:
             break
         }
+    }
+
+    /// No NLMSG_DONE will come for this dump: forget it and dump again (at most once per cooldown,
+    /// so a kernel that keeps refusing is not asked in a loop). An overrun always ends in a dump.
+    private mutating func dumpFailed(reason: String, _ out: inout [Effect]) {
+        guard dumpView != nil else { return }
+        dumpView = nil
+        overrunDuringDump = false
+        counters.dumpsFailed += 1
+        out.append(.log(.error, "kernel neighbor dump failed: \(reason); dumping again"))
+        requestRedump(&out)
     }
 
     /// Overruns and link changes ask for a fresh dump, at most one per cooldown.

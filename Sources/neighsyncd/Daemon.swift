@@ -265,8 +265,7 @@ final class Daemon {
                 case .malformed(let e):
                     log.warning("netlink: \(e); skipped")
                 case .dumpFailed(let errno):
-                    log.error("netlink dump refused: \(String(cString: strerror(errno))); treating as an overrun")
-                    feed(.kernelOverrun)
+                    feed(.kernelDumpFailed(reason: "netlink dump refused: \(String(cString: strerror(errno)))"))
                 }
             }
         } catch {
@@ -356,9 +355,7 @@ final class Daemon {
             dumpStartedAt = Self.monotonicNow()
             try observer?.requestNeighborDump()
         } catch {
-            log.error("\(error); retrying the dump")
-            timers[.redumpCooldown] = Self.monotonicNow() + 1_000_000_000
-            enqueue(.kernelOverrun)
+            enqueue(.kernelDumpFailed(reason: "\(error)"))
         }
     }
 

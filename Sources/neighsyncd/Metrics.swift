@@ -43,6 +43,7 @@ struct Metrics {
         counter("netlink_overruns_total", "Receive-buffer overruns (ENOBUFS on the socket).", c.overruns)
         counter("dumps_total", "Kernel neighbor dumps requested (resyncs included).", c.dumps)
         counter("dumps_interrupted_total", "Dumps redone after NLM_F_DUMP_INTR.", c.dumpsInterrupted)
+        counter("dumps_failed_total", "Dumps the kernel refused or that could not be requested (redone).", c.dumpsFailed)
         counter("batches_written_total", "Batches written to APPL_DB.", c.batchesWritten)
         counter("batches_acknowledged_total", "Batches whose every reply was read and checked.", c.batchesAcknowledged)
         counter("batches_failed_total", "Batches that could not be confirmed.", c.batchesFailed)

@@ -37,6 +37,7 @@ enum Action: CustomStringConvertible {
     case kernelDelete(NeighborKey)
     case beginOverrun, reportOverrun
     case dumpChunk(Int)
+    case refuseDump
     case acknowledge
     case failBatch(applied: Int)
     case storeDown(wipe: Bool)
@@ -54,7 +55,7 @@ enum Action: CustomStringConvertible {
         case 6, 7: self = .kernelDelete(Universe.key(a))
         case 8: self = .beginOverrun
         case 9: self = .reportOverrun
-        case 10, 11: self = .dumpChunk(Int(a % 5) + 1)
+        case 10, 11: self = v % 20 == 11 && a % 4 == 0 ? .refuseDump : .dumpChunk(Int(a % 5) + 1)
         case 12, 13: self = .acknowledge
         case 14: self = .failBatch(applied: Int(a % 5))
         case 15: self = .storeDown(wipe: a & 1 == 1)
@@ -74,6 +75,7 @@ enum Action: CustomStringConvertible {
         case .beginOverrun: "beginOverrun"
         case .reportOverrun: "reportOverrun"
         case .dumpChunk(let n): "dumpChunk(\(n))"
+        case .refuseDump: "refuseDump"
         case .acknowledge: "ack"
         case .failBatch(let p): "failBatch(applied: \(p))"
         case .storeDown(let w): "storeDown(wipe: \(w))"
@@ -147,6 +149,7 @@ extension Simulator {
         case .beginOverrun: beginOverrun()
         case .reportOverrun: reportOverrun()
         case .dumpChunk(let n): dumpChunk(n)
+        case .refuseDump: refuseDump()
         case .acknowledge: acknowledge()
         case .failBatch(let p): failBatch(applied: p)
         case .storeDown(let w): storeGoesDown(wipe: w)

@@ -187,4 +187,26 @@ import Testing
         sim.quiesce()
         #expect(sim.state.phase == .steady)
     }
+
+    /// Issue 11 defect 1: a re-dump after an overrun is refused by the kernel (ENOBUFS on the
+    /// request); changes made meanwhile must still reach the store through a complete dump.
+    @Test(arguments: [false, true]) func refusedDumpEndsInACompleteDump(firstDump: Bool) {
+        let a = NeighborKey("Ethernet0:10.0.0.1")!, b = NeighborKey("Ethernet0:10.0.0.2")!
+        var sim = Simulator()
+        sim.kernel = [a: Self.reachable("00:00:00:00:00:01")]
+        sim.boot()
+        sim.completeStoreRead()
+        if !firstDump {
+            sim.quiesce()
+            sim.beginOverrun()
+        }
+        sim.kernelSet(b, Self.reachable("00:00:00:00:00:02"))   // lost in the overrun
+        sim.reportOverrun()
+        let dumpsBefore = sim.dumpsRequested
+        sim.refuseDump()
+        sim.quiesce()
+        #expect(sim.dumpsRequested > dumpsBefore, "no dump after the refused one")
+        #expect(sim.storeIsExpected, "\(sim)")
+        #expect(sim.violations.isEmpty, "\(sim.violations)")
+    }
 }

@@ -114,6 +114,14 @@ struct Simulator {
         send(.kernelOverrun)
     }
 
+    /// The kernel refuses the running dump (an NLMSG_ERROR such as ENOBUFS answers its request):
+    /// no entry and no NLMSG_DONE of it will come.
+    mutating func refuseDump() {
+        guard dumpCursor != nil else { return }
+        dumpCursor = nil
+        send(.kernelDumpFailed(reason: "No buffer space available"))
+    }
+
     /// Delivers up to `n` dump entries (as the kernel has them now), then NLMSG_DONE at the end.
     mutating func dumpChunk(_ n: Int) {
         guard var cursor = dumpCursor else { return }
