@@ -22,9 +22,10 @@ public enum RedisReply: Hashable, Sendable {
     public var array: [RedisReply]? { if case .array(let a) = self { return a } else { return nil } }
 }
 
-/// Why talking to Redis failed. After `.io` or `.connect` the connection is unusable.
+/// Why talking to Redis failed. After `.io` or `.connect` the connection is unusable; after
+/// `.refused` (the server answered a write with an error reply: OOM, WRONGTYPE) it is fine.
 public struct RedisError: Error, Hashable, Sendable, CustomStringConvertible {
-    public enum Kind: String, Hashable, Sendable { case connect, io, reply, configuration }
+    public enum Kind: String, Hashable, Sendable { case connect, io, reply, refused, configuration }
     public var kind: Kind
     public var message: String
 

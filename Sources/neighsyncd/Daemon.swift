@@ -61,6 +61,7 @@ final class Daemon {
     static let trimAfterEvents = 10_000
     var exitCode: Int32?
     var metrics = Metrics()
+    var refusals = RefusalLog()
     let signalFD: Int32
 
     init(options: DaemonOptions, log: Logger, sink: LogSink, signalFD: Int32, databases: DatabaseConfig, storeLoader: StoreLoader) {
@@ -336,8 +337,10 @@ final class Daemon {
             do { try routeWriter?.delete(keys: ["\(vrf):\(ip)"]) } catch { log.error("ROUTE_TABLE del \(vrf):\(ip): \(error)") }
         case .journal(let record):
             journal?.submit(record)
-        case .armTimer(let t, let ms):
-            timers[t] = Self.monotonicNow() + UInt64(ms) * 1_000_000
+        case .armTimer(let t, var ms):
+            // Up to a quarter more, so daemons that Redis refused together do not retry together.
+            if t == .writeRetry { ms += Int.random(in: 0...max(0, ms / 4)) }
+            timers[t] = Self.monotonicNow() + UInt64(max(0, ms)) * 1_000_000
         case .log(let level, let message):
             log.log(level: Logger.Level(level), "\(message)")
         case .exit(let code):
@@ -402,7 +405,14 @@ final class Daemon {
         }
         let sets = batch.changes.lazy.filter(\.isSet).count
         sentBatches.append(SentBatch(id: batch.id, sets: sets, dels: batch.changes.count - sets, at: Self.monotonicNow()))
-        do { try w.send(batch) } catch { writesFailed(error) }
+        do {
+            try w.send(batch)
+        } catch where error.kind == .refused {   // SCRIPT LOAD refused: nothing of the batch was sent
+            sentBatches.removeLast()
+            writeRefused(id: batch.id, error.message)
+        } catch {
+            writesFailed(error)
+        }
     }
 
     /// Reads the replies of the oldest batch sent (waiting for them) and reports what completed.
@@ -410,23 +420,37 @@ final class Daemon {
         guard !sentBatches.isEmpty else { return }
         do throws(RedisError) {
             guard let w = writer else { throw RedisError(.io, "APPL_DB not connected") }
-            let (done, _) = try w.collect()
+            let replies = try w.collect().replies
             let now = Self.monotonicNow()
-            guard !done.isEmpty, done.elementsEqual(sentBatches.prefix(done.count).map(\.id)) else {
-                throw RedisError(.reply, "replies for batches \(done), awaited \(sentBatches.map(\.id))")
+            let ids = replies.map(\.id)
+            guard !ids.isEmpty, ids.elementsEqual(sentBatches.prefix(ids.count).map(\.id)) else {
+                throw RedisError(.reply, "replies for batches \(ids), awaited \(sentBatches.map(\.id))")
             }
-            for id in done {
+            for reply in replies {
                 let b = sentBatches.removeFirst()
+                if let refusal = reply.refusal {
+                    writeRefused(id: b.id, refusal)
+                    continue
+                }
                 metrics.batchLatency.observe(Double(now - b.at) / 1e9)
-                log.info("applied batch \(id): \(b.sets) set, \(b.dels) del")
-                enqueue(.batchAcknowledged(id: id))
+                log.info("applied batch \(b.id): \(b.sets) set, \(b.dels) del")
+                if let line = refusals.accepted() { log.notice("\(line)") }
+                enqueue(.batchAcknowledged(id: b.id))
             }
         } catch {
             writesFailed(error)
         }
     }
 
-    /// The connection is gone with every reply still awaited: none of those batches is acknowledged.
+    /// Redis answered with an error reply (OOM, WRONGTYPE): the connection is fine and is kept;
+    /// the core writes the batch again after a backoff. The log sums the refusals up.
+    func writeRefused(id: UInt64, _ reason: String) {
+        if let line = refusals.refused(reason, at: Self.monotonicNow()) { log.warning("\(line)") }
+        enqueue(.batchRefused(id: id, reason: reason))
+    }
+
+    /// The connection is gone (or its replies made no sense) with every reply still awaited: none
+    /// of those batches is acknowledged; the core reads the store again once reconnected.
     func writesFailed(_ error: RedisError) {
         metrics.redisErrors += 1
         appl = nil
@@ -443,5 +467,37 @@ final class Daemon {
         do { try Metrics.write(metrics.render(state, redisUp: redisUp, logDropped: sink.droppedTotal, journalErrors: journal?.errors ?? 0), to: path) } catch {
             log.error("writing metrics to \(path): \(error)")
         }
+    }
+}
+
+/// Sums up the writes APPL_DB refused for the log: the first at once, then at most one line per
+/// interval with a count, and one when writes are accepted again. A refusing Redis must not
+/// flood the log (it did: hundreds of lines a second).
+struct RefusalLog {
+    static let intervalNanoseconds: UInt64 = 5_000_000_000
+    /// Refusals since writes were last accepted.
+    private(set) var total = 0
+    private var unreported = 0
+    private var lastLine: UInt64?
+
+    /// A batch was refused; returns the line to log now, if any.
+    mutating func refused(_ reason: String, at now: UInt64) -> String? {
+        total += 1
+        unreported += 1
+        guard let last = lastLine else {
+            lastLine = now
+            unreported = 0
+            return "APPL_DB refused 1 write: \(reason); the connection is kept, retrying with backoff"
+        }
+        guard now - last >= Self.intervalNanoseconds else { return nil }
+        defer { lastLine = now; unreported = 0 }
+        return "APPL_DB refused \(unreported) writes in the last \((now - last) / 1_000_000_000) s: \(reason)"
+    }
+
+    /// A batch was acknowledged; returns the line to log if writes had been refused.
+    mutating func accepted() -> String? {
+        guard total > 0 else { return nil }
+        defer { self = RefusalLog() }
+        return "APPL_DB accepts writes again, after \(total) refused"
     }
 }

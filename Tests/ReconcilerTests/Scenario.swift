@@ -40,6 +40,7 @@ enum Action: CustomStringConvertible {
     case refuseDump
     case acknowledge
     case failBatch(applied: Int)
+    case refuseBatch(applied: Int)
     case storeDown(wipe: Bool)
     case storeUpAndFlag
     case storeRead
@@ -57,10 +58,10 @@ enum Action: CustomStringConvertible {
         case 9: self = .reportOverrun
         case 10, 11: self = v % 20 == 11 && a % 4 == 0 ? .refuseDump : .dumpChunk(Int(a % 5) + 1)
         case 12, 13: self = .acknowledge
-        case 14: self = .failBatch(applied: Int(a % 5))
+        case 14: self = a & 8 == 0 ? .failBatch(applied: Int(a % 5)) : .refuseBatch(applied: Int(a % 5))
         case 15: self = .storeDown(wipe: a & 1 == 1)
         case 16: self = a & 1 == 0 ? .storeUpAndFlag : .storeRead
-        case 17: self = .fire(TimerID.allCases[Int(a % 3)])
+        case 17: self = .fire(TimerID.allCases[Int(a % UInt32(TimerID.allCases.count))])
         case 18: self = .policy(Universe.policies[Int(a % 8)])
         default: self = a & 1 == 0 ? .crash(applied: Int(a % 5)) : .linksChanged
         }
@@ -78,6 +79,7 @@ enum Action: CustomStringConvertible {
         case .refuseDump: "refuseDump"
         case .acknowledge: "ack"
         case .failBatch(let p): "failBatch(applied: \(p))"
+        case .refuseBatch(let p): "refuseBatch(applied: \(p))"
         case .storeDown(let w): "storeDown(wipe: \(w))"
         case .storeUpAndFlag: "storeUp"
         case .storeRead: "storeRead"
@@ -152,6 +154,7 @@ extension Simulator {
         case .refuseDump: refuseDump()
         case .acknowledge: acknowledge()
         case .failBatch(let p): failBatch(applied: p)
+        case .refuseBatch(let p): refuseBatch(applied: p)
         case .storeDown(let w): storeGoesDown(wipe: w)
         case .storeUpAndFlag: storeUp = true; restoreFlag = true; restoreFlagCheck()
         case .storeRead: completeStoreRead()

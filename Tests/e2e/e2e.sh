@@ -241,5 +241,48 @@ rc=0; wait "$DAEMON_PID" || rc=$?; DAEMON_PID=""
 check "restore flag missing: exit 1" test "$rc" -eq 1
 DB=6 R del "WARM_RESTART_ENABLE_TABLE|swss" >/dev/null
 
+# --- 9. Redis refuses writes (OOM, WRONGTYPE): the connection is kept, retried with backoff --------
+# Before: every refused batch reconnected, re-read APPL_DB and resynced, hundreds of times a second.
+kill -9 "$CONSUMER_PID"; wait "$CONSUMER_PID" 2>/dev/null; CONSUMER_PID=""   # its HSETs would be refused too
+start_daemon
+check "before the refusals: converged" wait_converged 30
+connections() { R info stats | sed -n 's/^total_connections_received:\([0-9]*\).*/\1/p'; }
+drain_pending() {  # orchagent pops what is pending (so that overwriting the key set loses nothing)
+  start_consumer
+  for _ in $(seq 150); do [ "$(R scard NEIGH_TABLE_KEY_SET)" -eq 0 ] && break; sleep 0.2; done
+  kill -9 "$CONSUMER_PID"; wait "$CONSUMER_PID" 2>/dev/null; CONSUMER_PID=""
+}
+refusing() {  # name, then the commands that make Redis refuse and the ones that lift it
+  local name=$1 conns lines
+  drain_pending
+  eval "$2"
+  conns=$(connections)
+  lines=$(wc -l < "$DIR/daemon.log")
+  burst add 2000 $((200000 + RANDOM * 4)) 8
+  # The first refusal is logged at once, the next ones summed up after 5 s or more.
+  local summary=no
+  for _ in $(seq 150); do
+    tail -n +"$((lines + 1))" "$DIR/daemon.log" | grep -qE "APPL_DB refused [0-9]+ writes in the last [0-9]+ s: " && { summary=yes; break; }
+    sleep 0.2
+  done
+  local newconns=$(( $(connections) - conns - 1 ))   # the INFO itself is one
+  local newlines=$(( $(wc -l < "$DIR/daemon.log") - lines ))
+  check "$name: logged with a count" test "$summary" = yes
+  check "$name: the connection is kept ($newconns new connections meanwhile)" test "$newconns" -le 1
+  check "$name: the log is not flooded ($newlines lines meanwhile)" test "$newlines" -le 6
+  check "$name: said in the metrics" grep -qE '^neighsyncd_redis_writes_refused 1$' "$DIR/metrics.prom"
+  eval "$3"
+  check "$name lifted: APPL_DB converges" wait_converged 30
+  check "$name lifted: counted" grep -qE '^neighsyncd_redis_write_refusals_total [1-9]' "$DIR/metrics.prom"
+}
+refusing "OOM (maxmemory 1mb, noeviction)" \
+  'R config set maxmemory-policy noeviction >/dev/null; R config set maxmemory 1mb >/dev/null' \
+  'R config set maxmemory 0 >/dev/null'
+refusing "WRONGTYPE (NEIGH_TABLE_KEY_SET is a string)" \
+  'R set NEIGH_TABLE_KEY_SET oops >/dev/null' \
+  'R del NEIGH_TABLE_KEY_SET >/dev/null'
+check "SIGTERM exits 0 after the refusals" stop_daemon
+start_consumer
+
 echo "e2e: $PASSES passed, $FAILS failed"
 [ "$FAILS" -eq 0 ]
