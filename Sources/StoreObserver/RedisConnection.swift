@@ -56,10 +56,11 @@ public final class RedisConnection {
     public let endpoint: RedisEndpoint
     public let database: Int
     private let context: UnsafeMutablePointer<redisContext>
-    /// Set once an I/O error made the hiredis context unusable.
+    /// Set once an I/O error made the hiredis context unusable: its owner replaces the connection.
     public private(set) var broken = false
     /// Commands sent whose replies have not been read (pipelining). A synchronous `command`
-    /// needs none: it would read one of theirs as its own.
+    /// needs none: it would read one of theirs as its own. A broken connection awaits none: its
+    /// replies will never come.
     public private(set) var repliesAwaited = 0
 
     public init(endpoint: RedisEndpoint, database: Int, password: String? = nil, timeoutMilliseconds: Int = 5000) throws(RedisError) {
@@ -97,6 +98,7 @@ public final class RedisConnection {
 
     /// Sends one command and reads its reply.
     public func command(_ args: [String]) throws(RedisError) -> RedisReply {
+        guard !broken else { throw RedisError(.io, "\(endpoint): connection is broken") }
         guard repliesAwaited == 0 else {
             throw RedisError(.reply, "\(endpoint): \(args.first ?? "command") while \(repliesAwaited) replies are still awaited")
         }
@@ -181,6 +183,7 @@ public final class RedisConnection {
 
     private func fail() -> RedisError {
         broken = true
+        repliesAwaited = 0
         return RedisError(.io, "\(endpoint): \(Self.errorString(context))")
     }
 

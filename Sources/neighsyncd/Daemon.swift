@@ -53,6 +53,9 @@ final class Daemon {
     var restoreDeadline: UInt64?
     var restoreNextCheck: UInt64?
     var policyPollAt: UInt64?
+    /// The policy could not be read (or the subscription restored): try again then.
+    var policyRetryAt: UInt64?
+    var policyBackoffMs = 100
     var metricsAt: UInt64?
     var dumpStartedAt: UInt64?
     /// Events handled since freed memory was last returned to the system; after this many, the
@@ -196,7 +199,7 @@ final class Daemon {
     }
 
     func pollTimeout() -> Int32 {
-        let deadlines = Array(timers.values) + [storeRetryAt, restoreNextCheck, policyPollAt, metricsAt].compactMap { $0 }
+        let deadlines = Array(timers.values) + [storeRetryAt, restoreNextCheck, policyPollAt, policyRetryAt, metricsAt].compactMap { $0 }
         guard let next = deadlines.min() else { return -1 }   // idle: sleep until something happens
         let now = Self.monotonicNow()
         return next <= now ? 0 : Int32(min((next - now + 999_999) / 1_000_000, 60_000))
@@ -214,6 +217,7 @@ final class Daemon {
             policyPollAt = now + UInt64(options.policyPollSeconds) * 1_000_000_000
             rereadPolicy()
         }
+        if let at = policyRetryAt, at <= now { rereadPolicy() }
         if let at = metricsAt, at <= now {
             metricsAt = now + 5_000_000_000
             writeMetrics()
@@ -279,23 +283,54 @@ final class Daemon {
         do {
             if try w.changed() { rereadPolicy() }
         } catch {
-            log.error("CONFIG_DB subscription: \(error); re-reading the policy every \(options.policyPollSeconds) s")
+            // Killed, or Redis restarted: subscribe again, and read what changed meanwhile.
+            log.error("CONFIG_DB subscription: \(error); subscribing again")
             watcher = nil
-            policyPollAt = Self.monotonicNow()
+            rereadPolicy()
         }
     }
 
+    /// Reads the policy (and restores the subscription if it was lost). A broken connection is
+    /// replaced first; a failure is retried with backoff, so a change is never missed for good.
     func rereadPolicy() {
-        guard let c = configDB else { return }
-        do { enqueue(.policyChanged(try ConfigReader.policy(c))) } catch {
-            log.error("reading CONFIG_DB policy: \(error)")
+        policyRetryAt = nil
+        do throws(RedisError) {
+            let c = try healthy(&configDB, "CONFIG_DB")
+            if watcher == nil {
+                let w = try PolicyWatcher(subscriber: try databases.connect("CONFIG_DB", password: options.password),
+                                          database: c.database)
+                watcher = w
+                log.notice("CONFIG_DB subscription restored")
+                if !w.notificationsEnabled && policyPollAt == nil {
+                    policyPollAt = Self.monotonicNow() + UInt64(options.policyPollSeconds) * 1_000_000_000
+                }
+            }
+            enqueue(.policyChanged(try ConfigReader.policy(c)))
+            policyBackoffMs = 100
+        } catch {
+            metrics.redisErrors += 1
+            log.error("reading CONFIG_DB policy: \(error); retrying in \(policyBackoffMs) ms")
+            policyRetryAt = Self.monotonicNow() + UInt64(policyBackoffMs) * 1_000_000
+            policyBackoffMs = min(policyBackoffMs * 2, 5000)
         }
+    }
+
+    /// The connection, replaced first if it is broken (killed, or Redis restarted): one that
+    /// failed mid-reply is never used again.
+    func healthy(_ connection: inout RedisConnection?, _ name: String) throws(RedisError) -> RedisConnection {
+        if let c = connection, !c.broken { return c }
+        connection = nil
+        let fresh = try databases.connect(name, password: options.password)
+        connection = fresh
+        metrics.redisReconnects += 1
+        log.notice("\(name) reconnected")
+        return fresh
     }
 
     func checkRestoreFlag(_ now: UInt64) {
         restoreNextCheck = nil
-        guard let s = stateDB, let c = configDB else { return }
         do {
+            let s = try healthy(&stateDB, "STATE_DB"), c = try healthy(&configDB, "CONFIG_DB")
             if try WarmRestartStore(state: s, config: c).restoreFlagSet() {
                 restoreDeadline = nil
                 enqueue(.restoreFlagSet)
@@ -317,8 +352,12 @@ final class Daemon {
     func perform(_ effect: Effect) {
         switch effect {
         case .setWarmRestartState(let s):
-            guard let st = stateDB, let c = configDB else { return }
-            do { try WarmRestartStore(state: st, config: c).setState(s) } catch { log.error("writing warm-restart state \(s.rawValue): \(error)") }
+            do throws(RedisError) {
+                let st = try healthy(&stateDB, "STATE_DB"), c = try healthy(&configDB, "CONFIG_DB")
+                try WarmRestartStore(state: st, config: c).setState(s)
+            } catch {
+                log.error("writing warm-restart state \(s.rawValue): \(error)")
+            }
         case .loadStore(let clearingPending):
             storeWanted = true
             storeClearPending = storeClearPending || clearingPending

@@ -284,5 +284,27 @@ refusing "WRONGTYPE (NEIGH_TABLE_KEY_SET is a string)" \
 check "SIGTERM exits 0 after the refusals" stop_daemon
 start_consumer
 
+# --- 10. Redis connections killed (CLIENT KILL normal and pubsub): the policy still follows ------
+# Before: the killed CONFIG_DB connection was never replaced ("SCAN while 1 replies are still awaited").
+start_daemon
+check "before the kill: converged" wait_converged 30
+N neigh replace fe80::77 lladdr 00:00:00:00:fe:77 dev Ethernet4 nud reachable
+R client kill type normal >/dev/null
+R client kill type pubsub >/dev/null
+sleep 0.5
+DB=4 R hset "INTERFACE|Ethernet4" ipv6_use_link_local_only enable >/dev/null
+policy_followed() { [ "$(R hget NEIGH_TABLE:Ethernet4:fe80::77 neigh 2>/dev/null)" = "00:00:00:00:fe:77" ] || \
+  [ "$(R hget _NEIGH_TABLE:Ethernet4:fe80::77 neigh 2>/dev/null)" = "00:00:00:00:fe:77" ]; }
+wait_policy() { for _ in $(seq 100); do policy_followed && return 0; sleep 0.2; done; return 1; }
+check "connections killed: a later CONFIG_DB change is applied" wait_policy
+R client kill type normal >/dev/null
+R client kill type pubsub >/dev/null
+sleep 0.5
+DB=4 R del "INTERFACE|Ethernet4" >/dev/null
+check "killed again: the change back is applied too" wait_converged 20
+check "no 'replies are still awaited' in the log" test "$(grep -c 'replies are still awaited' "$DIR/daemon.log")" -eq 0
+check "SIGTERM exits 0 after the kills" stop_daemon
+N neigh del fe80::77 dev Ethernet4
+
 echo "e2e: $PASSES passed, $FAILS failed"
 [ "$FAILS" -eq 0 ]
