@@ -156,8 +156,38 @@ final class Daemon {
 
     /// Sleeps up to `milliseconds`; true if SIGTERM/SIGINT arrived.
     func waitForSignal(milliseconds: Int) -> Bool {
-        var p = pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0)
-        return poll(&p, 1, Int32(milliseconds)) > 0
+        let end = Self.monotonicNow() + UInt64(max(0, milliseconds)) * 1_000_000
+        while case let now = Self.monotonicNow(), now < end {
+            var p = pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0)
+            if poll(&p, 1, Int32((end - now) / 1_000_000) + 1) > 0 && readSignals() { return true }
+        }
+        return false
+    }
+
+    static let signalNames: [Int32: String] = [
+        SIGTERM: "SIGTERM", SIGINT: "SIGINT", SIGHUP: "SIGHUP", SIGUSR1: "SIGUSR1", SIGUSR2: "SIGUSR2",
+        SIGALRM: "SIGALRM", SIGPIPE: "SIGPIPE",
+    ]
+
+    /// Reads every signal waiting; true if one asks the daemon to stop (SIGTERM, SIGINT). The
+    /// others a supervisor or an operator may send are logged and ignored (docs/operations.md).
+    func readSignals() -> Bool {
+        var stop = false
+        while true {
+            var sender: Int32 = 0
+            let signo = nsd_signalfd_read(signalFD, &sender)
+            guard signo > 0 else { return stop }
+            let name = Self.signalNames[signo] ?? "signal \(signo)"
+            switch signo {
+            case SIGTERM, SIGINT:
+                log.notice("\(name) from pid \(sender): finishing the batches in flight, then exiting")
+                stop = true
+            case SIGPIPE where sender == getpid():
+                continue   // our own write to a closed connection: that write's error says so
+            default:
+                log.notice("\(name) from pid \(sender): ignored; the daemon keeps running")
+            }
+        }
     }
 
     // MARK: the loop
@@ -244,10 +274,7 @@ final class Daemon {
     }
 
     func handleSignal() {
-        let signo = nsd_signalfd_read(signalFD)
-        guard signo > 0 else { return }
-        log.notice("signal \(signo): finishing the batches in flight, then exiting")
-        enqueue(.shutdownRequested)
+        if readSignals() { enqueue(.shutdownRequested) }
     }
 
     func readKernel() {

@@ -306,5 +306,21 @@ check "no 'replies are still awaited' in the log" test "$(grep -c 'replies are s
 check "SIGTERM exits 0 after the kills" stop_daemon
 N neigh del fe80::77 dev Ethernet4
 
+# --- 11. signals an operator or a supervisor may send: logged and ignored -----------------------
+# Before: SIGUSR1, SIGUSR2 and SIGALRM killed the daemon without a log line; SIGHUP made it exit 0.
+start_daemon
+check "before the signals: converged" wait_converged 30
+for sig in HUP USR1 USR2 ALRM PIPE; do
+  kill -s "$sig" "$DAEMON_PID"
+  logged=no
+  for _ in $(seq 50); do grep -q "SIG$sig from pid [0-9]*: ignored; the daemon keeps running" "$DIR/daemon.log" && { logged=yes; break; }; sleep 0.1; done
+  check "SIG$sig: logged as ignored" test "$logged" = yes
+  check "SIG$sig: the daemon still runs" kill -0 "$DAEMON_PID"
+done
+N neigh replace 10.0.0.99 lladdr 00:00:00:00:00:99 dev Ethernet8 nud reachable
+check "after the signals: a new neighbor is still published" wait_converged 20
+check "SIGTERM still exits 0 after them" stop_daemon
+N neigh del 10.0.0.99 dev Ethernet8
+
 echo "e2e: $PASSES passed, $FAILS failed"
 [ "$FAILS" -eq 0 ]
