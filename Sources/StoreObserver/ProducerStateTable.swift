@@ -137,7 +137,8 @@ public final class ProducerStateTable {
                 switch try connection.reply() {
                 case .integer(let n): out.published += Int(n)
                 case .error(let e) where e.hasPrefix("NOSCRIPT"):
-                    retry.append((out.replies.count, b.what, args))   // the script cache was flushed; this call did not run
+                    // The script cache was flushed: this call did not run.
+                    retry.append((out.replies.count, b.what, args))
                 case .error(let e): refusal = refusal ?? e
                 case let other:
                     throw RedisError(.reply, "\(b.what): unexpected reply \(other)")

@@ -229,7 +229,8 @@ final class Daemon {
     }
 
     func pollTimeout() -> Int32 {
-        let deadlines = Array(timers.values) + [storeRetryAt, restoreNextCheck, policyPollAt, policyRetryAt, metricsAt].compactMap { $0 }
+        let others = [storeRetryAt, restoreNextCheck, policyPollAt, policyRetryAt, metricsAt]
+        let deadlines = Array(timers.values) + others.compactMap { $0 }
         guard let next = deadlines.min() else { return -1 }   // idle: sleep until something happens
         let now = Self.monotonicNow()
         return next <= now ? 0 : Int32(min((next - now + 999_999) / 1_000_000, 60_000))
