@@ -75,20 +75,22 @@ int nsd_netns_restore(int previous) {
 #include <sys/signalfd.h>
 
 int nsd_signalfd_open(void) {
+    /* Every signal a supervisor or an operator may send whose default would end the process
+       without a word: reported by the signalfd, never delivered. SIGQUIT keeps its default. */
+    const int handled[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGPIPE };
     sigset_t set;
     sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
+    for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++) sigaddset(&set, handled[i]);
     if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) return -errno;
     int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     return fd < 0 ? -errno : fd;
 }
 
-int nsd_signalfd_read(int fd) {
+int nsd_signalfd_read(int fd, int *sender) {
     struct signalfd_siginfo info;
     ssize_t n = read(fd, &info, sizeof info);
     if (n != (ssize_t)sizeof info) return n < 0 ? -errno : -EIO;
+    if (sender) *sender = (int)info.ssi_pid;
     return (int)info.ssi_signo;
 }
 

@@ -127,11 +127,9 @@ public final class KernelObserver {
                 handle(.overrun)
                 continue
             }
-            var followUp: KernelObserverError?
             NetlinkParser.forEachItem(in: UnsafeRawBufferPointer(rebasing: buffer[..<n])) { item in
-                if let e = self.handle(item, handle) { followUp = e }
+                self.handle(item, handle)
             }
-            if let followUp { throw followUp }
         }
         return false
     }
@@ -142,17 +140,17 @@ public final class KernelObserver {
         return d >= 0 ? Int64(d) : nil
     }
 
-    private func handle(_ item: NetlinkItem, _ emit: (KernelEvent) -> Void) -> KernelObserverError? {
+    private func handle(_ item: NetlinkItem, _ emit: (KernelEvent) -> Void) {
         switch item {
         case .neighbor(let raw, let h):
             guard let ip = raw.destination else {
                 malformedMessages += 1
-                return nil
+                return
             }
             if h.dumpInterrupted && h.sequence == neighborDump { neighborDumpInterrupted = true }
             guard let name = links.name(of: raw.ifindex) else {
                 refusedNeighbors += 1
-                return nil
+                return
             }
             emit(.neighbor(NeighborMessage(
                 type: raw.type, family: raw.family, interface: name,
@@ -170,30 +168,34 @@ public final class KernelObserver {
             if h.sequence == linkDump {
                 linkDump = nil
                 if neighborDumpWanted {
-                    do { try startNeighborDump() } catch { return error }
+                    do { try startNeighborDump() } catch { dumpFailed(error.errno, emit) }
                 }
             } else if h.sequence == neighborDump {
                 neighborDump = nil
                 emit(.neighborDumpDone(interrupted: h.dumpInterrupted || neighborDumpInterrupted))
                 neighborDumpInterrupted = false
                 if neighborDumpWanted {
-                    do { try startLinkDump() } catch { return error }
+                    do { try startLinkDump() } catch { dumpFailed(error.errno, emit) }
                 }
             }
         case .error(let code, let h):
-            guard code != 0 else { return nil }
-            if h.sequence == linkDump || h.sequence == neighborDump {
-                linkDump = nil
-                neighborDump = nil
-                neighborDumpWanted = false
-                emit(.dumpFailed(errno: code))
-            }
+            guard code != 0 else { return }
+            if h.sequence == linkDump || h.sequence == neighborDump { dumpFailed(code, emit) }
         case .skipped:
             break
         case .malformed(let e):
             malformedMessages += 1
             emit(.malformed(e))
         }
-        return nil
+    }
+
+    /// The dump asked for will not end in NLMSG_DONE: the daemon must be told, or it would wait
+    /// for it forever. Every request is forgotten; the next `requestNeighborDump` starts afresh.
+    private func dumpFailed(_ errno: Int32, _ emit: (KernelEvent) -> Void) {
+        linkDump = nil
+        neighborDump = nil
+        neighborDumpWanted = false
+        neighborDumpInterrupted = false
+        emit(.dumpFailed(errno: errno))
     }
 }

@@ -21,6 +21,8 @@ public enum TimerID: Hashable, Sendable, CaseIterable {
     case reconcile
     /// Rate limit between two re-dumps after overruns.
     case redumpCooldown
+    /// Backoff before the batches Redis refused are written again (the shell adds jitter).
+    case writeRetry
 }
 
 /// Everything that can happen to the daemon, as data. `step` consumes these one at a time.
@@ -41,6 +43,9 @@ public enum Event: Hashable, Sendable {
     case kernelDumpDone(interrupted: Bool)
     /// The netlink socket reported ENOBUFS: notifications were lost.
     case kernelOverrun
+    /// The running dump ended without NLMSG_DONE: the kernel refused its request (an NLMSG_ERROR,
+    /// e.g. ENOBUFS while the receive queue is full, or EBUSY) or it could not be sent.
+    case kernelDumpFailed(reason: String)
     /// Interfaces were renamed or removed: neighbor keys may have changed.
     case linksChanged
     /// CONFIG_DB changed link-local, dual-ToR or EVPN settings.
@@ -48,8 +53,11 @@ public enum Event: Hashable, Sendable {
     case timerFired(TimerID)
     /// Every reply of a written batch was read and checked.
     case batchAcknowledged(id: UInt64)
-    /// A batch could not be confirmed (error reply, connection lost mid-batch).
+    /// A batch could not be confirmed: the connection was lost (or its replies made no sense).
     case batchFailed(id: UInt64, reason: String)
+    /// Redis answered a batch with an error reply (OOM, WRONGTYPE, READONLY): it refused the
+    /// writes, the connection is fine. Some of the batch may have been applied.
+    case batchRefused(id: UInt64, reason: String)
     /// SIGTERM / SIGINT.
     case shutdownRequested
 }

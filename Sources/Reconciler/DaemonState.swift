@@ -11,13 +11,19 @@ public struct ReconcilerConfig: Hashable, Sendable {
     /// Most batches written and not yet acknowledged. Two keep Redis busy while the next batch
     /// is built; batches in flight never share a key, so they may be applied in any order.
     public var batchesInFlight: Int
+    /// The first wait before refused batches are written again; it doubles with each refusal
+    /// in a row, up to `writeRetryMaxMilliseconds`.
+    public var writeRetryMinMilliseconds: Int
+    public var writeRetryMaxMilliseconds: Int
 
     public init(batchSize: Int = 1000, batchDelayMilliseconds: Int = 10, redumpCooldownMilliseconds: Int = 1000,
-                batchesInFlight: Int = 2) {
+                batchesInFlight: Int = 2, writeRetryMinMilliseconds: Int = 100, writeRetryMaxMilliseconds: Int = 5000) {
         self.batchSize = max(1, batchSize)
         self.batchDelayMilliseconds = max(0, batchDelayMilliseconds)
         self.redumpCooldownMilliseconds = max(0, redumpCooldownMilliseconds)
         self.batchesInFlight = max(1, batchesInFlight)
+        self.writeRetryMinMilliseconds = max(1, writeRetryMinMilliseconds)
+        self.writeRetryMaxMilliseconds = max(self.writeRetryMinMilliseconds, writeRetryMaxMilliseconds)
     }
 }
 
@@ -46,9 +52,11 @@ public struct Counters: Hashable, Sendable {
     public var overruns = 0
     public var dumps = 0
     public var dumpsInterrupted = 0
+    public var dumpsFailed = 0
     public var batchesWritten = 0
     public var batchesAcknowledged = 0
     public var batchesFailed = 0
+    public var batchesRefused = 0
     public var setsAcknowledged = 0
     public var delsAcknowledged = 0
     public var storeReloads = 0
@@ -70,6 +78,10 @@ public struct DaemonState: Sendable {
     public internal(set) var counters = Counters()
     /// The last batch id handed out; ids stay unique across restarts through the journal.
     public internal(set) var lastBatchID: UInt64
+    /// Batches refused in a row (reset by an acknowledgement): sets the backoff, and says that
+    /// Redis is refusing writes.
+    public internal(set) var refusalStreak = 0
+    public var writesRefused: Bool { refusalStreak > 0 }
 
     var dirty = DirtyQueue()
     /// The keys of the batches in flight: a key waits for its batch before it joins another.
@@ -82,6 +94,9 @@ public struct DaemonState: Sendable {
     var overrunDuringDump = false
     var redumpWanted = false
     var cooldownArmed = false
+    /// Batches in flight that Redis refused, to be written again when `.writeRetry` fires.
+    var awaitingRetry: Set<UInt64> = []
+    var retryTimerArmed = false
     var flushTimerArmed = false
     /// The flush delay has passed: write what is dirty even if it does not fill a batch.
     var flushDue = false
@@ -123,6 +138,9 @@ public struct DaemonState: Sendable {
 
     /// The store view compared with the desired one, key by key.
     func plan() -> Plan { diff(over: kernel, entry: { k, n in Reconciler.desiredEntry(for: k, n, policy: policy) }, actual: actual) }
+
+    /// A batch in flight is still to be answered (not merely waiting to be written again).
+    var repliesAwaited: Bool { inFlight.contains { !awaitingRetry.contains($0.id) } }
 
     /// Changes waiting to be written (an upper bound: some may turn out to be no-ops).
     public var pendingCount: Int { dirty.count + malformedToDelete.count }

@@ -30,6 +30,7 @@ extension DaemonState {
             counters.overruns += 1
             out.append(.log(.warning, "netlink receive buffer overrun: neighbor notifications lost; re-dumping"))
             requestRedump(&out)
+        case .kernelDumpFailed(let reason): dumpFailed(reason: reason, &out)
         case .linksChanged:
             guard kernelObserved else { return }
             requestRedump(&out)
@@ -40,9 +41,11 @@ extension DaemonState {
             guard inFlight.contains(where: { $0.id == id }) else { return }
             counters.batchesFailed += 1
             storeLost(reason: "batch \(id) failed: \(reason)", &out)
+        case .batchRefused(let id, _): batchRefused(id, &out)
         case .shutdownRequested:
             guard phase != .stopped else { return }
-            if inFlight.isEmpty {
+            // Batches Redis refused are not waited for: the journal keeps them in flight.
+            if !repliesAwaited {
                 finish(&out)
             } else {
                 phase = .stopping
@@ -104,6 +107,8 @@ extension DaemonState {
     private mutating func storeLost(reason: String, _ out: inout [Effect]) {
         let wasReady = storeReady
         storeReady = false
+        awaitingRetry = []
+        refusalStreak = 0
         if !inFlight.isEmpty {
             let lost = inFlight
             inFlight = []
@@ -196,6 +201,17 @@ extension DaemonState {
         }
     }
 
+    /// No NLMSG_DONE will come for this dump: forget it and dump again (at most once per cooldown,
+    /// so a kernel that keeps refusing is not asked in a loop). An overrun always ends in a dump.
+    private mutating func dumpFailed(reason: String, _ out: inout [Effect]) {
+        guard dumpView != nil else { return }
+        dumpView = nil
+        overrunDuringDump = false
+        counters.dumpsFailed += 1
+        out.append(.log(.error, "kernel neighbor dump failed: \(reason); dumping again"))
+        requestRedump(&out)
+    }
+
     /// Overruns and link changes ask for a fresh dump, at most one per cooldown.
     private mutating func requestRedump(_ out: inout [Effect]) {
         if dumpView != nil {
@@ -242,6 +258,13 @@ extension DaemonState {
                 redumpWanted = false
                 requestRedump(&out)
             }
+        case .writeRetry:
+            retryTimerArmed = false
+            guard phase == .steady, !awaitingRetry.isEmpty else { return }
+            // The same batches again: their keys stayed reserved, so nothing overtook them.
+            for b in inFlight where awaitingRetry.contains(b.id) { out.append(.write(b)) }
+            awaitingRetry = []
+            flush(&out)
         }
     }
 
@@ -322,7 +345,7 @@ extension DaemonState {
     /// batch is full or due. A key whose write is in flight stays queued until that batch is
     /// acknowledged, so batches in flight never share a key.
     private mutating func flush(_ out: inout [Effect]) {
-        while phase == .steady, storeReady, inFlight.count < config.batchesInFlight {
+        while phase == .steady, storeReady, awaitingRetry.isEmpty, inFlight.count < config.batchesInFlight {
             guard pendingCount >= config.batchSize || (flushDue && pendingCount > 0) else {
                 if pendingCount == 0 { flushDue = false }
                 return
@@ -369,9 +392,32 @@ extension DaemonState {
         }
     }
 
+    /// Redis refused the writes but the connection is fine: not a lost store (no re-read, no
+    /// reconnect). The batch stays in flight, its keys reserved, and is written again after a
+    /// backoff that doubles with each refusal in a row; no new batch goes out meanwhile. Writing
+    /// it again is safe whatever part of it was applied: each change sets a key to its final value.
+    private mutating func batchRefused(_ id: UInt64, _ out: inout [Effect]) {
+        guard inFlight.contains(where: { $0.id == id }), !awaitingRetry.contains(id) else { return }
+        counters.batchesRefused += 1
+        awaitingRetry.insert(id)
+        if phase == .stopping {
+            if !repliesAwaited { finish(&out) }
+            return
+        }
+        refusalStreak += 1
+        guard !retryTimerArmed else { return }
+        retryTimerArmed = true
+        let doublings = min(refusalStreak - 1, 16)
+        let delay = min(config.writeRetryMaxMilliseconds, config.writeRetryMinMilliseconds << doublings)
+        out.append(.armTimer(.writeRetry, milliseconds: delay))
+    }
+
+    /// Batches in flight share no key, so a batch written again after a refusal may be
+    /// acknowledged after one written later.
     private mutating func batchAcknowledged(_ id: UInt64, _ out: inout [Effect]) {
-        guard let batch = inFlight.first, batch.id == id else { return }
-        inFlight.removeFirst()
+        guard let i = inFlight.firstIndex(where: { $0.id == id }), !awaitingRetry.contains(id) else { return }
+        let batch = inFlight.remove(at: i)
+        refusalStreak = 0
         track(batch, inFlight: false)
         actual.apply(batch)
         let sets = batch.changes.lazy.filter(\.isSet).count
@@ -380,7 +426,7 @@ extension DaemonState {
         counters.batchesAcknowledged += 1
         out.append(.journal(.batchApplied(batch)))
         if phase == .stopping {
-            if inFlight.isEmpty { finish(&out) }
+            if !repliesAwaited { finish(&out) }
             return
         }
         flush(&out)

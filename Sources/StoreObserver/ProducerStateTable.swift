@@ -13,6 +13,23 @@ public final class ProducerStateTable {
     /// Batches sent and not yet answered, oldest first, with their script calls.
     private var sent: [(id: UInt64, what: String, calls: [[String]])] = []
 
+    /// What Redis answered to one batch.
+    public struct BatchReply: Hashable, Sendable {
+        public var id: UInt64
+        /// The first error reply (OOM, WRONGTYPE, …): Redis refused the batch, or the part of it
+        /// after a script's failing command; the connection is fine. nil: every call ran.
+        public var refusal: String?
+    }
+
+    /// The replies `collect` read, in the order the batches were sent.
+    public struct Collected: Hashable, Sendable {
+        public var replies: [BatchReply] = []
+        /// Notifications the applied calls published.
+        public var published = 0
+        /// The batches Redis applied completely.
+        public var batches: [UInt64] { replies.filter { $0.refusal == nil }.map(\.id) }
+    }
+
     public init(connection: RedisConnection, names: ProducerStateTableNames = .neighTable, keysPerCall: Int = 500) {
         self.connection = connection
         self.names = names
@@ -50,7 +67,8 @@ public final class ProducerStateTable {
         """
 
     /// Writes the whole batch and reads back every reply. Returns the number of notifications
-    /// published. Throws if any reply is missing or an error: the batch is then not acknowledged.
+    /// published. Throws if any reply is missing (`.io`) or an error (`.refused`): the batch is
+    /// then not acknowledged.
     @discardableResult
     public func write(_ batch: Batch) throws(RedisError) -> Int {
         try sendAndCollect(batch.changes.map(Self.operation), id: batch.id, what: "batch \(batch.id)")
@@ -76,7 +94,11 @@ public final class ProducerStateTable {
     private func sendAndCollect(_ operations: [[String]], id: UInt64, what: String) throws(RedisError) -> Int {
         guard connection.repliesAwaited == 0 else { throw RedisError(.reply, "\(what): \(connection.repliesAwaited) replies still awaited on the connection") }
         try send(operations, id: id, what: what)
-        return try collect().published
+        let collected = try collect()
+        if let refusal = collected.replies.lazy.compactMap(\.refusal).first {
+            throw RedisError(.refused, "\(what): \(refusal)")
+        }
+        return collected.published
     }
 
     static func operation(_ c: Change) -> [String] {
@@ -98,37 +120,41 @@ public final class ProducerStateTable {
         sent.append((id, what, calls))
     }
 
-    /// Reads the replies of the oldest batch sent and checks each. Returns the batches now
-    /// complete and the notifications they published: that one batch, or, when the script cache
-    /// was flushed (NOSCRIPT), every batch sent: their replies are read, the script is loaded again
-    /// and the refused calls run again. Those then run after calls sent later, which is harmless
-    /// only because batches in flight share no key (the core's rule). Throws if a reply is missing
-    /// or an error; nothing sent is then acknowledged.
-    public func collect() throws(RedisError) -> (batches: [UInt64], published: Int) {
-        guard !sent.isEmpty else { return ([], 0) }
-        var done: [UInt64] = []
-        var published = 0
-        var retry: [(what: String, args: [String])] = []
+    /// Reads the replies of the oldest batch sent and checks each. Returns what Redis answered:
+    /// for that one batch, or, when the script cache was flushed (NOSCRIPT), for every batch sent:
+    /// their replies are read, the script is loaded again and the calls that did not run are sent
+    /// again. Those then run after calls sent later, which is harmless only because batches in
+    /// flight share no key (the core's rule). An error reply (OOM, WRONGTYPE) refuses its batch;
+    /// the batch's other replies are still read, so the connection stays in step. Throws if a
+    /// reply is missing or of a kind no call gives; nothing sent is then acknowledged.
+    public func collect() throws(RedisError) -> Collected {
+        var out = Collected()
+        guard !sent.isEmpty else { return out }
+        var retry: [(index: Int, what: String, args: [String])] = []
         func read(_ b: (id: UInt64, what: String, calls: [[String]])) throws(RedisError) {
+            var refusal: String?
             for args in b.calls {
                 switch try connection.reply() {
-                case .integer(let n): published += Int(n)
+                case .integer(let n): out.published += Int(n)
                 case .error(let e) where e.hasPrefix("NOSCRIPT"):
-                    retry.append((b.what, args))   // the script cache was flushed; this call did not run
+                    // The script cache was flushed: this call did not run.
+                    retry.append((out.replies.count, b.what, args))
+                case .error(let e): refusal = refusal ?? e
                 case let other:
                     throw RedisError(.reply, "\(b.what): unexpected reply \(other)")
                 }
             }
-            done.append(b.id)
+            out.replies.append(BatchReply(id: b.id, refusal: refusal))
         }
         do throws(RedisError) {
             try read(sent.removeFirst())
             if !retry.isEmpty {
                 while !sent.isEmpty { try read(sent.removeFirst()) }
                 try loadScript()
-                for (what, args) in retry {
+                for (i, what, args) in retry {
                     switch try connection.command(["EVALSHA", sha ?? "", "0"] + args) {
-                    case .integer(let n): published += Int(n)
+                    case .integer(let n): out.published += Int(n)
+                    case .error(let e): out.replies[i].refusal = out.replies[i].refusal ?? e
                     case let other: throw RedisError(.reply, "\(what) after SCRIPT LOAD: \(other)")
                     }
                 }
@@ -137,12 +163,13 @@ public final class ProducerStateTable {
             sent = []
             throw error
         }
-        return (done, published)
+        return out
     }
 
     private func loadScript() throws(RedisError) {
         switch try connection.command(["SCRIPT", "LOAD", Self.script]) {
         case .string(let s): sha = s
+        case .error(let e): throw RedisError(.refused, "SCRIPT LOAD: \(e)")
         case let other: throw RedisError(.reply, "SCRIPT LOAD: \(other)")
         }
     }

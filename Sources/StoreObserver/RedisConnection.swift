@@ -25,9 +25,10 @@ public enum RedisReply: Hashable, Sendable {
     public var array: [RedisReply]? { if case .array(let a) = self { return a } else { return nil } }
 }
 
-/// Why talking to Redis failed. After `.io` or `.connect` the connection is unusable.
+/// Why talking to Redis failed. After `.io` or `.connect` the connection is unusable; after
+/// `.refused` (the server answered a write with an error reply: OOM, WRONGTYPE) it is fine.
 public struct RedisError: Error, Hashable, Sendable, CustomStringConvertible {
-    public enum Kind: String, Hashable, Sendable { case connect, io, reply, configuration }
+    public enum Kind: String, Hashable, Sendable { case connect, io, reply, refused, configuration }
     public var kind: Kind
     public var message: String
 
@@ -58,10 +59,11 @@ public final class RedisConnection {
     public let endpoint: RedisEndpoint
     public let database: Int
     private let context: UnsafeMutablePointer<redisContext>
-    /// Set once an I/O error made the hiredis context unusable.
+    /// Set once an I/O error made the hiredis context unusable: its owner replaces the connection.
     public private(set) var broken = false
     /// Commands sent whose replies have not been read (pipelining). A synchronous `command`
-    /// needs none: it would read one of theirs as its own.
+    /// needs none: it would read one of theirs as its own. A broken connection awaits none: its
+    /// replies will never come.
     public private(set) var repliesAwaited = 0
 
     public init(endpoint: RedisEndpoint, database: Int, password: String? = nil, timeoutMilliseconds: Int = 5000) throws(RedisError) {
@@ -99,6 +101,7 @@ public final class RedisConnection {
 
     /// Sends one command and reads its reply.
     public func command(_ args: [String]) throws(RedisError) -> RedisReply {
+        guard !broken else { throw RedisError(.io, "\(endpoint): connection is broken") }
         guard repliesAwaited == 0 else {
             throw RedisError(.reply, "\(endpoint): \(args.first ?? "command") while \(repliesAwaited) replies are still awaited")
         }
@@ -183,6 +186,7 @@ public final class RedisConnection {
 
     private func fail() -> RedisError {
         broken = true
+        repliesAwaited = 0
         return RedisError(.io, "\(endpoint): \(Self.errorString(context))")
     }
 

@@ -53,6 +53,9 @@ final class Daemon {
     var restoreDeadline: UInt64?
     var restoreNextCheck: UInt64?
     var policyPollAt: UInt64?
+    /// The policy could not be read (or the subscription restored): try again then.
+    var policyRetryAt: UInt64?
+    var policyBackoffMs = 100
     var metricsAt: UInt64?
     var dumpStartedAt: UInt64?
     /// Events handled since freed memory was last returned to the system; after this many, the
@@ -61,6 +64,7 @@ final class Daemon {
     static let trimAfterEvents = 10_000
     var exitCode: Int32?
     var metrics = Metrics()
+    var refusals = RefusalLog()
     let signalFD: Int32
 
     init(options: DaemonOptions, log: Logger, sink: LogSink, signalFD: Int32, databases: DatabaseConfig, storeLoader: StoreLoader) {
@@ -152,8 +156,38 @@ final class Daemon {
 
     /// Sleeps up to `milliseconds`; true if SIGTERM/SIGINT arrived.
     func waitForSignal(milliseconds: Int) -> Bool {
-        var p = pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0)
-        return poll(&p, 1, Int32(milliseconds)) > 0
+        let end = Self.monotonicNow() + UInt64(max(0, milliseconds)) * 1_000_000
+        while case let now = Self.monotonicNow(), now < end {
+            var p = pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0)
+            if poll(&p, 1, Int32((end - now) / 1_000_000) + 1) > 0 && readSignals() { return true }
+        }
+        return false
+    }
+
+    static let signalNames: [Int32: String] = [
+        SIGTERM: "SIGTERM", SIGINT: "SIGINT", SIGHUP: "SIGHUP", SIGUSR1: "SIGUSR1", SIGUSR2: "SIGUSR2",
+        SIGALRM: "SIGALRM", SIGPIPE: "SIGPIPE",
+    ]
+
+    /// Reads every signal waiting; true if one asks the daemon to stop (SIGTERM, SIGINT). The
+    /// others a supervisor or an operator may send are logged and ignored (docs/operations.md).
+    func readSignals() -> Bool {
+        var stop = false
+        while true {
+            var sender: Int32 = 0
+            let signo = nsd_signalfd_read(signalFD, &sender)
+            guard signo > 0 else { return stop }
+            let name = Self.signalNames[signo] ?? "signal \(signo)"
+            switch signo {
+            case SIGTERM, SIGINT:
+                log.notice("\(name) from pid \(sender): finishing the batches in flight, then exiting")
+                stop = true
+            case SIGPIPE where sender == getpid():
+                continue   // our own write to a closed connection: that write's error says so
+            default:
+                log.notice("\(name) from pid \(sender): ignored; the daemon keeps running")
+            }
+        }
     }
 
     // MARK: the loop
@@ -195,7 +229,8 @@ final class Daemon {
     }
 
     func pollTimeout() -> Int32 {
-        let deadlines = Array(timers.values) + [storeRetryAt, restoreNextCheck, policyPollAt, metricsAt].compactMap { $0 }
+        let others = [storeRetryAt, restoreNextCheck, policyPollAt, policyRetryAt, metricsAt]
+        let deadlines = Array(timers.values) + others.compactMap { $0 }
         guard let next = deadlines.min() else { return -1 }   // idle: sleep until something happens
         let now = Self.monotonicNow()
         return next <= now ? 0 : Int32(min((next - now + 999_999) / 1_000_000, 60_000))
@@ -213,6 +248,7 @@ final class Daemon {
             policyPollAt = now + UInt64(options.policyPollSeconds) * 1_000_000_000
             rereadPolicy()
         }
+        if let at = policyRetryAt, at <= now { rereadPolicy() }
         if let at = metricsAt, at <= now {
             metricsAt = now + 5_000_000_000
             writeMetrics()
@@ -239,10 +275,7 @@ final class Daemon {
     }
 
     func handleSignal() {
-        let signo = nsd_signalfd_read(signalFD)
-        guard signo > 0 else { return }
-        log.notice("signal \(signo): finishing the batches in flight, then exiting")
-        enqueue(.shutdownRequested)
+        if readSignals() { enqueue(.shutdownRequested) }
     }
 
     func readKernel() {
@@ -267,8 +300,7 @@ final class Daemon {
                 case .linkRefused(let l):
                     log.warning("netlink: \(l)")
                 case .dumpFailed(let errno):
-                    log.error("netlink dump refused: \(String(cString: strerror(errno))); treating as an overrun")
-                    feed(.kernelOverrun)
+                    feed(.kernelDumpFailed(reason: "netlink dump refused: \(String(cString: strerror(errno)))"))
                 }
             }
         } catch {
@@ -281,23 +313,54 @@ final class Daemon {
         do {
             if try w.changed() { rereadPolicy() }
         } catch {
-            log.error("CONFIG_DB subscription: \(error); re-reading the policy every \(options.policyPollSeconds) s")
+            // Killed, or Redis restarted: subscribe again, and read what changed meanwhile.
+            log.error("CONFIG_DB subscription: \(error); subscribing again")
             watcher = nil
-            policyPollAt = Self.monotonicNow()
+            rereadPolicy()
         }
     }
 
+    /// Reads the policy (and restores the subscription if it was lost). A broken connection is
+    /// replaced first; a failure is retried with backoff, so a change is never missed for good.
     func rereadPolicy() {
-        guard let c = configDB else { return }
-        do { enqueue(.policyChanged(try ConfigReader.policy(c))) } catch {
-            log.error("reading CONFIG_DB policy: \(error)")
+        policyRetryAt = nil
+        do throws(RedisError) {
+            let c = try healthy(&configDB, "CONFIG_DB")
+            if watcher == nil {
+                let w = try PolicyWatcher(subscriber: try databases.connect("CONFIG_DB", password: options.password),
+                                          database: c.database)
+                watcher = w
+                log.notice("CONFIG_DB subscription restored")
+                if !w.notificationsEnabled && policyPollAt == nil {
+                    policyPollAt = Self.monotonicNow() + UInt64(options.policyPollSeconds) * 1_000_000_000
+                }
+            }
+            enqueue(.policyChanged(try ConfigReader.policy(c)))
+            policyBackoffMs = 100
+        } catch {
+            metrics.redisErrors += 1
+            log.error("reading CONFIG_DB policy: \(error); retrying in \(policyBackoffMs) ms")
+            policyRetryAt = Self.monotonicNow() + UInt64(policyBackoffMs) * 1_000_000
+            policyBackoffMs = min(policyBackoffMs * 2, 5000)
         }
+    }
+
+    /// The connection, replaced first if it is broken (killed, or Redis restarted): one that
+    /// failed mid-reply is never used again.
+    func healthy(_ connection: inout RedisConnection?, _ name: String) throws(RedisError) -> RedisConnection {
+        if let c = connection, !c.broken { return c }
+        connection = nil
+        let fresh = try databases.connect(name, password: options.password)
+        connection = fresh
+        metrics.redisReconnects += 1
+        log.notice("\(name) reconnected")
+        return fresh
     }
 
     func checkRestoreFlag(_ now: UInt64) {
         restoreNextCheck = nil
-        guard let s = stateDB, let c = configDB else { return }
         do {
+            let s = try healthy(&stateDB, "STATE_DB"), c = try healthy(&configDB, "CONFIG_DB")
             if try WarmRestartStore(state: s, config: c).restoreFlagSet() {
                 restoreDeadline = nil
                 enqueue(.restoreFlagSet)
@@ -319,8 +382,12 @@ final class Daemon {
     func perform(_ effect: Effect) {
         switch effect {
         case .setWarmRestartState(let s):
-            guard let st = stateDB, let c = configDB else { return }
-            do { try WarmRestartStore(state: st, config: c).setState(s) } catch { log.error("writing warm-restart state \(s.rawValue): \(error)") }
+            do throws(RedisError) {
+                let st = try healthy(&stateDB, "STATE_DB"), c = try healthy(&configDB, "CONFIG_DB")
+                try WarmRestartStore(state: st, config: c).setState(s)
+            } catch {
+                log.error("writing warm-restart state \(s.rawValue): \(error)")
+            }
         case .loadStore(let clearingPending):
             storeWanted = true
             storeClearPending = storeClearPending || clearingPending
@@ -339,8 +406,10 @@ final class Daemon {
             do { try routeWriter?.delete(keys: ["\(vrf):\(ip)"]) } catch { log.error("ROUTE_TABLE del \(vrf):\(ip): \(error)") }
         case .journal(let record):
             journal?.submit(record)
-        case .armTimer(let t, let ms):
-            timers[t] = Self.monotonicNow() + UInt64(ms) * 1_000_000
+        case .armTimer(let t, var ms):
+            // Up to a quarter more, so daemons that Redis refused together do not retry together.
+            if t == .writeRetry { ms += Int.random(in: 0...max(0, ms / 4)) }
+            timers[t] = Self.monotonicNow() + UInt64(max(0, ms)) * 1_000_000
         case .log(let level, let message):
             log.log(level: Logger.Level(level), "\(message)")
         case .exit(let code):
@@ -358,9 +427,7 @@ final class Daemon {
             dumpStartedAt = Self.monotonicNow()
             try observer?.requestNeighborDump()
         } catch {
-            log.error("\(error); retrying the dump")
-            timers[.redumpCooldown] = Self.monotonicNow() + 1_000_000_000
-            enqueue(.kernelOverrun)
+            enqueue(.kernelDumpFailed(reason: "\(error)"))
         }
     }
 
@@ -407,7 +474,14 @@ final class Daemon {
         }
         let sets = batch.changes.lazy.filter(\.isSet).count
         sentBatches.append(SentBatch(id: batch.id, sets: sets, dels: batch.changes.count - sets, at: Self.monotonicNow()))
-        do { try w.send(batch) } catch { writesFailed(error) }
+        do {
+            try w.send(batch)
+        } catch where error.kind == .refused {   // SCRIPT LOAD refused: nothing of the batch was sent
+            sentBatches.removeLast()
+            writeRefused(id: batch.id, error.message)
+        } catch {
+            writesFailed(error)
+        }
     }
 
     /// Reads the replies of the oldest batch sent (waiting for them) and reports what completed.
@@ -415,23 +489,37 @@ final class Daemon {
         guard !sentBatches.isEmpty else { return }
         do throws(RedisError) {
             guard let w = writer else { throw RedisError(.io, "APPL_DB not connected") }
-            let (done, _) = try w.collect()
+            let replies = try w.collect().replies
             let now = Self.monotonicNow()
-            guard !done.isEmpty, done.elementsEqual(sentBatches.prefix(done.count).map(\.id)) else {
-                throw RedisError(.reply, "replies for batches \(done), awaited \(sentBatches.map(\.id))")
+            let ids = replies.map(\.id)
+            guard !ids.isEmpty, ids.elementsEqual(sentBatches.prefix(ids.count).map(\.id)) else {
+                throw RedisError(.reply, "replies for batches \(ids), awaited \(sentBatches.map(\.id))")
             }
-            for id in done {
+            for reply in replies {
                 let b = sentBatches.removeFirst()
+                if let refusal = reply.refusal {
+                    writeRefused(id: b.id, refusal)
+                    continue
+                }
                 metrics.batchLatency.observe(Double(now - b.at) / 1e9)
-                log.info("applied batch \(id): \(b.sets) set, \(b.dels) del")
-                enqueue(.batchAcknowledged(id: id))
+                log.info("applied batch \(b.id): \(b.sets) set, \(b.dels) del")
+                if let line = refusals.accepted() { log.notice("\(line)") }
+                enqueue(.batchAcknowledged(id: b.id))
             }
         } catch {
             writesFailed(error)
         }
     }
 
-    /// The connection is gone with every reply still awaited: none of those batches is acknowledged.
+    /// Redis answered with an error reply (OOM, WRONGTYPE): the connection is fine and is kept;
+    /// the core writes the batch again after a backoff. The log sums the refusals up.
+    func writeRefused(id: UInt64, _ reason: String) {
+        if let line = refusals.refused(reason, at: Self.monotonicNow()) { log.warning("\(line)") }
+        enqueue(.batchRefused(id: id, reason: reason))
+    }
+
+    /// The connection is gone (or its replies made no sense) with every reply still awaited: none
+    /// of those batches is acknowledged; the core reads the store again once reconnected.
     func writesFailed(_ error: RedisError) {
         metrics.redisErrors += 1
         appl = nil
@@ -449,5 +537,37 @@ final class Daemon {
         do { try Metrics.write(metrics.render(state, redisUp: redisUp, logDropped: sink.droppedTotal, journalErrors: journal?.errors ?? 0), to: path) } catch {
             log.error("writing metrics to \(path): \(error)")
         }
+    }
+}
+
+/// Sums up the writes APPL_DB refused for the log: the first at once, then at most one line per
+/// interval with a count, and one when writes are accepted again. A refusing Redis must not
+/// flood the log (it did: hundreds of lines a second).
+struct RefusalLog {
+    static let intervalNanoseconds: UInt64 = 5_000_000_000
+    /// Refusals since writes were last accepted.
+    private(set) var total = 0
+    private var unreported = 0
+    private var lastLine: UInt64?
+
+    /// A batch was refused; returns the line to log now, if any.
+    mutating func refused(_ reason: String, at now: UInt64) -> String? {
+        total += 1
+        unreported += 1
+        guard let last = lastLine else {
+            lastLine = now
+            unreported = 0
+            return "APPL_DB refused 1 write: \(reason); the connection is kept, retrying with backoff"
+        }
+        guard now - last >= Self.intervalNanoseconds else { return nil }
+        defer { lastLine = now; unreported = 0 }
+        return "APPL_DB refused \(unreported) writes in the last \((now - last) / 1_000_000_000) s: \(reason)"
+    }
+
+    /// A batch was acknowledged; returns the line to log if writes had been refused.
+    mutating func accepted() -> String? {
+        guard total > 0 else { return nil }
+        defer { self = RefusalLog() }
+        return "APPL_DB accepts writes again, after \(total) refused"
     }
 }

@@ -37,8 +37,10 @@ enum Action: CustomStringConvertible {
     case kernelDelete(NeighborKey)
     case beginOverrun, reportOverrun
     case dumpChunk(Int)
+    case refuseDump
     case acknowledge
     case failBatch(applied: Int)
+    case refuseBatch(applied: Int)
     case storeDown(wipe: Bool)
     case storeUpAndFlag
     case storeRead
@@ -54,12 +56,12 @@ enum Action: CustomStringConvertible {
         case 6, 7: self = .kernelDelete(Universe.key(a))
         case 8: self = .beginOverrun
         case 9: self = .reportOverrun
-        case 10, 11: self = .dumpChunk(Int(a % 5) + 1)
+        case 10, 11: self = v % 20 == 11 && a % 4 == 0 ? .refuseDump : .dumpChunk(Int(a % 5) + 1)
         case 12, 13: self = .acknowledge
-        case 14: self = .failBatch(applied: Int(a % 5))
+        case 14: self = a & 8 == 0 ? .failBatch(applied: Int(a % 5)) : .refuseBatch(applied: Int(a % 5))
         case 15: self = .storeDown(wipe: a & 1 == 1)
         case 16: self = a & 1 == 0 ? .storeUpAndFlag : .storeRead
-        case 17: self = .fire(TimerID.allCases[Int(a % 3)])
+        case 17: self = .fire(TimerID.allCases[Int(a % UInt32(TimerID.allCases.count))])
         case 18: self = .policy(Universe.policies[Int(a % 8)])
         default: self = a & 1 == 0 ? .crash(applied: Int(a % 5)) : .linksChanged
         }
@@ -74,8 +76,10 @@ enum Action: CustomStringConvertible {
         case .beginOverrun: "beginOverrun"
         case .reportOverrun: "reportOverrun"
         case .dumpChunk(let n): "dumpChunk(\(n))"
+        case .refuseDump: "refuseDump"
         case .acknowledge: "ack"
         case .failBatch(let p): "failBatch(applied: \(p))"
+        case .refuseBatch(let p): "refuseBatch(applied: \(p))"
         case .storeDown(let w): "storeDown(wipe: \(w))"
         case .storeUpAndFlag: "storeUp"
         case .storeRead: "storeRead"
@@ -147,8 +151,10 @@ extension Simulator {
         case .beginOverrun: beginOverrun()
         case .reportOverrun: reportOverrun()
         case .dumpChunk(let n): dumpChunk(n)
+        case .refuseDump: refuseDump()
         case .acknowledge: acknowledge()
         case .failBatch(let p): failBatch(applied: p)
+        case .refuseBatch(let p): refuseBatch(applied: p)
         case .storeDown(let w): storeGoesDown(wipe: w)
         case .storeUpAndFlag: storeUp = true; restoreFlag = true; restoreFlagCheck()
         case .storeRead: completeStoreRead()

@@ -187,4 +187,75 @@ import Testing
         sim.quiesce()
         #expect(sim.state.phase == .steady)
     }
+
+    /// Issue 11 defect 1: a re-dump after an overrun is refused by the kernel (ENOBUFS on the
+    /// request); changes made meanwhile must still reach the store through a complete dump.
+    @Test(arguments: [false, true]) func refusedDumpEndsInACompleteDump(firstDump: Bool) {
+        let a = NeighborKey("Ethernet0:10.0.0.1")!, b = NeighborKey("Ethernet0:10.0.0.2")!
+        var sim = Simulator()
+        sim.kernel = [a: Self.reachable("00:00:00:00:00:01")]
+        sim.boot()
+        sim.completeStoreRead()
+        if !firstDump {
+            sim.quiesce()
+            sim.beginOverrun()
+        }
+        sim.kernelSet(b, Self.reachable("00:00:00:00:00:02"))   // lost in the overrun
+        sim.reportOverrun()
+        let dumpsBefore = sim.dumpsRequested
+        sim.refuseDump()
+        sim.quiesce()
+        #expect(sim.dumpsRequested > dumpsBefore, "no dump after the refused one")
+        #expect(sim.storeIsExpected, "\(sim)")
+        #expect(sim.violations.isEmpty, "\(sim.violations)")
+    }
+
+    /// Issue 11 defect 4: Redis refusing writes (OOM, WRONGTYPE) is not a lost store: no re-read,
+    /// no new batch; the same batch is written again after a backoff that doubles up to its cap;
+    /// once Redis accepts it, the store converges and the backoff starts again from its floor.
+    @Test func refusedBatchIsRetriedWithBackoffWithoutRereadingTheStore() {
+        let config = ReconcilerConfig(batchSize: 2, batchDelayMilliseconds: 5, batchesInFlight: 1,
+                                      writeRetryMinMilliseconds: 100, writeRetryMaxMilliseconds: 1000)
+        var sim = Simulator(config: config)
+        sim.boot()
+        sim.quiesce()
+        let keys = (1...5).map { NeighborKey("Ethernet0:10.0.0.\($0)")! }
+        for (i, k) in keys.enumerated() { sim.kernelSet(k, Self.reachable(Self.macs[i])) }
+        sim.fire(.flush)
+        let reloads = sim.state.counters.storeReloads
+        guard let refused = sim.inFlight.first else { Issue.record("nothing written"); return }
+        for round in 0..<6 {
+            sim.refuseBatch(applied: round % 2)
+            #expect(!sim.wantsStoreLoad, "a refusal re-reads the store")
+            #expect(sim.inFlight.isEmpty, "a new batch while Redis refuses writes")
+            #expect(sim.state.writesRefused)
+            sim.fire(.writeRetry)
+            #expect(sim.inFlight.map(\.id) == [refused.id], "round \(round): not the same batch again")
+        }
+        #expect(sim.delays.filter { $0.timer == .writeRetry }.map(\.milliseconds) == [100, 200, 400, 800, 1000, 1000])
+        sim.quiesce()
+        #expect(sim.storeIsExpected, "\(sim)")
+        #expect(sim.state.counters.storeReloads == reloads)
+        #expect(sim.state.counters.batchesRefused == 6 && !sim.state.writesRefused)
+        #expect(sim.violations.isEmpty, "\(sim.violations)")
+        // The next refusal waits the shortest time again.
+        sim.kernelSet(NeighborKey("Ethernet4:10.0.0.9")!, Self.reachable(Self.macs[7]))
+        sim.fire(.flush)
+        sim.refuseBatch(applied: 0)
+        #expect(sim.delays.last?.timer == .writeRetry && sim.delays.last?.milliseconds == 100)
+    }
+
+    /// Shutdown does not wait for Redis to accept a refused batch: it stays in flight in the journal.
+    @Test func shutdownDoesNotWaitForARefusedBatch() {
+        var sim = Simulator(config: ReconcilerConfig(batchSize: 2, batchesInFlight: 1))
+        sim.boot()
+        sim.quiesce()
+        sim.kernelSet(NeighborKey("Ethernet0:10.0.0.1")!, Self.reachable(Self.macs[0]))
+        sim.fire(.flush)
+        sim.send(.shutdownRequested)
+        #expect(sim.exitCode == nil)
+        sim.refuseBatch(applied: 0)
+        #expect(sim.exitCode == 0)
+        #expect(sim.journal.inFlight.count == 1)
+    }
 }

@@ -29,8 +29,13 @@ struct Simulator {
     var logs: [String] = []
     /// Every batch written, with the store as it was when the batch was emitted.
     var writes: [(batch: Batch, storeAtWrite: StoreSnapshot)] = []
+    /// Batches written again after Redis refused them.
+    var rewrites: [Batch] = []
+    var refusedIDs: Set<UInt64> = []
     var violations: [String] = []
     var dumpsRequested = 0
+    /// Every timer armed, with its delay, in order.
+    var delays: [(timer: TimerID, milliseconds: Int)] = []
 
     init(config: ReconcilerConfig = ReconcilerConfig(batchSize: 4, batchDelayMilliseconds: 5)) {
         self.config = config
@@ -69,10 +74,12 @@ struct Simulator {
             if b.changes.count > config.batchSize { violations.append("batch of \(b.changes.count) > \(config.batchSize)") }
             if Set(b.changes.map(\.keyText)).count != b.changes.count { violations.append("two operations on one key in batch \(b.id)") }
             inFlight.append(b)
-            writes.append((b, store))
+            // A batch written again after a refusal is the same batch, not a new write: it may
+            // repeat what a script that failed half-way applied.
+            if refusedIDs.contains(b.id) { rewrites.append(b) } else { writes.append((b, store)) }
         case .removeHostRoute: break
         case .journal(let r): journal.apply(r)
-        case .armTimer(let t, _): armed.insert(t)
+        case .armTimer(let t, let ms): armed.insert(t); delays.append((t, ms))
         case .log(_, let line): logs.append(line)
         case .exit(let code): exitCode = code
         }
@@ -114,6 +121,14 @@ struct Simulator {
         send(.kernelOverrun)
     }
 
+    /// The kernel refuses the running dump (an NLMSG_ERROR such as ENOBUFS answers its request):
+    /// no entry and no NLMSG_DONE of it will come.
+    mutating func refuseDump() {
+        guard dumpCursor != nil else { return }
+        dumpCursor = nil
+        send(.kernelDumpFailed(reason: "No buffer space available"))
+    }
+
     /// Delivers up to `n` dump entries (as the kernel has them now), then NLMSG_DONE at the end.
     mutating func dumpChunk(_ n: Int) {
         guard var cursor = dumpCursor else { return }
@@ -150,6 +165,16 @@ struct Simulator {
         let changes = inFlight.flatMap(\.changes).prefix(n)
         store.apply(Batch(id: inFlight.first?.id ?? 0, changes: Array(changes)))
         inFlight = []
+    }
+
+    /// Redis answers the oldest batch in flight with an error reply (OOM, WRONGTYPE): the
+    /// connection stays up. A script that failed half-way leaves its first changes applied.
+    mutating func refuseBatch(applied prefix: Int) {
+        guard !inFlight.isEmpty else { return }
+        let b = inFlight.removeFirst()
+        store.apply(Batch(id: b.id, changes: Array(b.changes.prefix(prefix))))
+        refusedIDs.insert(b.id)
+        send(.batchRefused(id: b.id, reason: "OOM command not allowed when used memory > 'maxmemory'."))
     }
 
     mutating func storeGoesDown(wipe: Bool) {

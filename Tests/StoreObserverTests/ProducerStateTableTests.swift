@@ -165,6 +165,33 @@ import Testing
         #expect(try StoreReader.snapshot(c).snapshot == StoreSnapshot(valid: desired))
     }
 
+    /// Issue 11 defect 4: an error reply (WRONGTYPE, OOM) refuses its batch, not the connection:
+    /// every reply is still read, nothing stays awaited, and the same connection writes the
+    /// batches once the fault is lifted.
+    @Test(arguments: ["WRONGTYPE", "OOM"]) func refusedBatchLeavesTheConnectionUsable(fault: String) throws {
+        let (server, c, writer, desired, changes) = try Self.writing(1000, keysPerCall: 100)
+        let admin = try server.connect()
+        try writer.write(Batch(id: 1, changes: [changes[0]]))   // the script is loaded before the fault
+        try ConsumerStateTable(connection: try server.connect()).drain()   // nothing pending: SET would lose it
+        let (impose, lift): ([String], [String]) = fault == "OOM"
+            ? (["CONFIG", "SET", "maxmemory", "1"], ["CONFIG", "SET", "maxmemory", "0"])
+            : (["SET", "NEIGH_TABLE_KEY_SET", "oops"], ["DEL", "NEIGH_TABLE_KEY_SET"])
+        if fault == "OOM" { _ = try admin.command(["CONFIG", "SET", "maxmemory-policy", "noeviction"]) }
+        _ = try admin.command(impose)
+        try writer.send(Batch(id: 2, changes: Array(changes[1..<500])))
+        try writer.send(Batch(id: 3, changes: Array(changes[500...])))
+        for id in UInt64(2)...3 {
+            let r = try writer.collect()
+            #expect(r.replies.map(\.id) == [id] && r.batches.isEmpty)
+            #expect(r.replies.first?.refusal?.hasPrefix(fault) == true, "\(r)")
+        }
+        #expect(!c.broken && c.repliesAwaited == 0 && writer.batchesAwaitingReplies == 0)
+        #expect { try writer.write(Batch(id: 4, changes: [changes[1]])) } throws: { ($0 as? RedisError)?.kind == .refused }
+        _ = try admin.command(lift)
+        try writer.write(Batch(id: 5, changes: Array(changes[1...])))
+        #expect(try StoreReader.snapshot(c).snapshot == StoreSnapshot(valid: desired))
+    }
+
     @Test func killedMidBatchLosesNoAcknowledgedWriteAndTheRestIsRetried() throws {
         let server = try RedisServer(persistent: true)
         let first = Self.table(5_000)

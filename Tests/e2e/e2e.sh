@@ -80,7 +80,11 @@ wait_table() {  # expected count
   echo "NEIGH_TABLE has $(table_count), expected $1"; return 1
 }
 burst() {  # op count offset mac-prefix
-  python3 - "$@" > "$DIR/burst.txt" <<'PY'
+  burst_file "$@"
+  N -force -batch "$DIR/burst-$3.txt" 2>/dev/null
+}
+burst_file() {  # op count offset mac-prefix: writes the ip -batch file only
+  python3 - "$@" > "$DIR/burst-$3.txt" <<'PY'
 import sys
 op, n, off, mp = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 devs = ["Ethernet0", "Ethernet4", "Vlan1000"]
@@ -91,7 +95,6 @@ for i in range(off, off + n):
     else:
         print(f"neigh del {ip} dev {devs[i % 3]}")
 PY
-  N -force -batch "$DIR/burst.txt" 2>/dev/null
 }
 
 # --- the world ---------------------------------------------------------------------------
@@ -266,7 +269,109 @@ rc=0; wait "$DAEMON_PID" || rc=$?; DAEMON_PID=""
 check "restore flag missing: exit 1" test "$rc" -eq 1
 DB=6 R del "WARM_RESTART_ENABLE_TABLE|swss" >/dev/null
 
-# --- 9. folders the daemon makes are 0700 whatever the umask -----------------------------------
+# --- 9. Redis refuses writes (OOM, WRONGTYPE): the connection is kept, retried with backoff --------
+# Before: every refused batch reconnected, re-read APPL_DB and resynced, hundreds of times a second.
+kill -9 "$CONSUMER_PID"; wait "$CONSUMER_PID" 2>/dev/null; CONSUMER_PID=""   # its HSETs would be refused too
+start_daemon
+check "before the refusals: converged" wait_converged 30
+connections() { R info stats | sed -n 's/^total_connections_received:\([0-9]*\).*/\1/p'; }
+drain_pending() {  # orchagent pops what is pending (so that overwriting the key set loses nothing)
+  start_consumer
+  for _ in $(seq 150); do [ "$(R scard NEIGH_TABLE_KEY_SET)" -eq 0 ] && break; sleep 0.2; done
+  kill -9 "$CONSUMER_PID"; wait "$CONSUMER_PID" 2>/dev/null; CONSUMER_PID=""
+}
+refusing() {  # name, then the commands that make Redis refuse and the ones that lift it
+  local name=$1 conns lines
+  drain_pending
+  eval "$2"
+  conns=$(connections)
+  lines=$(wc -l < "$DIR/daemon.log")
+  burst add 2000 $((200000 + RANDOM * 4)) 8
+  # The first refusal is logged at once, the next ones summed up after 5 s or more.
+  local summary=no
+  for _ in $(seq 150); do
+    tail -n +"$((lines + 1))" "$DIR/daemon.log" | grep -qE "APPL_DB refused [0-9]+ writes in the last [0-9]+ s: " && { summary=yes; break; }
+    sleep 0.2
+  done
+  local newconns=$(( $(connections) - conns - 1 ))   # the INFO itself is one
+  local newlines=$(( $(wc -l < "$DIR/daemon.log") - lines ))
+  check "$name: logged with a count" test "$summary" = yes
+  check "$name: the connection is kept ($newconns new connections meanwhile)" test "$newconns" -le 1
+  check "$name: the log is not flooded ($newlines lines meanwhile)" test "$newlines" -le 6
+  check "$name: said in the metrics" grep -qE '^neighsyncd_redis_writes_refused 1$' "$DIR/metrics.prom"
+  eval "$3"
+  check "$name lifted: APPL_DB converges" wait_converged 30
+  check "$name lifted: counted" grep -qE '^neighsyncd_redis_write_refusals_total [1-9]' "$DIR/metrics.prom"
+}
+refusing "OOM (maxmemory 1mb, noeviction)" \
+  'R config set maxmemory-policy noeviction >/dev/null; R config set maxmemory 1mb >/dev/null' \
+  'R config set maxmemory 0 >/dev/null'
+refusing "WRONGTYPE (NEIGH_TABLE_KEY_SET is a string)" \
+  'R set NEIGH_TABLE_KEY_SET oops >/dev/null' \
+  'R del NEIGH_TABLE_KEY_SET >/dev/null'
+check "SIGTERM exits 0 after the refusals" stop_daemon
+start_consumer
+
+# --- 10. Redis connections killed (CLIENT KILL normal and pubsub): the policy still follows ------
+# Before: the killed CONFIG_DB connection was never replaced ("SCAN while 1 replies are still awaited").
+start_daemon
+check "before the kill: converged" wait_converged 30
+N neigh replace fe80::77 lladdr 00:00:00:00:fe:77 dev Ethernet4 nud reachable
+R client kill type normal >/dev/null
+R client kill type pubsub >/dev/null
+sleep 0.5
+DB=4 R hset "INTERFACE|Ethernet4" ipv6_use_link_local_only enable >/dev/null
+policy_followed() { [ "$(R hget NEIGH_TABLE:Ethernet4:fe80::77 neigh 2>/dev/null)" = "00:00:00:00:fe:77" ] || \
+  [ "$(R hget _NEIGH_TABLE:Ethernet4:fe80::77 neigh 2>/dev/null)" = "00:00:00:00:fe:77" ]; }
+wait_policy() { for _ in $(seq 100); do policy_followed && return 0; sleep 0.2; done; return 1; }
+check "connections killed: a later CONFIG_DB change is applied" wait_policy
+R client kill type normal >/dev/null
+R client kill type pubsub >/dev/null
+sleep 0.5
+DB=4 R del "INTERFACE|Ethernet4" >/dev/null
+check "killed again: the change back is applied too" wait_converged 20
+check "no 'replies are still awaited' in the log" test "$(grep -c 'replies are still awaited' "$DIR/daemon.log")" -eq 0
+check "SIGTERM exits 0 after the kills" stop_daemon
+N neigh del fe80::77 dev Ethernet4
+
+# --- 11. signals an operator or a supervisor may send: logged and ignored -----------------------
+# Before: SIGUSR1, SIGUSR2 and SIGALRM killed the daemon without a log line; SIGHUP made it exit 0.
+start_daemon
+check "before the signals: converged" wait_converged 30
+for sig in HUP USR1 USR2 ALRM PIPE; do
+  kill -s "$sig" "$DAEMON_PID"
+  logged=no
+  for _ in $(seq 50); do grep -q "SIG$sig from pid [0-9]*: ignored; the daemon keeps running" "$DIR/daemon.log" && { logged=yes; break; }; sleep 0.1; done
+  check "SIG$sig: logged as ignored" test "$logged" = yes
+  check "SIG$sig: the daemon still runs" kill -0 "$DAEMON_PID"
+done
+N neigh replace 10.0.0.99 lladdr 00:00:00:00:00:99 dev Ethernet8 nud reachable
+check "after the signals: a new neighbor is still published" wait_converged 20
+check "SIGTERM still exits 0 after them" stop_daemon
+N neigh del 10.0.0.99 dev Ethernet8
+
+# --- 12. a burst right after start with a 4 KiB receive buffer: overruns end in a complete dump ----
+# Before: in ~3 of 13 runs a re-dump was refused (ENOBUFS) and none came again (issue 11 defect 1).
+# Whether the buffer overflows, and whether the kernel refuses a re-dump, depends on the machine's
+# load: this checks convergence whatever happened; the refusal itself is covered deterministically
+# by ScenarioTests.refusedDumpEndsInACompleteDump. Four writers at once make overruns likelier.
+: > "$DIR/daemon.log"
+start_daemon --rcvbuf 4096
+sleep 1
+parallel_burst() {  # op: four ip -batch writers started together
+  local o BURSTS=""
+  for o in 0 1 2 3; do burst_file "$1" 5000 $((300000 + o * 5000)) a; done
+  for o in 0 1 2 3; do N -force -batch "$DIR/burst-$((300000 + o * 5000)).txt" 2>/dev/null & BURSTS="$BURSTS $!"; done
+  wait $BURSTS
+}
+parallel_burst add
+check "4 KiB buffer, 20k burst after start: APPL_DB equals the kernel" wait_converged 90
+echo "     ($(grep -c 'receive buffer overrun' "$DIR/daemon.log") overruns, $(grep -c 'dump failed' "$DIR/daemon.log") dumps refused and redone)"
+parallel_burst del
+check "4 KiB buffer, 20k deleted at once: APPL_DB equals the kernel" wait_converged 90
+check "SIGTERM exits 0 after the tiny-buffer bursts" stop_daemon
+
+# --- 13. folders the daemon makes are 0700 whatever the umask -----------------------------------
 umask 000
 JOURNAL="$DIR/new/sub/journal.sqlite" start_daemon
 umask "$UMASK"
@@ -275,7 +380,7 @@ stop_daemon
 check "journal folders made under umask 000 are 0700" \
   test "$(stat -c %a "$DIR/new")" = 700 -a "$(stat -c %a "$DIR/new/sub")" = 700
 
-# --- 10. a password file every user can read is accepted, with a WARNING naming it and its mode ----
+# --- 14. a password file every user can read is accepted, with a WARNING naming it and its mode ----
 echo s3cret > "$DIR/password"; chmod 0644 "$DIR/password"
 : > "$DIR/daemon.log"
 start_daemon --redis-password-file "$DIR/password"   # this redis has no password: it keeps retrying

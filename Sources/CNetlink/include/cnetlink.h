@@ -38,11 +38,13 @@ int nsd_netns_restore(int previous);
 
 
 
-/// Blocks SIGTERM, SIGINT and SIGHUP for the calling thread (call before other threads start,
-/// so they inherit it) and returns a signalfd that reports them; -errno on failure.
+/// Blocks SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM and SIGPIPE for the calling thread
+/// (call before other threads start, so they inherit it) and returns a signalfd that reports
+/// them; -errno on failure.
 int nsd_signalfd_open(void);
-/// Reads one signal from the signalfd; returns its number, or -errno.
-int nsd_signalfd_read(int fd);
+/// Reads one signal from the signalfd; returns its number (and the sender's pid in `sender`,
+/// when not NULL), or -errno (-EAGAIN: none waiting).
+int nsd_signalfd_read(int fd, int *sender);
 /// Notifications the kernel dropped on this socket since it was made (SO_MEMINFO's
 /// SK_MEMINFO_DROPS), or -errno. Counts also the drops that raised no ENOBUFS.
 long long nsd_socket_drops(int fd);
