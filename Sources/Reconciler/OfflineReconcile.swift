@@ -7,21 +7,27 @@ public struct OfflineReconcile: Sendable {
     public var plan: Plan
     /// Entries that were skipped or will be repaired, each naming its file and entry.
     public var issues: [SnapshotIssue]
+    /// Entries kept but doubtful (a key given twice, an unrecognised setting), each named too.
+    public var warnings: [SnapshotIssue]
 
     public init(kernel: (data: Data, name: String), store: (data: Data, name: String),
                 configDB: (data: Data, name: String)?) throws(SnapshotFormatError)
     {
-        var issues: [SnapshotIssue] = []
+        var issues: [SnapshotIssue] = [], warnings: [SnapshotIssue] = []
         var policy = Policy()
         if let c = configDB {
             let parsed = try RedisDump.parse(c.data, source: c.name)
+            let hashes = RedisDump.hashes(parsed.values)
             issues += parsed.issues
-            policy = Policy(configDB: RedisDump.hashes(parsed.values))
+            warnings += parsed.warnings + Policy.doubtfulSettings(configDB: hashes, source: c.name)
+            policy = Policy(configDB: hashes)
         }
         let k = try IPNeighJSON.parse(kernel.data, source: kernel.name)
         issues += k.issues
-        let s = try RedisDump.parse(store.data, source: store.name)
+        warnings += k.warnings
+        let s = try RedisDump.parse(store.data, source: store.name, keeping: { NeighTableContent.holds($0) })
         issues += s.issues
+        warnings += s.warnings
         let store = NeighTableContent(appDB: s.values).snapshot(source: store.name)
         issues += store.issues
 
@@ -32,5 +38,6 @@ public struct OfflineReconcile: Sendable {
         }
         self.plan = diff(desired: desired, actual: store.snapshot)
         self.issues = issues.sorted { ($0.source, $0.item) < ($1.source, $1.item) }
+        self.warnings = warnings.sorted { ($0.source, $0.item) < ($1.source, $1.item) }
     }
 }

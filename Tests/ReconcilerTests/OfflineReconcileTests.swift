@@ -118,6 +118,93 @@ import Testing
     }
 }
 
+/// Issue 11, defect 8: input of the wrong shape was read as something else and published.
+@Suite struct InputShapeTests {
+    static let good = #"{"dst": "10.0.0.9", "dev": "Ethernet0", "lladdr": "00:01:02:03:04:09", "state": ["REACHABLE"]}"#
+
+    static func reconcile(kernel: String = "[]", store: String = "{}", config: String? = nil) throws -> OfflineReconcile {
+        try OfflineReconcile(kernel: (Data(kernel.utf8), "k.json"), store: (Data(store.utf8), "s.json"),
+                             configDB: config.map { (Data($0.utf8), "c.json") })
+    }
+
+    @Test(arguments: [
+        #""state": "FAILED""#, #""state": [32]"#, #""state": {}"#, #""state": null"#, #""state": ["REACHABLE", null]"#,
+        #""dst": "10.0.0.1\u0000evil""#, #""dst": 167772161"#, #""dev": ["Ethernet0"]"#, #""lladdr": 5"#,
+        #""lladdr": "00:01:02:03:04:05\n""#,
+    ])
+    func aKernelEntryOfTheWrongShapeIsBadInputAndSkipped(_ field: String) throws {
+        let entry = #"{"dst": "10.0.0.1", "dev": "Ethernet0", "lladdr": "00:01:02:03:04:05", "state": ["REACHABLE"], "#
+            + field + "}"
+        let r = try Self.reconcile(kernel: "[\(Self.good),\n \(entry)]")
+        #expect(r.issues.count == 1)
+        #expect(r.issues.first?.source == "k.json")
+        #expect(r.issues.first?.item.hasPrefix("entry 1 {") == true)
+        #expect(OfflineReconcileTests.summary(r).sets.keys.sorted() == ["Ethernet0:10.0.0.9"])
+    }
+
+    @Test(arguments: [("42", "a number"), ("null", "null"), ("\"x\"", "a string"), ("{}", "an object"), ("true", "a boolean")])
+    func aKernelFileThatIsNotAnArraySaysWhatItFound(_ top: String, _ found: String) throws {
+        #expect { try Self.reconcile(kernel: top) } throws: { error in
+            guard let e = error as? SnapshotFormatError else { return false }
+            return e.source == "k.json" && e.reason.hasPrefix("expected a JSON array of neighbor entries")
+                && e.reason.hasSuffix("found " + found)
+        }
+    }
+
+    @Test(arguments: [
+        #"{"NEIGH_TABLE:Ethernet0:10.0.0.1": {"type": "hash", "value": {"neigh": 5, "family": "IPv4"}}}"#,
+        #"{"NEIGH_TABLE:Ethernet0:10.0.0.1": {"type": "hash", "value": ["neigh"]}}"#,
+        #"{"NEIGH_TABLE:Ethernet0:10.0.0.1": {"type": 1, "value": {}}}"#,
+        #"{"NEIGH_TABLE:Ethernet0:10.0.0.1": {"value": {}}}"#,
+        #"{"NEIGH_TABLE:Ethernet0:10.0.0.1": ["hash"]}"#,
+        #"{"NEIGH_TABLE_KEY_SET": {"type": "set", "value": ["Ethernet0:10.0.0.1", 7]}}"#,
+        #"{"NEIGH_TABLE_KEY_SET": {"type": "set", "value": "Ethernet0:10.0.0.1"}}"#,
+    ])
+    func aStoreItemOfTheWrongShapeIsBadInput(_ store: String) throws {
+        let r = try Self.reconcile(store: store)
+        #expect(r.issues.contains { $0.source == "s.json" && $0.item.hasPrefix("NEIGH_TABLE") })
+    }
+
+    /// `1` and `true` were read as the string "1" and silently meant "disabled".
+    @Test(arguments: [("1", "a number"), ("true", "a boolean"), ("null", "null"), (#"["enable"]"#, "an array")])
+    func aConfigSettingThatIsNotAStringIsBadInput(_ value: String, _ found: String) throws {
+        let config = #"{"INTERFACE|Ethernet0": {"type": "hash", "value": {"ipv6_use_link_local_only": "# + value + "}}}"
+        let r = try Self.reconcile(config: config)
+        #expect(r.issues.map(\.description)
+            == [#"c.json: INTERFACE|Ethernet0: field "ipv6_use_link_local_only" is not a string (found "# + found + ")"])
+    }
+
+    @Test func anUnrecognisedSettingIsAWarning() throws {
+        let r = try Self.reconcile(config: #"{"INTERFACE|Ethernet0": {"type": "hash", "value": {"ipv6_use_link_local_only": "true"}}}"#)
+        #expect(r.issues.isEmpty)
+        #expect(r.warnings.map(\.item) == ["INTERFACE|Ethernet0"])
+    }
+
+    @Test func duplicatesAreWarnedAboutAndTheLastOneIsUsed() throws {
+        let kernel = #"""
+            [{"dst": "10.0.0.1", "dev": "Ethernet0", "lladdr": "00:01:02:03:04:01", "state": ["REACHABLE"]},
+             {"dst": "10.0.0.1", "dev": "Ethernet0", "lladdr": "00:01:02:03:04:02", "state": ["REACHABLE"], "lladdr": "00:01:02:03:04:03"}]
+            """#
+        let store = #"""
+            {"NEIGH_TABLE:Ethernet0:10.0.0.2": {"type": "hash", "value": {"neigh": "00:01:02:03:04:05", "family": "IPv4"}},
+             "NEIGH_TABLE:Ethernet0:10.0.0.2": {"type": "hash", "value": {"neigh": "00:01:02:03:04:06", "neigh": "00:01:02:03:04:07", "family": "IPv4"}},
+             "NEIGH_TABLE_KEY_SET": {"type": "set", "value": ["Ethernet0:10.0.0.3", "Ethernet0:10.0.0.3"]}}
+            """#
+        let r = try Self.reconcile(kernel: kernel, store: store)
+        #expect(r.issues.isEmpty)
+        let warnings = r.warnings.map(\.description)
+        #expect(warnings.count == 5, "\(warnings)")
+        #expect(warnings.contains { $0.hasPrefix("k.json: entry 1 ") && $0.hasSuffix("a second entry for Ethernet0:10.0.0.1; it replaces the earlier one") })
+        #expect(warnings.contains { $0.hasPrefix("k.json: entry 1 ") && $0.hasSuffix("\"lladdr\" appears more than once; the last one is used") })
+        #expect(warnings.contains("s.json: NEIGH_TABLE:Ethernet0:10.0.0.2: the key appears more than once; the last one is used"))
+        #expect(warnings.contains("s.json: NEIGH_TABLE:Ethernet0:10.0.0.2: field \"neigh\" appears more than once; the last one is used"))
+        #expect(warnings.contains("s.json: NEIGH_TABLE_KEY_SET: set member \"Ethernet0:10.0.0.3\" appears more than once"))
+        let (sets, dels) = OfflineReconcileTests.summary(r)
+        #expect(sets == ["Ethernet0:10.0.0.1": "00:01:02:03:04:03 IPv4"])
+        #expect(dels == ["Ethernet0:10.0.0.2"])
+    }
+}
+
 /// The consumer semantics the store snapshot follows (spec §4).
 @Suite struct PendingOperationTests {
     static let k = "Ethernet0:10.0.0.1"

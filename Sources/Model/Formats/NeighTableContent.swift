@@ -11,6 +11,11 @@ public struct NeighTableContent: Sendable {
 
     public init() {}
 
+    /// Whether a database key belongs to one of the four parts (the rest is ignored).
+    public static func holds(_ key: String, names: ProducerStateTableNames = .neighTable) -> Bool {
+        key.hasPrefix(names.tablePrefix) || key.hasPrefix(names.stagingPrefix) || key == names.keySet || key == names.delSet
+    }
+
     /// Sorts a database's keys into the four parts. Other tables are ignored.
     public init(appDB values: [String: RedisValue], names: ProducerStateTableNames = .neighTable) {
         for (key, value) in values {
