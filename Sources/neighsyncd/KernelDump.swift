@@ -61,7 +61,7 @@ struct KernelDump: ParsableCommand {
                 case .otherLength(let l): "(\(l) bytes)"
                 }
                 let flags = (n.flags.contains(.extLearned) ? " extern_learn" : "") + (n.flags.contains(.router) ? " router" : "")
-                print("\(k) \(ll) \(n.state)\(flags)")
+                print("\(k.description.escapedForLog) \(ll) \(n.state)\(flags)")
             }
         }
     }

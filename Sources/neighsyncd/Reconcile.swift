@@ -85,6 +85,7 @@ struct Reconcile: ParsableCommand {
     }
 }
 
+/// Writes one line to stderr, its control characters escaped: messages quote file and Redis data.
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    FileHandle.standardError.write(Data((line.escapedForLog + "\n").utf8))
 }

@@ -87,4 +87,13 @@ import Testing
             return true
         }
     }
+
+    /// The escaping every message, plan and log line goes through.
+    @Test func escapedForLogLeavesNoControlCharacter() {
+        #expect("Ethernet0:10.0.0.1".escapedForLog == "Ethernet0:10.0.0.1")
+        #expect("a\nb\r\tc\u{1B}[2J\u{07}\u{0}\u{7F}".escapedForLog == #"a\nb\r\tc\x1b[2J\x07\x00\x7f"#)
+        #expect("x\u{85}y\u{202E}z\u{2028}é€".escapedForLog == #"x\u{85}y\u{202e}z\u{2028}é€"#)
+        let once = "a\nb\\x".escapedForLog
+        #expect(once.escapedForLog == once)   // layers may escape again without doubling
+    }
 }

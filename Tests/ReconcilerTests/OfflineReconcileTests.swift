@@ -203,6 +203,23 @@ import Testing
         #expect(sets == ["Ethernet0:10.0.0.1": "00:01:02:03:04:03 IPv4"])
         #expect(dels == ["Ethernet0:10.0.0.2"])
     }
+
+    /// Security finding: a `\n` in a stored MAC forged a line; ESC sequences reached the terminal.
+    @Test func controlCharactersInInputNeverReachTheOutputRaw() throws {
+        let store = #"""
+            {"NEIGH_TABLE:Ethernet0:10.0.0.1": {"type": "hash", "value": {"neigh": "00:01\nFORGED: \u001b[2J\u0007", "family": "IPv4"}},
+             "NEIGH_TABLE:Eth\u001b[31m0\nFORGED:10.0.0.2": {"type": "hash", "value": {"neigh": "00:01:02:03:04:05", "family": "IPv4"}},
+             "NEIGH_TABLE:Ethernet0:10.0.0.3\u0000": {"type": "hash", "value": {"neigh": "00:01:02:03:04:05", "family": "IPv4"}}}
+            """#
+        let kernel = #"[{"dst": "10.0.0.1", "dev": "Eth\u001b[0m", "state": ["REACHABLE"]}]"#
+        let r = try Self.reconcile(kernel: kernel, store: store)
+        let text = PlanFormat.text.render(r.plan.sorted, unchanged: r.plan.unchanged)
+        let lines = r.issues.map(\.description) + text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(r.issues.count == 4)
+        #expect(lines.allSatisfy { !$0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } })
+        #expect(!lines.contains { $0.hasPrefix("FORGED") })
+        #expect(text.contains(#"DEL  Eth\x1b[31m0\nFORGED:10.0.0.2  (malformed key)"#))
+    }
 }
 
 /// The consumer semantics the store snapshot follows (spec §4).

@@ -18,14 +18,16 @@ public enum PlanFormat: String, CaseIterable, Sendable {
         let sets = changes.filter(\.isSet).count
         var s = "\(sets) set, \(changes.count - sets) del, \(unchanged) unchanged\n"
         guard !changes.isEmpty else { return s }
-        let width = max(3, changes.map { $0.keyText.count }.max() ?? 0)
+        // Keys come from Redis and the kernel: a control character in one must not reach a terminal.
+        let width = max(3, changes.map { $0.keyText.escapedForLog.count }.max() ?? 0)
         func pad(_ t: String, _ w: Int) -> String { t + String(repeating: " ", count: max(0, w - t.count)) }
         s += "OP   \(pad("KEY", width))  NEIGH              FAMILY\n"
         for c in changes {
+            let key = c.keyText.escapedForLog
             switch c {
-            case .set(let k, let e): s += "SET  \(pad(k.description, width))  \(e.mac)  \(e.family)\n"
-            case .del(let k): s += "DEL  \(k)\n"
-            case .delMalformed(let raw): s += "DEL  \(raw)  (malformed key)\n"
+            case .set(_, let e): s += "SET  \(pad(key, width))  \(e.mac)  \(e.family)\n"
+            case .del: s += "DEL  \(key)\n"
+            case .delMalformed: s += "DEL  \(key)  (malformed key)\n"
             }
         }
         return s
