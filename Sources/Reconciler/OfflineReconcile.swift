@@ -25,11 +25,9 @@ public struct OfflineReconcile: Sendable {
         let k = try IPNeighJSON.parse(kernel.data, source: kernel.name)
         issues += k.issues
         warnings += k.warnings
-        let s = try RedisDump.parse(store.data, source: store.name, keeping: { NeighTableContent.holds($0) })
-        issues += s.issues
-        warnings += s.warnings
-        let store = NeighTableContent(appDB: s.values).snapshot(source: store.name)
+        let store = try NeighTableContent.snapshot(dump: store.data, source: store.name)
         issues += store.issues
+        warnings += store.warnings
 
         var desired: [NeighborKey: NeighborEntry] = [:]
         desired.reserveCapacity(k.table.count)

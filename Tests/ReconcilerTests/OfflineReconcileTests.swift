@@ -270,6 +270,42 @@ import Testing
 }
 
 @Suite struct RedisDumpRenderTests {
+    /// `snapshot(dump:)` reads in two passes and drops each consumed hash once judged; it must give
+    /// what reading the whole dump and overlaying the pending operations gives, in any key order
+    /// (besides the issue of a replaced copy of a key given twice).
+    @Test func readingADumpInTwoPassesEqualsTheWholeOverlay() throws {
+        let url = try #require(Bundle.module.url(forResource: "Fixtures/store-sample.json", withExtension: nil))
+        let asWritten = try Data(contentsOf: url)
+        let pendingFirst = Data(#"""
+            {"NEIGH_TABLE_KEY_SET": {"type": "set", "value": ["Ethernet0:10.0.0.1", "Ethernet0:10.0.0.2", "Ethernet0:10.0.0.3"]},
+             "NEIGH_TABLE_DEL_SET": {"type": "set", "value": ["Ethernet0:10.0.0.2"]},
+             "_NEIGH_TABLE:Ethernet0:10.0.0.1": {"type": "hash", "value": {"neigh": "00:00:00:00:00:11"}},
+             "_NEIGH_TABLE:Ethernet0:10.0.0.3": {"type": "hash", "value": {"neigh": "00:00:00:00:00:33", "family": "IPv4"}},
+             "NEIGH_TABLE:Ethernet0:10.0.0.1": {"type": "hash", "value": {"neigh": "00:00:00:00:00:01", "family": "IPv4"}},
+             "NEIGH_TABLE:Ethernet0:10.0.0.2": {"type": "hash", "value": {"neigh": "00:00:00:00:00:02", "family": "IPv4"}},
+             "NEIGH_TABLE:Ethernet0:10.0.0.4": {"type": "hash", "value": {"neigh": "00:00:00:00:00:04", "family": "IPv6"}},
+             "NEIGH_TABLE:Ethernet0:10.0.0.4": {"type": "hash", "value": {"neigh": "00:00:00:00:00:04", "family": "IPv4"}},
+             "NEIGH_TABLE:Ethernet0:10.0.0.5": {"type": "hash", "value": {}}}
+            """#.utf8)
+        for dump in [asWritten, pendingFirst, RedisDump.render(try RedisDump.parse(asWritten, source: "s").values)] {
+            let whole = try RedisDump.parse(dump, source: "s")
+            let overlay = NeighTableContent(appDB: whole.values).snapshot(source: "s")
+            let twoPasses = try NeighTableContent.snapshot(dump: dump, source: "s")
+            #expect(twoPasses.snapshot == overlay.snapshot)
+            #expect(Set(twoPasses.warnings) == Set(whole.warnings))
+            // Each copy of a key given twice is judged as it is read: the replaced copy's issue stays.
+            let extra = Set(twoPasses.issues).subtracting(whole.issues + overlay.issues)
+            #expect(Set(whole.issues + overlay.issues).isSubset(of: Set(twoPasses.issues)))
+            #expect(extra.allSatisfy { e in twoPasses.warnings.contains { $0.item.hasSuffix(e.item) } })
+        }
+        let s = try NeighTableContent.snapshot(dump: pendingFirst, source: "s").snapshot
+        #expect(s.entries[NeighborKey("Ethernet0:10.0.0.1")!] == .valid(NeighborEntry(mac: MACAddress("00:00:00:00:00:11")!, family: .ipv4)))
+        #expect(s.entries[NeighborKey("Ethernet0:10.0.0.2")!] == nil)
+        #expect(s.entries[NeighborKey("Ethernet0:10.0.0.3")!] == .valid(NeighborEntry(mac: MACAddress("00:00:00:00:00:33")!, family: .ipv4)))
+        #expect(s.entries[NeighborKey("Ethernet0:10.0.0.4")!] == .valid(NeighborEntry(mac: MACAddress("00:00:00:00:00:04")!, family: .ipv4)))
+        #expect(s.entries.count == 3)
+    }
+
     /// What `store-dump` prints reads back as the same table (and so as the same snapshot).
     @Test func renderedContentParsesBackIdentically() throws {
         let url = try #require(Bundle.module.url(forResource: "Fixtures/store-sample.json", withExtension: nil))

@@ -23,6 +23,9 @@ public enum IPNeighJSON {
                 let expected = "expected a JSON array of neighbor entries (as `ip -j neigh show` prints)"
                 return .failure(SnapshotFormatError(source: source, reason: "\(expected), found \(top.named)"))
             }
+            // `ip -j` prints at least ~80 bytes an entry: room for all of them, without the dozen
+            // rehashes growing one entry at a time takes (a pretty-printed file over-reserves).
+            parsed.table.reserveCapacity(bytes.count / 96)
             var list = try reader.beginArray()
             var index = 0
             while try reader.next(in: &list) {

@@ -12,22 +12,42 @@ public enum RedisDump {
     /// A dump's values, its bad items (skipped or partly kept) and its doubtful ones (kept, with a warning).
     public typealias Parsed = (values: [String: RedisValue], issues: [SnapshotIssue], warnings: [SnapshotIssue])
 
-    /// Parses a dump, keeping the keys `keep` accepts (the others are checked as JSON and
-    /// dropped). Items of the wrong shape are reported; a key given twice is kept as its last
-    /// value, with a warning, and so is a hash field or a set member given twice.
-    public static func parse(_ bytes: some Collection<UInt8>, source: String,
-                             keeping keep: (String) -> Bool = { _ in true }) throws(SnapshotFormatError) -> Parsed
+    /// What a dump holds besides its values: bad items, and doubtful ones (kept, with a warning).
+    public typealias Report = (issues: [SnapshotIssue], warnings: [SnapshotIssue])
+
+    /// Parses a dump into a table of its values. Items of the wrong shape are reported; a key
+    /// given twice is kept as its last value, with a warning, and so is a hash field or a set
+    /// member given twice.
+    public static func parse(_ bytes: some Collection<UInt8>, source: String) throws(SnapshotFormatError) -> Parsed {
+        var values: [String: RedisValue] = [:]
+        var repeated: [SnapshotIssue] = []
+        let report = try read(bytes, source: source) { key, value in
+            if values.updateValue(value, forKey: key) != nil { repeated.append(repeatedKey(key, source: source)) }
+        }
+        return (values, report.issues, report.warnings + repeated)
+    }
+
+    /// The warning for a key given twice; the caller, which keeps the values, sees it.
+    public static func repeatedKey(_ key: String, source: String) -> SnapshotIssue {
+        SnapshotIssue(source: source, item: key, reason: "the key appears more than once; the last one is used")
+    }
+
+    /// Reads a dump item by item, handing each usable item whose key `keep` accepts to `visit`, in
+    /// file order; other keys are checked as JSON and dropped. No table of the whole dump is
+    /// built: the caller keeps what it needs.
+    public static func read(_ bytes: some Collection<UInt8>, source: String, keeping keep: (String) -> Bool = { _ in true },
+                            _ visit: (String, RedisValue) -> Void) throws(SnapshotFormatError) -> Report
     {
-        let result = bytes.withContiguousStorageIfAvailable { parse(UnsafeRawBufferPointer($0), source: source, keep) }
-            ?? Array(bytes).withUnsafeBytes { parse($0, source: source, keep) }
+        let result = bytes.withContiguousStorageIfAvailable { read(UnsafeRawBufferPointer($0), source, keep, visit) }
+            ?? Array(bytes).withUnsafeBytes { read($0, source, keep, visit) }
         return try result.get()
     }
 
-    static func parse(_ bytes: UnsafeRawBufferPointer, source: String, _ keep: (String) -> Bool)
-        -> Result<Parsed, SnapshotFormatError>
+    static func read(_ bytes: UnsafeRawBufferPointer, _ source: String, _ keep: (String) -> Bool,
+                     _ visit: (String, RedisValue) -> Void) -> Result<Report, SnapshotFormatError>
     {
         var reader = JSONReader(bytes)
-        var parsed: Parsed = ([:], [], [])
+        var parsed: Report = ([], [])
         do {
             let top = try reader.peek()
             guard top == .object else {
@@ -40,10 +60,7 @@ public enum RedisDump {
                 let item = try Item.read(&reader)
                 for problem in item.problems { parsed.issues.append(SnapshotIssue(source: source, item: key, reason: problem)) }
                 for doubt in item.doubts { parsed.warnings.append(SnapshotIssue(source: source, item: key, reason: doubt)) }
-                guard let value = item.value else { continue }
-                if parsed.values.updateValue(value, forKey: key) != nil {
-                    parsed.warnings.append(SnapshotIssue(source: source, item: key, reason: "the key appears more than once; the last one is used"))
-                }
+                if let value = item.value { visit(key, value) }
             }
             try reader.finish()
         } catch {
