@@ -33,7 +33,7 @@ public struct NeighTableContent: Sendable {
             if pending.add(key, value, filing) { repeated.append(RedisDump.repeatedKey(key, source: source)) }
         }
         var snap = StoreSnapshot()
-        snap.entries.reserveCapacity(bytes.count / 128)   // a compact sonic-db-dump entry is ~100 bytes
+        snap.entries.reserveCapacity(bytes.count / 100)   // a compact sonic-db-dump entry is ~110 bytes
         var issues = first.issues
         let second = try RedisDump.read(bytes, source: source, keeping: { $0.hasPrefix(filing.tablePrefix) }) { key, value in
             let stored = key.dropFirst(filing.tablePrefix.count)
