@@ -121,17 +121,18 @@ public enum RedisDump {
                 item.problems.append(typeSeen ? "\"type\" is not a string (found \(typeKind.named))" : "no \"type\"")
                 return item
             }
+            let found = valueSeen ? "found \(shape.kindNamed)" : "none given"
             switch (type, shape) {
             case ("hash", .fields(let fields, let problems)):
                 item.value = .hash(fields)
                 item.problems += problems
             case ("hash", _):
-                item.problems.append("hash without an object \"value\" (found \(shape.kindNamed))")
+                item.problems.append("hash without an object \"value\" (\(found))")
             case ("set", .members(let members, let problems)):
                 item.value = .set(members)
                 item.problems += problems
             case ("set", _):
-                item.problems.append("set without an array \"value\" (found \(shape.kindNamed))")
+                item.problems.append("set without an array \"value\" (\(found))")
             default:
                 item.value = .other(type: type)
             }
