@@ -33,12 +33,8 @@ public struct OfflineReconcile: Sendable {
         issues += store.issues
         warnings += store.warnings
 
-        var desired: [NeighborKey: NeighborEntry] = [:]
-        desired.reserveCapacity(k.table.count)
-        for (key, n) in k.table {
-            if let e = desiredEntry(for: key, n, policy: policy) { desired[key] = e }
-        }
-        self.plan = diff(desired: desired, actual: store.snapshot)
+        // The desired entries are derived from the kernel table as the daemon derives them, not stored.
+        self.plan = diff(over: k.table, entry: { key, n in desiredEntry(for: key, n, policy: policy) }, actual: store.snapshot)
         self.issues = issues.sorted { ($0.source, $0.item) < ($1.source, $1.item) }
         self.warnings = warnings.sorted { ($0.source, $0.item) < ($1.source, $1.item) }
     }

@@ -126,7 +126,11 @@ public enum IPNeighJSON {
                 }
                 let name = try r.readString()
                 if name == "extern_learn" { flags.insert(.extLearned); continue }
-                guard let s = NUDState(name: name) else { note("unknown state \"\(name)\""); continue }
+                // As `ip` prints them first (no upper-casing per entry), then in any case.
+                guard let s = NUDState.names.first(where: { $0.1 == name })?.0 ?? NUDState(name: name) else {
+                    note("unknown state \"\(name)\"")
+                    continue
+                }
                 raw |= s.rawValue
             }
             state = NUDState(rawValue: raw)
