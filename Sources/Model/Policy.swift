@@ -31,9 +31,11 @@ public struct Policy: Hashable, Sendable {
     /// disabled (as upstream reads them), and reported, since `true` or `1` was surely meant otherwise.
     public static func doubtfulSettings(configDB: [String: [String: String]], source: String) -> [SnapshotIssue] {
         configDB.compactMap { key, fields in
-            guard let value = fields["ipv6_use_link_local_only"], value != "enable", value != "disable" else { return nil }
-            return SnapshotIssue(source: source, item: key,
-                                 reason: "ipv6_use_link_local_only is \"\(value)\", not \"enable\" or \"disable\"; read as disabled")
+            guard let value = fields["ipv6_use_link_local_only"], value != "enable", value != "disable" else {
+                return nil
+            }
+            let reason = "ipv6_use_link_local_only is \"\(value)\", not \"enable\" or \"disable\"; read as disabled"
+            return SnapshotIssue(source: source, item: key, reason: reason)
         }
     }
 

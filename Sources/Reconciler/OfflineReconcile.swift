@@ -25,7 +25,9 @@ public struct OfflineReconcile: Sendable {
         // The two files are independent and take about as long each: read them at once.
         let (kernelRead, storeRead) = concurrently(
             { Result { () throws(SnapshotFormatError) in try IPNeighJSON.parse(kernel.data, source: kernel.name) } },
-            { Result { () throws(SnapshotFormatError) in try NeighTableContent.snapshot(dump: store.data, source: store.name) } })
+            { Result { () throws(SnapshotFormatError) in
+                try NeighTableContent.snapshot(dump: store.data, source: store.name)
+            } })
         let k = try kernelRead.get()
         issues += k.issues
         warnings += k.warnings
@@ -34,7 +36,8 @@ public struct OfflineReconcile: Sendable {
         warnings += store.warnings
 
         // The desired entries are derived from the kernel table as the daemon derives them, not stored.
-        self.plan = diff(over: k.table, entry: { key, n in desiredEntry(for: key, n, policy: policy) }, actual: store.snapshot)
+        let desired = { (key: NeighborKey, n: KernelNeighbor) in desiredEntry(for: key, n, policy: policy) }
+        self.plan = diff(over: k.table, entry: desired, actual: store.snapshot)
         self.issues = issues.sorted { ($0.source, $0.item) < ($1.source, $1.item) }
         self.warnings = warnings.sorted { ($0.source, $0.item) < ($1.source, $1.item) }
     }

@@ -60,7 +60,8 @@ struct KernelDump: ParsableCommand {
                 case .absent: "-"
                 case .otherLength(let l): "(\(l) bytes)"
                 }
-                let flags = (n.flags.contains(.extLearned) ? " extern_learn" : "") + (n.flags.contains(.router) ? " router" : "")
+                let flags = (n.flags.contains(.extLearned) ? " extern_learn" : "")
+                    + (n.flags.contains(.router) ? " router" : "")
                 print("\(k.description.escapedForLog) \(ll) \(n.state)\(flags)")
             }
         }

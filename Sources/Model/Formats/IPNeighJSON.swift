@@ -33,7 +33,8 @@ public enum IPNeighJSON {
                 let start = reader.offset
                 let entry = try Entry.read(&reader)
                 func report(_ reason: String) -> SnapshotIssue {
-                    SnapshotIssue(source: source, item: "entry \(index) \(summary(reader.text(from: start)))", reason: reason)
+                    let item = "entry \(index) \(summary(reader.text(from: start)))"
+                    return SnapshotIssue(source: source, item: item, reason: reason)
                 }
                 switch entry.judged() {
                 case .failure(let why):
@@ -147,7 +148,9 @@ public enum IPNeighJSON {
             guard let name = InterfaceName(dev) else { return .failure(Reason(text: "invalid \"dev\" \"\(dev)\"")) }
             var address = LinkLayerAddress.absent
             if let lladdr {
-                guard !lladdr.hasControlCharacter else { return .failure(Reason(text: "invalid \"lladdr\" \"\(lladdr)\"")) }
+                guard !lladdr.hasControlCharacter else {
+                    return .failure(Reason(text: "invalid \"lladdr\" \"\(lladdr)\""))
+                }
                 if let mac = MACAddress(lladdr) {
                     address = .mac(mac)
                 } else {
@@ -163,7 +166,8 @@ public enum IPNeighJSON {
     /// An entry's text on one line, shortened: enough to find it in the file.
     static func summary(_ text: String) -> String {
         // Outside strings JSON has only white space between tokens, and inside them no raw newline.
-        let line = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" }).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        let line = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
+            .map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
         return line.count > 120 ? String(line.prefix(117)) + "..." : line
     }
 

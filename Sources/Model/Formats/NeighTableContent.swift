@@ -28,14 +28,15 @@ public struct NeighTableContent: Sendable {
         let filing = KeyFiling(names)
         var pending = NeighTableContent()
         var repeated: [SnapshotIssue] = []
-        let first = try RedisDump.read(bytes, source: source, keeping: { filing.holds($0) && !$0.hasPrefix(filing.tablePrefix) }) {
-            key, value in
+        let isPending = { (key: String) in filing.holds(key) && !key.hasPrefix(filing.tablePrefix) }
+        let first = try RedisDump.read(bytes, source: source, keeping: isPending) { key, value in
             if pending.add(key, value, filing) { repeated.append(RedisDump.repeatedKey(key, source: source)) }
         }
         var snap = StoreSnapshot()
         snap.entries.reserveCapacity(bytes.count / 100)   // a compact sonic-db-dump entry is ~110 bytes
         var issues = first.issues
-        let second = try RedisDump.read(bytes, source: source, keeping: { $0.hasPrefix(filing.tablePrefix) }) { key, value in
+        let isConsumed = { (key: String) in key.hasPrefix(filing.tablePrefix) }
+        let second = try RedisDump.read(bytes, source: source, keeping: isConsumed) { key, value in
             let stored = key.dropFirst(filing.tablePrefix.count)
             if !pending.keySet.isEmpty, pending.keySet.contains(String(stored)) {
                 if pending.add(key, value, filing) { repeated.append(RedisDump.repeatedKey(key, source: source)) }
@@ -60,7 +61,8 @@ public struct NeighTableContent: Sendable {
         let tablePrefix: String, stagingPrefix: String, keySet: String, delSet: String
 
         init(_ names: ProducerStateTableNames) {
-            (tablePrefix, stagingPrefix, keySet, delSet) = (names.tablePrefix, names.stagingPrefix, names.keySet, names.delSet)
+            (tablePrefix, stagingPrefix) = (names.tablePrefix, names.stagingPrefix)
+            (keySet, delSet) = (names.keySet, names.delSet)
         }
 
         /// Whether a database key belongs to one of the four parts (the rest is ignored).
@@ -129,7 +131,8 @@ public struct NeighTableContent: Sendable {
             guard let fields = hash else { return judge(rawKey: key, .notAHash, source: source, into: &snap, &issues) }
             withUTF8(fields["neigh"]) { neigh in
                 withUTF8(fields["family"]) { family in
-                    judge(rawKey: key, .hash(count: fields.count, neigh: neigh, family: family), source: source, into: &snap, &issues)
+                    let value = StoredValue.hash(count: fields.count, neigh: neigh, family: family)
+                    judge(rawKey: key, value, source: source, into: &snap, &issues)
                 }
             }
         }

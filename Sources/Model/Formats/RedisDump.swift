@@ -35,7 +35,8 @@ public enum RedisDump {
     /// Reads a dump item by item, handing each usable item whose key `keep` accepts to `visit`, in
     /// file order; other keys are checked as JSON and dropped. No table of the whole dump is
     /// built: the caller keeps what it needs.
-    public static func read(_ bytes: some Collection<UInt8>, source: String, keeping keep: (String) -> Bool = { _ in true },
+    public static func read(_ bytes: some Collection<UInt8>, source: String,
+                            keeping keep: (String) -> Bool = { _ in true },
                             _ visit: (String, RedisValue) -> Void) throws(SnapshotFormatError) -> Report
     {
         let result = bytes.withContiguousStorageIfAvailable { read(UnsafeRawBufferPointer($0), source, keep, visit) }
@@ -58,8 +59,8 @@ public enum RedisDump {
             while let key = try reader.nextKey(in: &object) {
                 guard keep(key) else { try reader.skipValue(); continue }
                 let item = try Item.read(&reader)
-                for problem in item.problems { parsed.issues.append(SnapshotIssue(source: source, item: key, reason: problem)) }
-                for doubt in item.doubts { parsed.warnings.append(SnapshotIssue(source: source, item: key, reason: doubt)) }
+                parsed.issues += item.problems.map { SnapshotIssue(source: source, item: key, reason: $0) }
+                parsed.warnings += item.doubts.map { SnapshotIssue(source: source, item: key, reason: $0) }
                 if let value = item.value { visit(key, value) }
             }
             try reader.finish()
@@ -169,7 +170,9 @@ public enum RedisDump {
                         continue
                     }
                     let member = try r.readString()
-                    if !members.insert(member).inserted { doubts.append("set member \"\(member)\" appears more than once") }
+                    if !members.insert(member).inserted {
+                        doubts.append("set member \"\(member)\" appears more than once")
+                    }
                 }
                 return .members(members, problems: problems)
             case let kind:
