@@ -219,6 +219,9 @@ import Testing
         #expect(lines.allSatisfy { !$0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } })
         #expect(!lines.contains { $0.hasPrefix("FORGED") })
         #expect(text.contains(#"DEL  Eth\x1b[31m0\nFORGED:10.0.0.2  (malformed key)"#))
+        let redis = PlanFormat.redis.render([.delMalformed("Eth\u{1B}[2J\u{9B}0\nFORGED:1")], unchanged: 0)
+        #expect(redis.hasSuffix(#" G "Eth\x1b[2J\xc2\x9b0\nFORGED:1" "" ""\#n"#))
+        #expect(redis.dropLast().unicodeScalars.allSatisfy { $0.value >= 0x20 && !(0x7F...0x9F).contains($0.value) })
     }
 }
 

@@ -78,7 +78,14 @@ public enum PlanFormat: String, CaseIterable, Sendable {
                 case "\r": q += "\\r"
                 case "\t": q += "\\t"
                 default:
-                    if ch.value < 0x20 || ch.value == 0x7F { q += String(format: "\\x%02x", ch.value) } else { q.unicodeScalars.append(ch) }
+                    if ch.value < 0x20 || ch.value == 0x7F {
+                        q += String(format: "\\x%02x", ch.value)
+                    } else if (0x80...0x9F).contains(ch.value) {
+                        // C1 controls (e.g. U+009B, a CSI to some terminals): their UTF-8 bytes, escaped.
+                        for b in String(ch).utf8 { q += String(format: "\\x%02x", b) }
+                    } else {
+                        q.unicodeScalars.append(ch)
+                    }
                 }
             }
             return q + "\""
