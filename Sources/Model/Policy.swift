@@ -27,6 +27,18 @@ public struct Policy: Hashable, Sendable {
         Policy.interfaceTable(for: name) != nil && linkLocalInterfaces.contains(name)
     }
 
+    /// `ipv6_use_link_local_only` settings that are neither `enable` nor `disable`: read as
+    /// disabled (as upstream reads them), and reported, since `true` or `1` was surely meant otherwise.
+    public static func doubtfulSettings(configDB: [String: [String: String]], source: String) -> [SnapshotIssue] {
+        configDB.compactMap { key, fields in
+            guard let value = fields["ipv6_use_link_local_only"], value != "enable", value != "disable" else {
+                return nil
+            }
+            let reason = "ipv6_use_link_local_only is \"\(value)\", not \"enable\" or \"disable\"; read as disabled"
+            return SnapshotIssue(source: source, item: key, reason: reason)
+        }
+    }
+
     /// Builds the policy from CONFIG_DB hashes keyed `TABLE|key` (as `sonic-db-dump` names them).
     public init(configDB: [String: [String: String]]) {
         self.init()

@@ -28,8 +28,11 @@ public struct Plan: Hashable, Sendable {
     public var delCount: Int { changes.count - setCount }
     public var isEmpty: Bool { changes.isEmpty }
 
-    /// Changes ordered by key text, for stable output.
-    public var sorted: [Change] { changes.sorted { $0.keyText < $1.keyText } }
+    /// Changes ordered by key text, for stable output. Each key's text is made once, not per
+    /// comparison (a 500,000-change plan spent more time formatting addresses than sorting).
+    public var sorted: [Change] {
+        changes.map { ($0.keyText, $0) }.sorted { $0.0 < $1.0 }.map(\.1)
+    }
 
     /// The plan cut into batches of at most `maxSize` changes, one operation per key.
     public func batches(maxSize: Int, firstID: UInt64 = 1) -> [Batch] {

@@ -7,30 +7,64 @@ public struct OfflineReconcile: Sendable {
     public var plan: Plan
     /// Entries that were skipped or will be repaired, each naming its file and entry.
     public var issues: [SnapshotIssue]
+    /// Entries kept but doubtful (a key given twice, an unrecognised setting), each named too.
+    public var warnings: [SnapshotIssue]
 
     public init(kernel: (data: Data, name: String), store: (data: Data, name: String),
                 configDB: (data: Data, name: String)?) throws(SnapshotFormatError)
     {
-        var issues: [SnapshotIssue] = []
+        var issues: [SnapshotIssue] = [], warnings: [SnapshotIssue] = []
         var policy = Policy()
         if let c = configDB {
             let parsed = try RedisDump.parse(c.data, source: c.name)
+            let hashes = RedisDump.hashes(parsed.values)
             issues += parsed.issues
-            policy = Policy(configDB: RedisDump.hashes(parsed.values))
+            warnings += parsed.warnings + Policy.doubtfulSettings(configDB: hashes, source: c.name)
+            policy = Policy(configDB: hashes)
         }
-        let k = try IPNeighJSON.parse(kernel.data, source: kernel.name)
+        // The two files are independent and take about as long each: read them at once.
+        let (kernelRead, storeRead) = concurrently(
+            { Result { () throws(SnapshotFormatError) in try IPNeighJSON.parse(kernel.data, source: kernel.name) } },
+            { Result { () throws(SnapshotFormatError) in
+                try NeighTableContent.snapshot(dump: store.data, source: store.name)
+            } })
+        let k = try kernelRead.get()
         issues += k.issues
-        let s = try RedisDump.parse(store.data, source: store.name)
-        issues += s.issues
-        let store = NeighTableContent(appDB: s.values).snapshot(source: store.name)
+        warnings += k.warnings
+        let store = try storeRead.get()
         issues += store.issues
+        warnings += store.warnings
 
-        var desired: [NeighborKey: NeighborEntry] = [:]
-        desired.reserveCapacity(k.table.count)
-        for (key, n) in k.table {
-            if let e = desiredEntry(for: key, n, policy: policy) { desired[key] = e }
-        }
-        self.plan = diff(desired: desired, actual: store.snapshot)
+        // The desired entries are derived from the kernel table as the daemon derives them, not stored.
+        let desired = { (key: NeighborKey, n: KernelNeighbor) in desiredEntry(for: key, n, policy: policy) }
+        self.plan = diff(over: k.table, entry: desired, actual: store.snapshot)
         self.issues = issues.sorted { ($0.source, $0.item) < ($1.source, $1.item) }
+        self.warnings = warnings.sorted { ($0.source, $0.item) < ($1.source, $1.item) }
     }
+}
+
+/// Runs two computations on two threads and returns both results once both are done.
+private func concurrently<A, B>(_ a: () -> A, _ b: () -> B) -> (A, B) {
+    let results = Results<A, B>()
+    withoutActuallyEscaping(a) { a in
+        withoutActuallyEscaping(b) { b in
+            let work = Work(a: a, b: b)
+            DispatchQueue.concurrentPerform(iterations: 2) { i in
+                if i == 0 { results.a = work.a() } else { results.b = work.b() }
+            }
+        }
+    }
+    guard let ra = results.a, let rb = results.b else { preconditionFailure("concurrentPerform runs every iteration") }
+    return (ra, rb)
+}
+
+/// Each slot is written by one thread and read after `concurrentPerform` has joined both.
+private final class Results<A, B>: @unchecked Sendable {
+    var a: A?
+    var b: B?
+}
+
+private struct Work<A, B>: @unchecked Sendable {
+    let a: () -> A
+    let b: () -> B
 }

@@ -28,11 +28,14 @@ struct KernelDump: ParsableCommand {
     func run() throws {
         var policy = Policy()
         if let path = configDB {
-            let data = try Data(contentsOf: URL(fileURLWithPath: path))
             do {
-                let parsed = try RedisDump.parse(data, source: path)
+                let parsed = try RedisDump.parse(try InputFile.read(path), source: path)
+                let hashes = RedisDump.hashes(parsed.values)
+                (parsed.warnings + Policy.doubtfulSettings(configDB: hashes, source: path)).forEach {
+                    printError("neighsyncd kernel-dump: warning: \($0)")
+                }
                 parsed.issues.forEach { printError("neighsyncd kernel-dump: \($0)") }
-                policy = Policy(configDB: RedisDump.hashes(parsed.values))
+                policy = Policy(configDB: hashes)
             } catch {
                 printError("neighsyncd kernel-dump: \(error)")
                 throw ExitCode(2)
@@ -57,7 +60,9 @@ struct KernelDump: ParsableCommand {
                 case .absent: "-"
                 case .otherLength(let l): "(\(l) bytes)"
                 }
-                print("\(k) \(ll) \(n.state)\(n.flags.contains(.extLearned) ? " extern_learn" : "")\(n.flags.contains(.router) ? " router" : "")")
+                let flags = (n.flags.contains(.extLearned) ? " extern_learn" : "")
+                    + (n.flags.contains(.router) ? " router" : "")
+                print("\(k.description.escapedForLog) \(ll) \(n.state)\(flags)")
             }
         }
     }

@@ -52,7 +52,10 @@ final class LogSink: @unchecked Sendable {
             dropped = 0
             lock.unlock()
             var out = ""
-            for (p, l) in batch {
+            for (p, raw) in batch {
+                // Messages quote kernel, Redis and file data: escaped here, no line can end early
+                // or forge another, whichever code composed it.
+                let l = raw.escapedForLog
                 out += l + "\n"
                 if syslog { withVaList([l]) { vsyslog(p, "%s", $0) } }
             }

@@ -12,7 +12,9 @@ struct Reconcile: ParsableCommand {
         abstract: "Print the minimal plan that makes a saved APPL_DB equal to a saved kernel table.",
         discussion: """
             Exit status: 0 when nothing is to do, 1 when the plan is not empty, 2 on bad input \
-            (every bad entry is reported on stderr, naming its file; the rest is still reconciled).
+            (every bad entry is reported on stderr, naming its file; the rest is still reconciled) \
+            and on a usage error. A warning (a key or an entry given twice, an unrecognised setting) \
+            is printed on stderr and does not change the status. A FILE may be a pipe, e.g. /dev/stdin.
             """
     )
 
@@ -68,6 +70,7 @@ struct Reconcile: ParsableCommand {
             printError("neighsyncd reconcile: \(e)")
             throw ExitCode(2)
         }
+        for warning in result.warnings { printError("neighsyncd reconcile: warning: \(warning)") }
         for issue in result.issues { printError("neighsyncd reconcile: \(issue)") }
         print(format.render(result.plan.sorted, unchanged: result.plan.unchanged), terminator: "")
         if !result.issues.isEmpty { throw ExitCode(2) }
@@ -75,13 +78,14 @@ struct Reconcile: ParsableCommand {
     }
 
     private func read(_ path: String) throws -> Data {
-        do { return try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            printError("neighsyncd reconcile: \(path): cannot read: \(error.localizedDescription)")
+        do { return try InputFile.read(path) } catch {
+            printError("neighsyncd reconcile: \(error)")
             throw ExitCode(2)
         }
     }
 }
 
+/// Writes one line to stderr, its control characters escaped: messages quote file and Redis data.
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    FileHandle.standardError.write(Data((line.escapedForLog + "\n").utf8))
 }

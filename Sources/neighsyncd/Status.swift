@@ -52,6 +52,7 @@ struct Status: ParsableCommand {
                 shown = true
             } catch {
                 printError("neighsyncd status: \(error)")
+                throw ExitCode(2)   // the error said what is wrong; "nothing to show" would mislead
             }
         }
         if !shown {

@@ -118,6 +118,113 @@ import Testing
     }
 }
 
+/// Issue 11, defect 8: input of the wrong shape was read as something else and published.
+@Suite struct InputShapeTests {
+    static let good = #"{"dst": "10.0.0.9", "dev": "Ethernet0", "lladdr": "00:01:02:03:04:09", "state": ["REACHABLE"]}"#
+
+    static func reconcile(kernel: String = "[]", store: String = "{}", config: String? = nil) throws -> OfflineReconcile {
+        try OfflineReconcile(kernel: (Data(kernel.utf8), "k.json"), store: (Data(store.utf8), "s.json"),
+                             configDB: config.map { (Data($0.utf8), "c.json") })
+    }
+
+    @Test(arguments: [
+        #""state": "FAILED""#, #""state": [32]"#, #""state": {}"#, #""state": null"#, #""state": ["REACHABLE", null]"#,
+        #""dst": "10.0.0.1\u0000evil""#, #""dst": 167772161"#, #""dev": ["Ethernet0"]"#, #""lladdr": 5"#,
+        #""lladdr": "00:01:02:03:04:05\n""#,
+    ])
+    func aKernelEntryOfTheWrongShapeIsBadInputAndSkipped(_ field: String) throws {
+        let entry = #"{"dst": "10.0.0.1", "dev": "Ethernet0", "lladdr": "00:01:02:03:04:05", "state": ["REACHABLE"], "#
+            + field + "}"
+        let r = try Self.reconcile(kernel: "[\(Self.good),\n \(entry)]")
+        #expect(r.issues.count == 1)
+        #expect(r.issues.first?.source == "k.json")
+        #expect(r.issues.first?.item.hasPrefix("entry 1 {") == true)
+        #expect(OfflineReconcileTests.summary(r).sets.keys.sorted() == ["Ethernet0:10.0.0.9"])
+    }
+
+    @Test(arguments: [("42", "a number"), ("null", "null"), ("\"x\"", "a string"), ("{}", "an object"), ("true", "a boolean")])
+    func aKernelFileThatIsNotAnArraySaysWhatItFound(_ top: String, _ found: String) throws {
+        #expect { try Self.reconcile(kernel: top) } throws: { error in
+            guard let e = error as? SnapshotFormatError else { return false }
+            return e.source == "k.json" && e.reason.hasPrefix("expected a JSON array of neighbor entries")
+                && e.reason.hasSuffix("found " + found)
+        }
+    }
+
+    @Test(arguments: [
+        #"{"NEIGH_TABLE:Ethernet0:10.0.0.1": {"type": "hash", "value": {"neigh": 5, "family": "IPv4"}}}"#,
+        #"{"NEIGH_TABLE:Ethernet0:10.0.0.1": {"type": "hash", "value": ["neigh"]}}"#,
+        #"{"NEIGH_TABLE:Ethernet0:10.0.0.1": {"type": 1, "value": {}}}"#,
+        #"{"NEIGH_TABLE:Ethernet0:10.0.0.1": {"value": {}}}"#,
+        #"{"NEIGH_TABLE:Ethernet0:10.0.0.1": ["hash"]}"#,
+        #"{"NEIGH_TABLE_KEY_SET": {"type": "set", "value": ["Ethernet0:10.0.0.1", 7]}}"#,
+        #"{"NEIGH_TABLE_KEY_SET": {"type": "set", "value": "Ethernet0:10.0.0.1"}}"#,
+    ])
+    func aStoreItemOfTheWrongShapeIsBadInput(_ store: String) throws {
+        let r = try Self.reconcile(store: store)
+        #expect(r.issues.contains { $0.source == "s.json" && $0.item.hasPrefix("NEIGH_TABLE") })
+    }
+
+    /// `1` and `true` were read as the string "1" and silently meant "disabled".
+    @Test(arguments: [("1", "a number"), ("true", "a boolean"), ("null", "null"), (#"["enable"]"#, "an array")])
+    func aConfigSettingThatIsNotAStringIsBadInput(_ value: String, _ found: String) throws {
+        let config = #"{"INTERFACE|Ethernet0": {"type": "hash", "value": {"ipv6_use_link_local_only": "# + value + "}}}"
+        let r = try Self.reconcile(config: config)
+        #expect(r.issues.map(\.description)
+            == [#"c.json: INTERFACE|Ethernet0: field "ipv6_use_link_local_only" is not a string (found "# + found + ")"])
+    }
+
+    @Test func anUnrecognisedSettingIsAWarning() throws {
+        let r = try Self.reconcile(config: #"{"INTERFACE|Ethernet0": {"type": "hash", "value": {"ipv6_use_link_local_only": "true"}}}"#)
+        #expect(r.issues.isEmpty)
+        #expect(r.warnings.map(\.item) == ["INTERFACE|Ethernet0"])
+    }
+
+    @Test func duplicatesAreWarnedAboutAndTheLastOneIsUsed() throws {
+        let kernel = #"""
+            [{"dst": "10.0.0.1", "dev": "Ethernet0", "lladdr": "00:01:02:03:04:01", "state": ["REACHABLE"]},
+             {"dst": "10.0.0.1", "dev": "Ethernet0", "lladdr": "00:01:02:03:04:02", "state": ["REACHABLE"], "lladdr": "00:01:02:03:04:03"}]
+            """#
+        let store = #"""
+            {"NEIGH_TABLE:Ethernet0:10.0.0.2": {"type": "hash", "value": {"neigh": "00:01:02:03:04:05", "family": "IPv4"}},
+             "NEIGH_TABLE:Ethernet0:10.0.0.2": {"type": "hash", "value": {"neigh": "00:01:02:03:04:06", "neigh": "00:01:02:03:04:07", "family": "IPv4"}},
+             "NEIGH_TABLE_KEY_SET": {"type": "set", "value": ["Ethernet0:10.0.0.3", "Ethernet0:10.0.0.3"]}}
+            """#
+        let r = try Self.reconcile(kernel: kernel, store: store)
+        #expect(r.issues.isEmpty)
+        let warnings = r.warnings.map(\.description)
+        #expect(warnings.count == 5, "\(warnings)")
+        #expect(warnings.contains { $0.hasPrefix("k.json: entry 1 ") && $0.hasSuffix("a second entry for Ethernet0:10.0.0.1; it replaces the earlier one") })
+        #expect(warnings.contains { $0.hasPrefix("k.json: entry 1 ") && $0.hasSuffix("\"lladdr\" appears more than once; the last one is used") })
+        #expect(warnings.contains("s.json: NEIGH_TABLE:Ethernet0:10.0.0.2: the key appears more than once; the last one is used"))
+        #expect(warnings.contains("s.json: NEIGH_TABLE:Ethernet0:10.0.0.2: field \"neigh\" appears more than once; the last one is used"))
+        #expect(warnings.contains("s.json: NEIGH_TABLE_KEY_SET: set member \"Ethernet0:10.0.0.3\" appears more than once"))
+        let (sets, dels) = OfflineReconcileTests.summary(r)
+        #expect(sets == ["Ethernet0:10.0.0.1": "00:01:02:03:04:03 IPv4"])
+        #expect(dels == ["Ethernet0:10.0.0.2"])
+    }
+
+    /// Security finding: a `\n` in a stored MAC forged a line; ESC sequences reached the terminal.
+    @Test func controlCharactersInInputNeverReachTheOutputRaw() throws {
+        let store = #"""
+            {"NEIGH_TABLE:Ethernet0:10.0.0.1": {"type": "hash", "value": {"neigh": "00:01\nFORGED: \u001b[2J\u0007", "family": "IPv4"}},
+             "NEIGH_TABLE:Eth\u001b[31m0\nFORGED:10.0.0.2": {"type": "hash", "value": {"neigh": "00:01:02:03:04:05", "family": "IPv4"}},
+             "NEIGH_TABLE:Ethernet0:10.0.0.3\u0000": {"type": "hash", "value": {"neigh": "00:01:02:03:04:05", "family": "IPv4"}}}
+            """#
+        let kernel = #"[{"dst": "10.0.0.1", "dev": "Eth\u001b[0m", "state": ["REACHABLE"]}]"#
+        let r = try Self.reconcile(kernel: kernel, store: store)
+        let text = PlanFormat.text.render(r.plan.sorted, unchanged: r.plan.unchanged)
+        let lines = r.issues.map(\.description) + text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(r.issues.count == 4)
+        #expect(lines.allSatisfy { !$0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } })
+        #expect(!lines.contains { $0.hasPrefix("FORGED") })
+        #expect(text.contains(#"DEL  Eth\x1b[31m0\nFORGED:10.0.0.2  (malformed key)"#))
+        let redis = PlanFormat.redis.render([.delMalformed("Eth\u{1B}[2J\u{9B}0\nFORGED:1")], unchanged: 0)
+        #expect(redis.hasSuffix(#" G "Eth\x1b[2J\xc2\x9b0\nFORGED:1" "" ""\#n"#))
+        #expect(redis.dropLast().unicodeScalars.allSatisfy { $0.value >= 0x20 && !(0x7F...0x9F).contains($0.value) })
+    }
+}
+
 /// The consumer semantics the store snapshot follows (spec §4).
 @Suite struct PendingOperationTests {
     static let k = "Ethernet0:10.0.0.1"
@@ -166,6 +273,42 @@ import Testing
 }
 
 @Suite struct RedisDumpRenderTests {
+    /// `snapshot(dump:)` reads in two passes and drops each consumed hash once judged; it must give
+    /// what reading the whole dump and overlaying the pending operations gives, in any key order
+    /// (besides the issue of a replaced copy of a key given twice).
+    @Test func readingADumpInTwoPassesEqualsTheWholeOverlay() throws {
+        let url = try #require(Bundle.module.url(forResource: "Fixtures/store-sample.json", withExtension: nil))
+        let asWritten = try Data(contentsOf: url)
+        let pendingFirst = Data(#"""
+            {"NEIGH_TABLE_KEY_SET": {"type": "set", "value": ["Ethernet0:10.0.0.1", "Ethernet0:10.0.0.2", "Ethernet0:10.0.0.3"]},
+             "NEIGH_TABLE_DEL_SET": {"type": "set", "value": ["Ethernet0:10.0.0.2"]},
+             "_NEIGH_TABLE:Ethernet0:10.0.0.1": {"type": "hash", "value": {"neigh": "00:00:00:00:00:11"}},
+             "_NEIGH_TABLE:Ethernet0:10.0.0.3": {"type": "hash", "value": {"neigh": "00:00:00:00:00:33", "family": "IPv4"}},
+             "NEIGH_TABLE:Ethernet0:10.0.0.1": {"type": "hash", "value": {"neigh": "00:00:00:00:00:01", "family": "IPv4"}},
+             "NEIGH_TABLE:Ethernet0:10.0.0.2": {"type": "hash", "value": {"neigh": "00:00:00:00:00:02", "family": "IPv4"}},
+             "NEIGH_TABLE:Ethernet0:10.0.0.4": {"type": "hash", "value": {"neigh": "00:00:00:00:00:04", "family": "IPv6"}},
+             "NEIGH_TABLE:Ethernet0:10.0.0.4": {"type": "hash", "value": {"neigh": "00:00:00:00:00:04", "family": "IPv4"}},
+             "NEIGH_TABLE:Ethernet0:10.0.0.5": {"type": "hash", "value": {}}}
+            """#.utf8)
+        for dump in [asWritten, pendingFirst, RedisDump.render(try RedisDump.parse(asWritten, source: "s").values)] {
+            let whole = try RedisDump.parse(dump, source: "s")
+            let overlay = NeighTableContent(appDB: whole.values).snapshot(source: "s")
+            let twoPasses = try NeighTableContent.snapshot(dump: dump, source: "s")
+            #expect(twoPasses.snapshot == overlay.snapshot)
+            #expect(Set(twoPasses.warnings) == Set(whole.warnings))
+            // Each copy of a key given twice is judged as it is read: the replaced copy's issue stays.
+            let extra = Set(twoPasses.issues).subtracting(whole.issues + overlay.issues)
+            #expect(Set(whole.issues + overlay.issues).isSubset(of: Set(twoPasses.issues)))
+            #expect(extra.allSatisfy { e in twoPasses.warnings.contains { $0.item.hasSuffix(e.item) } })
+        }
+        let s = try NeighTableContent.snapshot(dump: pendingFirst, source: "s").snapshot
+        #expect(s.entries[NeighborKey("Ethernet0:10.0.0.1")!] == .valid(NeighborEntry(mac: MACAddress("00:00:00:00:00:11")!, family: .ipv4)))
+        #expect(s.entries[NeighborKey("Ethernet0:10.0.0.2")!] == nil)
+        #expect(s.entries[NeighborKey("Ethernet0:10.0.0.3")!] == .valid(NeighborEntry(mac: MACAddress("00:00:00:00:00:33")!, family: .ipv4)))
+        #expect(s.entries[NeighborKey("Ethernet0:10.0.0.4")!] == .valid(NeighborEntry(mac: MACAddress("00:00:00:00:00:04")!, family: .ipv4)))
+        #expect(s.entries.count == 3)
+    }
+
     /// What `store-dump` prints reads back as the same table (and so as the same snapshot).
     @Test func renderedContentParsesBackIdentically() throws {
         let url = try #require(Bundle.module.url(forResource: "Fixtures/store-sample.json", withExtension: nil))

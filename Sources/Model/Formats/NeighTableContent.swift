@@ -13,18 +13,82 @@ public struct NeighTableContent: Sendable {
 
     /// Sorts a database's keys into the four parts. Other tables are ignored.
     public init(appDB values: [String: RedisValue], names: ProducerStateTableNames = .neighTable) {
-        for (key, value) in values {
+        let filing = KeyFiling(names)
+        for (key, value) in values { add(key, value, filing) }
+    }
+
+    /// The eventual table of a `sonic-db-dump -n APPL_DB` file, as `snapshot()` would give it,
+    /// without keeping every stored hash on the way (a 50 MB dump held ~200 MB of them). First
+    /// pass: the pending operations. Second pass: each consumed entry with no pending operation is
+    /// judged at once and dropped; the few with one are kept for `snapshot()` to overlay.
+    public static func snapshot(dump bytes: some Collection<UInt8>, source: String,
+                                names: ProducerStateTableNames = .neighTable) throws(SnapshotFormatError)
+        -> (snapshot: StoreSnapshot, issues: [SnapshotIssue], warnings: [SnapshotIssue])
+    {
+        let filing = KeyFiling(names)
+        var pending = NeighTableContent()
+        var repeated: [SnapshotIssue] = []
+        let isPending = { (key: String) in filing.holds(key) && !key.hasPrefix(filing.tablePrefix) }
+        let first = try RedisDump.read(bytes, source: source, keeping: isPending) { key, value in
+            if pending.add(key, value, filing) { repeated.append(RedisDump.repeatedKey(key, source: source)) }
+        }
+        var snap = StoreSnapshot()
+        snap.entries.reserveCapacity(bytes.count / 100)   // a compact sonic-db-dump entry is ~110 bytes
+        var issues = first.issues
+        let isConsumed = { (key: String) in key.hasPrefix(filing.tablePrefix) }
+        let second = try RedisDump.read(bytes, source: source, keeping: isConsumed) { key, value in
+            let stored = key.dropFirst(filing.tablePrefix.count)
+            if !pending.keySet.isEmpty, pending.keySet.contains(String(stored)) {
+                if pending.add(key, value, filing) { repeated.append(RedisDump.repeatedKey(key, source: source)) }
+                return
+            }
             let hash: [String: String]? = if case .hash(let h) = value { h } else { nil }
-            if key == names.keySet, case .set(let s) = value {
-                keySet = s
-            } else if key == names.delSet, case .set(let s) = value {
-                delSet = s
-            } else if key.hasPrefix(names.stagingPrefix) {
-                staging[String(key.dropFirst(names.stagingPrefix.count))] = hash
-            } else if key.hasPrefix(names.tablePrefix) {
-                table[String(key.dropFirst(names.tablePrefix.count))] = hash
+            let judged = snap.entries.count + snap.malformedKeys.count
+            judge(key: String(stored), hash, source: source, into: &snap, &issues)
+            // Every key is filed by `judge` but an empty hash: one that is not is a key seen before.
+            if snap.entries.count + snap.malformedKeys.count == judged, hash?.isEmpty != true {
+                repeated.append(RedisDump.repeatedKey(key, source: source))
             }
         }
+        let overlaid = pending.snapshot(source: source)
+        snap.entries.merge(overlaid.snapshot.entries) { _, overlay in overlay }
+        snap.malformedKeys.formUnion(overlaid.snapshot.malformedKeys)
+        return (snap, issues + second.issues + overlaid.issues, first.warnings + second.warnings + repeated)
+    }
+
+    /// The four parts' names, made once rather than per key.
+    struct KeyFiling {
+        let tablePrefix: String, stagingPrefix: String, keySet: String, delSet: String
+
+        init(_ names: ProducerStateTableNames) {
+            (tablePrefix, stagingPrefix) = (names.tablePrefix, names.stagingPrefix)
+            (keySet, delSet) = (names.keySet, names.delSet)
+        }
+
+        /// Whether a database key belongs to one of the four parts (the rest is ignored).
+        func holds(_ key: String) -> Bool {
+            key.hasPrefix(tablePrefix) || key.hasPrefix(stagingPrefix) || key == keySet || key == delSet
+        }
+    }
+
+    /// Files one database key in its part; true when it replaces a value already filed.
+    @discardableResult
+    mutating func add(_ key: String, _ value: RedisValue, _ filing: KeyFiling) -> Bool {
+        let hash: [String: String]? = if case .hash(let h) = value { h } else { nil }
+        if key == filing.keySet, case .set(let s) = value {
+            let replaced = !keySet.isEmpty
+            keySet = s
+            return replaced
+        } else if key == filing.delSet, case .set(let s) = value {
+            let replaced = !delSet.isEmpty
+            delSet = s
+            return replaced
+        } else if key.hasPrefix(filing.stagingPrefix) {
+            return staging.updateValue(hash, forKey: String(key.dropFirst(filing.stagingPrefix.count))) != nil
+        } else if key.hasPrefix(filing.tablePrefix) {
+            return table.updateValue(hash, forKey: String(key.dropFirst(filing.tablePrefix.count))) != nil
+        }
+        return false
     }
 
     /// The Redis values again, keyed as APPL_DB names them (the inverse of `init(appDB:)`).
@@ -54,19 +118,24 @@ public struct NeighTableContent: Sendable {
         var snap = StoreSnapshot()
         snap.entries.reserveCapacity(eventual.count)
         var issues: [SnapshotIssue] = []
-        for (raw, hash) in eventual {
-            var text = raw
-            text.withUTF8 { k in
-                let key = UnsafeRawBufferPointer(k)
-                guard let fields = hash else { return Self.judge(rawKey: key, .notAHash, source: source, into: &snap, &issues) }
-                Self.withUTF8(fields["neigh"]) { neigh in
-                    Self.withUTF8(fields["family"]) { family in
-                        Self.judge(rawKey: key, .hash(count: fields.count, neigh: neigh, family: family), source: source, into: &snap, &issues)
-                    }
+        for (key, hash) in eventual { Self.judge(key: key, hash, source: source, into: &snap, &issues) }
+        return (snap, issues)
+    }
+
+    /// `judge(rawKey:)` for a key and hash held as strings (nil: not a hash).
+    static func judge(key: String, _ hash: [String: String]?, source: String,
+                      into snap: inout StoreSnapshot, _ issues: inout [SnapshotIssue]) {
+        var text = key
+        text.withUTF8 { k in
+            let key = UnsafeRawBufferPointer(k)
+            guard let fields = hash else { return judge(rawKey: key, .notAHash, source: source, into: &snap, &issues) }
+            withUTF8(fields["neigh"]) { neigh in
+                withUTF8(fields["family"]) { family in
+                    let value = StoredValue.hash(count: fields.count, neigh: neigh, family: family)
+                    judge(rawKey: key, value, source: source, into: &snap, &issues)
                 }
             }
         }
-        return (snap, issues)
     }
 
     private static func withUTF8<R>(_ s: String?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {

@@ -18,14 +18,16 @@ public enum PlanFormat: String, CaseIterable, Sendable {
         let sets = changes.filter(\.isSet).count
         var s = "\(sets) set, \(changes.count - sets) del, \(unchanged) unchanged\n"
         guard !changes.isEmpty else { return s }
-        let width = max(3, changes.map { $0.keyText.count }.max() ?? 0)
+        // Keys come from Redis and the kernel: a control character in one must not reach a terminal.
+        let width = max(3, changes.map { $0.keyText.escapedForLog.count }.max() ?? 0)
         func pad(_ t: String, _ w: Int) -> String { t + String(repeating: " ", count: max(0, w - t.count)) }
         s += "OP   \(pad("KEY", width))  NEIGH              FAMILY\n"
         for c in changes {
+            let key = c.keyText.escapedForLog
             switch c {
-            case .set(let k, let e): s += "SET  \(pad(k.description, width))  \(e.mac)  \(e.family)\n"
-            case .del(let k): s += "DEL  \(k)\n"
-            case .delMalformed(let raw): s += "DEL  \(raw)  (malformed key)\n"
+            case .set(_, let e): s += "SET  \(pad(key, width))  \(e.mac)  \(e.family)\n"
+            case .del: s += "DEL  \(key)\n"
+            case .delMalformed: s += "DEL  \(key)  (malformed key)\n"
             }
         }
         return s
@@ -76,7 +78,14 @@ public enum PlanFormat: String, CaseIterable, Sendable {
                 case "\r": q += "\\r"
                 case "\t": q += "\\t"
                 default:
-                    if ch.value < 0x20 || ch.value == 0x7F { q += String(format: "\\x%02x", ch.value) } else { q.unicodeScalars.append(ch) }
+                    if ch.value < 0x20 || ch.value == 0x7F {
+                        q += String(format: "\\x%02x", ch.value)
+                    } else if (0x80...0x9F).contains(ch.value) {
+                        // C1 controls (e.g. U+009B, a CSI to some terminals): their UTF-8 bytes, escaped.
+                        for b in String(ch).utf8 { q += String(format: "\\x%02x", b) }
+                    } else {
+                        q.unicodeScalars.append(ch)
+                    }
                 }
             }
             return q + "\""

@@ -1,4 +1,5 @@
-/// A problem found in an input file or store: which source, which item, and why.
+/// A problem found in an input file or store: which source, which item, and why. The text
+/// quotes outside data, so `description` escapes its control characters.
 public struct SnapshotIssue: Hashable, Sendable, CustomStringConvertible {
     public var source: String
     public var item: String
@@ -10,7 +11,7 @@ public struct SnapshotIssue: Hashable, Sendable, CustomStringConvertible {
         self.reason = reason
     }
 
-    public var description: String { "\(source): \(item): \(reason)" }
+    public var description: String { "\(source): \(item): \(reason)".escapedForLog }
 }
 
 /// A whole input that cannot be used at all (not JSON, wrong top-level shape, unreadable).
@@ -23,5 +24,5 @@ public struct SnapshotFormatError: Error, Hashable, Sendable, CustomStringConver
         self.reason = reason
     }
 
-    public var description: String { "\(source): \(reason)" }
+    public var description: String { "\(source): \(reason)".escapedForLog }
 }
