@@ -19,6 +19,10 @@ import Model
 enum Records {
     enum Tag: UInt8 { case set = 1, del = 2, malformedEntry = 3, malformedKey = 4, name = 5 }
 
+    /// The smallest record (a malformed key with no text: tag and length): a BLOB of `n` bytes
+    /// holds at most `n / 3` records, which bounds any count read beside it.
+    static let minimumRecordBytes = 3
+
     struct Writer {
         private(set) var bytes: [UInt8] = []
         private(set) var count = 0

@@ -41,9 +41,10 @@ struct Status: ParsableCommand {
             print("batches:      written \(v("batches_written_total")), acknowledged \(v("batches_acknowledged_total")), failed \(v("batches_failed_total")); sets \(v("sets_total")), dels \(v("dels_total"))")
             shown = true
         }
+        // Read-only: status never creates, migrates or converts a journal.
         if FileManager.default.fileExists(atPath: journal) {
             do {
-                let meta = try Journal(path: journal).metadata()
+                let meta = try JournalReader(path: journal).metadata()
                 func when(_ k: String) -> String {
                     guard let s = meta[k], let t = TimeInterval(s) else { return "never" }
                     return ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: t))
