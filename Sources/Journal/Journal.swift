@@ -170,7 +170,7 @@ public final class Journal {
             try setMeta("last_applied_at", String(now))
             if deltaRecords > max(2 * viewRecords, Self.compactionFloor) {
                 try foldBatchesIntoDesired()
-                try putStoreView(try contents.load(includingDesired: false).actual)
+                try putStoreView(try contents.storeView())
             }
         case .storeReloaded(let s):
             try foldBatchesIntoDesired()

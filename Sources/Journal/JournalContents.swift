@@ -85,7 +85,7 @@ struct JournalContents {
         return batches.keys.sorted().compactMap { batches[$0] }
     }
 
-    private func storeView() throws(JournalError) -> StoreSnapshot {
+    func storeView() throws(JournalError) -> StoreSnapshot {
         var actual = StoreSnapshot()
         let counts = try storeRecordCounts()
         actual.entries.reserveCapacity(counts.view + counts.deltas)

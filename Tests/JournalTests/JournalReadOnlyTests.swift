@@ -51,7 +51,7 @@ import Testing
     /// What each kind of file is, and what the readers must say about it (nil: they read it).
     static func fixtures(in dir: URL) throws -> [(name: String, path: String, refusal: String?)] {
         let empty = dir.appendingPathComponent("empty.sqlite").path
-        FileManager.default.createFile(atPath: empty, contents: nil)
+        #expect(FileManager.default.createFile(atPath: empty, contents: nil))
         let schema1 = dir.appendingPathComponent("schema1.sqlite").path
         try T.sqlite(schema1, """
             CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
