@@ -216,7 +216,7 @@ public final class Journal {
     /// Metadata for `status`: created, last_batch, last_applied_at, last_dump_at.
     public func metadata() throws(JournalError) -> [String: String] { try contents.metadata() }
 
-    /// The daemon's journal: its folder created (0700), its lock taken, the file opened and
+    /// The daemon's journal: its lock taken, the file opened and
     /// loaded. A file that cannot be opened or loaded is renamed to `<path>.bad-<time>` (never
     /// deleted) and a new one started, so the daemon falls back to a cold reconcile. nil when
     /// even that fails (read-only directory, full disk, a symbolic link): the daemon then runs
@@ -225,10 +225,7 @@ public final class Journal {
         throws(JournalError) -> (journal: Journal, image: JournalImage)?
     {
         let lock: JournalLock
-        do {
-            try JournalPath.createFolder(containing: path)
-            lock = try JournalLock(journalPath: path)
-        } catch {
+        do { lock = try JournalLock(journalPath: path) } catch {
             if error.kind == .inUse { throw error }
             report("\(error)")
             return nil

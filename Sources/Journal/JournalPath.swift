@@ -2,7 +2,7 @@ import Glibc
 
 /// The rules for the files a journal is made of (`J`, `J-wal`, `J-shm`, `J.lock`): never a
 /// symbolic link (a planted link would make the daemon, running as root, create or write a file
-/// elsewhere), only regular files, mode 0600 whatever the umask; folders the daemon creates 0700.
+/// elsewhere), only regular files, mode 0600 whatever the umask.
 enum JournalPath {
     static let sideFiles = ["-wal", "-shm"]
 
@@ -45,26 +45,6 @@ enum JournalPath {
         for p in [path] + sideFiles.map({ path + $0 }) {
             guard let st = status(p), st.st_mode & S_IFMT == S_IFREG, st.st_mode & 0o077 != 0 else { continue }
             chmod(p, 0o600)
-        }
-    }
-
-    /// Creates the folder holding `path` (and any missing parents) with mode 0700; an existing
-    /// folder is left as it is. An error names the folder.
-    static func createFolder(containing path: String) throws(JournalError) {
-        var folder = path
-        guard let slash = folder.lastIndex(of: "/") else { return }
-        folder = String(folder[..<slash])
-        var missing: [String] = []
-        while !folder.isEmpty, !exists(folder) {
-            missing.append(folder)
-            guard let s = folder.lastIndex(of: "/") else { break }
-            folder = String(folder[..<s])
-        }
-        for f in missing.reversed() {
-            guard mkdir(f, 0o700) == 0 || errno == EEXIST else {
-                throw JournalError(kind: .io, message: "\(f): cannot create the journal's folder: \(String(cString: strerror(errno)))")
-            }
-            chmod(f, 0o700)   // mkdir's mode passes through the umask
         }
     }
 }

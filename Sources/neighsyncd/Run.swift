@@ -100,6 +100,7 @@ struct Run: ParsableCommand {
             log.error("\(error)")
             throw ExitCode(2)
         }
+        if !noJournal { try? FileManager.default.createDirectory(atPath: (journal as NSString).deletingLastPathComponent, withIntermediateDirectories: true) }
         let options = DaemonOptions(
             journalPath: noJournal ? nil : journal, journalDurability: journalDurability,
             receiveBuffer: rcvbuf,
