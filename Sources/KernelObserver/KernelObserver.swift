@@ -10,6 +10,8 @@ public enum KernelEvent: Hashable, Sendable {
     case overrun
     /// An existing interface was renamed or removed.
     case linksChanged
+    /// A link's name cannot be a key; its neighbors are skipped (counted in `refusedNeighbors`).
+    case linkRefused(RefusedLink)
     case malformed(NetlinkParseError)
     /// The kernel refused a dump request.
     case dumpFailed(errno: Int32)
@@ -32,6 +34,8 @@ public final class KernelObserver {
     public private(set) var links = LinkTable()
     public private(set) var overruns = 0
     public private(set) var malformedMessages = 0
+    /// Neighbor messages skipped because their link's name is refused.
+    public private(set) var refusedNeighbors = 0
 
     private var buffer: UnsafeMutableRawBufferPointer
     private var sequence: UInt32 = 0
@@ -146,12 +150,21 @@ public final class KernelObserver {
                 return nil
             }
             if h.dumpInterrupted && h.sequence == neighborDump { neighborDumpInterrupted = true }
+            guard let name = links.name(of: raw.ifindex) else {
+                refusedNeighbors += 1
+                return nil
+            }
             emit(.neighbor(NeighborMessage(
-                type: raw.type, family: raw.family, interface: links.name(of: raw.ifindex),
+                type: raw.type, family: raw.family, interface: name,
                 master: links.master(of: raw.ifindex), destination: ip,
                 linkLayerAddress: raw.linkLayerAddress, state: raw.state, flags: raw.flags)))
         case .link(let l, let h):
+            // Reported when first seen or renamed, not on every NEWLINK or dump of the link.
+            let newlyRefused = l.deleted ? nil : l.refusedName.flatMap { bytes in
+                bytes == links.refused[l.index] ? nil : RefusedLink(index: l.index, name: bytes)
+            }
             let changed = links.apply(l)
+            if let newlyRefused { emit(.linkRefused(newlyRefused)) }
             if changed && h.sequence != linkDump { emit(.linksChanged) }
         case .done(let h):
             if h.sequence == linkDump {

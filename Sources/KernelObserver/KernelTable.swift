@@ -5,7 +5,7 @@ extension KernelObserver {
     /// One complete, consistent dump of the kernel's neighbor table: taken again when it was
     /// interrupted (NLM_F_DUMP_INTR), overran, or a link was renamed meanwhile. For the one-shot
     /// commands (`kernel-dump`, `snapshot`); the daemon feeds the same events to its core instead.
-    public func readTable(timeoutSeconds: Int = 10, skipped: (NetlinkParseError) -> Void = { _ in })
+    public func readTable(timeoutSeconds: Int = 10, skipped: (KernelSkip) -> Void = { _ in })
         throws(KernelObserverError) -> [NeighborKey: KernelNeighbor]
     {
         while true {
@@ -25,13 +25,27 @@ extension KernelObserver {
                         if m.type == .newNeighbor { table[k] = m.neighbor } else if m.type == .deleteNeighbor { table[k] = nil }
                     case .neighborDumpDone(let interrupted): finished = true; consistent = consistent && !interrupted
                     case .overrun, .linksChanged: consistent = false
-                    case .malformed(let e): skipped(e)
+                    case .malformed(let e): skipped(.malformed(e))
+                    case .linkRefused(let l): skipped(.refusedLink(l))
                     case .dumpFailed(let e): finished = true; refused = e
                     }
                 }
             }
             if let refused { throw KernelObserverError(operation: "neighbor dump refused", errno: refused) }
             if consistent { return table }
+        }
+    }
+}
+
+/// What a one-shot dump left out, for its caller to report.
+public enum KernelSkip: Hashable, Sendable, CustomStringConvertible {
+    case malformed(NetlinkParseError)
+    case refusedLink(RefusedLink)
+
+    public var description: String {
+        switch self {
+        case .malformed(let e): e.description
+        case .refusedLink(let l): l.description
         }
     }
 }

@@ -48,7 +48,10 @@ public struct RawNeighbor: Hashable, Sendable {
 public struct LinkMessage: Hashable, Sendable {
     public var deleted: Bool
     public var index: Int32
+    /// IFLA_IFNAME, when it is an acceptable name.
     public var name: InterfaceName?
+    /// IFLA_IFNAME's bytes when they are not (never decoded lossily: see `InterfaceName`).
+    public var refusedName: [UInt8]?
     public var master: Int32?
 }
 
@@ -168,13 +171,13 @@ public enum NetlinkParser {
         let fixed = Int(nsd_IFINFOMSG_LEN)
         guard m.count >= fixed else { return .malformed(.truncatedBody(type: h.type, offset: offset, length: m.count)) }
         var l = LinkMessage(deleted: h.type == UInt16(RTM_DELLINK), index: m.loadUnaligned(fromByteOffset: 4, as: Int32.self),
-                            name: nil, master: nil)
+                            name: nil, refusedName: nil, master: nil)
         var error: NetlinkParseError?
         forEachAttribute(m, from: align(fixed), messageType: h.type, at: offset, error: &error) { type, a, _ in
             switch Int32(type) {
             case Int32(IFLA_IFNAME):
                 let bytes = a.prefix { $0 != 0 }
-                l.name = InterfaceName(String(decoding: bytes, as: UTF8.self))
+                if let name = InterfaceName(utf8: bytes) { l.name = name } else { l.refusedName = Array(bytes) }
             case Int32(IFLA_MASTER):
                 if a.count >= 4 { l.master = a.loadUnaligned(as: Int32.self) }
             default:

@@ -19,10 +19,11 @@ public struct NeighborKey: Hashable, Comparable, Sendable, CustomStringConvertib
 
     /// Parses the key of a stored entry from UTF-8 bytes: `<ifname>:<ip>` exactly as this daemon
     /// writes it (the address as `inet_ntop` prints it), or nil. A key written any other way is
-    /// never matched by a kernel neighbor, so it counts as malformed.
+    /// never matched by a kernel neighbor, so it counts as malformed. Bytes that are not UTF-8
+    /// give nil too (never a lossy name that some other key may also decode to).
     public init?(canonicalUTF8 utf8: UnsafeRawBufferPointer) {
         guard let colon = utf8.firstIndex(of: UInt8(ascii: ":")),
-              let name = InterfaceName(String(decoding: UnsafeRawBufferPointer(rebasing: utf8[..<colon]), as: UTF8.self)),
+              let name = InterfaceName(utf8: UnsafeRawBufferPointer(rebasing: utf8[..<colon])),
               let ip = IPAddress(canonicalUTF8: UnsafeRawBufferPointer(rebasing: utf8[(colon + 1)...]))
         else { return nil }
         self.init(interface: name, ip: ip)

@@ -4,6 +4,9 @@ import Glibc
 /// A Redis reply, copied out of hiredis.
 public enum RedisReply: Hashable, Sendable {
     case string(String)
+    /// A bulk string that is not UTF-8 (a key written by something else), kept as its bytes:
+    /// decoded lossily it could pass for another key, or name one that does not exist.
+    case bytes([UInt8])
     case status(String)
     case integer(Int64)
     case array([RedisReply])
@@ -194,7 +197,9 @@ public final class RedisConnection {
 
     private static func convert(_ r: redisReply) -> RedisReply {
         switch r.type {
-        case REDIS_REPLY_STRING: return .string(text(r))
+        case REDIS_REPLY_STRING:
+            let bytes = UnsafeRawBufferPointer(start: r.str, count: r.str == nil ? 0 : Int(r.len))
+            return String(validating: bytes, as: UTF8.self).map(RedisReply.string) ?? .bytes(Array(bytes))
         case REDIS_REPLY_STATUS: return .status(text(r))
         case REDIS_REPLY_ERROR: return .error(text(r))
         case REDIS_REPLY_INTEGER: return .integer(r.integer)

@@ -12,7 +12,10 @@ public enum StoreReader {
         -> (snapshot: StoreSnapshot, issues: [SnapshotIssue])
     {
         var (snap, issues) = try consumedTable(c, names: names, expected: expected)
-        let keySet = try members(c, names.keySet)
+        let keySet = try members(c, names.keySet) { raw in
+            issues.append(SnapshotIssue(source: "APPL_DB", item: escapedBytes(raw),
+                                        reason: "pending key is not UTF-8; left in place (delete it by hand)"))
+        }
         guard !keySet.isEmpty else { return (snap, issues) }
         // The keys with pending operations are read whole (consumed hash, staging hash, delete
         // set) and judged by the general overlay, which holds orchagent's pop rules.
@@ -106,9 +109,17 @@ public enum StoreReader {
         return content
     }
 
-    static func members(_ c: RedisConnection, _ key: String) throws(RedisError) -> Set<String> {
+    /// A set's members; those that are not UTF-8 go to `undecodable` instead (they name no key
+    /// this daemon can write or delete).
+    static func members(_ c: RedisConnection, _ key: String, undecodable: ([UInt8]) -> Void = { _ in })
+        throws(RedisError) -> Set<String>
+    {
         let r = try c.command(["SMEMBERS", key])
-        return Set(r.array?.compactMap(\.string) ?? [])
+        var out: Set<String> = []
+        for m in r.array ?? [] {
+            if case .bytes(let raw) = m { undecodable(raw) } else if let s = m.string { out.insert(s) }
+        }
+        return out
     }
 }
 

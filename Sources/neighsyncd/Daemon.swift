@@ -265,6 +265,8 @@ final class Daemon {
                     feed(.linksChanged)
                 case .malformed(let e):
                     log.warning("netlink: \(e); skipped")
+                case .linkRefused(let l):
+                    log.warning("netlink: \(l)")
                 case .dumpFailed(let errno):
                     log.error("netlink dump refused: \(String(cString: strerror(errno))); treating as an overrun")
                     feed(.kernelOverrun)
@@ -444,6 +446,7 @@ final class Daemon {
 
     func writeMetrics() {
         guard let path = options.metricsPath else { return }
+        if let o = observer { (metrics.linksRefused, metrics.neighborsRefused) = (o.links.refused.count, o.refusedNeighbors) }
         do { try Metrics.write(metrics.render(state, redisUp: redisUp, logDropped: sink.droppedTotal, journalErrors: journal?.errors ?? 0), to: path) } catch {
             log.error("writing metrics to \(path): \(error)")
         }

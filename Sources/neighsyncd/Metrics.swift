@@ -1,4 +1,5 @@
 import Foundation
+import Model
 import Reconciler
 
 /// A latency histogram in Prometheus form (cumulative buckets, seconds).
@@ -28,6 +29,9 @@ struct Metrics {
     var dumpLatency = Histogram()
     var redisReconnects = 0
     var redisErrors = 0
+    /// From the kernel observer: links whose names cannot be keys, and their neighbors' messages skipped.
+    var linksRefused = 0
+    var neighborsRefused = 0
 
     func render(_ s: DaemonState, redisUp: Bool, logDropped: Int, journalErrors: Int) -> String {
         let c = s.counters
@@ -53,6 +57,8 @@ struct Metrics {
         counter("redis_errors_total", "Redis errors.", redisErrors)
         counter("journal_errors_total", "Journal write errors.", journalErrors)
         counter("log_lines_dropped_total", "Log lines dropped because output was too slow.", logDropped)
+        counter("neighbors_refused_total", "Neighbor messages skipped: their link's name is refused.", neighborsRefused)
+        gauge("links_refused", "Links whose names are not UTF-8 or hold a control character, '/' or ':'.", linksRefused)
         gauge("desired_entries", "Entries the kernel wants in NEIGH_TABLE.", s.desiredCount)
         gauge("actual_entries", "Entries NEIGH_TABLE holds, as acknowledged.", s.actual.entries.count)
         gauge("pending_changes", "Changes waiting to be written.", s.pendingCount)
@@ -66,9 +72,9 @@ struct Metrics {
         return out
     }
 
-    static func write(_ text: String, to path: String) throws {
-        let tmp = path + ".tmp"
-        try Data(text.utf8).write(to: URL(fileURLWithPath: tmp))
-        if rename(tmp, path) != 0 { throw CocoaError(.fileWriteUnknown) }
+    /// Mode 0644 whatever the umask (node_exporter reads it as another user); never through a
+    /// temp name someone could have placed a symlink at.
+    static func write(_ text: String, to path: String) throws(FileWriteError) {
+        try AtomicFile.write(Array(text.utf8), to: path, mode: 0o644)
     }
 }

@@ -86,8 +86,14 @@ struct Run: ParsableCommand {
 
         var password: String?
         if let f = redisPasswordFile {
-            guard let p = try? String(contentsOfFile: f, encoding: .utf8) else { log.error("cannot read \(f)"); throw ExitCode(2) }
-            password = p.trimmingCharacters(in: .whitespacesAndNewlines)
+            do {
+                let file = try PasswordFile.read(f)
+                file.warnings.forEach { log.warning("\($0)") }
+                password = file.password
+            } catch {
+                log.error("\(error)")
+                throw ExitCode(2)
+            }
         } else {
             password = ProcessInfo.processInfo.environment["REDIS_PASSWORD"]
         }
@@ -100,7 +106,10 @@ struct Run: ParsableCommand {
             log.error("\(error)")
             throw ExitCode(2)
         }
-        if !noJournal { try? FileManager.default.createDirectory(atPath: (journal as NSString).deletingLastPathComponent, withIntermediateDirectories: true) }
+        if !noJournal {
+            // Folders made here are 0700 whatever the umask; a failure shows when the journal opens.
+            do { try PrivateFolder.create((journal as NSString).deletingLastPathComponent) } catch { log.warning("\(error)") }
+        }
         let options = DaemonOptions(
             journalPath: noJournal ? nil : journal, journalDurability: journalDurability,
             receiveBuffer: rcvbuf,

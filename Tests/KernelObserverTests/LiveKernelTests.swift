@@ -169,4 +169,68 @@ import Testing
         let index = try #require(observer.links.links.first { $0.value.name.rawValue == "Ethernet4" }?.key)
         #expect(observer.links.master(of: index)?.rawValue == "Vlan1000")
     }
+
+    /// Issue 11 defect 9: links named `Eth\xff` and `Eth\xfe` both decoded to `Eth\u{FFFD}`, so
+    /// their neighbors shared one key (and `Eth\x01` fell back to its number). Such links are
+    /// refused: reported once, their neighbors skipped, the valid link's neighbor unaffected.
+    @Test func linksWhoseNamesAreNotKeysAreRefused() throws {
+        let ns = try Namespace()
+        // Bytes that are not UTF-8 cannot travel in a Swift String argument: the shell makes them.
+        let bad = ["Eth\\377", "Eth\\376", "Eth\\001"].map { "\"$(printf '\($0)')\"" }
+        func sh(_ line: String) throws { try Namespace.run(["sh", "-c", "ip -n \(ns.name) \(line)"]) }
+        try ns.ip("link", "add", "Ethernet0", "type", "veth", "peer", "name", "peer0")
+        for (i, name) in bad.enumerated() { try sh("link add \(name) type veth peer name p\(i)") }
+        for l in ["Ethernet0", "peer0", "p0", "p1", "p2"] { try ns.ip("link", "set", l, "up") }
+        for name in bad { try sh("link set \(name) up") }
+        for (i, dev) in (["Ethernet0"] + bad).enumerated() {
+            try sh("neigh replace 10.77.0.2 lladdr 02:00:00:00:00:0\(i) dev \(dev) nud permanent")
+        }
+        let observer = try ns.inside { try KernelObserver() }
+        var refused: [RefusedLink] = []
+        var table: [NeighborKey: KernelNeighbor] = [:]
+        try observer.requestNeighborDump()
+        try Self.pump(observer) { e in
+            switch e {
+            case .neighbor(let m) where m.type == .newNeighbor: table[m.key!] = m.neighbor
+            case .linkRefused(let l): refused.append(l)
+            case .neighborDumpDone: return true
+            default: break
+            }
+            return false
+        }
+        let ours = Self.ours(table)
+        #expect(ours.keys.map(\.description) == ["Ethernet0:10.77.0.2"])
+        #expect(ours.values.first?.linkLayerAddress == .mac(MACAddress("02:00:00:00:00:00")!))
+        #expect(table.keys.allSatisfy { !$0.description.unicodeScalars.contains("\u{FFFD}") })
+        #expect(Set(refused.map(\.name)) == Set([0xFF, 0xFE, 0x01].map { Array("Eth".utf8) + [$0] }))
+        #expect(observer.links.refused.count == 3)
+        #expect(observer.refusedNeighbors >= 3)
+        #expect(observer.links.numericFallbacks == 0)
+        #expect(refused.allSatisfy { $0.description.contains("\"Eth\\x") })
+
+        // A delete on a refused link is skipped too: the marker after it arrives, it never does.
+        try sh("neigh del 10.77.0.2 dev \(bad[0])")
+        try ns.ip("neigh", "add", "10.77.0.9", "lladdr", "02:00:00:00:00:09", "dev", "Ethernet0", "nud", "permanent")
+        var seen: [NeighborKey] = []
+        try Self.pump(observer) { e in
+            if case .neighbor(let m) = e, let k = m.key { seen.append(k) }
+            return seen.last?.description == "Ethernet0:10.77.0.9"
+        }
+        #expect(seen.map(\.description) == ["Ethernet0:10.77.0.9"])
+
+        // Renamed to an acceptable name, the link is no longer refused and its neighbors are published.
+        try sh("link set \(bad[1]) down")
+        try sh("link set \(bad[1]) name Ethernet8")
+        var changed = false
+        try Self.pump(observer) { e in
+            if case .linksChanged = e { changed = true }
+            return changed
+        }
+        #expect(observer.links.refused.count == 2)
+        try ns.ip("link", "set", "Ethernet8", "up")   // down flushed its neighbors
+        try ns.ip("neigh", "add", "10.77.0.2", "lladdr", "02:00:00:00:00:08", "dev", "Ethernet8", "nud", "permanent")
+        let after = Self.ours(try Self.dump(observer).table)
+        #expect(Set(after.keys.map(\.description))
+            == ["Ethernet0:10.77.0.2", "Ethernet0:10.77.0.9", "Ethernet8:10.77.0.2"])
+    }
 }

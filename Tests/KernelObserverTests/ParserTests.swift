@@ -45,7 +45,8 @@ import Testing
             switch item {
             case .neighbor(let n, let h):
                 #expect(n.type == .newNeighbor && h.sequence == 2)
-                let key = NeighborKey(interface: t.name(of: n.ifindex), ip: try #require(n.destination))
+                let name = t.name(of: n.ifindex)
+                let key = NeighborKey(interface: try #require(name), ip: try #require(n.destination))
                 table[key] = KernelNeighbor(linkLayerAddress: n.linkLayerAddress, state: n.state, flags: n.flags)
             case .skipped: skipped += 1
             case .done: done += 1

@@ -48,7 +48,7 @@ cat > "$DIR/db.json" <<JSON
 JSON
 
 start_daemon() {  # extra flags...
-  ip netns exec "$NS" "$BIN" run --db-config "$DIR/db.json" --journal "$DIR/journal.sqlite" --no-syslog \
+  ip netns exec "$NS" "$BIN" run --db-config "$DIR/db.json" --journal "${JOURNAL:-$DIR/journal.sqlite}" --no-syslog \
     --log-level info --metrics "$DIR/metrics.prom" "$@" >>"$DIR/daemon.log" 2>&1 &
   DAEMON_PID=$!
 }
@@ -105,9 +105,17 @@ for l in Ethernet0 Ethernet4 Ethernet8 Vlan1000 peer0 peer4 peer8; do N link set
 start_consumer
 
 # --- 1. test_neighbor: IPv6 and IPv4 add/remove, exact fields -----------------------------------
+# A symlink planted at the metrics file's old fixed temp name, and a umask that hides nothing.
+echo precious > "$DIR/victim"
+for t in metrics.prom.tmp .metrics.prom.tmp metrics.prom.new; do ln -s "$DIR/victim" "$DIR/$t"; done
+UMASK=$(umask); umask 000
 start_daemon
+umask "$UMASK"
 burst add 3000 0 2
 check "cold start publishes 3,000 neighbors" wait_converged 30
+wait_file() { for _ in $(seq 150); do [ -f "$1" ] && return 0; sleep 0.2; done; return 1; }
+check "metrics written under umask 000: mode 0644, planted symlinks not followed" eval \
+  'wait_file "$DIR/metrics.prom" && [ "$(stat -c %a "$DIR/metrics.prom")" = 644 ] && [ "$(cat "$DIR/victim")" = precious ]'
 check "orchagent sees them all" wait_table "$(kernel_publishable)"
 N neigh add 2000::2 lladdr 00:01:02:03:04:05 dev Ethernet8 nud permanent
 N neigh add 10.0.0.2 lladdr 00:01:02:03:04:05 dev Ethernet8 nud permanent
@@ -122,6 +130,21 @@ N neigh replace 10.0.0.3 lladdr 00:00:00:00:00:02 dev Ethernet8 nud reachable
 N neigh replace 10.0.0.3 lladdr 00:00:00:00:00:03 dev Ethernet8 nud reachable
 sleep 0.5
 check "MAC changed twice: kernel and APPL_DB agree" test "$(R hget NEIGH_TABLE:Ethernet8:10.0.0.3 neigh)" = "00:00:00:00:00:03"
+
+# --- 1b. link names that are not keys (issue 11, defect 9) -------------------------------------------
+# Eth\xff and Eth\xfe once both became "Eth\uFFFD": one key for two links. They are refused.
+FF=$(printf 'Eth\377'); FE=$(printf 'Eth\376')
+N link add "$FF" type veth peer name peerff; N link add "$FE" type veth peer name peerfe
+for l in "$FF" "$FE" peerff peerfe; do N link set "$l" up; done
+N neigh replace 10.77.0.2 lladdr 00:00:00:00:77:01 dev "$FF" nud permanent
+N neigh replace 10.77.0.2 lladdr 00:00:00:00:77:02 dev "$FE" nud permanent
+N neigh replace 10.77.0.9 lladdr 00:00:00:00:77:09 dev Ethernet8 nud permanent   # a marker, handled after them
+wait_key() { for _ in $(seq 150); do [ "$(R exists "$1")" -eq 1 ] && return 0; sleep 0.2; done; return 1; }
+check "a neighbor after those on refused links is published" wait_key NEIGH_TABLE:Ethernet8:10.77.0.9
+check "neighbors on links named Eth\\xff / Eth\\xfe are never published" \
+  test -z "$(R --scan --pattern '*10.77.0.2*'; R smembers NEIGH_TABLE_KEY_SET | grep -a 10.77.0.2)"
+check "no published key holds U+FFFD" test "$(R --scan | LC_ALL=C grep -ac $'\xef\xbf\xbd')" -eq 0
+N link del "$FF"; N link del "$FE"; N neigh del 10.77.0.9 dev Ethernet8
 
 # --- 2. link-local on/off, existing link-local neighbors replayed -----------------------------------
 N neigh add fe80::2 lladdr 00:00:00:00:fe:02 dev Ethernet0 nud reachable
@@ -146,6 +169,8 @@ DB=4 R del "PEER_SWITCH|peer_switch_hostname" >/dev/null
 
 # --- 4. 50,000-neighbor burst, add then delete, with an 8 MiB receive buffer ------------------------
 check "SIGTERM exits 0" stop_daemon
+check "each refused link was logged once, escaped (1b)" \
+  test "$(grep -c 'named "Eth\\x\(ff\|fe\)" refused' "$DIR/daemon.log")" -eq 2
 start_daemon --rcvbuf 8388608
 sleep 1
 burst add 50000 10000 4
@@ -240,6 +265,24 @@ start_daemon --restore-timeout 2
 rc=0; wait "$DAEMON_PID" || rc=$?; DAEMON_PID=""
 check "restore flag missing: exit 1" test "$rc" -eq 1
 DB=6 R del "WARM_RESTART_ENABLE_TABLE|swss" >/dev/null
+
+# --- 9. folders the daemon makes are 0700 whatever the umask -----------------------------------
+umask 000
+JOURNAL="$DIR/new/sub/journal.sqlite" start_daemon
+umask "$UMASK"
+wait_file "$DIR/new/sub/journal.sqlite"
+stop_daemon
+check "journal folders made under umask 000 are 0700" \
+  test "$(stat -c %a "$DIR/new")" = 700 -a "$(stat -c %a "$DIR/new/sub")" = 700
+
+# --- 10. a password file every user can read is accepted, with a WARNING naming it and its mode ----
+echo s3cret > "$DIR/password"; chmod 0644 "$DIR/password"
+: > "$DIR/daemon.log"
+start_daemon --redis-password-file "$DIR/password"   # this redis has no password: it keeps retrying
+wait_log() { for _ in $(seq 150); do grep -q "$1" "$DIR/daemon.log" && return 0; sleep 0.2; done; return 1; }
+check "world-readable password file: WARNING with its name and mode" \
+  wait_log "WARNING Redis password file $DIR/password is mode 0644"
+stop_daemon
 
 echo "e2e: $PASSES passed, $FAILS failed"
 [ "$FAILS" -eq 0 ]

@@ -89,7 +89,13 @@ public struct NeighTableContent: Sendable {
                              into snap: inout StoreSnapshot, _ issues: inout [SnapshotIssue]) {
         // A key must be exactly what we would write (inet_ntop text), or it is never matched.
         guard let key = NeighborKey(canonicalUTF8: rawKey) else {
-            let raw = String(decoding: rawKey, as: UTF8.self)
+            // Deleting goes by name, and names here are text: a key that is not UTF-8 would be
+            // deleted as its lossy decoding, a key that does not exist (or another entry's).
+            guard let raw = String(validating: rawKey, as: UTF8.self) else {
+                issues.append(SnapshotIssue(source: source, item: escapedBytes(rawKey),
+                                            reason: "key is not UTF-8; left in place (delete it by hand)"))
+                return
+            }
             snap.malformedKeys.insert(raw)
             issues.append(SnapshotIssue(source: source, item: raw, reason: "key is not <ifname>:<inet_ntop ip>; will be deleted"))
             return
