@@ -103,7 +103,8 @@ public final class Journal {
             """)
         // The desired view follows every batch written up to now (see `JournalContents.load`).
         markDesired = try db.prepare("""
-            INSERT OR REPLACE INTO meta SELECT 'desired_batch', coalesce((SELECT value FROM meta WHERE key = 'last_batch'), '0')
+            INSERT OR REPLACE INTO meta
+            SELECT 'desired_batch', coalesce((SELECT value FROM meta WHERE key = 'last_batch'), '0')
             """)
         dropInflight = try db.prepare("DELETE FROM inflight WHERE batch = ?")
         (viewRecords, deltaRecords) = try contents.storeRecordCounts()
@@ -216,11 +217,11 @@ public final class Journal {
     /// Metadata for `status`: created, last_batch, last_applied_at, last_dump_at.
     public func metadata() throws(JournalError) -> [String: String] { try contents.metadata() }
 
-    /// The daemon's journal: its lock taken, the file opened and
-    /// loaded. A file that cannot be opened or loaded is renamed to `<path>.bad-<time>` (never
-    /// deleted) and a new one started, so the daemon falls back to a cold reconcile. nil when
-    /// even that fails (read-only directory, full disk, a symbolic link): the daemon then runs
-    /// without a journal. Throws only `inUse`: another daemon owns the file. Each step is reported.
+    /// The daemon's journal: its lock taken, the file opened and loaded. A file that cannot be
+    /// opened or loaded is renamed to `<path>.bad-<time>` (never deleted) and a new one started,
+    /// so the daemon falls back to a cold reconcile. nil when even that fails (read-only
+    /// directory, full disk, a symbolic link): the daemon then runs without a journal. Throws
+    /// only `inUse`: another daemon owns the file. Each step is reported.
     public static func openForDaemon(path: String, durability: Durability, now: Int64, report: (String) -> Void)
         throws(JournalError) -> (journal: Journal, image: JournalImage)?
     {
@@ -231,7 +232,8 @@ public final class Journal {
             return nil
         }
         do {
-            guard let journal = openOrSetAside(path: path, durability: durability, now: now, lock: lock, report: report) else { return nil }
+            guard let journal = openOrSetAside(path: path, durability: durability, now: now, lock: lock, report: report)
+            else { return nil }
             do { return (journal, try journal.load(includingDesired: false)) } catch { report("\(error)") }
         }
         // Opened but not loadable. `journal` is out of scope, so its connection is closed: a
@@ -251,7 +253,7 @@ public final class Journal {
     public static func openOrSetAside(path: String, durability: Durability, now: Int64, lock: JournalLock? = nil,
                                       report: (String) -> Void) -> Journal?
     {
-        var held: JournalLock
+        let held: JournalLock
         if let lock { held = lock } else {
             do { held = try JournalLock(journalPath: path) } catch {
                 report("\(error)")
@@ -275,7 +277,8 @@ public final class Journal {
         let aside = "\(path).bad-\(now)"
         for suffix in [""] + JournalPath.sideFiles where JournalPath.exists(path + suffix) {
             guard rename(path + suffix, aside + suffix) == 0 else {
-                report("journal: cannot set \(path + suffix) aside: \(String(cString: strerror(errno))); running without a journal")
+                let why = String(cString: strerror(errno))
+                report("journal: cannot set \(path + suffix) aside: \(why); running without a journal")
                 return false
             }
         }

@@ -33,10 +33,11 @@ struct JournalContents {
         var image = JournalImage()
         image.actual = try storeView()
         try db.prepare("SELECT batch, records, count FROM inflight ORDER BY batch").rows { r throws(JournalError) in
-            image.inFlight.append(Batch(id: try batchID(r, 0, "batch in flight"), changes: try changes(r, blob: 1, "batch in flight")))
+            let id = try batchID(r, 0, "batch in flight")
+            image.inFlight.append(Batch(id: id, changes: try changes(r, blob: 1, "batch \(id) in flight")))
         }
         try db.prepare("SELECT value FROM meta WHERE key = 'last_batch'").rows { r throws(JournalError) in
-            guard let text = r.text(0), let id = UInt64(text) else { throw corrupt("meta last_batch is not a batch number") }
+            guard let id = r.text(0).flatMap({ UInt64($0) }) else { throw corrupt("meta last_batch: not a number") }
             image.lastBatchID = id
         }
         if includingDesired { image.desired = try desiredView() }
@@ -71,13 +72,13 @@ struct JournalContents {
     func batchesSinceDesired() throws(JournalError) -> [Batch] {
         var after: UInt64 = 0
         try db.prepare("SELECT value FROM meta WHERE key = 'desired_batch'").rows { r throws(JournalError) in
-            guard let text = r.text(0), let id = UInt64(text) else { throw corrupt("meta desired_batch is not a batch number") }
+            guard let id = r.text(0).flatMap({ UInt64($0) }) else { throw corrupt("meta desired_batch: not a number") }
             after = id
         }
         var batches: [UInt64: Batch] = [:]
         for table in ["delta", "inflight"] {
-            try db.prepare("SELECT batch, records, count FROM \(table) WHERE batch > ?1").bound(Int64(bitPattern: after)).rows {
-                r throws(JournalError) in
+            let query = try db.prepare("SELECT batch, records, count FROM \(table) WHERE batch > ?1")
+            try query.bound(Int64(bitPattern: after)).rows { r throws(JournalError) in
                 let id = try batchID(r, 0, "batch in \(table)")
                 batches[id] = Batch(id: id, changes: try changes(r, blob: 1, "batch \(id) in \(table)"))
             }
@@ -139,7 +140,9 @@ struct JournalContents {
 
     /// Decodes one BLOB whose count follows it: a damaged BLOB, a record that does not belong in
     /// it, or a count other than the records decoded is a `corrupt` journal.
-    private func decode(_ r: Row, blob: Int32 = 0, _ what: String, _ accept: (Records.Item) -> Bool) throws(JournalError) {
+    private func decode(_ r: Row, blob: Int32 = 0, _ what: String, _ accept: (Records.Item) -> Bool)
+        throws(JournalError)
+    {
         let count = try boundedCount(r, blob: blob, what)
         var decoded = 0
         do {

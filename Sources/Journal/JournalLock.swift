@@ -14,15 +14,18 @@ public final class JournalLock {
         let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             let e = errno
-            if e == ELOOP { throw JournalError(kind: .unsafePath, message: "\(path) is a symbolic link; refusing to follow it") }
-            throw JournalError(kind: .io, message: "\(path): cannot create the lock file: \(String(cString: strerror(e)))")
+            if e == ELOOP { throw JournalPath.linkRefused(path) }
+            let why = String(cString: strerror(e))
+            throw JournalError(kind: .io, message: "\(path): cannot create the lock file: \(why)")
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let e = errno
             let owner = Self.pid(in: fd)
             close(fd)
             if e == EWOULDBLOCK {
-                throw JournalError(kind: .inUse, message: "journal \(journalPath) is in use by another neighsyncd\(owner.map { " (pid \($0))" } ?? "")")
+                let pid = owner.map { " (pid \($0))" } ?? ""
+                throw JournalError(kind: .inUse,
+                                   message: "journal \(journalPath) is in use by another neighsyncd\(pid)")
             }
             throw JournalError(kind: .io, message: "\(path): cannot lock: \(String(cString: strerror(e)))")
         }
@@ -40,6 +43,7 @@ public final class JournalLock {
         var buf = [UInt8](repeating: 0, count: 16)
         let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
         guard n > 0 else { return nil }
-        return Int32(String(decoding: buf.prefix(n).prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }, as: UTF8.self))
+        let digits = buf.prefix(n).prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        return Int32(String(decoding: digits, as: UTF8.self))
     }
 }

@@ -18,11 +18,15 @@ enum JournalPath {
     static func check(_ path: String) throws(JournalError) {
         for p in [path] + sideFiles.map({ path + $0 }) {
             guard let st = status(p) else { continue }
-            if st.st_mode & S_IFMT == S_IFLNK {
-                throw JournalError(kind: .unsafePath, message: "\(p) is a symbolic link; refusing to follow it (give the real path)")
+            if st.st_mode & S_IFMT == S_IFLNK { throw linkRefused(p) }
+            guard st.st_mode & S_IFMT == S_IFREG else {
+                throw JournalError(kind: .unsafePath, message: "\(p) is not a regular file")
             }
-            guard st.st_mode & S_IFMT == S_IFREG else { throw JournalError(kind: .unsafePath, message: "\(p) is not a regular file") }
         }
+    }
+
+    static func linkRefused(_ p: String) -> JournalError {
+        JournalError(kind: .unsafePath, message: "\(p) is a symbolic link; refusing to follow it (give the real path)")
     }
 
     /// Creates an empty journal file with mode 0600; fails if anything (a dangling link too) is there.
@@ -30,9 +34,7 @@ enum JournalPath {
         let fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             let e = errno
-            if e == EEXIST, let st = status(path), st.st_mode & S_IFMT == S_IFLNK {
-                throw JournalError(kind: .unsafePath, message: "\(path) is a symbolic link; refusing to follow it (give the real path)")
-            }
+            if e == EEXIST, let st = status(path), st.st_mode & S_IFMT == S_IFLNK { throw linkRefused(path) }
             throw JournalError(kind: .io, message: "\(path): cannot create: \(String(cString: strerror(e)))")
         }
         fchmod(fd, 0o600)

@@ -18,7 +18,9 @@ public final class JournalReader {
         self.path = path
         try JournalPath.check(path)
         guard let st = JournalPath.status(path) else { throw JournalError(kind: .io, message: "\(path): no such file") }
-        guard st.st_size > 0 else { throw JournalError(kind: .foreign, message: "\(path) is an empty file, not a neighsyncd journal") }
+        guard st.st_size > 0 else {
+            throw JournalError(kind: .foreign, message: "\(path) is an empty file, not a neighsyncd journal")
+        }
         try Self.checkHeader(path)
         let live = JournalPath.exists(path + "-wal") || JournalPath.exists(path + "-journal")
         let db = try Database(path: path, readOnlyURI: Self.uri(path, live ? "mode=ro" : "immutable=1"))
@@ -38,7 +40,9 @@ public final class JournalReader {
 
     private static func checkHeader(_ path: String) throws(JournalError) {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { throw JournalError(kind: .io, message: "\(path): cannot read: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw JournalError(kind: .io, message: "\(path): cannot read: \(String(cString: strerror(errno)))")
+        }
         defer { close(fd) }
         var header = [UInt8](repeating: 0, count: 16)
         let n = header.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
@@ -55,12 +59,14 @@ public final class JournalReader {
         guard app == Journal.applicationID else {
             throw JournalError(kind: .foreign, message: "\(path): a SQLite database that is not a neighsyncd journal")
         }
-        if version > Journal.schemaVersion {
-            throw JournalError(kind: .newerSchema, message: "\(path): schema \(version) is newer than this neighsyncd's \(Journal.schemaVersion)")
+        let ours = Journal.schemaVersion
+        if version > ours {
+            throw JournalError(kind: .newerSchema,
+                               message: "\(path): schema \(version) is newer than this neighsyncd's \(ours)")
         }
-        if version < Journal.schemaVersion {
-            throw JournalError(kind: .olderSchema, message:
-                "\(path): schema \(version), this neighsyncd reads schema \(Journal.schemaVersion); run the daemon once to migrate")
+        if version < ours {
+            let why = "schema \(version), this neighsyncd reads schema \(ours); run the daemon once to migrate"
+            throw JournalError(kind: .olderSchema, message: "\(path): \(why)")
         }
         try Journal.quickCheck(db, path: path)
     }

@@ -64,7 +64,8 @@ final class Daemon {
     let signalFD: Int32
 
     /// Throws when another neighsyncd holds the journal (`JournalError.inUse`).
-    init(options: DaemonOptions, log: Logger, sink: LogSink, signalFD: Int32, databases: DatabaseConfig, storeLoader: StoreLoader) throws {
+    init(options: DaemonOptions, log: Logger, sink: LogSink, signalFD: Int32, databases: DatabaseConfig,
+         storeLoader: StoreLoader) throws {
         self.options = options
         self.storeLoader = storeLoader
         self.log = log
@@ -75,7 +76,9 @@ final class Daemon {
         let t0 = Self.monotonicNow()
         var opened: (journal: Journal, image: JournalImage)?
         if let path = options.journalPath {
-            opened = try Journal.openForDaemon(path: path, durability: options.journalDurability, now: now) { log.error("\($0)") }
+            opened = try Journal.openForDaemon(path: path, durability: options.journalDurability, now: now) {
+                log.error("\($0)")
+            }
         }
         journal = opened.map { j in JournalWriter(journal: j.journal) { [log] in log.error("\($0)") } }
         let image = opened?.image ?? .empty

@@ -122,7 +122,9 @@ struct Run: ParsableCommand {
             throw ExitCode(1)
         }
         let daemon: Daemon
-        do { daemon = try Daemon(options: options, log: log, sink: sink, signalFD: sfd, databases: databases, storeLoader: loader) } catch {
+        do {
+            daemon = try Daemon(options: options, log: log, sink: sink, signalFD: sfd, databases: databases, storeLoader: loader)
+        } catch {
             log.error("\(error)")   // the journal is another daemon's: this one must not run beside it
             throw ExitCode(1)
         }
