@@ -52,7 +52,9 @@ struct Status: ParsableCommand {
                 print("journal:      \(journal): last batch \(meta["last_batch"] ?? "none"), last applied \(when("last_applied_at")), last dump \(when("last_dump_at"))")
                 shown = true
             } catch {
+                // The journal's own error says what is wrong; the "nothing to show" hint would not.
                 printError("neighsyncd status: \(error)")
+                throw ExitCode(2)
             }
         }
         if !shown {

@@ -84,8 +84,10 @@ import Testing
                 let r = try Self.run(argv)
                 #expect(try Self.fingerprint(dir) == before, "\(f.name): \(argv[0]) changed the folder")
                 if let refusal = f.refusal {
+                    // One line naming the file and what it is, exit 2.
                     #expect(r.stderr.contains(refusal), "\(f.name): \(argv[0]) said: \(r.stderr)")
-                    if argv[0] == "reconcile" { #expect(r.status == 2, "\(f.name): exit \(r.status)") }
+                    #expect(r.stderr.split(separator: "\n").count == 1, "\(f.name): \(argv[0]) said: \(r.stderr)")
+                    #expect(r.status == 2, "\(f.name): \(argv[0]) exit \(r.status)")
                 } else if argv[0] == "reconcile" {
                     // The dump wanted keys 1 and 2, batch 1 set key 2: nothing left to do.
                     #expect(r.status == 0 && r.stderr.isEmpty, "\(f.name): exit \(r.status): \(r.stderr) \(r.stdout)")
