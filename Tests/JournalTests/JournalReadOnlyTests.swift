@@ -135,4 +135,25 @@ import Testing
         #expect(s.status == 0 && s.stdout.contains("last batch 1"), "\(s.stdout) \(s.stderr)")
         #expect(try Self.fingerprint(dir) == before)
     }
+
+    /// A journal with a -wal and no -shm, in a folder the reader may not write: SQLite cannot read
+    /// the WAL, and the reader says why and what to do (exit 2), creating nothing.
+    @Test func aWALWithoutItsIndexInAReadOnlyFolderIsExplained() throws {
+        try #require(geteuid() == 0, "switching to the nobody user needs root")
+        let dir = try T.tempDir()
+        defer { chmod(dir.path, 0o755); try? FileManager.default.removeItem(at: dir) }
+        let live = dir.appendingPathComponent("live.sqlite").path, copy = dir.appendingPathComponent("copy.sqlite").path
+        do {   // the writer is closed at the end of this block, before the folder is fingerprinted
+            let j = try Journal(path: live)
+            try j.record(.desiredReplaced([DesiredEntry(T.key(1), T.entry(1))]), now: 1)
+            try FileManager.default.copyItem(atPath: live, toPath: copy)
+            try FileManager.default.copyItem(atPath: live + "-wal", toPath: copy + "-wal")
+        }
+        for p in [copy, copy + "-wal"] { chmod(p, 0o444) }
+        chmod(dir.path, 0o555)
+        let before = try Self.fingerprint(dir)
+        let r = try Self.run(["status", "--journal", copy], as: 65534)
+        #expect(r.status == 2 && r.stderr.contains("copy the journal and its -wal to a writable folder"), "\(r.stderr)")
+        #expect(try Self.fingerprint(dir) == before)
+    }
 }
