@@ -18,8 +18,9 @@ struct JournalContents {
             view = try boundedCount(r, "store view")
         }
         try db.prepare("SELECT records, count, batch FROM delta").rows { r throws(JournalError) in
-            let n = try boundedCount(r, "delta of batch \(r.int(2))")
-            deltas += n   // each bounded by its BLOB, which SQLite caps at 2 GiB: no overflow
+            let (sum, overflow) = deltas.addingReportingOverflow(try boundedCount(r, "delta of batch \(r.int(2))"))
+            guard !overflow else { throw corrupt("the deltas claim more records than can be counted") }
+            deltas = sum
         }
         return (view, deltas)
     }
