@@ -28,7 +28,11 @@ public final class Journal {
 
     public let path: String
     let db: Database
+    let contents: JournalContents
+    /// Held for the journal's life: one writer per file.
+    let lock: JournalLock
     private let putView, putDelta, clearDeltas, putInflight, clearInflight, dropInflight, audit, pruneAudit, putMeta, raiseLastBatch: Statement
+    private let markDesired: Statement
     /// Records in the store view, and in the deltas written since it: the compaction trigger.
     private var viewRecords = 0, deltaRecords = 0
 
@@ -70,19 +74,21 @@ public final class Journal {
         """,
     ]
 
-    /// Opens (creating with mode 0600) and migrates. Throws a typed error for a file that is
-    /// corrupt, foreign, newer, or cannot be opened.
-    public init(path: String, durability: Durability = .normal) throws(JournalError) {
+    /// Takes the lock (unless given it), opens (creating with mode 0600) and migrates. Throws a
+    /// typed error for a file that is corrupt, foreign, newer, a symbolic link, in use, or cannot
+    /// be opened.
+    public init(path: String, durability: Durability = .normal, lock: JournalLock? = nil) throws(JournalError) {
         self.path = path
-        if !FileManager.default.fileExists(atPath: path) {
-            let fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw JournalError(kind: .io, message: "\(path): cannot create: \(String(cString: strerror(errno)))") }
-            close(fd)
-        }
+        if let lock { self.lock = lock } else { self.lock = try JournalLock(journalPath: path) }
+        try JournalPath.check(path)
+        if !JournalPath.exists(path) { try JournalPath.create(path) }
+        JournalPath.makePrivate(path)
         db = try Database(path: path)
+        contents = JournalContents(db: db, path: path)
         try Self.migrate(db, path: path)
         // After each checkpoint the WAL is cut back to 1 MiB.
         try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=\(durability == .full ? "FULL" : "NORMAL"); PRAGMA journal_size_limit=1048576;")
+        JournalPath.makePrivate(path)
         putView = try db.prepare("INSERT OR REPLACE INTO view VALUES (?, ?, ?)")
         putDelta = try db.prepare("INSERT INTO delta (batch, records, count) VALUES (?, ?, ?)")
         clearDeltas = try db.prepare("DELETE FROM delta")
@@ -95,11 +101,19 @@ public final class Journal {
             INSERT INTO meta VALUES ('last_batch', ?1) ON CONFLICT (key)
             DO UPDATE SET value = excluded.value WHERE CAST(excluded.value AS INTEGER) > CAST(value AS INTEGER)
             """)
+        // The desired view follows every batch written up to now (see `JournalContents.load`).
+        markDesired = try db.prepare("""
+            INSERT OR REPLACE INTO meta
+            SELECT 'desired_batch', coalesce((SELECT value FROM meta WHERE key = 'last_batch'), '0')
+            """)
         dropInflight = try db.prepare("DELETE FROM inflight WHERE batch = ?")
-        try db.prepare("SELECT (SELECT count FROM view WHERE name = 'actual'), (SELECT sum(count) FROM delta)").rows { r in
-            viewRecords = Int(r.int(0))
-            deltaRecords = Int(r.int(1))
-        }
+        (viewRecords, deltaRecords) = try contents.storeRecordCounts()
+    }
+
+    static func quickCheck(_ db: Database, path: String) throws(JournalError) {
+        var ok = ""
+        try db.prepare("PRAGMA quick_check").rows { ok = $0.text(0) ?? "" }
+        guard ok == "ok" else { throw JournalError(kind: .corrupt, message: "\(path): quick_check: \(ok)") }
     }
 
     static func migrate(_ db: Database, path: String) throws(JournalError) {
@@ -113,9 +127,7 @@ public final class Journal {
         if version > schemaVersion {
             throw JournalError(kind: .newerSchema, message: "\(path): schema \(version) is newer than this neighsyncd's \(schemaVersion)")
         }
-        var ok = ""
-        try db.prepare("PRAGMA quick_check").rows { ok = $0.text(0) ?? "" }
-        guard ok == "ok" else { throw JournalError(kind: .corrupt, message: "\(path): quick_check: \(ok)") }
+        try quickCheck(db, path: path)
         for (i, sql) in migrations.enumerated() where Int64(i + 1) > version {
             try db.transaction { () throws(JournalError) in
                 try db.execute(sql)
@@ -125,72 +137,9 @@ public final class Journal {
         }
     }
 
-    /// The journaled image: what `DaemonState(replaying:)` starts from. The store view is its
-    /// BLOB with every delta applied in order, by the same `StoreSnapshot.apply` the core uses.
-    /// The desired view is for offline use (`neighsyncd reconcile --journal`); the daemon derives
-    /// its own from the next dump and skips it (`includingDesired: false`).
+    /// The journaled image: what `DaemonState(replaying:)` starts from (see `JournalContents.load`).
     public func load(includingDesired: Bool = true) throws(JournalError) -> JournalImage {
-        var image = JournalImage()
-        image.actual = try storeView()
-        if includingDesired {
-            try db.prepare("SELECT records, count FROM view WHERE name = 'desired'").rows { r throws(JournalError) in
-                image.desired.reserveCapacity(Int(r.int(1)))
-                try decode(r, "desired view") { item in
-                    guard case .set(let k, let e) = item else { return false }
-                    image.desired[k] = e
-                    return true
-                }
-            }
-        }
-        try db.prepare("SELECT batch, records FROM inflight ORDER BY batch").rows { r throws(JournalError) in
-            image.inFlight.append(Batch(id: UInt64(r.int(0)), changes: try changes(r, column: 1, "batch in flight")))
-        }
-        try db.prepare("SELECT value FROM meta WHERE key = 'last_batch'").rows { r in image.lastBatchID = UInt64(r.text(0).flatMap { UInt64($0) } ?? 0) }
-        return image
-    }
-
-    private func storeView() throws(JournalError) -> StoreSnapshot {
-        var actual = StoreSnapshot()
-        actual.entries.reserveCapacity(viewRecords + deltaRecords)
-        try db.prepare("SELECT records FROM view WHERE name = 'actual'").rows { r throws(JournalError) in
-            try decode(r, "store view") { item in
-                switch item {
-                case .set(let k, let e): actual.entries[k] = .valid(e)
-                case .malformedEntry(let k): actual.entries[k] = .malformed
-                case .malformedKey(let raw): actual.malformedKeys.insert(raw)
-                case .del: return false
-                }
-                return true
-            }
-        }
-        try db.prepare("SELECT batch, records FROM delta ORDER BY seq").rows { r throws(JournalError) in
-            actual.apply(Batch(id: UInt64(r.int(0)), changes: try changes(r, column: 1, "delta of batch \(r.int(0))")))
-        }
-        return actual
-    }
-
-    /// Decodes one BLOB column; a damaged BLOB, or a record that does not belong in it, is a
-    /// `corrupt` journal.
-    private func decode(_ r: Row, column: Int32 = 0, _ what: String, _ accept: (Records.Item) -> Bool) throws(JournalError) {
-        do {
-            try r.blob(column) { buf throws(Records.Damaged) in try Records.forEach(in: buf, accept) }
-        } catch {
-            throw JournalError(kind: .corrupt, message: "\(path): \(what) is damaged")
-        }
-    }
-
-    private func changes(_ r: Row, column: Int32, _ what: String) throws(JournalError) -> [Change] {
-        var out: [Change] = []
-        try decode(r, column: column, what) { item in
-            switch item {
-            case .set(let k, let e): out.append(.set(k, e))
-            case .del(let k): out.append(.del(k))
-            case .malformedKey(let raw): out.append(.delMalformed(raw))
-            case .malformedEntry: return false
-            }
-            return true
-        }
-        return out
+        try contents.load(includingDesired: includingDesired)
     }
 
     /// Applies one record in one transaction. `now` is the wall-clock time (Unix seconds) for the audit row.
@@ -220,15 +169,30 @@ public final class Journal {
             try pruneAudit.run { $0.bind(1, Int64(b.id) - Self.auditRowsKept) }
             try raiseLastBatch.run { $0.bind(1, String(b.id)) }
             try setMeta("last_applied_at", String(now))
-            if deltaRecords > max(2 * viewRecords, Self.compactionFloor) { try putStoreView(try storeView()) }
+            if deltaRecords > max(2 * viewRecords, Self.compactionFloor) {
+                try foldBatchesIntoDesired()
+                try putStoreView(try contents.storeView())
+            }
         case .storeReloaded(let s):
+            try foldBatchesIntoDesired()
             try clearInflight.run()
             try putStoreView(s)
         case .desiredReplaced(let d):
-            let w = Records.encode(d)
-            try putView.run { $0.bind(1, "desired"); $0.bind(2, w.bytes); $0.bind(3, Int64(w.count)) }
+            try putDesiredView(Records.encode(d))
             try setMeta("last_dump_at", String(now))
         }
+    }
+
+    private func putDesiredView(_ w: Records.Writer) throws(JournalError) {
+        try putView.run { $0.bind(1, "desired"); $0.bind(2, w.bytes); $0.bind(3, Int64(w.count)) }
+        try markDesired.run()
+    }
+
+    /// Before the deltas or the batches in flight are dropped, the desired view takes in the
+    /// batches written since it was recorded, which would otherwise be lost to it.
+    private func foldBatchesIntoDesired() throws(JournalError) {
+        guard try !contents.batchesSinceDesired().isEmpty else { return }
+        try putDesiredView(Records.encode(try contents.desiredView().map { DesiredEntry($0.key, $0.value) }))
     }
 
     /// Replaces the store view and drops the deltas it now includes.
@@ -251,31 +215,74 @@ public final class Journal {
     }
 
     /// Metadata for `status`: created, last_batch, last_applied_at, last_dump_at.
-    public func metadata() throws(JournalError) -> [String: String] {
-        var m: [String: String] = [:]
-        try db.prepare("SELECT key, value FROM meta").rows { r in if let k = r.text(0), let v = r.text(1) { m[k] = v } }
-        return m
+    public func metadata() throws(JournalError) -> [String: String] { try contents.metadata() }
+
+    /// The daemon's journal: its lock taken, the file opened and loaded. A file that cannot be
+    /// opened or loaded is renamed to `<path>.bad-<time>` (never deleted) and a new one started,
+    /// so the daemon falls back to a cold reconcile. nil when even that fails (read-only
+    /// directory, full disk, a symbolic link): the daemon then runs without a journal. Throws
+    /// only `inUse`: another daemon owns the file. Each step is reported.
+    public static func openForDaemon(path: String, durability: Durability, now: Int64, report: (String) -> Void)
+        throws(JournalError) -> (journal: Journal, image: JournalImage)?
+    {
+        let lock: JournalLock
+        do { lock = try JournalLock(journalPath: path) } catch {
+            if error.kind == .inUse { throw error }
+            report("\(error)")
+            return nil
+        }
+        do {
+            guard let journal = openOrSetAside(path: path, durability: durability, now: now, lock: lock, report: report)
+            else { return nil }
+            do { return (journal, try journal.load(includingDesired: false)) } catch { report("\(error)") }
+        }
+        // Opened but not loadable. `journal` is out of scope, so its connection is closed: a
+        // connection closed after the move would delete the new journal's `-wal` by name.
+        guard setAside(path, now: now, report: report) else { return nil }
+        do {
+            let journal = try Journal(path: path, durability: durability, lock: lock)
+            return (journal, try journal.load(includingDesired: false))
+        } catch {
+            report("\(error); running without a journal")
+            return nil
+        }
     }
 
-    /// Opens the journal; a bad one is renamed to `<path>.bad-<time>` (never deleted) and a new one
-    /// started, so the daemon falls back to a cold reconcile. nil when even that fails (read-only
-    /// directory, full disk): the daemon then runs without a journal. Each step is reported.
-    public static func openOrSetAside(path: String, durability: Durability, now: Int64, report: (String) -> Void) -> Journal? {
-        do { return try Journal(path: path, durability: durability) } catch {
-            report("\(error)")
-            guard error.kind != .io || FileManager.default.fileExists(atPath: path) else { return nil }
-            let aside = "\(path).bad-\(now)"
-            for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
-                do { try FileManager.default.moveItem(atPath: path + suffix, toPath: aside + suffix) } catch {
-                    report("journal: cannot set \(path + suffix) aside: \(error.localizedDescription); running without a journal")
-                    return nil
-                }
-            }
-            report("journal: set the bad file aside as \(aside); starting a new journal (cold reconcile against the store)")
-            do { return try Journal(path: path, durability: durability) } catch {
-                report("\(error); running without a journal")
+    /// Opens the journal (taking the lock, unless given it); a bad one is set aside and a new one
+    /// started. nil when even that fails. Each step is reported.
+    public static func openOrSetAside(path: String, durability: Durability, now: Int64, lock: JournalLock? = nil,
+                                      report: (String) -> Void) -> Journal?
+    {
+        let held: JournalLock
+        if let lock { held = lock } else {
+            do { held = try JournalLock(journalPath: path) } catch {
+                report("\(error)")
                 return nil
             }
         }
+        do { return try Journal(path: path, durability: durability, lock: held) } catch {
+            report("\(error)")
+            guard error.kind == .corrupt || error.kind == .foreign || error.kind == .newerSchema
+                || (error.kind == .io && JournalPath.exists(path)) else { return nil }
+        }
+        guard setAside(path, now: now, report: report) else { return nil }
+        do { return try Journal(path: path, durability: durability, lock: held) } catch {
+            report("\(error); running without a journal")
+            return nil
+        }
+    }
+
+    /// Renames the journal and its side files to `<path>.bad-<now>`.
+    static func setAside(_ path: String, now: Int64, report: (String) -> Void) -> Bool {
+        let aside = "\(path).bad-\(now)"
+        for suffix in [""] + JournalPath.sideFiles where JournalPath.exists(path + suffix) {
+            guard rename(path + suffix, aside + suffix) == 0 else {
+                let why = String(cString: strerror(errno))
+                report("journal: cannot set \(path + suffix) aside: \(why); running without a journal")
+                return false
+            }
+        }
+        report("journal: set the bad file aside as \(aside); starting a new journal (cold reconcile against the store)")
+        return true
     }
 }

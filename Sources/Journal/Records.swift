@@ -19,6 +19,10 @@ import Model
 enum Records {
     enum Tag: UInt8 { case set = 1, del = 2, malformedEntry = 3, malformedKey = 4, name = 5 }
 
+    /// The smallest record (a malformed key with no text: tag and length): a BLOB of `n` bytes
+    /// holds at most `n / 3` records, which bounds any count read beside it.
+    static let minimumRecordBytes = 3
+
     struct Writer {
         private(set) var bytes: [UInt8] = []
         private(set) var count = 0
@@ -152,11 +156,14 @@ enum Records {
             case .malformedKey?:
                 let n = Int(try word(2))
                 guard o + n <= buf.count else { throw Damaged() }
-                guard accept(.malformedKey(String(decoding: UnsafeRawBufferPointer(rebasing: buf[o..<(o + n)]), as: UTF8.self))) else { throw Damaged() }
+                // Strict: a lossy decoding could turn two different keys into one.
+                guard let text = String(validating: UnsafeRawBufferPointer(rebasing: buf[o..<(o + n)]), as: UTF8.self),
+                    accept(.malformedKey(text))
+                else { throw Damaged() }
                 o += n
             case .name?:
                 let n = Int(try byte())
-                guard o + n <= buf.count, let name = InterfaceName(String(decoding: UnsafeRawBufferPointer(rebasing: buf[o..<(o + n)]), as: UTF8.self))
+                guard o + n <= buf.count, let name = InterfaceName(utf8: UnsafeRawBufferPointer(rebasing: buf[o..<(o + n)]))
                 else { throw Damaged() }
                 names.append(name)
                 o += n

@@ -10,12 +10,18 @@ public struct JournalError: Error, Hashable, Sendable, CustomStringConvertible {
         case foreign
         /// Written by a newer neighsyncd.
         case newerSchema
+        /// Written by an older neighsyncd: readers do not migrate; the daemon does.
+        case olderSchema
         /// Cannot create, read or write (permissions, read-only directory, full disk).
         case io
+        /// The path is a symbolic link or not a regular file: refused, never followed.
+        case unsafePath
+        /// Another neighsyncd holds the journal's lock.
+        case inUse
     }
     public var kind: Kind
     public var message: String
-    public var description: String { "journal \(kind.rawValue): \(message)" }
+    public var description: String { kind == .inUse ? message : "journal \(kind.rawValue): \(message)" }
 }
 
 /// One SQLite connection; closed in deinit.
@@ -23,9 +29,12 @@ final class Database {
     let handle: OpaquePointer
     let path: String
 
-    init(path: String) throws(JournalError) {
+    /// Opens an existing file: read-write for the daemon's writer; read-only (`uri` a `file:` URI
+    /// with `mode=ro` or `immutable=1`) for the commands that only read. Never creates it.
+    init(path: String, readOnlyURI uri: String? = nil) throws(JournalError) {
         var h: OpaquePointer?
-        let rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
+        let flags = uri == nil ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY | SQLITE_OPEN_URI
+        let rc = sqlite3_open_v2(uri ?? path, &h, flags | SQLITE_OPEN_NOMUTEX, nil)
         guard rc == SQLITE_OK, let h else {
             let msg = h.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             if let h { sqlite3_close(h) }
@@ -96,6 +105,12 @@ final class Statement {
     }
 
     func bind(_ i: Int32, _ v: Int64) { sqlite3_bind_int64(s, i, v) }
+    /// Binds the first parameter, for a query run with `rows`.
+    func bound(_ v: Int64) -> Statement {
+        sqlite3_reset(s)
+        bind(1, v)
+        return self
+    }
     func bind(_ i: Int32, _ t: String) { sqlite3_bind_text(s, i, t, -1, Self.transient) }
     func bind(_ i: Int32, _ b: [UInt8]) {
         b.withUnsafeBytes { _ = sqlite3_bind_blob64(s, i, $0.baseAddress, sqlite3_uint64($0.count), Self.transient) }
@@ -116,6 +131,9 @@ final class Statement {
 struct Row {
     let s: OpaquePointer
     func int(_ i: Int32) -> Int64 { sqlite3_column_int64(s, i) }
+    /// SQLITE_INTEGER, SQLITE_BLOB, …: a file's columns are checked before they are trusted.
+    func type(_ i: Int32) -> Int32 { sqlite3_column_type(s, i) }
+    func byteCount(_ i: Int32) -> Int { Int(sqlite3_column_bytes(s, i)) }
     func text(_ i: Int32) -> String? { sqlite3_column_text(s, i).map { String(cString: $0) } }
     /// The column's bytes, valid only inside `body` (SQLite owns them).
     func blob<R, E: Error>(_ i: Int32, _ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {

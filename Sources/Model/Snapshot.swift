@@ -47,11 +47,28 @@ extension StoreSnapshot {
     }
 }
 
+extension Dictionary where Key == NeighborKey, Value == NeighborEntry {
+    /// A desired view after a batch the daemon wrote: each set is a key's desired entry, each
+    /// del a key with none (malformed keys were never desired).
+    public mutating func apply(_ batch: Batch) {
+        for c in batch.changes {
+            switch c {
+            case .set(let k, let e): self[k] = e
+            case .del(let k): removeValue(forKey: k)
+            case .delMalformed: break
+            }
+        }
+    }
+}
+
 extension JournalImage {
     /// The meaning of each journal record; the SQLite journal stores exactly this.
     public mutating func apply(_ record: JournalRecord) {
         switch record {
         case .batchWritten(let b):
+            // A batch carries the desired entry of each of its keys: the desired view follows it,
+            // so it is never older than the store view it is compared with.
+            desired.apply(b)
             inFlight.append(b)
             lastBatchID = max(lastBatchID, b.id)
         case .batchApplied(let b):

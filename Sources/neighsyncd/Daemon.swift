@@ -67,7 +67,9 @@ final class Daemon {
     var refusals = RefusalLog()
     let signalFD: Int32
 
-    init(options: DaemonOptions, log: Logger, sink: LogSink, signalFD: Int32, databases: DatabaseConfig, storeLoader: StoreLoader) {
+    /// Throws when another neighsyncd holds the journal (`JournalError.inUse`).
+    init(options: DaemonOptions, log: Logger, sink: LogSink, signalFD: Int32, databases: DatabaseConfig,
+         storeLoader: StoreLoader) throws {
         self.options = options
         self.storeLoader = storeLoader
         self.log = log
@@ -76,13 +78,15 @@ final class Daemon {
         self.databases = databases
         let now = Int64(time(nil))
         let t0 = Self.monotonicNow()
-        let opened = options.journalPath.flatMap { path in
-            Journal.openOrSetAside(path: path, durability: options.journalDurability, now: now) { log.error("\($0)") }
+        var opened: (journal: Journal, image: JournalImage)?
+        if let path = options.journalPath {
+            opened = try Journal.openForDaemon(path: path, durability: options.journalDurability, now: now) {
+                log.error("\($0)")
+            }
         }
-        journal = opened.map { j in JournalWriter(journal: j) { [log] in log.error("\($0)") } }
-        var image = JournalImage.empty
-        if let j = opened {
-            do { image = try j.load(includingDesired: false) } catch { log.error("\(error); starting from an empty journal (cold reconcile)") }
+        journal = opened.map { j in JournalWriter(journal: j.journal) { [log] in log.error("\($0)") } }
+        let image = opened?.image ?? .empty
+        if let j = opened?.journal {
             log.notice("journal \(j.path): \(image.actual.entries.count) acknowledged, batches in flight: \(image.inFlight.isEmpty ? "none" : image.inFlight.map { "\($0.id) (\($0.changes.count) changes)" }.joined(separator: ", ")); opened and replayed in \((Self.monotonicNow() - t0) / 1_000_000) ms")
         } else if options.journalPath != nil {
             log.error("running without a journal")

@@ -48,10 +48,17 @@ struct Reconcile: ParsableCommand {
                 printError("neighsyncd reconcile: \(path): no such file")
                 throw ExitCode(2)
             }
+            // Read-only. The desired view is the last dump's brought up to the last batch written,
+            // so it is never older than the store view it is compared with.
             let image: JournalImage
             do {
-                image = try Journal(path: path).load()
-            } catch {
+                let reader = try JournalReader(path: path)
+                guard try reader.hasDump() else {
+                    printError("neighsyncd reconcile: \(path): no kernel dump recorded yet, so no desired view to compare")
+                    throw ExitCode(2)
+                }
+                image = try reader.load()
+            } catch let error as JournalError {
                 printError("neighsyncd reconcile: \(error)")
                 throw ExitCode(2)
             }

@@ -121,7 +121,13 @@ struct Run: ParsableCommand {
             log.error("eventfd for the APPL_DB reader: \(error)")
             throw ExitCode(1)
         }
-        let daemon = Daemon(options: options, log: log, sink: sink, signalFD: sfd, databases: databases, storeLoader: loader)
+        let daemon: Daemon
+        do {
+            daemon = try Daemon(options: options, log: log, sink: sink, signalFD: sfd, databases: databases, storeLoader: loader)
+        } catch {
+            log.error("\(error)")   // the journal is another daemon's: this one must not run beside it
+            throw ExitCode(1)
+        }
         guard daemon.start() else { log.notice("stopped before start-up completed"); return }
         let code = daemon.run()
         log.notice("exit \(code)")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Glibc
 import Journal
 import KernelObserver
 import Model
@@ -22,7 +23,9 @@ struct Snapshot: ParsableCommand {
     var rcvbuf = 16 << 20
 
     func run() throws {
-        guard !FileManager.default.fileExists(atPath: out) else {
+        // lstat, not stat: a dangling symbolic link counts as existing (and Journal refuses it).
+        var st = stat()
+        guard lstat(out, &st) != 0 else {
             printError("neighsyncd snapshot: \(out) exists; not overwriting it")
             throw ExitCode(2)
         }

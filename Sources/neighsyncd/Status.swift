@@ -41,9 +41,10 @@ struct Status: ParsableCommand {
             print("batches:      written \(v("batches_written_total")), acknowledged \(v("batches_acknowledged_total")), failed \(v("batches_failed_total")); sets \(v("sets_total")), dels \(v("dels_total"))")
             shown = true
         }
+        // Read-only: status never creates, migrates or converts a journal.
         if FileManager.default.fileExists(atPath: journal) {
             do {
-                let meta = try Journal(path: journal).metadata()
+                let meta = try JournalReader(path: journal).metadata()
                 func when(_ k: String) -> String {
                     guard let s = meta[k], let t = TimeInterval(s) else { return "never" }
                     return ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: t))
@@ -51,8 +52,9 @@ struct Status: ParsableCommand {
                 print("journal:      \(journal): last batch \(meta["last_batch"] ?? "none"), last applied \(when("last_applied_at")), last dump \(when("last_dump_at"))")
                 shown = true
             } catch {
+                // The journal's own error says what is wrong; the "nothing to show" hint would not.
                 printError("neighsyncd status: \(error)")
-                throw ExitCode(2)   // the error said what is wrong; "nothing to show" would mislead
+                throw ExitCode(2)
             }
         }
         if !shown {

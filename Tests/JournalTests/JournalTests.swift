@@ -49,7 +49,7 @@ import Testing
                 try journal.record(r, now: Int64(i))
                 image.apply(r)
                 if i % 7 == 0 || i < 4 {
-                    let reopened = try Journal(path: path).load()
+                    let reopened = try JournalReader(path: path).load()
                     #expect(reopened == image, "seed \(seed), record \(i)")
                 }
             }
@@ -91,11 +91,11 @@ import Testing
                 try journal.record(r, now: Int64(b))
                 image.apply(r)
             }
-            if b % 5 == 0 { #expect(try Journal(path: path).load() == image, "after batch \(b)") }
+            if b % 5 == 0 { #expect(try JournalReader(path: path).load() == image, "after batch \(b)") }
         }
         let deltas = try Self.query(path, "SELECT count(*) FROM delta")
         #expect(Int(deltas) ?? 99 < 24, "no compaction happened: \(deltas) delta rows")
-        #expect(try Journal(path: path).load() == image)
+        #expect(try JournalReader(path: path).load() == image)
     }
 
     /// A damaged record BLOB is a clear `corrupt` error, never a crash or a half-trusted view.
