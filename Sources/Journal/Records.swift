@@ -163,7 +163,8 @@ enum Records {
                 o += n
             case .name?:
                 let n = Int(try byte())
-                guard o + n <= buf.count, let name = InterfaceName(utf8: UnsafeRawBufferPointer(rebasing: buf[o..<(o + n)]))
+                guard o + n <= buf.count,
+                    let name = InterfaceName(utf8: UnsafeRawBufferPointer(rebasing: buf[o..<(o + n)]))
                 else { throw Damaged() }
                 names.append(name)
                 o += n
