@@ -19,7 +19,7 @@ public enum DumpCheck: Hashable, Sendable {
 struct DumpWatch {
     /// Still this long with the socket drained: nudge (again after as long).
     static let nudgeAfterNanoseconds: UInt64 = 300_000_000
-    /// Still this long: give the dump up.
+    /// Still this long with the socket drained: give the dump up.
     static let abandonAfterNanoseconds: UInt64 = 2_500_000_000
 
     enum Action: Equatable {
@@ -43,9 +43,11 @@ struct DumpWatch {
             self = DumpWatch(progress: progress, now: now)
             return .none
         }
+        // Datagrams still queued are read first: the dump may be among them, or go on after them.
         let stalled = now > since ? now - since : 0
+        guard drained else { return .none }
         if stalled >= Self.abandonAfterNanoseconds { return .abandon(stalledNanoseconds: stalled) }
-        guard drained, stalled >= Self.nudgeAfterNanoseconds else { return .none }
+        guard stalled >= Self.nudgeAfterNanoseconds else { return .none }
         if let last = nudgedAt, now < last + Self.nudgeAfterNanoseconds { return .none }
         nudgedAt = now
         return .nudge(stalledNanoseconds: stalled)

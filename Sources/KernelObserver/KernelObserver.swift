@@ -240,8 +240,9 @@ public final class KernelObserver {
     /// of an NLMSG_NOOP is one. Still longer (its request or refusal lost to a full queue, which
     /// no nudge brings back), it is abandoned: the socket is closed and a fresh one subscribed,
     /// ending whatever the kernel still ran for the old one. The caller then asks for a new dump,
-    /// which also covers the notifications lost meanwhile. Throws when the nudge cannot be sent
-    /// or no fresh socket can be had (the dump is abandoned all the same; the old socket is kept).
+    /// which also covers the notifications lost meanwhile (so too when the nudge cannot be sent).
+    /// Throws when no fresh socket can be had: the dump is abandoned all the same, the old socket
+    /// kept.
     /// The fresh socket is in the calling thread's network namespace.
     public func checkDump(now: UInt64) throws(KernelObserverError) -> DumpCheck {
         guard dumpOutstanding else {
@@ -259,14 +260,18 @@ public final class KernelObserver {
             return .waiting
         case .nudge(let stalled):
             sequence &+= 1
-            let rc = nsd_netlink_nudge(fileDescriptor, sequence)
-            guard rc == 0 else { throw KernelObserverError(operation: "NLMSG_NOOP nudge", errno: -rc) }
+            // A socket the nudge cannot be sent on is no better than a stalled dump.
+            guard nsd_netlink_nudge(fileDescriptor, sequence) == 0 else { return try abandon(stalled) }
             return .nudged(stalledNanoseconds: stalled)
         case .abandon(let stalled):
-            forgetDumps()
-            try reopen()
-            return .abandoned(stalledNanoseconds: stalled)
+            return try abandon(stalled)
         }
+    }
+
+    private func abandon(_ stalled: UInt64) throws(KernelObserverError) -> DumpCheck {
+        forgetDumps()
+        try reopen()
+        return .abandoned(stalledNanoseconds: stalled)
     }
 
     private func reopen() throws(KernelObserverError) {
