@@ -166,13 +166,13 @@ public final class KernelObserver {
     private func handle(_ item: NetlinkItem, _ emit: (KernelEvent) -> Void) {
         switch item {
         case .neighbor(let raw, let h):
-            guard let ip = raw.destination else {
-                malformedMessages += 1
-                return
-            }
             if h.sequence == neighborDump {
                 dumpProgress &+= 1
                 if h.dumpInterrupted { neighborDumpInterrupted = true }
+            }
+            guard let ip = raw.destination else {
+                malformedMessages += 1
+                return
             }
             guard let name = links.name(of: raw.ifindex) else {
                 refusedNeighbors += 1
@@ -241,9 +241,8 @@ public final class KernelObserver {
     /// no nudge brings back), it is abandoned: the socket is closed and a fresh one subscribed,
     /// ending whatever the kernel still ran for the old one. The caller then asks for a new dump,
     /// which also covers the notifications lost meanwhile (so too when the nudge cannot be sent).
-    /// Throws when no fresh socket can be had: the dump is abandoned all the same, the old socket
-    /// kept.
-    /// The fresh socket is in the calling thread's network namespace.
+    /// The fresh socket is made in the calling thread's network namespace. Throws when none can
+    /// be had: the dump is abandoned all the same, the old socket kept.
     public func checkDump(now: UInt64) throws(KernelObserverError) -> DumpCheck {
         guard dumpOutstanding else {
             dumpWatch = nil
