@@ -52,6 +52,26 @@ int nsd_netlink_request_dump(int fd, uint16_t type, uint32_t seq) {
     }
 }
 
+int nsd_netlink_nudge(int fd, uint32_t seq) {
+    /* The kernel acknowledges a control message that asks for it (netlink_rcv_skb: types below
+       NLMSG_MIN_TYPE go straight to the ack, error 0): one datagram to our socket, whose receipt
+       lets the kernel continue a dump that is waiting (netlink_recvmsg). */
+    struct nlmsghdr nh;
+    memset(&nh, 0, sizeof nh);
+    nh.nlmsg_len = NLMSG_LENGTH(0);
+    nh.nlmsg_type = NLMSG_NOOP;
+    nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+    nh.nlmsg_seq = seq;
+    struct sockaddr_nl sa;
+    memset(&sa, 0, sizeof sa);
+    sa.nl_family = AF_NETLINK;
+    for (;;) {
+        ssize_t n = sendto(fd, &nh, nh.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof sa);
+        if (n >= 0) return 0;
+        if (errno != EINTR) return -errno;
+    }
+}
+
 int nsd_netns_enter(const char *path) {
     int previous = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     if (previous < 0) return -errno;

@@ -26,11 +26,13 @@ public struct KernelObserverError: Error, Hashable, Sendable, CustomStringConver
 /// Owns the rtnetlink socket: subscription, receive-buffer sizing, dumps, and the parsing of
 /// everything that arrives, from one reused buffer.
 public final class KernelObserver {
-    public let fileDescriptor: Int32
+    /// Changes when a stalled dump is abandoned (`checkDump`): poll the current one.
+    public private(set) var fileDescriptor: Int32
     /// The receive buffer the kernel granted (it doubles the request for bookkeeping).
-    public let receiveBufferBytes: Int
+    public private(set) var receiveBufferBytes: Int
     /// True when SO_RCVBUFFORCE was allowed (CAP_NET_ADMIN); otherwise rmem_max capped it.
-    public let receiveBufferForced: Bool
+    public private(set) var receiveBufferForced: Bool
+    private let receiveBufferRequested: Int
     public private(set) var links = LinkTable()
     public private(set) var overruns = 0
     public private(set) var malformedMessages = 0
@@ -49,23 +51,40 @@ public final class KernelObserver {
     /// outruns the reader, or one during a dump) are silent; the count is compared when the
     /// socket is drained and a rise is an overrun too.
     private var dropsReported: Int64 = 0
+    /// Messages of the running dumps received (and dumps started): the watch's sign of progress.
+    private var dumpProgress: UInt64 = 0
+    private var dumpWatch: DumpWatch?
+    /// The last read found the socket empty (EAGAIN).
+    private var drained = false
 
     /// Opens and subscribes the socket. `receiveBuffer` is the requested SO_RCVBUF in bytes.
     public init(receiveBuffer: Int = 16 << 20) throws(KernelObserverError) {
+        let socket = try Self.openSocket(receiveBuffer: receiveBuffer)
+        fileDescriptor = socket.fd
+        receiveBufferBytes = socket.effective
+        receiveBufferForced = socket.forced
+        receiveBufferRequested = receiveBuffer
+        // A dump datagram is at most ~32 KiB; 256 KiB leaves room and is allocated once.
+        buffer = .allocate(byteCount: 256 << 10, alignment: 8)
+    }
+
+    /// A socket subscribed to neighbor and link changes, before any dump is asked for.
+    private static func openSocket(receiveBuffer: Int) throws(KernelObserverError)
+        -> (fd: Int32, effective: Int, forced: Bool)
+    {
         let fd = nsd_netlink_open()
         guard fd >= 0 else { throw KernelObserverError(operation: "socket(NETLINK_ROUTE)", errno: -fd) }
         var forced: Int32 = 0
         let effective = nsd_netlink_set_rcvbuf(fd, Int32(clamping: receiveBuffer), &forced)
-        guard effective >= 0 else { close(fd); throw KernelObserverError(operation: "setsockopt(SO_RCVBUF)", errno: -effective) }
+        guard effective >= 0 else {
+            close(fd)
+            throw KernelObserverError(operation: "setsockopt(SO_RCVBUF)", errno: -effective)
+        }
         for group in [UInt32(RTNLGRP_NEIGH.rawValue), UInt32(RTNLGRP_LINK.rawValue)] {
             let rc = nsd_netlink_join(fd, group)
             guard rc == 0 else { close(fd); throw KernelObserverError(operation: "join group \(group)", errno: -rc) }
         }
-        fileDescriptor = fd
-        receiveBufferBytes = Int(effective)
-        receiveBufferForced = forced != 0
-        // A dump datagram is at most ~32 KiB; 256 KiB leaves room and is allocated once.
-        buffer = .allocate(byteCount: 256 << 10, alignment: 8)
+        return (fd, Int(effective), forced != 0)
     }
 
     deinit {
@@ -84,6 +103,7 @@ public final class KernelObserver {
         let rc = nsd_netlink_request_dump(fileDescriptor, UInt16(RTM_GETLINK), sequence)
         guard rc == 0 else { throw KernelObserverError(operation: "RTM_GETLINK dump request", errno: -rc) }
         linkDump = sequence
+        dumpProgress &+= 1
     }
 
     private func startNeighborDump() throws(KernelObserverError) {
@@ -92,6 +112,7 @@ public final class KernelObserver {
         guard rc == 0 else { throw KernelObserverError(operation: "RTM_GETNEIGH dump request", errno: -rc) }
         neighborDumpWanted = false
         neighborDump = sequence
+        dumpProgress &+= 1
     }
 
     /// Reads until the socket is empty (EAGAIN) or `maxDatagrams` were read, handing each event
@@ -104,6 +125,7 @@ public final class KernelObserver {
             if n < 0 {
                 switch errno {
                 case EAGAIN, EWOULDBLOCK:
+                    drained = true
                     if let d = socketDrops(), d > dropsReported {
                         dropsReported = d
                         overruns += 1
@@ -121,6 +143,7 @@ public final class KernelObserver {
                 }
             }
             datagrams += 1
+            drained = false
             if n > buffer.count {
                 // Cannot happen with a 256 KiB buffer; if it does, the datagram's tail is lost.
                 overruns += 1
@@ -143,11 +166,14 @@ public final class KernelObserver {
     private func handle(_ item: NetlinkItem, _ emit: (KernelEvent) -> Void) {
         switch item {
         case .neighbor(let raw, let h):
+            if h.sequence == neighborDump {
+                dumpProgress &+= 1
+                if h.dumpInterrupted { neighborDumpInterrupted = true }
+            }
             guard let ip = raw.destination else {
                 malformedMessages += 1
                 return
             }
-            if h.dumpInterrupted && h.sequence == neighborDump { neighborDumpInterrupted = true }
             guard let name = links.name(of: raw.ifindex) else {
                 refusedNeighbors += 1
                 return
@@ -162,6 +188,7 @@ public final class KernelObserver {
                 bytes == links.refused[l.index] ? nil : RefusedLink(index: l.index, name: bytes)
             }
             let changed = links.apply(l)
+            if h.sequence == linkDump { dumpProgress &+= 1 }
             if let newlyRefused { emit(.linkRefused(newlyRefused)) }
             if changed && h.sequence != linkDump { emit(.linksChanged) }
         case .done(let h):
@@ -179,7 +206,7 @@ public final class KernelObserver {
                 }
             }
         case .error(let code, let h):
-            guard code != 0 else { return }
+            guard code != 0 else { return }   // an ack: of a nudge (`checkDump`); no dump asks for one
             if h.sequence == linkDump || h.sequence == neighborDump { dumpFailed(code, emit) }
         case .skipped:
             break
@@ -192,10 +219,67 @@ public final class KernelObserver {
     /// The dump asked for will not end in NLMSG_DONE: the daemon must be told, or it would wait
     /// for it forever. Every request is forgotten; the next `requestNeighborDump` starts afresh.
     private func dumpFailed(_ errno: Int32, _ emit: (KernelEvent) -> Void) {
+        forgetDumps()
+        emit(.dumpFailed(errno: errno))
+    }
+
+    private func forgetDumps() {
         linkDump = nil
         neighborDump = nil
         neighborDumpWanted = false
         neighborDumpInterrupted = false
-        emit(.dumpFailed(errno: errno))
+        dumpWatch = nil
+    }
+
+    /// A dump was asked for and its NLMSG_DONE (or refusal) has not arrived.
+    public var dumpOutstanding: Bool { linkDump != nil || neighborDump != nil }
+
+    /// Call every few hundred milliseconds while `dumpOutstanding`, with a monotonic `now` in
+    /// nanoseconds. A dump still for a while with the socket drained is nudged: the kernel goes
+    /// on with a dump that found the queue full only after a datagram is received, and the ack
+    /// of an NLMSG_NOOP is one. Still longer (its request or refusal lost to a full queue, which
+    /// no nudge brings back), it is abandoned: the socket is closed and a fresh one subscribed,
+    /// ending whatever the kernel still ran for the old one. The caller then asks for a new dump,
+    /// which also covers the notifications lost meanwhile (so too when the nudge cannot be sent).
+    /// The fresh socket is made in the calling thread's network namespace. Throws when none can
+    /// be had: the dump is abandoned all the same, the old socket kept.
+    public func checkDump(now: UInt64) throws(KernelObserverError) -> DumpCheck {
+        guard dumpOutstanding else {
+            dumpWatch = nil
+            return .idle
+        }
+        guard var watch = dumpWatch else {
+            dumpWatch = DumpWatch(progress: dumpProgress, now: now)
+            return .waiting
+        }
+        let action = watch.check(progress: dumpProgress, now: now, drained: drained)
+        dumpWatch = watch
+        switch action {
+        case .none:
+            return .waiting
+        case .nudge(let stalled):
+            sequence &+= 1
+            // A socket the nudge cannot be sent on is no better than a stalled dump.
+            guard nsd_netlink_nudge(fileDescriptor, sequence) == 0 else { return try abandon(stalled) }
+            return .nudged(stalledNanoseconds: stalled)
+        case .abandon(let stalled):
+            return try abandon(stalled)
+        }
+    }
+
+    private func abandon(_ stalled: UInt64) throws(KernelObserverError) -> DumpCheck {
+        forgetDumps()
+        try reopen()
+        return .abandoned(stalledNanoseconds: stalled)
+    }
+
+    private func reopen() throws(KernelObserverError) {
+        let socket = try Self.openSocket(receiveBuffer: receiveBufferRequested)
+        close(fileDescriptor)
+        fileDescriptor = socket.fd
+        receiveBufferBytes = socket.effective
+        receiveBufferForced = socket.forced
+        dropsReported = 0
+        drained = false
     }
 }

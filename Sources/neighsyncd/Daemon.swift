@@ -58,6 +58,9 @@ final class Daemon {
     var policyBackoffMs = 100
     var metricsAt: UInt64?
     var dumpStartedAt: UInt64?
+    /// While a dump is outstanding: when to ask the observer whether it stalled.
+    var dumpCheckAt: UInt64?
+    static let dumpCheckNanoseconds: UInt64 = 100_000_000
     /// Events handled since freed memory was last returned to the system; after this many, the
     /// next idle moment returns it (a dump, a store read or a burst leaves a peak behind).
     var eventsSinceTrim = 0
@@ -233,7 +236,7 @@ final class Daemon {
     }
 
     func pollTimeout() -> Int32 {
-        let others = [storeRetryAt, restoreNextCheck, policyPollAt, policyRetryAt, metricsAt]
+        let others = [storeRetryAt, restoreNextCheck, policyPollAt, policyRetryAt, metricsAt, dumpCheckAt]
         let deadlines = Array(timers.values) + others.compactMap { $0 }
         guard let next = deadlines.min() else { return -1 }   // idle: sleep until something happens
         let now = Self.monotonicNow()
@@ -257,6 +260,36 @@ final class Daemon {
             metricsAt = now + 5_000_000_000
             writeMetrics()
         }
+        if let at = dumpCheckAt, at <= now { checkDump(now) }
+    }
+
+    /// A dump that makes no progress is nudged, then abandoned (KernelObserver.checkDump); the
+    /// core redoes an abandoned one as it does a refused one.
+    func checkDump(_ now: UInt64) {
+        dumpCheckAt = nil
+        guard let o = observer else { return }
+        do {
+            switch try o.checkDump(now: now) {
+            case .idle, .waiting:
+                break
+            case .nudged(let stalled):
+                log.info("kernel neighbor dump: no progress for \(stalled / 1_000_000) ms; nudged the kernel")
+            case .abandoned(let stalled):
+                metrics.dumpsStalled += 1
+                enqueue(.kernelDumpFailed(reason: "netlink dump made no progress for \(stalled / 1_000_000) ms; "
+                    + "abandoned, netlink socket reopened"))
+            }
+        } catch {   // abandoned, but no fresh socket: the old one is kept, and dumped again
+            metrics.dumpsStalled += 1
+            enqueue(.kernelDumpFailed(
+                reason: "netlink dump made no progress; abandoned; reopening the socket: \(error)"))
+        }
+        armDumpCheck()
+    }
+
+    func armDumpCheck() {
+        guard dumpCheckAt == nil, observer?.dumpOutstanding == true else { return }
+        dumpCheckAt = Self.monotonicNow() + Self.dumpCheckNanoseconds
     }
 
     func enqueue(_ e: Event) { queue.append(e) }
@@ -310,6 +343,7 @@ final class Daemon {
         } catch {
             log.error("\(error)")
         }
+        armDumpCheck()
     }
 
     func readPolicyNotification() {
@@ -430,6 +464,7 @@ final class Daemon {
             }
             dumpStartedAt = Self.monotonicNow()
             try observer?.requestNeighborDump()
+            armDumpCheck()
         } catch {
             enqueue(.kernelDumpFailed(reason: "\(error)"))
         }

@@ -28,6 +28,8 @@ struct Metrics {
     var batchLatency = Histogram()
     var dumpLatency = Histogram()
     var redisReconnects = 0
+    /// Dumps abandoned because they made no progress (KernelObserver.checkDump).
+    var dumpsStalled = 0
     var redisErrors = 0
     /// From the kernel observer: links whose names cannot be keys, and their neighbors' messages skipped.
     var linksRefused = 0
@@ -48,6 +50,8 @@ struct Metrics {
         counter("dumps_total", "Kernel neighbor dumps requested (resyncs included).", c.dumps)
         counter("dumps_interrupted_total", "Dumps redone after NLM_F_DUMP_INTR.", c.dumpsInterrupted)
         counter("dumps_failed_total", "Dumps refused by the kernel or not sent (redone).", c.dumpsFailed)
+        counter("dumps_stalled_total", "Dumps abandoned after making no progress (redone on a fresh socket).",
+                dumpsStalled)
         counter("batches_written_total", "Batches written to APPL_DB.", c.batchesWritten)
         counter("batches_acknowledged_total", "Batches whose every reply was read and checked.", c.batchesAcknowledged)
         counter("batches_failed_total", "Batches that could not be confirmed.", c.batchesFailed)

@@ -234,3 +234,68 @@ import Testing
             == ["Ethernet0:10.77.0.2", "Ethernet0:10.77.0.9", "Ethernet8:10.77.0.2"])
     }
 }
+
+/// Issue 11 defect 1, second cause: a dump whose answer never comes. With the receive queue over
+/// its limit, the kernel drops whatever it would send to the socket, the refusal of a dump
+/// request included: the request is then neither answered nor refused, and the daemon waited
+/// for its NLMSG_DONE for ever. Made deterministic here: a dump the observer does not know of
+/// (as after a refusal it was told about, while the kernel's dump goes on) fills the queue, then
+/// the observer asks for its own, which the kernel refuses (EBUSY) into the full queue.
+@Suite(.serialized) struct StalledDumpTests {
+    static func stalled() throws -> (Namespace, KernelObserver) {
+        let ns = try Namespace()
+        try ns.addSonicLinks()
+        try ns.batch(LiveKernelTests.neighbors(3_000))
+        let observer = try ns.inside { try KernelObserver(receiveBuffer: 4096) }
+        _ = try LiveKernelTests.dump(observer)
+        #expect(nsd_netlink_request_dump(observer.fileDescriptor, UInt16(RTM_GETNEIGH), 0xDEAD) == 0)
+        try observer.requestNeighborDump()
+        return (ns, observer)
+    }
+
+    /// Every event until the socket is empty, twice, with a pause between: what a daemon sees.
+    static func drainTwice(_ o: KernelObserver) throws -> [KernelEvent] {
+        var events: [KernelEvent] = []
+        for _ in 0..<2 {
+            while try !o.drain({ e in if case .neighbor = e {} else { events.append(e) } }) {}
+            usleep(300_000)
+        }
+        return events
+    }
+
+    static func isDone(_ e: KernelEvent) -> Bool { if case .neighborDumpDone = e { true } else { false } }
+    static func isFailed(_ e: KernelEvent) -> Bool { if case .dumpFailed = e { true } else { false } }
+
+    /// Before the fix the observer waited for ever: `LiveKernelTests.dump` found no event in 5 s.
+    @Test func aDumpWhoseAnswerIsLostIsNudgedThenAbandonedAndRedone() throws {
+        let (ns, observer) = try Self.stalled()
+        let events = try Self.drainTwice(observer)
+        #expect(!events.contains(where: Self.isDone), "the lost request was answered after all")
+        #expect(!events.contains(where: Self.isFailed))
+        #expect(observer.dumpOutstanding)
+
+        var now: UInt64 = 1_000_000_000
+        #expect(try observer.checkDump(now: now) == .waiting)
+        now += 400_000_000
+        #expect(try observer.checkDump(now: now) == .nudged(stalledNanoseconds: 400_000_000))
+        // The nudge's ack arrives and is no event; no dump runs for it to continue.
+        var p = pollfd(fd: observer.fileDescriptor, events: Int16(POLLIN), revents: 0)
+        #expect(poll(&p, 1, 5000) == 1, "the kernel did not acknowledge the nudge")
+        var afterNudge: [KernelEvent] = []
+        while try !observer.drain({ afterNudge.append($0) }) {}
+        #expect(afterNudge.isEmpty, "\(afterNudge)")
+        #expect(observer.malformedMessages == 0)
+
+        let stale = observer.fileDescriptor
+        now += 2_500_000_000
+        // The fresh socket is made in the calling thread's namespace, as the first was.
+        #expect(try ns.inside { try observer.checkDump(now: now) } == .abandoned(stalledNanoseconds: 2_900_000_000))
+        #expect(!observer.dumpOutstanding)
+        #expect(observer.fileDescriptor != stale)
+        #expect(try observer.checkDump(now: now) == .idle)
+        // The fresh socket, subscribed before it dumps: the kernel's table, complete.
+        let table = LiveKernelTests.ours(try LiveKernelTests.dump(observer).table)
+        #expect(table == (try LiveKernelTests.ipNeigh(ns)))
+        #expect(table.count >= 3_000)
+    }
+}

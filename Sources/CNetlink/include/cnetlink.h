@@ -31,6 +31,8 @@ int nsd_netlink_join(int fd, unsigned int group);
 int nsd_netlink_set_rcvbuf(int fd, int bytes, int *forced);
 /// Sends an RTM_GETNEIGH (AF_UNSPEC) or RTM_GETLINK dump request with sequence `seq`.
 int nsd_netlink_request_dump(int fd, uint16_t type, uint32_t seq);
+/// Sends NLMSG_NOOP with NLM_F_ACK and sequence `seq`: the kernel answers with an ack (error 0).
+int nsd_netlink_nudge(int fd, uint32_t seq);
 /// Enters the network namespace at `path` on this thread; returns a descriptor of the one
 /// left (for nsd_netns_restore), or -errno.
 int nsd_netns_enter(const char *path);
