@@ -32,10 +32,18 @@ public struct DatabaseConfig: Hashable, Sendable {
             guard let d = value as? [String: Any], let id = d["id"] as? Int, let instanceName = d["instance"] as? String,
                   let instance = instances[instanceName] as? [String: Any]
             else { throw RedisError(.configuration, "\(source): database \(name) lacks id or a known instance") }
+            // SELECT and the channel names carry the id as a C int.
+            guard (0...Int(Int32.max)).contains(id) else {
+                throw RedisError(.configuration, "\(source): database \(name) has id \(id), not 0-\(Int32.max)")
+            }
             let endpoint: RedisEndpoint
             if let path = instance["unix_socket_path"] as? String, !path.isEmpty {
                 endpoint = .unix(path: path)
             } else if let host = instance["hostname"] as? String, let port = instance["port"] as? Int {
+                // hiredis takes the port as a C int: a number past it would trap in the conversion.
+                guard (1...65535).contains(port) else {
+                    throw RedisError(.configuration, "\(source): instance \(instanceName) has port \(port), not 1-65535")
+                }
                 endpoint = .tcp(host: host, port: port)
             } else {
                 throw RedisError(.configuration, "\(source): instance \(instanceName) has neither unix_socket_path nor hostname/port")
