@@ -59,3 +59,21 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets (Fuzz/README.md), declared only when scripts/fuzz sets NEIGHSYNCD_FUZZ: they
+// need libFuzzer, which only `-sanitize=fuzzer` links, and `swift build` need not build them.
+if Context.environment["NEIGHSYNCD_FUZZ"] != nil {
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("FuzzNetlink", ["KernelObserver"]),
+        ("FuzzIPNeighJSON", ["Model"]),
+        ("FuzzRedisDump", ["Model"]),
+        ("FuzzJournalRecords", ["Model", "Journal"]),
+        ("FuzzJournalFile", ["Model", "Journal", "CSQLite"]),
+        ("FuzzRedisReplies", ["Model", "StoreObserver"]),
+        ("FuzzDatabaseConfig", ["StoreObserver"]),
+    ]
+    package.targets.append(.target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"))
+    for t in fuzzTargets {
+        package.targets.append(.executableTarget(name: t.name, dependencies: t.dependencies + ["CFuzzDriver"], path: "Fuzz/\(t.name)"))
+    }
+}
