@@ -112,7 +112,7 @@ public final class ProducerStateTable {
         func read(_ b: (id: UInt64, what: String, calls: [[String]])) throws(RedisError) {
             for args in b.calls {
                 switch try connection.reply() {
-                case .integer(let n): published += Int(n)
+                case .integer(let n) where Self.isNotificationCount(n, for: args): published += Int(n)
                 case .error(let e) where e.hasPrefix("NOSCRIPT"):
                     retry.append((b.what, args))   // the script cache was flushed; this call did not run
                 case let other:
@@ -128,7 +128,7 @@ public final class ProducerStateTable {
                 try loadScript()
                 for (what, args) in retry {
                     switch try connection.command(["EVALSHA", sha ?? "", "0"] + args) {
-                    case .integer(let n): published += Int(n)
+                    case .integer(let n) where Self.isNotificationCount(n, for: args): published += Int(n)
                     case let other: throw RedisError(.reply, "\(what) after SCRIPT LOAD: \(other)")
                     }
                 }
@@ -138,6 +138,12 @@ public final class ProducerStateTable {
             throw error
         }
         return (done, published)
+    }
+
+    /// The script publishes at most once per key it carries; any other count is a bad reply (and
+    /// summing an unchecked one could overflow).
+    static func isNotificationCount(_ n: Int64, for args: [String]) -> Bool {
+        n >= 0 && n <= Int64(args.count)
     }
 
     private func loadScript() throws(RedisError) {
