@@ -60,7 +60,7 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
-// libFuzzer targets (Fuzz/README.md), declared only when scripts/fuzz sets NEIGHSYNCD_FUZZ: they
+// libFuzzer targets (docs/testing.md), declared only when scripts/fuzz sets NEIGHSYNCD_FUZZ: they
 // need libFuzzer, which only `-sanitize=fuzzer` links, and `swift build` need not build them.
 if Context.environment["NEIGHSYNCD_FUZZ"] != nil {
     let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [

@@ -70,16 +70,15 @@ private func write(_ rows: [Row], to path: String) -> Bool {
     return true
 }
 
-/// A folder in memory (/dev/shm when there is one) holding the file under test, and the bytes of
-/// a freshly created journal that each input starts from.
+/// A folder under $TMPDIR (scripts/fuzz points it at memory and removes it, even after a crash)
+/// holding the file under test, and the bytes of a freshly created journal each input starts from.
 struct Workspace {
     let path: String
     let template: Data
 
     init() {
-        let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
-        var pattern = Array("\(base)/nsd-fuzz-journal-XXXXXX".utf8CString)
-        guard let dir = mkdtemp(&pattern) else { fatalError("mkdtemp in \(base): \(String(cString: strerror(errno)))") }
+        var pattern = Array("\(NSTemporaryDirectory())/nsd-fuzz-journal-XXXXXX".utf8CString)
+        guard let dir = mkdtemp(&pattern) else { fatalError("mkdtemp: \(String(cString: strerror(errno)))") }
         let folder = String(cString: dir)
         path = folder + "/journal"
         let templatePath = folder + "/template"

@@ -55,8 +55,8 @@ private func read(with c: RedisConnection, mode: UInt8) {
     }
 }
 
-/// A listening unix socket in a private folder: connecting completes at once (the backlog),
-/// so one thread plays both ends.
+/// A listening unix socket in a private folder under $TMPDIR: connecting completes at once (the
+/// backlog), so one thread plays both ends.
 struct FakeServer {
     let path: String
     let listener: Int32
