@@ -67,12 +67,13 @@ if Context.environment["NEIGHSYNCD_FUZZ"] != nil {
         ("FuzzNetlink", ["KernelObserver"]),
         ("FuzzIPNeighJSON", ["Model"]),
         ("FuzzRedisDump", ["Model"]),
-        ("FuzzJournalRecords", ["Model", "Journal"]),
-        ("FuzzJournalFile", ["Model", "Journal", "CSQLite"]),
+        ("FuzzJournalRecords", ["Model", "Journal", "JournalSamples"]),
+        ("FuzzJournalFile", ["Journal", "CSQLite", "JournalSamples"]),
         ("FuzzRedisReplies", ["Model", "StoreObserver"]),
         ("FuzzDatabaseConfig", ["StoreObserver"]),
     ]
     package.targets.append(.target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"))
+    package.targets.append(.target(name: "JournalSamples", dependencies: ["Model", "Journal"], path: "Fuzz/JournalSamples"))
     for t in fuzzTargets {
         package.targets.append(.executableTarget(name: t.name, dependencies: t.dependencies + ["CFuzzDriver"], path: "Fuzz/\(t.name)"))
     }

@@ -1,8 +1,8 @@
 import CFuzzDriver
 import CSQLite
 import Foundation
-@testable import Journal
-import Model
+import Journal
+import JournalSamples
 
 /// A journal file whose rows come from the input, opened and loaded as a daemon start does: every
 /// count and BLOB in the file is untrusted. The input is rows, each
@@ -13,7 +13,7 @@ public func fuzzJournalFile(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt 
     let rows = Row.parse(UnsafeRawBufferPointer(start: data, count: size))
     let path = workspace.path
     for suffix in ["-wal", "-shm"] { unlink(path + suffix) }
-    FileManager.default.createFile(atPath: path, contents: workspace.template)
+    FileManager.default.createFile(atPath: path, contents: Data(workspace.template))
     guard write(rows, to: path) else { return 0 }
     guard let journal = try? Journal(path: path) else { return 0 }
     _ = try? journal.load()
@@ -74,7 +74,8 @@ private func write(_ rows: [Row], to path: String) -> Bool {
 /// holding the file under test, and the bytes of a freshly created journal each input starts from.
 struct Workspace {
     let path: String
-    let template: Data
+    /// Bytes, not `Data`: LeakSanitizer cannot follow a pointer `Data` keeps with tag bits in it.
+    let template: [UInt8]
 
     init() {
         var pattern = Array("\(NSTemporaryDirectory())/nsd-fuzz-journal-XXXXXX".utf8CString)
@@ -84,21 +85,14 @@ struct Workspace {
         let templatePath = folder + "/template"
         do { _ = try Journal(path: templatePath) } catch { fatalError("creating a journal: \(error)") }
         guard let bytes = FileManager.default.contents(atPath: templatePath) else { fatalError("reading \(templatePath)") }
-        template = bytes
+        template = Array(bytes)
         atexit { try? FileManager.default.removeItem(atPath: (workspace.path as NSString).deletingLastPathComponent) }
     }
 }
 
-/// With NEIGHSYNCD_FUZZ_SEED_OUT set, writes seeds there: the rows a daemon writes, made by the
-/// journal's own encoder.
+/// With NEIGHSYNCD_FUZZ_SEED_OUT set, writes a seed there: rows as a daemon writes them.
 func writeSeeds(to dir: String) {
-    let v4 = NeighborKey(interface: InterfaceName("Ethernet0")!, ip: IPAddress(ipv4: 0x0A00_0002))
-    let v6 = NeighborKey(interface: InterfaceName("Vlan1000")!, ip: IPAddress(ipv6High: 0xFC00 << 48, low: 2))
-    let e4 = NeighborEntry(mac: MACAddress(rawValue: 0x0200_0000_0001), family: .ipv4)
-    let e6 = NeighborEntry(mac: MACAddress(rawValue: 0x0200_0000_0002), family: .ipv6)
-    let store = Records.encode(StoreSnapshot(entries: [v4: .valid(e4), v6: .malformed], malformedKeys: ["bad key"]))
-    let desired = Records.encode([DesiredEntry(v4, e4), DesiredEntry(v6, e6)])
-    let batch = Records.encode([.set(v6, e6), .del(v4), .delMalformed("Ethernet0:10.0.0.02")])
+    let store = JournalSamples.blobs[0], desired = JournalSamples.blobs[1], batch = JournalSamples.blobs[2]
     let rows = [
         Row(table: 0, count: Int64(store.count), blob: store.bytes),
         Row(table: 1, count: Int64(desired.count), blob: desired.bytes),
