@@ -59,3 +59,22 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets (docs/testing.md), declared only when scripts/fuzz sets NEIGHSYNCD_FUZZ: they
+// need libFuzzer, which only `-sanitize=fuzzer` links, and `swift build` need not build them.
+if Context.environment["NEIGHSYNCD_FUZZ"] != nil {
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("FuzzNetlink", ["KernelObserver"]),
+        ("FuzzIPNeighJSON", ["Model"]),
+        ("FuzzRedisDump", ["Model"]),
+        ("FuzzJournalRecords", ["Model", "Journal", "JournalSamples"]),
+        ("FuzzJournalFile", ["Journal", "CSQLite", "JournalSamples"]),
+        ("FuzzRedisReplies", ["Model", "StoreObserver"]),
+        ("FuzzDatabaseConfig", ["StoreObserver"]),
+    ]
+    package.targets.append(.target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"))
+    package.targets.append(.target(name: "JournalSamples", dependencies: ["Model", "Journal"], path: "Fuzz/JournalSamples"))
+    for t in fuzzTargets {
+        package.targets.append(.executableTarget(name: t.name, dependencies: t.dependencies + ["CFuzzDriver"], path: "Fuzz/\(t.name)"))
+    }
+}

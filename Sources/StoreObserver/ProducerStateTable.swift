@@ -135,7 +135,7 @@ public final class ProducerStateTable {
             var refusal: String?
             for args in b.calls {
                 switch try connection.reply() {
-                case .integer(let n): out.published += Int(n)
+                case .integer(let n) where Self.isNotificationCount(n, for: args): out.published += Int(n)
                 case .error(let e) where e.hasPrefix("NOSCRIPT"):
                     // The script cache was flushed: this call did not run.
                     retry.append((out.replies.count, b.what, args))
@@ -153,7 +153,7 @@ public final class ProducerStateTable {
                 try loadScript()
                 for (i, what, args) in retry {
                     switch try connection.command(["EVALSHA", sha ?? "", "0"] + args) {
-                    case .integer(let n): out.published += Int(n)
+                    case .integer(let n) where Self.isNotificationCount(n, for: args): out.published += Int(n)
                     case .error(let e): out.replies[i].refusal = out.replies[i].refusal ?? e
                     case let other: throw RedisError(.reply, "\(what) after SCRIPT LOAD: \(other)")
                     }
@@ -164,6 +164,12 @@ public final class ProducerStateTable {
             throw error
         }
         return out
+    }
+
+    /// The script publishes at most once per key it carries; any other count is a bad reply (and
+    /// summing an unchecked one could overflow).
+    static func isNotificationCount(_ n: Int64, for args: [String]) -> Bool {
+        n >= 0 && n <= Int64(args.count)
     }
 
     private func loadScript() throws(RedisError) {

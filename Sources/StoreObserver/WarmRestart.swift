@@ -24,7 +24,8 @@ public struct WarmRestartStore {
     public func begin() throws(RedisError) -> (warm: Bool, restoreCount: Int) {
         let key = "WARM_RESTART_TABLE|neighsyncd"
         let enabled = try isEnabled()
-        if enabled, let text = try state.command(["HGET", key, "restore_count"]).string, let n = Int(text) {
+        // A count that cannot be incremented is no count: a cold start, as for any other bad text.
+        if enabled, let text = try state.command(["HGET", key, "restore_count"]).string, let n = Int(text), n < Int.max {
             _ = try state.command(["HSET", key, "restore_count", String(n + 1)])
             return (true, n + 1)
         }
