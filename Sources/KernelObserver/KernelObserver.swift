@@ -15,6 +15,9 @@ public enum KernelEvent: Hashable, Sendable {
     case malformed(NetlinkParseError)
     /// The kernel refused a dump request.
     case dumpFailed(errno: Int32)
+    /// Sent just before `.neighborDumpDone`: the dump may hold entries older than notifications
+    /// read before them, so its view needs a second dump.
+    case dumpRaced
 }
 
 public struct KernelObserverError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -46,6 +49,12 @@ public final class KernelObserver {
     private var neighborDumpWanted = false
     /// NLM_F_DUMP_INTR was seen on a message of the running neighbor dump.
     private var neighborDumpInterrupted = false
+    /// Neighbors notified while the neighbor dump runs. The kernel fills a dump datagram, and a
+    /// change notified meanwhile is queued before it: the dump's entry, read after the
+    /// notification, is then the older state. Neighbor dumps carry no NLM_F_DUMP_INTR for this.
+    private var notifiedDuringDump: Set<DumpedNeighbor> = []
+    /// A dump entry came after a notification of the same neighbor (see above).
+    private var neighborDumpRaced = false
     /// The socket's drop count when last reported. After an ENOBUFS the kernel raises no other
     /// until the receive queue has emptied, so notifications dropped meanwhile (a burst that
     /// outruns the reader, or one during a dump) are silent; the count is compared when the
@@ -174,6 +183,14 @@ public final class KernelObserver {
                 malformedMessages += 1
                 return
             }
+            if neighborDump != nil {
+                let neighbor = DumpedNeighbor(ifindex: raw.ifindex, ip: ip)
+                if h.sequence != neighborDump {
+                    notifiedDuringDump.insert(neighbor)
+                } else if !neighborDumpRaced && notifiedDuringDump.contains(neighbor) {
+                    neighborDumpRaced = true
+                }
+            }
             guard let name = links.name(of: raw.ifindex) else {
                 refusedNeighbors += 1
                 return
@@ -199,8 +216,11 @@ public final class KernelObserver {
                 }
             } else if h.sequence == neighborDump {
                 neighborDump = nil
+                if neighborDumpRaced { emit(.dumpRaced) }
                 emit(.neighborDumpDone(interrupted: h.dumpInterrupted || neighborDumpInterrupted))
                 neighborDumpInterrupted = false
+                neighborDumpRaced = false
+                notifiedDuringDump = []
                 if neighborDumpWanted {
                     do { try startLinkDump() } catch { dumpFailed(error.errno, emit) }
                 }
@@ -228,6 +248,8 @@ public final class KernelObserver {
         neighborDump = nil
         neighborDumpWanted = false
         neighborDumpInterrupted = false
+        neighborDumpRaced = false
+        notifiedDuringDump = []
         dumpWatch = nil
     }
 
@@ -282,4 +304,10 @@ public final class KernelObserver {
         dropsReported = 0
         drained = false
     }
+}
+
+/// A neighbor as the kernel names it in a message: its link and address.
+private struct DumpedNeighbor: Hashable {
+    var ifindex: Int32
+    var ip: IPAddress
 }

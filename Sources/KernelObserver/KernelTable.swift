@@ -24,7 +24,7 @@ extension KernelObserver {
                         guard let k = m.key else { return }
                         if m.type == .newNeighbor { table[k] = m.neighbor } else if m.type == .deleteNeighbor { table[k] = nil }
                     case .neighborDumpDone(let interrupted): finished = true; consistent = consistent && !interrupted
-                    case .overrun, .linksChanged: consistent = false
+                    case .overrun, .linksChanged, .dumpRaced: consistent = false
                     case .malformed(let e): skipped(.malformed(e))
                     case .linkRefused(let l): skipped(.refusedLink(l))
                     case .dumpFailed(let e): finished = true; refused = e

@@ -46,6 +46,9 @@ public enum Event: Hashable, Sendable {
     /// The running dump ended without NLMSG_DONE: the kernel refused its request (an NLMSG_ERROR,
     /// e.g. ENOBUFS while the receive queue is full, or EBUSY) or it could not be sent.
     case kernelDumpFailed(reason: String)
+    /// The running dump read a neighbor after a notification of it, so its entry may be the older
+    /// state: its view is taken, and a second dump follows under the re-dump cooldown.
+    case kernelDumpRaced
     /// Interfaces were renamed or removed: neighbor keys may have changed.
     case linksChanged
     /// CONFIG_DB changed link-local, dual-ToR or EVPN settings.

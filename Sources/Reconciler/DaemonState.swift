@@ -53,6 +53,7 @@ public struct Counters: Hashable, Sendable {
     public var dumps = 0
     public var dumpsInterrupted = 0
     public var dumpsFailed = 0
+    public var dumpsRaced = 0
     public var batchesWritten = 0
     public var batchesAcknowledged = 0
     public var batchesFailed = 0

@@ -31,6 +31,11 @@ extension DaemonState {
             out.append(.log(.warning, "netlink receive buffer overrun: neighbor notifications lost; re-dumping"))
             requestRedump(&out)
         case .kernelDumpFailed(let reason): dumpFailed(reason: reason, &out)
+        case .kernelDumpRaced:
+            guard dumpView != nil else { return }
+            counters.dumpsRaced += 1
+            out.append(.log(.info, "kernel neighbor dump raced a notification of the same neighbor; dumping again"))
+            requestRedump(&out)
         case .linksChanged:
             guard kernelObserved else { return }
             requestRedump(&out)

@@ -338,6 +338,8 @@ final class Daemon {
                     log.warning("netlink: \(l)")
                 case .dumpFailed(let errno):
                     feed(.kernelDumpFailed(reason: "netlink dump refused: \(String(cString: strerror(errno)))"))
+                case .dumpRaced:
+                    feed(.kernelDumpRaced)
                 }
             }
         } catch {

@@ -50,6 +50,7 @@ struct Metrics {
         counter("dumps_total", "Kernel neighbor dumps requested (resyncs included).", c.dumps)
         counter("dumps_interrupted_total", "Dumps redone after NLM_F_DUMP_INTR.", c.dumpsInterrupted)
         counter("dumps_failed_total", "Dumps refused by the kernel or not sent (redone).", c.dumpsFailed)
+        counter("dumps_raced_total", "Dumps that read a neighbor after its notification (redone).", c.dumpsRaced)
         counter("dumps_stalled_total", "Dumps abandoned after making no progress (redone on a fresh socket).",
                 dumpsStalled)
         counter("batches_written_total", "Batches written to APPL_DB.", c.batchesWritten)

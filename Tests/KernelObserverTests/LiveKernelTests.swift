@@ -299,3 +299,43 @@ import Testing
         #expect(table.count >= 3_000)
     }
 }
+
+/// A neighbor dump is generated one datagram per read: a change notified while it runs is
+/// queued before the datagrams still to come. When such a datagram holds the same neighbor, the
+/// order of the two tells nothing about which is newer (the kernel may have read the entry
+/// before the change), so the observer reports the dump as raced and the daemon dumps again.
+@Suite(.serialized) struct RacedDumpTests {
+    static func events(_ o: KernelObserver) throws -> [KernelEvent] {
+        var seen: [KernelEvent] = []
+        try LiveKernelTests.pump(o) { e in
+            seen.append(e)
+            if case .neighborDumpDone = e { return true }
+            return false
+        }
+        return seen
+    }
+
+    @Test func changesNotifiedWhileTheDumpRunsMakeItRaced() throws {
+        let ns = try Namespace()
+        try ns.addSonicLinks()
+        try ns.batch(LiveKernelTests.neighbors(3_000))
+        let observer = try ns.inside { try KernelObserver() }
+        try observer.requestNeighborDump()
+        // Read one datagram at a time until the neighbor dump has begun: the rest of it is
+        // generated only as the socket is read.
+        var begun = false
+        while !begun {
+            var p = pollfd(fd: observer.fileDescriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&p, 1, 5000) > 0 else { throw NamespaceError("no netlink event within 5 s") }
+            try observer.drain(maxDatagrams: 1) { if case .neighbor = $0 { begun = true } }
+        }
+        try ns.batch(LiveKernelTests.neighbors(3_000, mac: 0x0200_0000_8000))
+        let seen = try Self.events(observer)
+        let raced = seen.firstIndex(of: .dumpRaced)
+        #expect(raced != nil, "no .dumpRaced among \(seen.count) events")
+        #expect(raced.map { $0 == seen.count - 2 } ?? false, ".dumpRaced just before .neighborDumpDone")
+        // A dump nobody changes under is not raced.
+        try observer.requestNeighborDump()
+        #expect(!(try Self.events(observer)).contains(.dumpRaced))
+    }
+}

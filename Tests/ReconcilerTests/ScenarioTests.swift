@@ -210,6 +210,28 @@ import Testing
         #expect(sim.violations.isEmpty, "\(sim.violations)")
     }
 
+    /// A dump entry read before a change but queued after its notification is the older state
+    /// (found by the fault soak: a deleted neighbor and an old MAC left in APPL_DB after a burst):
+    /// the dump's view is taken, and a second dump repairs it.
+    @Test(arguments: [false, true]) func aDumpThatRacedANotificationIsRepeated(firstDump: Bool) {
+        let a = NeighborKey("Ethernet0:10.0.0.1")!, b = NeighborKey("Ethernet0:10.0.0.2")!
+        var sim = Simulator()
+        sim.kernel = [a: Self.reachable("00:00:00:00:00:01"), b: Self.reachable("00:00:00:00:00:02")]
+        sim.boot()
+        sim.completeStoreRead()
+        if !firstDump {
+            sim.quiesce()
+            sim.beginOverrun()
+            sim.reportOverrun()
+        }
+        #expect(sim.dumpCursor != nil)
+        sim.raceDump(a, Self.reachable("00:00:00:00:00:0a"))
+        sim.quiesce()
+        #expect(sim.state.counters.dumpsRaced == 1)
+        #expect(sim.storeIsExpected, "\(sim)")
+        #expect(sim.violations.isEmpty, "\(sim.violations)")
+    }
+
     /// Issue 11 defect 4: Redis refusing writes (OOM, WRONGTYPE) is not a lost store: no re-read,
     /// no new batch; the same batch is written again after a backoff that doubles up to its cap;
     /// once Redis accepts it, the store converges and the backoff starts again from its floor.

@@ -19,6 +19,8 @@ struct Simulator {
     /// Batches written and not yet answered, oldest first.
     var inFlight: [Batch] = []
     var dumpCursor: [NeighborKey]?
+    /// The running dump delivered an entry older than a notification read before it.
+    var dumpRaced = false
     var wantsStoreLoad = false
     var waitingForRestoreFlag = false
     var storeUp = true
@@ -126,7 +128,20 @@ struct Simulator {
     mutating func refuseDump() {
         guard dumpCursor != nil else { return }
         dumpCursor = nil
+        dumpRaced = false
         send(.kernelDumpFailed(reason: "No buffer space available"))
+    }
+
+    /// The kernel reads `key` into a dump datagram, then changes it and notifies the change before
+    /// that datagram is queued: the dump's entry, read after the notification, is the older state.
+    /// The observer sees a dump entry after a notification of the same neighbor and says so.
+    mutating func raceDump(_ key: NeighborKey, _ n: KernelNeighbor) {
+        guard var cursor = dumpCursor, subscribed, let old = kernel[key] else { return }
+        cursor.removeAll { $0 == key }   // read into the datagram: the dump will not read it again
+        dumpCursor = cursor
+        kernelSet(key, n)
+        send(.kernelMessage(message(.newNeighbor, key, old)))
+        dumpRaced = true
     }
 
     /// Delivers up to `n` dump entries (as the kernel has them now), then NLMSG_DONE at the end.
@@ -140,6 +155,7 @@ struct Simulator {
         dumpCursor = cursor
         if cursor.isEmpty {
             dumpCursor = nil
+            if dumpRaced { dumpRaced = false; send(.kernelDumpRaced) }
             send(.kernelDumpDone(interrupted: false))
         }
     }
