@@ -572,7 +572,9 @@ final class Daemon {
 
     func writeMetrics() {
         guard let path = options.metricsPath else { return }
-        if let o = observer { (metrics.linksRefused, metrics.neighborsRefused) = (o.links.refused.count, o.refusedNeighbors) }
+        if let o = observer {
+            (metrics.linksRefused, metrics.neighborsRefused) = (o.links.refused.count, o.refusedNeighbors)
+        }
         do { try Metrics.write(metrics.render(state, redisUp: redisUp, logDropped: sink.droppedTotal, journalErrors: journal?.errors ?? 0), to: path) } catch {
             log.error("writing metrics to \(path): \(error)")
         }
