@@ -49,13 +49,16 @@ final class Daemon {
     /// The next read starts with ProducerStateTable `clear()` (until one succeeds).
     var storeClearPending = false
     var storeRetryAt: UInt64?
-    var storeBackoffMs = 100
+    /// Reads of APPL_DB failed in a row: sets the wait before the next (`retryBackoff`).
+    var storeFailures = 0
     var restoreDeadline: UInt64?
     var restoreNextCheck: UInt64?
     var policyPollAt: UInt64?
     /// The policy could not be read (or the subscription restored): try again then.
     var policyRetryAt: UInt64?
-    var policyBackoffMs = 100
+    var policyFailures = 0
+    /// The waits between retries of a Redis connection or read.
+    let retryBackoff = Backoff()
     var metricsAt: UInt64?
     var dumpStartedAt: UInt64?
     /// While a dump is outstanding: when to ask the observer whether it stalled.
@@ -108,15 +111,16 @@ final class Daemon {
     /// Connects to Redis (retrying until it answers or a signal arrives), reads the start-up
     /// settings, and feeds `.started`. Returns false when told to stop meanwhile.
     func start() -> Bool {
-        var backoff = 100
+        var failures = 0
         while true {
             do {
                 try connectAll()
                 break
             } catch {
-                log.error("\(error); retrying in \(backoff) ms")
-                if waitForSignal(milliseconds: backoff) { return false }
-                backoff = min(backoff * 2, 5000)
+                failures += 1
+                let wait = retryBackoff.milliseconds(afterFailures: failures)
+                log.error("\(error); retrying in \(wait) ms")
+                if waitForSignal(milliseconds: wait) { return false }
             }
         }
         guard let stateDB, let configDB else { return false }
@@ -374,12 +378,13 @@ final class Daemon {
                 }
             }
             enqueue(.policyChanged(try ConfigReader.policy(c)))
-            policyBackoffMs = 100
+            policyFailures = 0
         } catch {
             metrics.redisErrors += 1
-            log.error("reading CONFIG_DB policy: \(error); retrying in \(policyBackoffMs) ms")
-            policyRetryAt = Self.monotonicNow() + UInt64(policyBackoffMs) * 1_000_000
-            policyBackoffMs = min(policyBackoffMs * 2, 5000)
+            policyFailures += 1
+            let wait = retryBackoff.milliseconds(afterFailures: policyFailures)
+            log.error("reading CONFIG_DB policy: \(error); retrying in \(wait) ms")
+            policyRetryAt = Self.monotonicNow() + UInt64(wait) * 1_000_000
         }
     }
 
@@ -493,14 +498,15 @@ final class Daemon {
             if loaded.issues.count > 100 { log.warning("… and \(loaded.issues.count - 100) more malformed APPL_DB entries") }
             storeWanted = false
             storeClearPending = false
-            storeBackoffMs = 100
+            storeFailures = 0
             enqueue(.storeLoaded(loaded.snapshot))
         } catch {
             // The read had a connection of its own: the event loop's is left as it is.
             metrics.redisErrors += 1
-            log.error("reading APPL_DB: \(error); retrying in \(storeBackoffMs) ms")
-            storeRetryAt = Self.monotonicNow() + UInt64(storeBackoffMs) * 1_000_000
-            storeBackoffMs = min(storeBackoffMs * 2, 5000)
+            storeFailures += 1
+            let wait = retryBackoff.milliseconds(afterFailures: storeFailures)
+            log.error("reading APPL_DB: \(error); retrying in \(wait) ms")
+            storeRetryAt = Self.monotonicNow() + UInt64(wait) * 1_000_000
         }
     }
 
