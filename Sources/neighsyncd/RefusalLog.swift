@@ -1,6 +1,6 @@
 /// Sums up the writes APPL_DB refused for the log: the first at once, then at most one line per
-/// interval with a count, and one when writes are accepted again. A refusing Redis must not
-/// flood the log (it did: hundreds of lines a second).
+/// interval with a count, and one when writes are accepted again: a Redis that refuses for hours
+/// must not flood the log with a line per retried batch.
 struct RefusalLog {
     static let intervalNanoseconds: UInt64 = 5_000_000_000
     /// Refusals since writes were last accepted.
