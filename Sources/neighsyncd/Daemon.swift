@@ -380,12 +380,17 @@ final class Daemon {
             enqueue(.policyChanged(try ConfigReader.policy(c)))
             policyFailures = 0
         } catch {
-            metrics.redisErrors += 1
-            policyFailures += 1
-            let wait = retryBackoff.milliseconds(afterFailures: policyFailures)
-            log.error("reading CONFIG_DB policy: \(error); retrying in \(wait) ms")
-            policyRetryAt = Self.monotonicNow() + UInt64(wait) * 1_000_000
+            policyRetryAt = retryTime(after: error, "reading CONFIG_DB policy", failures: &policyFailures)
         }
+    }
+
+    /// Counts and logs a failed Redis read; returns when to try again (`retryBackoff`).
+    func retryTime(after error: RedisError, _ what: String, failures: inout Int) -> UInt64 {
+        metrics.redisErrors += 1
+        failures += 1
+        let wait = retryBackoff.milliseconds(afterFailures: failures)
+        log.error("\(what): \(error); retrying in \(wait) ms")
+        return Self.monotonicNow() + UInt64(wait) * 1_000_000
     }
 
     /// The connection, replaced first if it is broken (killed, or Redis restarted): one that
@@ -502,11 +507,7 @@ final class Daemon {
             enqueue(.storeLoaded(loaded.snapshot))
         } catch {
             // The read had a connection of its own: the event loop's is left as it is.
-            metrics.redisErrors += 1
-            storeFailures += 1
-            let wait = retryBackoff.milliseconds(afterFailures: storeFailures)
-            log.error("reading APPL_DB: \(error); retrying in \(wait) ms")
-            storeRetryAt = Self.monotonicNow() + UInt64(wait) * 1_000_000
+            storeRetryAt = retryTime(after: error, "reading APPL_DB", failures: &storeFailures)
         }
     }
 
