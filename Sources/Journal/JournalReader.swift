@@ -25,8 +25,9 @@ public final class JournalReader {
         let live = JournalPath.exists(path + "-wal") || JournalPath.exists(path + "-journal")
         let db = try Database(path: path, readOnlyURI: Self.uri(path, live ? "mode=ro" : "immutable=1"))
         contents = JournalContents(db: db, path: path)
-        do { try Self.checkSchema(db, path: path) } catch where error.kind == .io && live && !JournalPath.exists(path + "-shm")
-        {
+        do {
+            try Self.checkSchema(db, path: path)
+        } catch where error.kind == .io && live && !JournalPath.exists(path + "-shm") {
             // SQLite reads a WAL through its -shm, which it could not create here.
             throw JournalError(kind: .io, message: "\(error.message); it has a -wal (a daemon running, or killed) "
                 + "and no -shm, which this user cannot create beside it: read it as its owner, or copy the journal "

@@ -11,19 +11,16 @@ public struct ReconcilerConfig: Hashable, Sendable {
     /// Most batches written and not yet acknowledged. Two keep Redis busy while the next batch
     /// is built; batches in flight never share a key, so they may be applied in any order.
     public var batchesInFlight: Int
-    /// The first wait before refused batches are written again; it doubles with each refusal
-    /// in a row, up to `writeRetryMaxMilliseconds`.
-    public var writeRetryMinMilliseconds: Int
-    public var writeRetryMaxMilliseconds: Int
+    /// The wait before refused batches are written again, by the count of refusals in a row.
+    public var writeRetry: Backoff
 
     public init(batchSize: Int = 1000, batchDelayMilliseconds: Int = 10, redumpCooldownMilliseconds: Int = 1000,
-                batchesInFlight: Int = 2, writeRetryMinMilliseconds: Int = 100, writeRetryMaxMilliseconds: Int = 5000) {
+                batchesInFlight: Int = 2, writeRetry: Backoff = Backoff()) {
         self.batchSize = max(1, batchSize)
         self.batchDelayMilliseconds = max(0, batchDelayMilliseconds)
         self.redumpCooldownMilliseconds = max(0, redumpCooldownMilliseconds)
         self.batchesInFlight = max(1, batchesInFlight)
-        self.writeRetryMinMilliseconds = max(1, writeRetryMinMilliseconds)
-        self.writeRetryMaxMilliseconds = max(self.writeRetryMinMilliseconds, writeRetryMaxMilliseconds)
+        self.writeRetry = writeRetry
     }
 }
 

@@ -115,5 +115,3 @@ private func inParallel<I: Sendable>(_ ranges: [I], _ body: (I) -> Part) -> [Par
     }
     return results
 }
-
-private struct UncheckedSendable<T>: @unchecked Sendable { let value: T; init(_ v: T) { value = v } }

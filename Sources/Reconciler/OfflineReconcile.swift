@@ -48,9 +48,9 @@ private func concurrently<A, B>(_ a: () -> A, _ b: () -> B) -> (A, B) {
     let results = Results<A, B>()
     withoutActuallyEscaping(a) { a in
         withoutActuallyEscaping(b) { b in
-            let work = Work(a: a, b: b)
+            let (a, b) = (UncheckedSendable(a), UncheckedSendable(b))
             DispatchQueue.concurrentPerform(iterations: 2) { i in
-                if i == 0 { results.a = work.a() } else { results.b = work.b() }
+                if i == 0 { results.a = a.value() } else { results.b = b.value() }
             }
         }
     }
@@ -62,9 +62,4 @@ private func concurrently<A, B>(_ a: () -> A, _ b: () -> B) -> (A, B) {
 private final class Results<A, B>: @unchecked Sendable {
     var a: A?
     var b: B?
-}
-
-private struct Work<A, B>: @unchecked Sendable {
-    let a: () -> A
-    let b: () -> B
 }

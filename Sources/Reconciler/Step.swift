@@ -412,9 +412,7 @@ extension DaemonState {
         refusalStreak += 1
         guard !retryTimerArmed else { return }
         retryTimerArmed = true
-        let doublings = min(refusalStreak - 1, 16)
-        let delay = min(config.writeRetryMaxMilliseconds, config.writeRetryMinMilliseconds << doublings)
-        out.append(.armTimer(.writeRetry, milliseconds: delay))
+        out.append(.armTimer(.writeRetry, milliseconds: config.writeRetry.milliseconds(afterFailures: refusalStreak)))
     }
 
     /// Batches in flight share no key, so a batch written again after a refusal may be

@@ -42,7 +42,8 @@ public struct DatabaseConfig: Hashable, Sendable {
             } else if let host = instance["hostname"] as? String, let port = instance["port"] as? Int {
                 // hiredis takes the port as a C int: a number past it would trap in the conversion.
                 guard (1...65535).contains(port) else {
-                    throw RedisError(.configuration, "\(source): instance \(instanceName) has port \(port), not 1-65535")
+                    throw RedisError(.configuration,
+                                     "\(source): instance \(instanceName) has port \(port), not 1-65535")
                 }
                 endpoint = .tcp(host: host, port: port)
             } else {

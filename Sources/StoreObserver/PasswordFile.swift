@@ -1,4 +1,6 @@
+import Foundation
 import Glibc
+import Model
 
 /// `--redis-password-file`: the Redis password, and what about the file an operator should fix.
 /// A file others can read is still accepted (SONiC ships such files) but said so at start.
@@ -23,21 +25,18 @@ public struct PasswordFile: Sendable {
         guard kind == S_IFREG || kind == S_IFIFO else {
             throw RedisError(.configuration, "\(path): not a regular file or a pipe (mode \(octal(st.st_mode)))")
         }
-        var bytes = [UInt8](repeating: 0, count: maxBytes + 1)
-        var count = 0
-        while count < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { b in
-                Glibc.read(fd, b.baseAddress.map { $0 + count }, b.count - count)
+        let bytes: Data
+        do {
+            bytes = try readToEnd(fd, limit: maxBytes)
+        } catch {
+            switch error {
+            case .longerThanLimit:
+                throw RedisError(.configuration, "\(path): longer than \(maxBytes) bytes; not a password file")
+            case .read(let e):
+                throw RedisError(.configuration, "\(path): read: \(String(cString: strerror(e)))")
             }
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { throw failure(path, "read") }
-            if n == 0 { break }
-            count += n
         }
-        guard count <= maxBytes else {
-            throw RedisError(.configuration, "\(path): longer than \(maxBytes) bytes; not a password file")
-        }
-        guard let text = String(validating: bytes[..<count], as: UTF8.self) else {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             throw RedisError(.configuration, "\(path): not UTF-8")
         }
         var warnings: [String] = []

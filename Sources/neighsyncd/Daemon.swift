@@ -49,13 +49,16 @@ final class Daemon {
     /// The next read starts with ProducerStateTable `clear()` (until one succeeds).
     var storeClearPending = false
     var storeRetryAt: UInt64?
-    var storeBackoffMs = 100
+    /// Reads of APPL_DB failed in a row: sets the wait before the next (`retryBackoff`).
+    var storeFailures = 0
     var restoreDeadline: UInt64?
     var restoreNextCheck: UInt64?
     var policyPollAt: UInt64?
     /// The policy could not be read (or the subscription restored): try again then.
     var policyRetryAt: UInt64?
-    var policyBackoffMs = 100
+    var policyFailures = 0
+    /// The waits between retries of a Redis connection or read.
+    let retryBackoff = Backoff()
     var metricsAt: UInt64?
     var dumpStartedAt: UInt64?
     /// While a dump is outstanding: when to ask the observer whether it stalled.
@@ -108,15 +111,16 @@ final class Daemon {
     /// Connects to Redis (retrying until it answers or a signal arrives), reads the start-up
     /// settings, and feeds `.started`. Returns false when told to stop meanwhile.
     func start() -> Bool {
-        var backoff = 100
+        var failures = 0
         while true {
             do {
                 try connectAll()
                 break
             } catch {
-                log.error("\(error); retrying in \(backoff) ms")
-                if waitForSignal(milliseconds: backoff) { return false }
-                backoff = min(backoff * 2, 5000)
+                failures += 1
+                let wait = retryBackoff.milliseconds(afterFailures: failures)
+                log.error("\(error); retrying in \(wait) ms")
+                if waitForSignal(milliseconds: wait) { return false }
             }
         }
         guard let stateDB, let configDB else { return false }
@@ -376,13 +380,19 @@ final class Daemon {
                 }
             }
             enqueue(.policyChanged(try ConfigReader.policy(c)))
-            policyBackoffMs = 100
+            policyFailures = 0
         } catch {
-            metrics.redisErrors += 1
-            log.error("reading CONFIG_DB policy: \(error); retrying in \(policyBackoffMs) ms")
-            policyRetryAt = Self.monotonicNow() + UInt64(policyBackoffMs) * 1_000_000
-            policyBackoffMs = min(policyBackoffMs * 2, 5000)
+            policyRetryAt = retryTime(after: error, "reading CONFIG_DB policy", failures: &policyFailures)
         }
+    }
+
+    /// Counts and logs a failed Redis read; returns when to try again (`retryBackoff`).
+    func retryTime(after error: RedisError, _ what: String, failures: inout Int) -> UInt64 {
+        metrics.redisErrors += 1
+        failures += 1
+        let wait = retryBackoff.milliseconds(afterFailures: failures)
+        log.error("\(what): \(error); retrying in \(wait) ms")
+        return Self.monotonicNow() + UInt64(wait) * 1_000_000
     }
 
     /// The connection, replaced first if it is broken (killed, or Redis restarted): one that
@@ -495,14 +505,11 @@ final class Daemon {
             if loaded.issues.count > 100 { log.warning("… and \(loaded.issues.count - 100) more malformed APPL_DB entries") }
             storeWanted = false
             storeClearPending = false
-            storeBackoffMs = 100
+            storeFailures = 0
             enqueue(.storeLoaded(loaded.snapshot))
         } catch {
             // The read had a connection of its own: the event loop's is left as it is.
-            metrics.redisErrors += 1
-            log.error("reading APPL_DB: \(error); retrying in \(storeBackoffMs) ms")
-            storeRetryAt = Self.monotonicNow() + UInt64(storeBackoffMs) * 1_000_000
-            storeBackoffMs = min(storeBackoffMs * 2, 5000)
+            storeRetryAt = retryTime(after: error, "reading APPL_DB", failures: &storeFailures)
         }
     }
 
@@ -574,41 +581,11 @@ final class Daemon {
 
     func writeMetrics() {
         guard let path = options.metricsPath else { return }
-        if let o = observer { (metrics.linksRefused, metrics.neighborsRefused) = (o.links.refused.count, o.refusedNeighbors) }
+        if let o = observer {
+            (metrics.linksRefused, metrics.neighborsRefused) = (o.links.refused.count, o.refusedNeighbors)
+        }
         do { try Metrics.write(metrics.render(state, redisUp: redisUp, logDropped: sink.droppedTotal, journalErrors: journal?.errors ?? 0), to: path) } catch {
             log.error("writing metrics to \(path): \(error)")
         }
-    }
-}
-
-/// Sums up the writes APPL_DB refused for the log: the first at once, then at most one line per
-/// interval with a count, and one when writes are accepted again. A refusing Redis must not
-/// flood the log (it did: hundreds of lines a second).
-struct RefusalLog {
-    static let intervalNanoseconds: UInt64 = 5_000_000_000
-    /// Refusals since writes were last accepted.
-    private(set) var total = 0
-    private var unreported = 0
-    private var lastLine: UInt64?
-
-    /// A batch was refused; returns the line to log now, if any.
-    mutating func refused(_ reason: String, at now: UInt64) -> String? {
-        total += 1
-        unreported += 1
-        guard let last = lastLine else {
-            lastLine = now
-            unreported = 0
-            return "APPL_DB refused 1 write: \(reason); the connection is kept, retrying with backoff"
-        }
-        guard now - last >= Self.intervalNanoseconds else { return nil }
-        defer { lastLine = now; unreported = 0 }
-        return "APPL_DB refused \(unreported) writes in the last \((now - last) / 1_000_000_000) s: \(reason)"
-    }
-
-    /// A batch was acknowledged; returns the line to log if writes had been refused.
-    mutating func accepted() -> String? {
-        guard total > 0 else { return nil }
-        defer { self = RefusalLog() }
-        return "APPL_DB accepts writes again, after \(total) refused"
     }
 }

@@ -1,9 +1,9 @@
 import Foundation
 import Glibc
+import Model
 
-/// Reads a whole input file with read(2) until end of file, so a pipe (`/dev/stdin`, `<(…)`), a
-/// character device or a file whose size changes reads like any file: a mapped or stat-sized read
-/// sees a size of 0 in those and fails with a misleading error.
+/// Reads a whole input file (`readToEnd`: a pipe such as `/dev/stdin` or `<(…)` works too), with
+/// errors worded for an operator.
 enum InputFile {
     /// Why a file could not be read, worded for an operator.
     struct ReadError: Error, CustomStringConvertible {
@@ -25,19 +25,13 @@ enum InputFile {
         if info.st_mode & S_IFMT == S_IFDIR { throw ReadError(path: path, reason: "is a directory, not a file") }
         // A regular file's size is a hint for the first allocation, not a limit on what is read.
         let size = info.st_mode & S_IFMT == S_IFREG ? Int(clamping: info.st_size) : 0
-        var data = Data(capacity: min(size, limit) + (1 << 16))
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n == 0 { return data }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ReadError(path: path, reason: "cannot read: \(lastError)")
+        do {
+            return try readToEnd(fd, limit: limit, sizeHint: size)
+        } catch {
+            switch error {
+            case .longerThanLimit: throw ReadError(path: path, reason: "longer than \(limit >> 20) MiB; not read")
+            case .read(let e): throw ReadError(path: path, reason: "cannot read: \(String(cString: strerror(e)))")
             }
-            guard data.count + n <= limit else {
-                throw ReadError(path: path, reason: "longer than \(limit >> 20) MiB; not read")
-            }
-            chunk.withUnsafeBufferPointer { data.append(UnsafeBufferPointer(rebasing: $0[..<n])) }
         }
     }
 

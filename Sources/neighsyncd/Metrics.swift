@@ -71,7 +71,8 @@ struct Metrics {
         gauge("actual_entries", "Entries NEIGH_TABLE holds, as acknowledged.", s.actual.entries.count)
         gauge("pending_changes", "Changes waiting to be written.", s.pendingCount)
         gauge("redis_up", "1 when the APPL_DB connection is up.", redisUp ? 1 : 0)
-        gauge("redis_writes_refused", "1 from a refused write until the next acknowledged one.", s.writesRefused ? 1 : 0)
+        gauge("redis_writes_refused", "1 from a refused write until the next acknowledged one.",
+              s.writesRefused ? 1 : 0)
         out += "# HELP neighsyncd_phase Current phase (1 for the current one).\n# TYPE neighsyncd_phase gauge\n"
         for p in Phase.allCases {
             out += "neighsyncd_phase{phase=\"\(p.rawValue)\"} \(s.phase == p ? 1 : 0)\n"

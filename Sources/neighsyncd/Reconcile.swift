@@ -54,7 +54,8 @@ struct Reconcile: ParsableCommand {
             do {
                 let reader = try JournalReader(path: path)
                 guard try reader.hasDump() else {
-                    printError("neighsyncd reconcile: \(path): no kernel dump recorded yet, so no desired view to compare")
+                    printError("neighsyncd reconcile: \(path): no kernel dump recorded yet, "
+                               + "so no desired view to compare")
                     throw ExitCode(2)
                 }
                 image = try reader.load()

@@ -108,7 +108,11 @@ struct Run: ParsableCommand {
         }
         if !noJournal {
             // Folders made here are 0700 whatever the umask; a failure shows when the journal opens.
-            do { try PrivateFolder.create((journal as NSString).deletingLastPathComponent) } catch { log.warning("\(error)") }
+            do {
+                try PrivateFolder.create((journal as NSString).deletingLastPathComponent)
+            } catch {
+                log.warning("\(error)")
+            }
         }
         let options = DaemonOptions(
             journalPath: noJournal ? nil : journal, journalDurability: journalDurability,
@@ -123,7 +127,8 @@ struct Run: ParsableCommand {
         }
         let daemon: Daemon
         do {
-            daemon = try Daemon(options: options, log: log, sink: sink, signalFD: sfd, databases: databases, storeLoader: loader)
+            daemon = try Daemon(options: options, log: log, sink: sink, signalFD: sfd, databases: databases,
+                                storeLoader: loader)
         } catch {
             log.error("\(error)")   // the journal is another daemon's: this one must not run beside it
             throw ExitCode(1)

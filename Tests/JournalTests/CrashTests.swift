@@ -24,7 +24,9 @@ import Testing
             let pid = try Self.spawn([Self.binary, "journal-exercise", "--journal", path], stdout: out)
             // Start the clock at its first committed batch, not at spawn: on a loaded machine the
             // start-up (process, migrations) alone can outlast a fixed delay.
-            while (try? Data(contentsOf: URL(fileURLWithPath: out)))?.isEmpty ?? true, waitpid(pid, nil, WNOHANG) == 0 { usleep(1000) }
+            while (try? Data(contentsOf: URL(fileURLWithPath: out)))?.isEmpty ?? true, waitpid(pid, nil, WNOHANG) == 0 {
+                usleep(1000)
+            }
             usleep(UInt32.random(in: 0...230_000, using: &rng))
             kill(pid, SIGKILL)
             var status: Int32 = 0

@@ -17,7 +17,8 @@ import Testing
         let j = try Journal(path: path)
         try j.record(.storeReloaded(StoreSnapshot(valid: [T.key(1): T.entry(1), T.key(2): T.entry(2)])), now: 1)
         try j.record(.desiredReplaced((0..<5).map { DesiredEntry(T.key($0), T.entry($0)) }), now: 1)
-        let b1 = Batch(id: 1, changes: [.set(T.key(3), T.entry(3)), .del(T.key(2))]), b2 = Batch(id: 2, changes: [.set(T.key(4), T.entry(4))])
+        let b1 = Batch(id: 1, changes: [.set(T.key(3), T.entry(3)), .del(T.key(2))])
+        let b2 = Batch(id: 2, changes: [.set(T.key(4), T.entry(4))])
         for r in [JournalRecord.batchWritten(b1), .batchApplied(b1), .batchWritten(b2)] { try j.record(r, now: 2) }
         try j.checkpoint()
         return path
@@ -31,7 +32,8 @@ import Testing
         ("negative count", "UPDATE view SET count = -1 WHERE name = 'actual'", true),
         ("count one more than the records", "UPDATE view SET count = count + 1 WHERE name = 'actual'", true),
         ("count one less than the records", "UPDATE delta SET count = count - 1", true),
-        ("truncated store view", "UPDATE view SET records = substr(records, 1, length(records) - 4) WHERE name = 'actual'", true),
+        ("truncated store view",
+         "UPDATE view SET records = substr(records, 1, length(records) - 4) WHERE name = 'actual'", true),
         ("truncated batch in flight", "UPDATE inflight SET records = substr(records, 1, length(records) - 1)", true),
         ("records as text", "UPDATE view SET records = 'abc' WHERE name = 'actual'", true),
         ("count as text", "UPDATE delta SET count = 'many'", true),
@@ -51,7 +53,9 @@ import Testing
             let path = dir.appendingPathComponent("d\(i).sqlite").path
             try FileManager.default.copyItem(atPath: pristine, toPath: path)
             try T.sqlite(path, d.sql)
-            #expect("\(d.name)") { _ = try JournalReader(path: path).load() } throws: { ($0 as? JournalError)?.kind == .corrupt }
+            #expect("\(d.name)") { _ = try JournalReader(path: path).load() } throws: {
+                ($0 as? JournalError)?.kind == .corrupt
+            }
         }
     }
 
@@ -70,7 +74,9 @@ import Testing
             let opened = try Journal.openForDaemon(path: path, durability: .normal, now: 42) { notes.append($0) }
             #expect(opened?.image == JournalImage.empty, "\(d.name): \(notes)")
             #expect(FileManager.default.fileExists(atPath: path + ".bad-42"), "\(d.name): not set aside: \(notes)")
-            #expect(notes.contains { $0.contains("corrupt") } && notes.contains { $0.contains("set the bad file aside") }, "\(d.name): \(notes)")
+            let setAside = notes.contains { $0.contains("corrupt") }
+                && notes.contains { $0.contains("set the bad file aside") }
+            #expect(setAside, "\(d.name): \(notes)")
             // The new journal works.
             try opened?.journal.record(.batchApplied(Batch(id: 1, changes: [.set(T.key(9), T.entry(9))])), now: 3)
             #expect(try opened?.journal.load().actual.entries.count == 1)

@@ -21,8 +21,10 @@ import Testing
         var queue: [Event] = [.started(StartupConfig(warmStart: false))]
         func message(_ type: NeighborMessageType, _ i: Int) -> Event {
             let k = T.key(i)
-            return .kernelMessage(NeighborMessage(type: type, family: KernelFamily.inet, interface: k.interface, destination: k.ip,
-                                                  linkLayerAddress: .mac(T.entry(i).mac), state: type == .newNeighbor ? .reachable : .none))
+            let state: NUDState = type == .newNeighbor ? .reachable : .none
+            return .kernelMessage(NeighborMessage(type: type, family: KernelFamily.inet, interface: k.interface,
+                                                  destination: k.ip, linkLayerAddress: .mac(T.entry(i).mac),
+                                                  state: state))
         }
         func drain() throws {
             while !queue.isEmpty {
@@ -30,7 +32,8 @@ import Testing
                     switch effect {
                     case .journal(let r): try journal.record(r, now: 1)
                     case .loadStore: queue.append(.storeLoaded(StoreSnapshot()))
-                    case .requestKernelDump: queue += existing.map { message(.newNeighbor, $0) } + [.kernelDumpDone(interrupted: false)]
+                    case .requestKernelDump:
+                        queue += existing.map { message(.newNeighbor, $0) } + [.kernelDumpDone(interrupted: false)]
                     case .write(let b): queue.append(.batchAcknowledged(id: b.id))
                     case .armTimer(.flush, _): queue.append(.timerFired(.flush))
                     default: break
@@ -56,7 +59,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("j.sqlite").path
         try Self.daemonJournal(at: path, existing: [1, 2, 3], added: [4], deleted: [])
-        #expect(try JournalReader(path: path).load().actual.entries.count == 4, "the scenario did not run as the daemon's")
+        #expect(try JournalReader(path: path).load().actual.entries.count == 4,
+                "the scenario did not run as the daemon's")
         let plan = try Self.plan(path)
         #expect(plan.isEmpty, "\(plan.sorted)")
     }
@@ -105,6 +109,7 @@ import Testing
         let path = dir.appendingPathComponent("j.sqlite").path
         try Journal(path: path).record(.storeReloaded(StoreSnapshot(valid: [T.key(1): T.entry(1)])), now: 1)
         let r = try JournalReadOnlyTests.run(["reconcile", "--journal", path])
-        #expect(r.status == 2 && r.stderr.contains("no kernel dump recorded yet"), "exit \(r.status): \(r.stdout) \(r.stderr)")
+        #expect(r.status == 2 && r.stderr.contains("no kernel dump recorded yet"),
+                "exit \(r.status): \(r.stdout) \(r.stderr)")
     }
 }

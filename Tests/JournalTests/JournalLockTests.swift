@@ -39,9 +39,11 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("j.sqlite").path
         let held = try Journal(path: path)
-        let r = try JournalReadOnlyTests.run(["run", "--journal", path, "--no-syslog", "--db-config", dir.appendingPathComponent("none.json").path])
+        let noConfig = dir.appendingPathComponent("none.json").path
+        let r = try JournalReadOnlyTests.run(["run", "--journal", path, "--no-syslog", "--db-config", noConfig])
         #expect(r.status == 1)
-        #expect(r.stderr.contains("ERROR journal \(path) is in use by another neighsyncd (pid \(getpid()))"), "\(r.stderr)")
+        #expect(r.stderr.contains("ERROR journal \(path) is in use by another neighsyncd (pid \(getpid()))"),
+                "\(r.stderr)")
         withExtendedLifetime(held) {}
     }
 }

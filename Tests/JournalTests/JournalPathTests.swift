@@ -48,7 +48,8 @@ import Testing
     @Test func snapshotRefusesADanglingLink() throws {
         let dir = try T.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let target = dir.appendingPathComponent("elsewhere.sqlite").path, link = dir.appendingPathComponent("snap.sqlite").path
+        let target = dir.appendingPathComponent("elsewhere.sqlite").path
+        let link = dir.appendingPathComponent("snap.sqlite").path
         #expect(symlink(target, link) == 0)
         let r = try JournalReadOnlyTests.run(["snapshot", "--out", link])
         #expect(r.status == 2 && r.stderr.contains("exists; not overwriting it"), "exit \(r.status): \(r.stderr)")

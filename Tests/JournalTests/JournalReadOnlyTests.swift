@@ -20,7 +20,9 @@ import Testing
             var st = stat()
             lstat(p, &st)
             let bytes = (try? Data(contentsOf: URL(fileURLWithPath: p))) ?? Data()
-            out[name] = "\(bytes.count) bytes, hash \(bytes.hashValue), mtime \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec), mode \(String(st.st_mode, radix: 8))"
+            let mtime = "\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
+            let mode = String(st.st_mode, radix: 8)
+            out[name] = "\(bytes.count) bytes, hash \(bytes.hashValue), mtime \(mtime), mode \(mode)"
         }
         return out
     }

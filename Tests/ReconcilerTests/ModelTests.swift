@@ -88,3 +88,18 @@ import Testing
         #expect(j.actual.entries.isEmpty && j.inFlight.isEmpty)
     }
 }
+
+@Suite struct BackoffTests {
+    @Test func doublesFromTheFirstWaitUpToTheMaximum() {
+        let b = Backoff(initialMilliseconds: 100, maximumMilliseconds: 1000)
+        #expect((1...7).map(b.milliseconds(afterFailures:)) == [100, 200, 400, 800, 1000, 1000, 1000])
+    }
+
+    /// A streak counted from outside (Redis refusing for days) must not overflow the doubling.
+    @Test func anyCountOfFailuresStaysWithinTheMaximum() {
+        let b = Backoff(initialMilliseconds: Int.max / 3, maximumMilliseconds: Int.max)
+        #expect(b.milliseconds(afterFailures: Int.max) == Int.max)
+        #expect(Backoff().milliseconds(afterFailures: 0) == 100)
+        #expect(Backoff(initialMilliseconds: 0, maximumMilliseconds: -5).milliseconds(afterFailures: 3) == 1)
+    }
+}

@@ -120,9 +120,12 @@ import Testing
 
 /// Issue 11, defect 8: input of the wrong shape was read as something else and published.
 @Suite struct InputShapeTests {
-    static let good = #"{"dst": "10.0.0.9", "dev": "Ethernet0", "lladdr": "00:01:02:03:04:09", "state": ["REACHABLE"]}"#
+    static let good =
+        #"{"dst": "10.0.0.9", "dev": "Ethernet0", "lladdr": "00:01:02:03:04:09", "state": ["REACHABLE"]}"#
 
-    static func reconcile(kernel: String = "[]", store: String = "{}", config: String? = nil) throws -> OfflineReconcile {
+    static func reconcile(kernel: String = "[]", store: String = "{}", config: String? = nil) throws
+        -> OfflineReconcile
+    {
         try OfflineReconcile(kernel: (Data(kernel.utf8), "k.json"), store: (Data(store.utf8), "s.json"),
                              configDB: config.map { (Data($0.utf8), "c.json") })
     }
@@ -142,7 +145,9 @@ import Testing
         #expect(OfflineReconcileTests.summary(r).sets.keys.sorted() == ["Ethernet0:10.0.0.9"])
     }
 
-    @Test(arguments: [("42", "a number"), ("null", "null"), ("\"x\"", "a string"), ("{}", "an object"), ("true", "a boolean")])
+    @Test(arguments: [
+        ("42", "a number"), ("null", "null"), ("\"x\"", "a string"), ("{}", "an object"), ("true", "a boolean"),
+    ])
     func aKernelFileThatIsNotAnArraySaysWhatItFound(_ top: String, _ found: String) throws {
         #expect { try Self.reconcile(kernel: top) } throws: { error in
             guard let e = error as? SnapshotFormatError else { return false }
@@ -168,14 +173,17 @@ import Testing
     /// `1` and `true` were read as the string "1" and silently meant "disabled".
     @Test(arguments: [("1", "a number"), ("true", "a boolean"), ("null", "null"), (#"["enable"]"#, "an array")])
     func aConfigSettingThatIsNotAStringIsBadInput(_ value: String, _ found: String) throws {
-        let config = #"{"INTERFACE|Ethernet0": {"type": "hash", "value": {"ipv6_use_link_local_only": "# + value + "}}}"
+        let config = #"{"INTERFACE|Ethernet0": {"type": "hash", "value": {"ipv6_use_link_local_only": "#
+            + value + "}}}"
         let r = try Self.reconcile(config: config)
-        #expect(r.issues.map(\.description)
-            == [#"c.json: INTERFACE|Ethernet0: field "ipv6_use_link_local_only" is not a string (found "# + found + ")"])
+        let expected = #"c.json: INTERFACE|Ethernet0: field "ipv6_use_link_local_only" is not a string (found "#
+            + found + ")"
+        #expect(r.issues.map(\.description) == [expected])
     }
 
     @Test func anUnrecognisedSettingIsAWarning() throws {
-        let r = try Self.reconcile(config: #"{"INTERFACE|Ethernet0": {"type": "hash", "value": {"ipv6_use_link_local_only": "true"}}}"#)
+        let config = #"{"INTERFACE|Ethernet0": {"type": "hash", "value": {"ipv6_use_link_local_only": "true"}}}"#
+        let r = try Self.reconcile(config: config)
         #expect(r.issues.isEmpty)
         #expect(r.warnings.map(\.item) == ["INTERFACE|Ethernet0"])
     }
@@ -183,22 +191,30 @@ import Testing
     @Test func duplicatesAreWarnedAboutAndTheLastOneIsUsed() throws {
         let kernel = #"""
             [{"dst": "10.0.0.1", "dev": "Ethernet0", "lladdr": "00:01:02:03:04:01", "state": ["REACHABLE"]},
-             {"dst": "10.0.0.1", "dev": "Ethernet0", "lladdr": "00:01:02:03:04:02", "state": ["REACHABLE"], "lladdr": "00:01:02:03:04:03"}]
+             {"dst": "10.0.0.1", "dev": "Ethernet0", "lladdr": "00:01:02:03:04:02", "state": ["REACHABLE"],
+              "lladdr": "00:01:02:03:04:03"}]
             """#
         let store = #"""
-            {"NEIGH_TABLE:Ethernet0:10.0.0.2": {"type": "hash", "value": {"neigh": "00:01:02:03:04:05", "family": "IPv4"}},
-             "NEIGH_TABLE:Ethernet0:10.0.0.2": {"type": "hash", "value": {"neigh": "00:01:02:03:04:06", "neigh": "00:01:02:03:04:07", "family": "IPv4"}},
+            {"NEIGH_TABLE:Ethernet0:10.0.0.2":
+                 {"type": "hash", "value": {"neigh": "00:01:02:03:04:05", "family": "IPv4"}},
+             "NEIGH_TABLE:Ethernet0:10.0.0.2": {"type": "hash",
+                 "value": {"neigh": "00:01:02:03:04:06", "neigh": "00:01:02:03:04:07", "family": "IPv4"}},
              "NEIGH_TABLE_KEY_SET": {"type": "set", "value": ["Ethernet0:10.0.0.3", "Ethernet0:10.0.0.3"]}}
             """#
         let r = try Self.reconcile(kernel: kernel, store: store)
         #expect(r.issues.isEmpty)
         let warnings = r.warnings.map(\.description)
         #expect(warnings.count == 5, "\(warnings)")
-        #expect(warnings.contains { $0.hasPrefix("k.json: entry 1 ") && $0.hasSuffix("a second entry for Ethernet0:10.0.0.1; it replaces the earlier one") })
-        #expect(warnings.contains { $0.hasPrefix("k.json: entry 1 ") && $0.hasSuffix("\"lladdr\" appears more than once; the last one is used") })
-        #expect(warnings.contains("s.json: NEIGH_TABLE:Ethernet0:10.0.0.2: the key appears more than once; the last one is used"))
-        #expect(warnings.contains("s.json: NEIGH_TABLE:Ethernet0:10.0.0.2: field \"neigh\" appears more than once; the last one is used"))
-        #expect(warnings.contains("s.json: NEIGH_TABLE_KEY_SET: set member \"Ethernet0:10.0.0.3\" appears more than once"))
+        func kernelWarning(_ suffix: String) -> Bool {
+            warnings.contains { $0.hasPrefix("k.json: entry 1 ") && $0.hasSuffix(suffix) }
+        }
+        #expect(kernelWarning("a second entry for Ethernet0:10.0.0.1; it replaces the earlier one"))
+        #expect(kernelWarning("\"lladdr\" appears more than once; the last one is used"))
+        let twice = "s.json: NEIGH_TABLE:Ethernet0:10.0.0.2:"
+        #expect(warnings.contains("\(twice) the key appears more than once; the last one is used"))
+        #expect(warnings.contains("\(twice) field \"neigh\" appears more than once; the last one is used"))
+        #expect(warnings.contains(
+            "s.json: NEIGH_TABLE_KEY_SET: set member \"Ethernet0:10.0.0.3\" appears more than once"))
         let (sets, dels) = OfflineReconcileTests.summary(r)
         #expect(sets == ["Ethernet0:10.0.0.1": "00:01:02:03:04:03 IPv4"])
         #expect(dels == ["Ethernet0:10.0.0.2"])
@@ -207,14 +223,18 @@ import Testing
     /// Security finding: a `\n` in a stored MAC forged a line; ESC sequences reached the terminal.
     @Test func controlCharactersInInputNeverReachTheOutputRaw() throws {
         let store = #"""
-            {"NEIGH_TABLE:Ethernet0:10.0.0.1": {"type": "hash", "value": {"neigh": "00:01\nFORGED: \u001b[2J\u0007", "family": "IPv4"}},
-             "NEIGH_TABLE:Eth\u001b[31m0\nFORGED:10.0.0.2": {"type": "hash", "value": {"neigh": "00:01:02:03:04:05", "family": "IPv4"}},
-             "NEIGH_TABLE:Ethernet0:10.0.0.3\u0000": {"type": "hash", "value": {"neigh": "00:01:02:03:04:05", "family": "IPv4"}}}
+            {"NEIGH_TABLE:Ethernet0:10.0.0.1":
+                 {"type": "hash", "value": {"neigh": "00:01\nFORGED: \u001b[2J\u0007", "family": "IPv4"}},
+             "NEIGH_TABLE:Eth\u001b[31m0\nFORGED:10.0.0.2":
+                 {"type": "hash", "value": {"neigh": "00:01:02:03:04:05", "family": "IPv4"}},
+             "NEIGH_TABLE:Ethernet0:10.0.0.3\u0000":
+                 {"type": "hash", "value": {"neigh": "00:01:02:03:04:05", "family": "IPv4"}}}
             """#
         let kernel = #"[{"dst": "10.0.0.1", "dev": "Eth\u001b[0m", "state": ["REACHABLE"]}]"#
         let r = try Self.reconcile(kernel: kernel, store: store)
         let text = PlanFormat.text.render(r.plan.sorted, unchanged: r.plan.unchanged)
-        let lines = r.issues.map(\.description) + text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let lines = r.issues.map(\.description)
+            + text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(r.issues.count == 4)
         #expect(lines.allSatisfy { !$0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } })
         #expect(!lines.contains { $0.hasPrefix("FORGED") })
@@ -280,14 +300,20 @@ import Testing
         let url = try #require(Bundle.module.url(forResource: "Fixtures/store-sample.json", withExtension: nil))
         let asWritten = try Data(contentsOf: url)
         let pendingFirst = Data(#"""
-            {"NEIGH_TABLE_KEY_SET": {"type": "set", "value": ["Ethernet0:10.0.0.1", "Ethernet0:10.0.0.2", "Ethernet0:10.0.0.3"]},
+            {"NEIGH_TABLE_KEY_SET":
+                 {"type": "set", "value": ["Ethernet0:10.0.0.1", "Ethernet0:10.0.0.2", "Ethernet0:10.0.0.3"]},
              "NEIGH_TABLE_DEL_SET": {"type": "set", "value": ["Ethernet0:10.0.0.2"]},
              "_NEIGH_TABLE:Ethernet0:10.0.0.1": {"type": "hash", "value": {"neigh": "00:00:00:00:00:11"}},
-             "_NEIGH_TABLE:Ethernet0:10.0.0.3": {"type": "hash", "value": {"neigh": "00:00:00:00:00:33", "family": "IPv4"}},
-             "NEIGH_TABLE:Ethernet0:10.0.0.1": {"type": "hash", "value": {"neigh": "00:00:00:00:00:01", "family": "IPv4"}},
-             "NEIGH_TABLE:Ethernet0:10.0.0.2": {"type": "hash", "value": {"neigh": "00:00:00:00:00:02", "family": "IPv4"}},
-             "NEIGH_TABLE:Ethernet0:10.0.0.4": {"type": "hash", "value": {"neigh": "00:00:00:00:00:04", "family": "IPv6"}},
-             "NEIGH_TABLE:Ethernet0:10.0.0.4": {"type": "hash", "value": {"neigh": "00:00:00:00:00:04", "family": "IPv4"}},
+             "_NEIGH_TABLE:Ethernet0:10.0.0.3":
+                 {"type": "hash", "value": {"neigh": "00:00:00:00:00:33", "family": "IPv4"}},
+             "NEIGH_TABLE:Ethernet0:10.0.0.1":
+                 {"type": "hash", "value": {"neigh": "00:00:00:00:00:01", "family": "IPv4"}},
+             "NEIGH_TABLE:Ethernet0:10.0.0.2":
+                 {"type": "hash", "value": {"neigh": "00:00:00:00:00:02", "family": "IPv4"}},
+             "NEIGH_TABLE:Ethernet0:10.0.0.4":
+                 {"type": "hash", "value": {"neigh": "00:00:00:00:00:04", "family": "IPv6"}},
+             "NEIGH_TABLE:Ethernet0:10.0.0.4":
+                 {"type": "hash", "value": {"neigh": "00:00:00:00:00:04", "family": "IPv4"}},
              "NEIGH_TABLE:Ethernet0:10.0.0.5": {"type": "hash", "value": {}}}
             """#.utf8)
         for dump in [asWritten, pendingFirst, RedisDump.render(try RedisDump.parse(asWritten, source: "s").values)] {
@@ -302,10 +328,13 @@ import Testing
             #expect(extra.allSatisfy { e in twoPasses.warnings.contains { $0.item.hasSuffix(e.item) } })
         }
         let s = try NeighTableContent.snapshot(dump: pendingFirst, source: "s").snapshot
-        #expect(s.entries[NeighborKey("Ethernet0:10.0.0.1")!] == .valid(NeighborEntry(mac: MACAddress("00:00:00:00:00:11")!, family: .ipv4)))
+        func ipv4(_ mac: String) -> StoredEntry? {
+            MACAddress(mac).map { .valid(NeighborEntry(mac: $0, family: .ipv4)) }
+        }
+        #expect(s.entries[NeighborKey("Ethernet0:10.0.0.1")!] == ipv4("00:00:00:00:00:11"))
         #expect(s.entries[NeighborKey("Ethernet0:10.0.0.2")!] == nil)
-        #expect(s.entries[NeighborKey("Ethernet0:10.0.0.3")!] == .valid(NeighborEntry(mac: MACAddress("00:00:00:00:00:33")!, family: .ipv4)))
-        #expect(s.entries[NeighborKey("Ethernet0:10.0.0.4")!] == .valid(NeighborEntry(mac: MACAddress("00:00:00:00:00:04")!, family: .ipv4)))
+        #expect(s.entries[NeighborKey("Ethernet0:10.0.0.3")!] == ipv4("00:00:00:00:00:33"))
+        #expect(s.entries[NeighborKey("Ethernet0:10.0.0.4")!] == ipv4("00:00:00:00:00:04"))
         #expect(s.entries.count == 3)
     }
 

@@ -237,7 +237,7 @@ import Testing
     /// once Redis accepts it, the store converges and the backoff starts again from its floor.
     @Test func refusedBatchIsRetriedWithBackoffWithoutRereadingTheStore() {
         let config = ReconcilerConfig(batchSize: 2, batchDelayMilliseconds: 5, batchesInFlight: 1,
-                                      writeRetryMinMilliseconds: 100, writeRetryMaxMilliseconds: 1000)
+                                      writeRetry: Backoff(initialMilliseconds: 100, maximumMilliseconds: 1000))
         var sim = Simulator(config: config)
         sim.boot()
         sim.quiesce()

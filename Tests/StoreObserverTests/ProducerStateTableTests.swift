@@ -186,7 +186,9 @@ import Testing
             #expect(r.replies.first?.refusal?.hasPrefix(fault) == true, "\(r)")
         }
         #expect(!c.broken && c.repliesAwaited == 0 && writer.batchesAwaitingReplies == 0)
-        #expect { try writer.write(Batch(id: 4, changes: [changes[1]])) } throws: { ($0 as? RedisError)?.kind == .refused }
+        #expect { try writer.write(Batch(id: 4, changes: [changes[1]])) } throws: {
+            ($0 as? RedisError)?.kind == .refused
+        }
         _ = try admin.command(lift)
         try writer.write(Batch(id: 5, changes: Array(changes[1...])))
         #expect(try StoreReader.snapshot(c).snapshot == StoreSnapshot(valid: desired))

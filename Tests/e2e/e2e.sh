@@ -86,7 +86,7 @@ burst() {  # op count offset mac-prefix
 burst_file() {  # op count offset mac-prefix: writes the ip -batch file only
   python3 - "$@" > "$DIR/burst-$3.txt" <<'PY'
 import sys
-op, n, off, mp = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+op, n, off, mp = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]   # mp: one hex digit
 devs = ["Ethernet0", "Ethernet4", "Vlan1000"]
 for i in range(off, off + n):
     ip = f"10.{100 + (i >> 16)}.{(i >> 8) & 255}.{i & 255}" if i % 2 == 0 else f"2001::{i >> 16:x}:{i & 0xffff:x}"
@@ -95,6 +95,7 @@ for i in range(off, off + n):
     else:
         print(f"neigh del {ip} dev {devs[i % 3]}")
 PY
+  [ "${PIPESTATUS[0]}" -eq 0 ] || fail "burst_file $*: the generator failed; the burst is empty"
 }
 
 # --- the world ---------------------------------------------------------------------------
@@ -364,7 +365,10 @@ parallel_burst() {  # op: four ip -batch writers started together
   for o in 0 1 2 3; do N -force -batch "$DIR/burst-$((300000 + o * 5000)).txt" 2>/dev/null & BURSTS="$BURSTS $!"; done
   wait $BURSTS
 }
+burst_macs() { N neigh show nud all | grep -c 'lladdr 0a:00:00:'; }   # the parallel bursts' MACs
 parallel_burst add
+# The convergence check alone would pass on an empty burst (a generator that fails writes none).
+check "4 KiB buffer: the 20k burst reached the kernel" test "$(burst_macs)" -eq 20000
 check "4 KiB buffer, 20k burst after start: APPL_DB equals the kernel" wait_converged 90
 echo "     ($(grep -c 'receive buffer overrun' "$DIR/daemon.log") overruns, $(grep -c 'dump failed' "$DIR/daemon.log") dumps refused and redone)"
 parallel_burst del

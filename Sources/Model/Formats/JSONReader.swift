@@ -90,7 +90,9 @@ public struct JSONReader {
                 let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<offset])
                 offset += 1
                 if ascii { return String(decoding: raw, as: UTF8.self) }
-                guard let s = String(validating: raw, as: UTF8.self) else { throw error("invalid UTF-8 in a string", at: start) }
+                guard let s = String(validating: raw, as: UTF8.self) else {
+                    throw error("invalid UTF-8 in a string", at: start)
+                }
                 return s
             }
             if b == UInt8(ascii: "\\") { return try readEscapedString(from: start) }
@@ -148,7 +150,11 @@ public struct JSONReader {
         repeat {
             if var top = open.last {
                 let more: Bool
-                if top.isObject { more = try nextKey(in: &top.container) != nil } else { more = try next(in: &top.container) }
+                if top.isObject {
+                    more = try nextKey(in: &top.container) != nil
+                } else {
+                    more = try next(in: &top.container)
+                }
                 open[open.count - 1] = top
                 if !more { open.removeLast(); continue }
             }
@@ -215,7 +221,9 @@ public struct JSONReader {
             switch b {
             case UInt8(ascii: "\""):
                 offset += 1
-                guard let s = String(validating: out, as: UTF8.self) else { throw error("invalid UTF-8 in a string", at: start) }
+                guard let s = String(validating: out, as: UTF8.self) else {
+                    throw error("invalid UTF-8 in a string", at: start)
+                }
                 return s
             case UInt8(ascii: "\\"):
                 offset += 1
