@@ -16,17 +16,20 @@ let package = Package(
     ],
     targets: [
         .target(name: "Model"),
+        // Files the daemon writes or reads from outside: exclusive temp files, private folders,
+        // bounded reads. I/O, so not in Model.
+        .target(name: "Files"),
         .target(name: "Reconciler", dependencies: ["Model"]),
         .target(name: "CNetlink"),
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
-        .target(name: "StoreObserver", dependencies: ["Model", "CHiredis"]),
+        .target(name: "StoreObserver", dependencies: ["Model", "Files", "CHiredis"]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "Journal", dependencies: ["Model", "CSQLite"]),
         .target(name: "KernelObserver", dependencies: ["Model", "CNetlink"]),
         .executableTarget(
             name: "neighsyncd",
             dependencies: [
-                "Model", "Reconciler", "KernelObserver", "StoreObserver", "Journal", "CNetlink",
+                "Model", "Files", "Reconciler", "KernelObserver", "StoreObserver", "Journal", "CNetlink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -43,6 +46,7 @@ let package = Package(
             ],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "FilesTests", dependencies: ["Files"]),
         .testTarget(
             name: "JournalTests",
             dependencies: ["Model", "Reconciler", "Journal", "CSQLite"]

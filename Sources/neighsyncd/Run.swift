@@ -1,5 +1,6 @@
 import ArgumentParser
 import CNetlink
+import Files
 import Foundation
 import Journal
 import Logging

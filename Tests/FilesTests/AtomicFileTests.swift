@@ -1,6 +1,6 @@
 import Foundation
 import Glibc
-import Model
+import Files
 import Testing
 
 /// The safe writes used for the metrics textfile and the folders the daemon makes (issue 11,
