@@ -118,7 +118,8 @@ public enum NetlinkParser {
             return .done(header: h)
         case NLMSG_ERROR:
             guard m.count >= 4 else { return .malformed(.truncatedBody(type: h.type, offset: offset, length: m.count)) }
-            return .error(errno: -m.loadUnaligned(as: Int32.self), header: h)
+            // The kernel sends -errno; Int32.min has no negation, and the bytes are not ours to trust.
+            return .error(errno: 0 &- m.loadUnaligned(as: Int32.self), header: h)
         default:
             return .skipped(type: h.type)
         }

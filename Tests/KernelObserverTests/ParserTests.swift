@@ -134,6 +134,25 @@ import Testing
         #expect(reported > 1000)
     }
 
+    /// Found by FuzzNetlink: an NLMSG_ERROR carrying Int32.min trapped negating it.
+    @Test func anyErrorCodeIsReadWithoutATrap() {
+        for code in [Int32.min, -1, 0, Int32.max] {
+            var bytes: [UInt8] = []
+            let length = UInt32(16 + 4)
+            withUnsafeBytes(of: length.littleEndian) { bytes += $0 }
+            withUnsafeBytes(of: UInt16(NLMSG_ERROR).littleEndian) { bytes += $0 }
+            bytes += [0, 0, 7, 0, 0, 0, 0, 0, 0, 0]   // flags, sequence 7, port id
+            withUnsafeBytes(of: code.littleEndian) { bytes += $0 }
+            var items: [NetlinkItem] = []
+            bytes.withUnsafeBytes { NetlinkParser.forEachItem(in: $0) { items.append($0) } }
+            guard items.count == 1, case .error(let errno, let h) = items[0] else {
+                Issue.record("\(items)")
+                continue
+            }
+            #expect(errno == 0 &- code && h.sequence == 7)
+        }
+    }
+
     @Test func attributeLengthsAreChecked() {
         var bytes: [UInt8] = []
         NetlinkEncoder.append(RawNeighbor(type: .newNeighbor, family: KernelFamily.inet, ifindex: 2, state: .reachable, flags: [],
