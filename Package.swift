@@ -77,8 +77,10 @@ if Context.environment["NEIGHSYNCD_FUZZ"] != nil {
         ("FuzzDatabaseConfig", ["StoreObserver"]),
     ]
     package.targets.append(.target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"))
-    package.targets.append(.target(name: "JournalSamples", dependencies: ["Model", "Journal"], path: "Fuzz/JournalSamples"))
+    package.targets.append(
+        .target(name: "JournalSamples", dependencies: ["Model", "Journal"], path: "Fuzz/JournalSamples"))
     for t in fuzzTargets {
-        package.targets.append(.executableTarget(name: t.name, dependencies: t.dependencies + ["CFuzzDriver"], path: "Fuzz/\(t.name)"))
+        package.targets.append(
+            .executableTarget(name: t.name, dependencies: t.dependencies + ["CFuzzDriver"], path: "Fuzz/\(t.name)"))
     }
 }

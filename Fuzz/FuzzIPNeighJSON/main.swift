@@ -6,7 +6,8 @@ import Model
 /// back (the `snapshot` path) and read again.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzIPNeighJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    guard let parsed = try? IPNeighJSON.parse(Data(UnsafeRawBufferPointer(start: data, count: size)), source: "fuzz") else {
+    let input = Data(UnsafeRawBufferPointer(start: data, count: size))
+    guard let parsed = try? IPNeighJSON.parse(input, source: "fuzz") else {
         return 0
     }
     for issue in parsed.issues { _ = issue.description }

@@ -62,7 +62,9 @@ private func write(_ rows: [Row], to path: String) -> Bool {
         defer { sqlite3_finalize(s) }
         sqlite3_bind_int64(s, 1, row.count)
         _ = row.blob.withUnsafeBytes { b in
-            b.isEmpty ? sqlite3_bind_zeroblob(s, 2, 0) : sqlite3_bind_blob(s, 2, b.baseAddress, Int32(b.count), transient)
+            b.isEmpty
+                ? sqlite3_bind_zeroblob(s, 2, 0)
+                : sqlite3_bind_blob(s, 2, b.baseAddress, Int32(b.count), transient)
         }
         sqlite3_bind_int64(s, 3, Int64(i + 1))
         guard sqlite3_step(s) == SQLITE_DONE else { return false }
@@ -84,7 +86,9 @@ struct Workspace {
         path = folder + "/journal"
         let templatePath = folder + "/template"
         do { _ = try Journal(path: templatePath) } catch { fatalError("creating a journal: \(error)") }
-        guard let bytes = FileManager.default.contents(atPath: templatePath) else { fatalError("reading \(templatePath)") }
+        guard let bytes = FileManager.default.contents(atPath: templatePath) else {
+            fatalError("reading \(templatePath)")
+        }
         template = Array(bytes)
         atexit { try? FileManager.default.removeItem(atPath: (workspace.path as NSString).deletingLastPathComponent) }
     }

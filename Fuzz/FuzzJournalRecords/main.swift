@@ -33,7 +33,9 @@ private func decode(_ buf: UnsafeRawBufferPointer) -> [Records.Item]? {
 
 /// With NEIGHSYNCD_FUZZ_SEED_OUT set, writes seeds there.
 func writeSeeds(to dir: String) {
-    for b in JournalSamples.blobs { FileManager.default.createFile(atPath: "\(dir)/journal-\(b.name)", contents: Data(b.bytes)) }
+    for b in JournalSamples.blobs {
+        FileManager.default.createFile(atPath: "\(dir)/journal-\(b.name)", contents: Data(b.bytes))
+    }
 }
 
 if let dir = ProcessInfo.processInfo.environment["NEIGHSYNCD_FUZZ_SEED_OUT"] { writeSeeds(to: dir) }

@@ -6,7 +6,8 @@ import Model
 /// NEIGH_TABLE overlay and its checks) and as CONFIG_DB (the policy); then printed and read back.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRedisDump(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    guard let parsed = try? RedisDump.parse(Data(UnsafeRawBufferPointer(start: data, count: size)), source: "fuzz") else {
+    let input = Data(UnsafeRawBufferPointer(start: data, count: size))
+    guard let parsed = try? RedisDump.parse(input, source: "fuzz") else {
         return 0
     }
     for issue in parsed.issues { _ = issue.description }

@@ -11,7 +11,8 @@ import StoreObserver
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRedisReplies(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let data, size > 0, !claimsAHugeArray(UnsafeBufferPointer(start: data, count: size)) else { return 0 }
-    guard let c = try? RedisConnection(endpoint: .unix(path: server.path), database: 0, timeoutMilliseconds: 1000) else {
+    let endpoint = RedisEndpoint.unix(path: server.path)
+    guard let c = try? RedisConnection(endpoint: endpoint, database: 0, timeoutMilliseconds: 1000) else {
         fatalError("cannot connect to the fake server at \(server.path)")
     }
     let peer = accept(server.listener, nil, nil)
@@ -34,7 +35,8 @@ public func fuzzRedisReplies(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt
 private func claimsAHugeArray(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
     var digits = -1   // after a `*`: the digits seen so far; -1 elsewhere
     for b in bytes {
-        if b == UInt8(ascii: "*") { digits = 0 } else if digits >= 0, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) {
+        let isDigit = (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b)
+        if b == UInt8(ascii: "*") { digits = 0 } else if digits >= 0, isDigit {
             digits += 1
             if digits > 6 { return true }
         } else { digits = -1 }
@@ -86,9 +88,13 @@ struct FakeServer {
             for (i, b) in path.utf8.prefix(p.count - 1).enumerated() { p[i] = b }
         }
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
-        guard listener >= 0, bound == 0, listen(listener, 4) == 0 else { fatalError("listening on \(path): \(String(cString: strerror(errno)))") }
+        guard listener >= 0, bound == 0, listen(listener, 4) == 0 else {
+            fatalError("listening on \(path): \(String(cString: strerror(errno)))")
+        }
         atexit { try? FileManager.default.removeItem(atPath: (server.path as NSString).deletingLastPathComponent) }
     }
 }

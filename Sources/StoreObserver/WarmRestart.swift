@@ -14,7 +14,8 @@ public struct WarmRestartStore {
     /// `WARM_RESTART_ENABLE_TABLE|system` or `|swss` `enable` == `true`.
     public func isEnabled() throws(RedisError) -> Bool {
         for scope in ["system", "swss"] {
-            if try state.command(["HGET", "WARM_RESTART_ENABLE_TABLE|\(scope)", "enable"]).string == "true" { return true }
+            let enable = try state.command(["HGET", "WARM_RESTART_ENABLE_TABLE|\(scope)", "enable"]).string
+            if enable == "true" { return true }
         }
         return false
     }
@@ -25,7 +26,9 @@ public struct WarmRestartStore {
         let key = "WARM_RESTART_TABLE|neighsyncd"
         let enabled = try isEnabled()
         // A count that cannot be incremented is no count: a cold start, as for any other bad text.
-        if enabled, let text = try state.command(["HGET", key, "restore_count"]).string, let n = Int(text), n < Int.max {
+        if enabled, let text = try state.command(["HGET", key, "restore_count"]).string,
+            let n = Int(text), n < Int.max
+        {
             _ = try state.command(["HSET", key, "restore_count", String(n + 1)])
             return (true, n + 1)
         }
@@ -40,7 +43,9 @@ public struct WarmRestartStore {
     /// `WARM_RESTART|swss neighsyncd_timer`, parsed like `strtoul(…, 0)`; 1…9999 or the default.
     public func reconcileTimer() throws(RedisError) -> (seconds: Int, valid: Bool) {
         let text = try config.command(["HGET", "WARM_RESTART|swss", "neighsyncd_timer"]).string
-        guard let v = text.flatMap(Self.parseUnsigned), (1...9999).contains(v) else { return (Self.defaultTimerSeconds, false) }
+        guard let v = text.flatMap(Self.parseUnsigned), (1...9999).contains(v) else {
+            return (Self.defaultTimerSeconds, false)
+        }
         return (v, true)
     }
 

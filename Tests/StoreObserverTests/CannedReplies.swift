@@ -11,8 +11,11 @@ final class CannedReplies {
     private var peers: [Int32] = []
 
     init() throws {
-        var pattern = Array(FileManager.default.temporaryDirectory.appendingPathComponent("nsd-canned-XXXXXX").path.utf8CString)
-        guard let d = mkdtemp(&pattern) else { throw RedisError(.connect, "mkdtemp: \(String(cString: strerror(errno)))") }
+        let template = FileManager.default.temporaryDirectory.appendingPathComponent("nsd-canned-XXXXXX").path
+        var pattern = Array(template.utf8CString)
+        guard let d = mkdtemp(&pattern) else {
+            throw RedisError(.connect, "mkdtemp: \(String(cString: strerror(errno)))")
+        }
         dir = String(cString: d)
         listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_un()
@@ -22,7 +25,9 @@ final class CannedReplies {
             for (i, b) in path.utf8.prefix(p.count - 1).enumerated() { p[i] = b }
         }
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard listener >= 0, bound == 0, listen(listener, 4) == 0 else {
             throw RedisError(.connect, "listening on \(path): \(String(cString: strerror(errno)))")
@@ -42,7 +47,9 @@ final class CannedReplies {
         guard peer >= 0 else { throw RedisError(.connect, "accept: \(String(cString: strerror(errno)))") }
         peers.append(peer)   // kept open: the client's commands must not meet a closed socket
         let bytes = Array(replies.utf8)
-        guard write(peer, bytes, bytes.count) == bytes.count else { throw RedisError(.io, "short write to the fake client") }
+        guard write(peer, bytes, bytes.count) == bytes.count else {
+            throw RedisError(.io, "short write to the fake client")
+        }
         shutdown(peer, Int32(SHUT_WR))
         return c
     }

@@ -12,7 +12,8 @@ import Testing
         let c = try fake.connect(replying: "$40\r\n\(sha)\r\n:9223372036854775807\r\n:9223372036854775807\r\n")
         let writer = ProducerStateTable(connection: c, keysPerCall: 1)
         let k = NeighborKey(interface: InterfaceName("Ethernet0")!, ip: IPAddress(ipv4: 0x0A00_0002))
-        let batch = Batch(id: 1, changes: [.del(k), .del(NeighborKey(interface: k.interface, ip: IPAddress(ipv4: 0x0A00_0003)))])
+        let other = NeighborKey(interface: k.interface, ip: IPAddress(ipv4: 0x0A00_0003))
+        let batch = Batch(id: 1, changes: [.del(k), .del(other)])
         #expect(throws: RedisError.self) { try writer.write(batch) }
     }
 
