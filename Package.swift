@@ -26,10 +26,14 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "Journal", dependencies: ["Model", "CSQLite"]),
         .target(name: "KernelObserver", dependencies: ["Model", "CNetlink"]),
+        // The imperative shell: one runtime, one handler per resource, production transports.
+        .target(
+            name: "Shell",
+            dependencies: ["Model", "Files", "Reconciler", "KernelObserver", "StoreObserver", "Journal", "CNetlink"]),
         .executableTarget(
             name: "neighsyncd",
             dependencies: [
-                "Model", "Files", "Reconciler", "KernelObserver", "StoreObserver", "Journal", "CNetlink",
+                "Model", "Files", "Reconciler", "KernelObserver", "StoreObserver", "Journal", "CNetlink", "Shell",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

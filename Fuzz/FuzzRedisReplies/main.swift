@@ -60,8 +60,10 @@ private func read(with c: RedisConnection, mode: UInt8) {
     case 4:
         let p = ProducerStateTable(connection: c, keysPerCall: 2)
         _ = try? p.write(Batch(id: 1, changes: [.set(k4, e), .del(k6), .delMalformed("x")]))
-        _ = try? p.send(Batch(id: 2, changes: [.del(k4)]))
-        _ = try? p.collect()
+        if let sent = try? p.send(Batch(id: 2, changes: [.del(k4)])) {
+            var pipeline = [sent]
+            _ = try? p.collect(&pipeline)
+        }
     case 5:
         guard let w = try? PolicyWatcher(subscriber: c, database: 4) else { return }
         while (try? w.changed()) != nil {}

@@ -18,16 +18,24 @@ extension KernelObserver {
                 guard poll(&p, 1, Int32(timeoutSeconds * 1000)) > 0 else {
                     throw KernelObserverError(operation: "neighbor dump: no answer within \(timeoutSeconds) s", errno: ETIMEDOUT)
                 }
-                try drain { event in
-                    switch event {
-                    case .neighbor(let m):
-                        guard let k = m.key else { return }
-                        if m.type == .newNeighbor { table[k] = m.neighbor } else if m.type == .deleteNeighbor { table[k] = nil }
-                    case .neighborDumpDone(let interrupted): finished = true; consistent = consistent && !interrupted
-                    case .overrun, .linksChanged, .dumpRaced: consistent = false
+                try drain(notice: { n in
+                    switch n {
                     case .malformed(let e): skipped(.malformed(e))
                     case .linkRefused(let l): skipped(.refusedLink(l))
-                    case .dumpFailed(let e): finished = true; refused = e
+                    }
+                }) { event in
+                    switch event {
+                    case .kernelMessage(let m):
+                        guard let k = m.key else { return }
+                        if m.type == .newNeighbor { table[k] = m.neighbor } else if m.type == .deleteNeighbor { table[k] = nil }
+                    case .kernelDumpDone(let interrupted):
+                        finished = true
+                        consistent = consistent && !interrupted
+                    case .kernelDumpFailed:
+                        finished = true
+                        refused = lastDumpRefusal ?? EIO
+                    default:   // an overrun, a renamed link or a raced dump
+                        consistent = false
                     }
                 }
             }

@@ -5,13 +5,21 @@ import Model
 /// adds the key to the delete set and removes the staging hash; one PUBLISH per key newly added
 /// to the key set. A batch goes out as few EVALSHA calls of many keys each, pipelined.
 public final class ProducerStateTable {
-    public let connection: RedisConnection
+    public let connection: any RedisTransport
     public let names: ProducerStateTableNames
     /// Keys carried by one script call.
     public let keysPerCall: Int
     private var sha: String?
-    /// Batches sent and not yet answered, oldest first, with their script calls.
-    private var sent: [(id: UInt64, what: String, calls: [[String]])] = []
+
+    /// A batch sent and not yet answered: what `collect` needs to read its replies (and, after the
+    /// script cache was flushed, to send its calls again). The caller keeps them, oldest first.
+    public struct SentBatch: Sendable {
+        public let id: UInt64
+        public let sets: Int
+        public let dels: Int
+        let what: String
+        let calls: [[String]]
+    }
 
     /// What Redis answered to one batch.
     public struct BatchReply: Hashable, Sendable {
@@ -30,7 +38,7 @@ public final class ProducerStateTable {
         public var batches: [UInt64] { replies.filter { $0.refusal == nil }.map(\.id) }
     }
 
-    public init(connection: RedisConnection, names: ProducerStateTableNames = .neighTable, keysPerCall: Int = 500) {
+    public init(connection: any RedisTransport, names: ProducerStateTableNames = .neighTable, keysPerCall: Int = 500) {
         self.connection = connection
         self.names = names
         self.keysPerCall = max(1, keysPerCall)
@@ -74,13 +82,12 @@ public final class ProducerStateTable {
         try sendAndCollect(batch.changes.map(Self.operation), id: batch.id, what: "batch \(batch.id)")
     }
 
-    /// Batches sent whose replies `collect` has not read yet.
-    public var batchesAwaitingReplies: Int { sent.count }
-
     /// Sends a batch's script calls without waiting for their replies, so Redis works on it while
     /// the caller builds the next one. `collect` reads the replies, oldest batch first.
-    public func send(_ batch: Batch) throws(RedisError) {
-        try send(batch.changes.map(Self.operation), id: batch.id, what: "batch \(batch.id)")
+    public func send(_ batch: Batch) throws(RedisError) -> SentBatch {
+        let sets = batch.changes.lazy.filter(\.isSet).count
+        return try send(batch.changes.map(Self.operation), id: batch.id, what: "batch \(batch.id)",
+                        sets: sets, dels: batch.changes.count - sets)
     }
 
     /// Deletes keys given as text, for tables whose keys are not neighbor keys (EVPN: the
@@ -93,8 +100,8 @@ public final class ProducerStateTable {
 
     private func sendAndCollect(_ operations: [[String]], id: UInt64, what: String) throws(RedisError) -> Int {
         guard connection.repliesAwaited == 0 else { throw RedisError(.reply, "\(what): \(connection.repliesAwaited) replies still awaited on the connection") }
-        try send(operations, id: id, what: what)
-        let collected = try collect()
+        var sent = [try send(operations, id: id, what: what, sets: 0, dels: operations.count)]
+        let collected = try collect(&sent)
         if let refusal = collected.replies.lazy.compactMap(\.refusal).first {
             throw RedisError(.refused, "\(what): \(refusal)")
         }
@@ -109,7 +116,9 @@ public final class ProducerStateTable {
     }
 
     /// Sends the operations as pipelined script calls of `keysPerCall` each.
-    private func send(_ operations: [[String]], id: UInt64, what: String) throws(RedisError) {
+    private func send(_ operations: [[String]], id: UInt64, what: String, sets: Int, dels: Int)
+        throws(RedisError) -> SentBatch
+    {
         if sha == nil && !operations.isEmpty { try loadScript() }   // a command: refused while replies are awaited
         let header = [names.channel, names.keySet, names.delSet, names.stagingPrefix, ProducerStateTableNames.notification]
         let calls: [[String]] = stride(from: 0, to: operations.count, by: keysPerCall).map { start in
@@ -117,21 +126,22 @@ public final class ProducerStateTable {
         }
         for args in calls { try connection.append(["EVALSHA", sha ?? "", "0"] + args) }
         try connection.flush()
-        sent.append((id, what, calls))
+        return SentBatch(id: id, sets: sets, dels: dels, what: what, calls: calls)
     }
 
-    /// Reads the replies of the oldest batch sent and checks each. Returns what Redis answered:
+    /// Reads the replies of the oldest batch of `sent` and checks each, removing from `sent` the
+    /// batches whose replies were read. Returns what Redis answered:
     /// for that one batch, or, when the script cache was flushed (NOSCRIPT), for every batch sent:
     /// their replies are read, the script is loaded again and the calls that did not run are sent
     /// again. Those then run after calls sent later, which is harmless only because batches in
     /// flight share no key (the core's rule). An error reply (OOM, WRONGTYPE) refuses its batch;
     /// the batch's other replies are still read, so the connection stays in step. Throws if a
     /// reply is missing or of a kind no call gives; nothing sent is then acknowledged.
-    public func collect() throws(RedisError) -> Collected {
+    public func collect(_ sent: inout [SentBatch]) throws(RedisError) -> Collected {
         var out = Collected()
         guard !sent.isEmpty else { return out }
         var retry: [(index: Int, what: String, args: [String])] = []
-        func read(_ b: (id: UInt64, what: String, calls: [[String]])) throws(RedisError) {
+        func read(_ b: SentBatch) throws(RedisError) {
             var refusal: String?
             for args in b.calls {
                 switch try connection.reply() {
@@ -192,7 +202,7 @@ public final class ProducerStateTable {
 }
 
 /// All keys matching a pattern, by SCAN (never KEYS: it blocks the server).
-func scanKeys(_ c: RedisConnection, match pattern: String, count: Int = 10_000) throws(RedisError) -> [String] {
+func scanKeys(_ c: any RedisTransport, match pattern: String, count: Int = 10_000) throws(RedisError) -> [String] {
     var cursor = "0"
     var keys: [String] = []
     repeat {

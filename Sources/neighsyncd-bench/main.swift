@@ -168,8 +168,8 @@ if geteuid() == 0 {
             var p = pollfd(fd: o.fileDescriptor, events: Int16(POLLIN), revents: 0)
             _ = poll(&p, 1, 1000)
             _ = try? o.drain { e in
-                if case .neighbor = e { got += 1 }
-                if case .neighborDumpDone = e { done = true }
+                if case .kernelMessage = e { got += 1 }
+                if case .kernelDumpDone = e { done = true }
             }
         }
     }

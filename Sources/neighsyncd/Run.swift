@@ -6,6 +6,7 @@ import Journal
 import Logging
 import Model
 import Reconciler
+import Shell
 import StoreObserver
 
 extension Journal.Durability: ExpressibleByArgument {}
@@ -121,21 +122,14 @@ struct Run: ParsableCommand {
             core: ReconcilerConfig(batchSize: batchSize, batchDelayMilliseconds: batchDelayMs, redumpCooldownMilliseconds: redumpCooldownMs,
                                    batchesInFlight: batchesInFlight),
             metricsPath: metrics, restoreTimeoutSeconds: restoreTimeout, password: password, policyPollSeconds: policyPollSeconds)
-        let loader: StoreLoader
-        do { loader = try StoreLoader() } catch {
-            log.error("eventfd for the APPL_DB reader: \(error)")
-            throw ExitCode(1)
-        }
-        let daemon: Daemon
+        let runtime: PosixRuntime
         do {
-            daemon = try Daemon(options: options, log: log, sink: sink, signalFD: sfd, databases: databases,
-                                storeLoader: loader)
+            runtime = try Daemon.make(options: options, log: log, sink: sink, signalFD: sfd, databases: databases)
         } catch {
             log.error("\(error)")   // the journal is another daemon's: this one must not run beside it
             throw ExitCode(1)
         }
-        guard daemon.start() else { log.notice("stopped before start-up completed"); return }
-        let code = daemon.run()
+        let code = runtime.run()
         log.notice("exit \(code)")
         if code != 0 { sink.flush(); throw ExitCode(code) }
     }

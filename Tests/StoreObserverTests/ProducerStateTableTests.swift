@@ -138,17 +138,21 @@ import Testing
     @Test func batchesSentBeforeRepliesAreCollectedInOrder() throws {
         let (server, c, writer, desired, changes) = try Self.writing(3000, keysPerCall: 100)
         defer { withExtendedLifetime(server) {} }   // the server stops when its object goes
-        for b in 0..<3 { try writer.send(Batch(id: UInt64(b + 1), changes: Array(changes[(b * 1000)..<((b + 1) * 1000)]))) }
-        #expect(writer.batchesAwaitingReplies == 3)
+        var sent: [ProducerStateTable.SentBatch] = []
+        for b in 0..<3 {
+            let batch = Batch(id: UInt64(b + 1), changes: Array(changes[(b * 1000)..<((b + 1) * 1000)]))
+            sent.append(try writer.send(batch))
+        }
+        #expect(c.repliesAwaited == 30)
         // Another command on the connection now would read a batch's reply as its own.
         #expect(throws: RedisError.self) { try writer.write(Batch(id: 9, changes: [.set(Self.k, Self.e("00:01:02:03:04:05"))])) }
         var published = 0
         for id in UInt64(1)...3 {
-            let r = try writer.collect()
+            let r = try writer.collect(&sent)
             #expect(r.batches == [id])
             published += r.published
         }
-        #expect(published == 3000 && writer.batchesAwaitingReplies == 0)
+        #expect(published == 3000 && sent.isEmpty && c.repliesAwaited == 0)
         #expect(try StoreReader.snapshot(c).snapshot == StoreSnapshot(valid: desired))
     }
 
@@ -157,11 +161,11 @@ import Testing
         let (server, c, writer, desired, changes) = try Self.writing(1500, keysPerCall: 10)
         try writer.write(Batch(id: 1, changes: Array(changes[..<500])))
         _ = try server.connect().command(["SCRIPT", "FLUSH"])
-        try writer.send(Batch(id: 2, changes: Array(changes[500..<1000])))
-        try writer.send(Batch(id: 3, changes: Array(changes[1000...])))
-        let r = try writer.collect()
+        var sent = [try writer.send(Batch(id: 2, changes: Array(changes[500..<1000])))]
+        sent.append(try writer.send(Batch(id: 3, changes: Array(changes[1000...]))))
+        let r = try writer.collect(&sent)
         #expect(r.batches == [2, 3] && r.published == 1000)
-        #expect(writer.batchesAwaitingReplies == 0)
+        #expect(sent.isEmpty && c.repliesAwaited == 0)
         #expect(try StoreReader.snapshot(c).snapshot == StoreSnapshot(valid: desired))
     }
 
@@ -178,14 +182,14 @@ import Testing
             : (["SET", "NEIGH_TABLE_KEY_SET", "oops"], ["DEL", "NEIGH_TABLE_KEY_SET"])
         if fault == "OOM" { _ = try admin.command(["CONFIG", "SET", "maxmemory-policy", "noeviction"]) }
         _ = try admin.command(impose)
-        try writer.send(Batch(id: 2, changes: Array(changes[1..<500])))
-        try writer.send(Batch(id: 3, changes: Array(changes[500...])))
+        var sent = [try writer.send(Batch(id: 2, changes: Array(changes[1..<500])))]
+        sent.append(try writer.send(Batch(id: 3, changes: Array(changes[500...]))))
         for id in UInt64(2)...3 {
-            let r = try writer.collect()
+            let r = try writer.collect(&sent)
             #expect(r.replies.map(\.id) == [id] && r.batches.isEmpty)
             #expect(r.replies.first?.refusal?.hasPrefix(fault) == true, "\(r)")
         }
-        #expect(!c.broken && c.repliesAwaited == 0 && writer.batchesAwaitingReplies == 0)
+        #expect(!c.broken && c.repliesAwaited == 0 && sent.isEmpty)
         #expect { try writer.write(Batch(id: 4, changes: [changes[1]])) } throws: {
             ($0 as? RedisError)?.kind == .refused
         }
