@@ -51,6 +51,17 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "FilesTests", dependencies: ["Files"]),
+        // The embedded runtime: the shell's production handlers on a virtual clock and fakes.
+        .target(
+            name: "ShellTesting",
+            dependencies: ["Model", "Reconciler", "Shell", "KernelObserver", "StoreObserver", "CNetlink"],
+            path: "Tests/Support/ShellTesting"),
+        .testTarget(
+            name: "ShellTests",
+            dependencies: [
+                "Model", "Reconciler", "Shell", "ShellTesting", "KernelObserver",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]),
         .testTarget(
             name: "JournalTests",
             dependencies: ["Model", "Reconciler", "Journal", "CSQLite"]
