@@ -28,8 +28,11 @@ public final class PosixRuntime {
             shell.turn()
             if shell.exitCode != nil { break }
             var fds = [pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0)]
-            for fd in [shell.store.readDescriptor, shell.kernel.fileDescriptor, shell.pollers.subscription,
-                       shell.journal.fileDescriptor].compactMap({ $0 }) {
+            let descriptors = [
+                shell.store.readDescriptor, shell.kernel.fileDescriptor, shell.pollers.subscription,
+                shell.journal.fileDescriptor, shell.store.connectionDescriptor,
+            ]
+            for fd in descriptors.compactMap({ $0 }) {
                 fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
             }
             var timeout = shell.store.awaitingReplies || shell.context.eventsQueued > 0 ? 0 : pollTimeout()
@@ -68,6 +71,8 @@ public final class PosixRuntime {
             shell.pollers.subscriptionReadable()
         } else if fd == shell.journal.fileDescriptor {
             shell.journalReadable()
+        } else if fd == shell.store.connectionDescriptor {
+            shell.store.connectionReadable()
         }
     }
 

@@ -42,6 +42,12 @@ public final class StoreLink {
 
     /// Replies are awaited: the runtime looks at its sockets without waiting, then `collect`s.
     public var awaitingReplies: Bool { !sent.isEmpty }
+    /// The APPL_DB connection, polled while idle: Redis closing it (a restart, CLIENT KILL) must be
+    /// noticed even when nothing is being written, or a restarted, empty APPL_DB stays empty.
+    public var connectionDescriptor: Int32? {
+        guard let fd = appl?.fileDescriptor, fd >= 0, sent.isEmpty else { return nil }
+        return fd
+    }
     /// The read's eventfd, for the runtime to poll.
     public var readDescriptor: Int32? { reader.fileDescriptor >= 0 ? reader.fileDescriptor : nil }
     /// The connection is usable and the last read did not fail.
@@ -106,6 +112,21 @@ public final class StoreLink {
             connection: c, names: ProducerStateTableNames(table: "ROUTE_TABLE", databaseID: c.database))
     }
 
+    /// Call when the idle connection is readable: Redis closed it (or sent what nobody asked for).
+    /// The store's content is then unknown: the core reads it again.
+    public func connectionReadable() {
+        guard let c = appl, sent.isEmpty else { return }
+        do throws(RedisError) {
+            let unasked = try c.readAvailable()
+            guard !unasked.isEmpty else { return }
+            throw RedisError(.reply, "replies nobody asked for: \(unasked.prefix(3))")
+        } catch {
+            context.log(.error, "APPL_DB connection lost while idle: \(error)")
+            failed(error)
+            context.enqueue(.storeUnavailable)
+        }
+    }
+
     // MARK: writing
 
     /// Sends the batch once its `batchWritten` record is committed (at once when it is).
@@ -142,9 +163,9 @@ public final class StoreLink {
     /// Reads the replies of the oldest batch sent (waiting for them) and reports what completed.
     public func collect() {
         guard !sent.isEmpty else { return }
+        let awaited = sent
         do throws(RedisError) {
             guard let w = writer else { throw RedisError(.io, "APPL_DB not connected") }
-            let awaited = sent
             let replies = try w.collect(&sent).replies
             guard !replies.isEmpty, replies.map(\.id).elementsEqual(awaited.prefix(replies.count).map(\.id)) else {
                 throw RedisError(.reply, "replies for batches \(replies.map(\.id)), awaited \(awaited.map(\.id))")
@@ -162,6 +183,7 @@ public final class StoreLink {
             }
             sentAt.removeFirst(min(replies.count, sentAt.count))
         } catch {
+            sent = awaited   // the writer forgot them; every one of them is lost
             failed(error)
         }
     }

@@ -13,6 +13,11 @@ public protocol RedisTransport: AnyObject {
     func append(_ args: [String]) throws(RedisError)
     func flush() throws(RedisError)
     func reply() throws(RedisError) -> RedisReply
+    /// The socket, for an event loop to poll; -1 when there is none (a fake).
+    var fileDescriptor: Int32 { get }
+    /// Reads what the socket has without blocking (after poll said it is readable); throws when
+    /// the peer closed the connection.
+    func readAvailable() throws(RedisError) -> [RedisReply]
 }
 
 extension RedisConnection: RedisTransport {}

@@ -37,6 +37,22 @@ import Testing
         #expect(redis.snapshot == StoreSnapshot(valid: k.desired()))
     }
 
+    /// Found by `reconnectBacksOff`: Redis restarted, losing APPL_DB, while the daemon had nothing
+    /// to write; nothing noticed, and NEIGH_TABLE stayed empty. The idle connection closing is
+    /// now noticed and the table read again and rewritten.
+    @Test func redisRestartWhileIdleIsRepaired() {
+        let k = Self.kernel(20), redis = FakeRedisServer()
+        let rt = EmbeddedRuntime(seed: 3, config: ReconcilerConfig(batchSize: 8), kernel: k, redis: redis)
+        rt.run(for: 1_000_000_000)
+        #expect(redis.snapshot == StoreSnapshot(valid: k.desired()))
+        redis.stop(losingData: true)
+        rt.run(for: 2_000_000_000)
+        redis.start()
+        rt.run(for: 10_000_000_000)
+        #expect(redis.snapshot == StoreSnapshot(valid: k.desired()), "\(rt.logs)")
+        #expect(rt.state.actual == redis.snapshot)
+    }
+
     @Test func sameSeedSameTrace() {
         func digest() -> UInt64 {
             let rt = EmbeddedRuntime(seed: 7, config: ReconcilerConfig(batchSize: 4), kernel: Self.kernel(30),

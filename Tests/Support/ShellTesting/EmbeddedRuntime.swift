@@ -26,6 +26,8 @@ public final class EmbeddedRuntime {
     /// Virtual time each busy step takes, so timers interleave with I/O as in a real run.
     public var stepNanoseconds: UInt64 = 50_000
     private var rng: SplitMix64
+    /// The server generation whose restart the idle connection has seen close.
+    private var generationSeen: Int
 
     /// A daemon starting now: its journal `image` replayed into the core, its fakes given (a
     /// restart after a crash passes the same kernel and server and the journal's image).
@@ -35,6 +37,7 @@ public final class EmbeddedRuntime {
     ) {
         now = start
         rng = SplitMix64(seed: seed)
+        generationSeen = redis.generation
         self.kernel = kernel
         self.redis = redis
         self.settings = settings
@@ -84,6 +87,11 @@ public final class EmbeddedRuntime {
             }
             if let at = reader.endsAt, at <= now {
                 shell.store.readEnded()
+                busy = true
+            }
+            if redis.generation != generationSeen {   // the server closed its connections
+                generationSeen = redis.generation
+                shell.store.connectionReadable()
                 busy = true
             }
             if journal.commitDue() {

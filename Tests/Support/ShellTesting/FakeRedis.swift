@@ -10,8 +10,8 @@ public final class FakeRedisServer {
     public private(set) var table: [String: NeighborEntry] = [:]
     public private(set) var up = true
     private var scriptLoaded = false
-    /// Bumped by a restart: connections made before it are reset.
-    private(set) var generation = 0
+    /// Bumped by a restart: connections made before it are reset (and see their socket close).
+    public private(set) var generation = 0
     /// The next script calls answer this error and change nothing.
     public var refuseNextCalls = 0
     public var refusal = "OOM command not allowed when used memory > 'maxmemory'."
@@ -102,6 +102,7 @@ final class FakeRedisConnection: RedisTransport {
     private unowned let server: FakeRedisServer
     private let generation: Int
     let database = 0
+    let fileDescriptor: Int32 = -1
     private(set) var broken = false
     private(set) var repliesAwaited = 0
     private var unsent: [[String]] = []
@@ -150,6 +151,11 @@ final class FakeRedisConnection: RedisTransport {
             replyHead = 0
         }
         return r
+    }
+
+    func readAvailable() throws(RedisError) -> [RedisReply] {
+        try usable()
+        return []
     }
 
     private func usable() throws(RedisError) {
