@@ -38,6 +38,17 @@ let package = Package(
             name: "neighsyncd-bench",
             dependencies: ["Model", "Reconciler", "KernelObserver", "StoreObserver", "Journal", "CNetlink"]
         ),
+        // Test support, built and never shipped: the program the crash tests kill (swift-nio's
+        // NIOCrashTester is the model) and the record stream it shares with them.
+        .target(name: "JournalExercise", dependencies: ["Model"], path: "Tests/Support/JournalExercise"),
+        .executableTarget(
+            name: "neighsyncd-crash-tester",
+            dependencies: [
+                "Journal", "JournalExercise",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tests/CrashTester"
+        ),
         .testTarget(
             name: "ReconcilerTests",
             dependencies: [
@@ -49,7 +60,7 @@ let package = Package(
         .testTarget(name: "FilesTests", dependencies: ["Files"]),
         .testTarget(
             name: "JournalTests",
-            dependencies: ["Model", "Reconciler", "Journal", "CSQLite"]
+            dependencies: ["Model", "Reconciler", "Journal", "JournalExercise", "CSQLite"]
         ),
         .testTarget(
             name: "StoreObserverTests",
