@@ -42,6 +42,19 @@ let package = Package(
             name: "neighsyncd-bench",
             dependencies: ["Model", "Reconciler", "KernelObserver", "StoreObserver", "Journal", "CNetlink"]
         ),
+        // Test support, built and never shipped: the program the crash tests kill (swift-nio's
+        // NIOCrashTester is the model) and the record stream it shares with them; a fake Redis
+        // answering with canned replies (the StoreObserver tests, FuzzRedisReplies).
+        .target(name: "JournalExercise", dependencies: ["Model"], path: "Tests/Support/JournalExercise"),
+        .target(name: "CannedRedis", dependencies: ["StoreObserver"], path: "Tests/Support/CannedRedis"),
+        .executableTarget(
+            name: "neighsyncd-crash-tester",
+            dependencies: [
+                "Journal", "JournalExercise",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tests/CrashTester"
+        ),
         .testTarget(
             name: "ReconcilerTests",
             dependencies: [
@@ -64,11 +77,11 @@ let package = Package(
             ]),
         .testTarget(
             name: "JournalTests",
-            dependencies: ["Model", "Reconciler", "Journal", "CSQLite"]
+            dependencies: ["Model", "Reconciler", "Journal", "JournalExercise", "CSQLite"]
         ),
         .testTarget(
             name: "StoreObserverTests",
-            dependencies: ["Model", "Reconciler", "StoreObserver"]
+            dependencies: ["Model", "Reconciler", "StoreObserver", "CannedRedis"]
         ),
         .testTarget(
             name: "KernelObserverTests",
@@ -88,7 +101,7 @@ if Context.environment["NEIGHSYNCD_FUZZ"] != nil {
         ("FuzzRedisDump", ["Model"]),
         ("FuzzJournalRecords", ["Model", "Journal", "JournalSamples"]),
         ("FuzzJournalFile", ["Journal", "CSQLite", "JournalSamples"]),
-        ("FuzzRedisReplies", ["Model", "StoreObserver"]),
+        ("FuzzRedisReplies", ["Model", "StoreObserver", "CannedRedis"]),
         ("FuzzDatabaseConfig", ["StoreObserver"]),
     ]
     package.targets.append(.target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"))

@@ -3,7 +3,8 @@ import Model
 /// Writes batches to `NEIGH_TABLE` with the effects of SONiC's ProducerStateTable (spec §4):
 /// per key, SADD to the key set; a SET HSETs `neigh` then `family` into the staging hash; a DEL
 /// adds the key to the delete set and removes the staging hash; one PUBLISH per key newly added
-/// to the key set. A batch goes out as few EVALSHA calls of many keys each, pipelined.
+/// to the key set. A batch goes out as few EVALSHA calls of many keys each, pipelined; the
+/// script and its arguments are `ProducerStateTableScript`.
 public final class ProducerStateTable {
     public let connection: any RedisTransport
     public let names: ProducerStateTableNames
@@ -44,50 +45,21 @@ public final class ProducerStateTable {
         self.keysPerCall = max(1, keysPerCall)
     }
 
-    /// ARGV: channel, key set, delete set, staging prefix, payload, then per change
-    /// `S key mac family` or `D key`. Returns how many notifications it published.
-    /// The script is atomic, so the order of its commands inside one call is invisible to the
-    /// consumer; adding all keys with one SADD gives the count of keys newly added, and exactly
-    /// that many notifications are published — what one SADD and PUBLISH per key would give.
-    static let script = """
-        local keys, dels, staged = {}, {}, {}
-        local i = 6
-        while i <= #ARGV do
-          local key = ARGV[i + 1]
-          keys[#keys + 1] = key
-          if ARGV[i] == 'S' then
-            redis.call('HSET', ARGV[4] .. key, 'neigh', ARGV[i + 2], 'family', ARGV[i + 3])
-            i = i + 4
-          else
-            dels[#dels + 1] = key
-            staged[#staged + 1] = ARGV[4] .. key
-            i = i + 2
-          end
-        end
-        if #keys == 0 then return 0 end
-        local added = redis.call('SADD', ARGV[2], unpack(keys))
-        if #dels > 0 then
-          redis.call('SADD', ARGV[3], unpack(dels))
-          redis.call('DEL', unpack(staged))
-        end
-        for _ = 1, added do redis.call('PUBLISH', ARGV[1], ARGV[5]) end
-        return added
-        """
-
     /// Writes the whole batch and reads back every reply. Returns the number of notifications
     /// published. Throws if any reply is missing (`.io`) or an error (`.refused`): the batch is
     /// then not acknowledged.
     @discardableResult
     public func write(_ batch: Batch) throws(RedisError) -> Int {
-        try sendAndCollect(batch.changes.map(Self.operation), id: batch.id, what: "batch \(batch.id)")
+        let operations = batch.changes.map(ProducerStateTableScript.operation)
+        return try sendAndCollect(operations, id: batch.id, what: "batch \(batch.id)")
     }
 
     /// Sends a batch's script calls without waiting for their replies, so Redis works on it while
     /// the caller builds the next one. `collect` reads the replies, oldest batch first.
     public func send(_ batch: Batch) throws(RedisError) -> SentBatch {
         let sets = batch.changes.lazy.filter(\.isSet).count
-        return try send(batch.changes.map(Self.operation), id: batch.id, what: "batch \(batch.id)",
-                        sets: sets, dels: batch.changes.count - sets)
+        return try send(batch.changes.map(ProducerStateTableScript.operation), id: batch.id,
+                        what: "batch \(batch.id)", sets: sets, dels: batch.changes.count - sets)
     }
 
     /// Deletes keys given as text, for tables whose keys are not neighbor keys (EVPN: the
@@ -95,7 +67,7 @@ public final class ProducerStateTable {
     /// be awaiting replies on the connection.
     @discardableResult
     public func delete(keys: [String]) throws(RedisError) -> Int {
-        try sendAndCollect(keys.map { ["D", $0] }, id: 0, what: "delete")
+        try sendAndCollect(keys.map(ProducerStateTableScript.deletion), id: 0, what: "delete")
     }
 
     private func sendAndCollect(_ operations: [[String]], id: UInt64, what: String) throws(RedisError) -> Int {
@@ -108,19 +80,12 @@ public final class ProducerStateTable {
         return collected.published
     }
 
-    static func operation(_ c: Change) -> [String] {
-        switch c {
-        case .set(let k, let e): return ["S", k.description, e.mac.description, e.family.description]
-        case .del, .delMalformed: return ["D", c.keyText]
-        }
-    }
-
     /// Sends the operations as pipelined script calls of `keysPerCall` each.
     private func send(_ operations: [[String]], id: UInt64, what: String, sets: Int, dels: Int)
         throws(RedisError) -> SentBatch
     {
         if sha == nil && !operations.isEmpty { try loadScript() }   // a command: refused while replies are awaited
-        let header = [names.channel, names.keySet, names.delSet, names.stagingPrefix, ProducerStateTableNames.notification]
+        let header = ProducerStateTableScript.header(names)
         let calls: [[String]] = stride(from: 0, to: operations.count, by: keysPerCall).map { start in
             header + operations[start..<min(start + keysPerCall, operations.count)].joined()
         }
@@ -183,7 +148,7 @@ public final class ProducerStateTable {
     }
 
     private func loadScript() throws(RedisError) {
-        switch try connection.command(["SCRIPT", "LOAD", Self.script]) {
+        switch try connection.command(["SCRIPT", "LOAD", ProducerStateTableScript.text]) {
         case .string(let s): sha = s
         case .error(let e): throw RedisError(.refused, "SCRIPT LOAD: \(e)")
         case let other: throw RedisError(.reply, "SCRIPT LOAD: \(other)")
@@ -199,33 +164,4 @@ public final class ProducerStateTable {
             if case .error(let e) = r { throw RedisError(.reply, "clear: \(e)") }
         }
     }
-}
-
-/// All keys matching a pattern, by SCAN (never KEYS: it blocks the server).
-func scanKeys(_ c: any RedisTransport, match pattern: String, count: Int = 10_000) throws(RedisError) -> [String] {
-    var cursor = "0"
-    var keys: [String] = []
-    repeat {
-        let r = try c.command(["SCAN", cursor, "MATCH", pattern, "COUNT", String(count)])
-        guard let parts = r.array, parts.count == 2, let next = parts[0].string, let batch = parts[1].array else {
-            throw RedisError(.reply, "SCAN: unexpected reply \(r)")
-        }
-        cursor = next
-        keys += batch.compactMap(\.string)
-    } while cursor != "0"
-    return keys
-}
-
-/// HGETALL of many keys, pipelined. A key that is not a hash gives nil.
-func hashes(_ c: RedisConnection, _ keys: [String]) throws(RedisError) -> [String: [String: String]?] {
-    var out: [String: [String: String]?] = [:]
-    out.reserveCapacity(keys.count)
-    var start = 0
-    while start < keys.count {
-        let chunk = keys[start..<min(start + 1000, keys.count)]
-        for k in chunk { try c.append(["HGETALL", k]) }
-        for k in chunk { out[k] = .some(try c.replyFields()) }   // nil inside: not a hash (WRONGTYPE)
-        start += 1000
-    }
-    return out
 }

@@ -183,7 +183,8 @@ if geteuid() == 0 {
 }
 
 // 6. ProducerStateTable writes against a private redis-server: ours (batched, pipelined) beside
-//    (a) upstream's pattern — per neighbor one `KEYS PEER_SWITCH|*` and one unpipelined EVALSHA —
+//    (a) upstream's pattern — per neighbor one `KEYS PEER_SWITCH|*` and one unpipelined EVALSHA
+//    (of the same script, one change per call) —
 //    and (b) `redis-benchmark -P 1000 -t hset`, the server's own limit.
 if let redisServer = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first(where: { FileManager.default.fileExists(atPath: $0) }) {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nsd-bench-redis-\(getpid())")
@@ -209,14 +210,14 @@ if let redisServer = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].fi
         }
         // (a) upstream: 20,000 operations, one round trip pair each, scaled to 100,000.
         _ = try? c.command(["FLUSHALL"])
-        let sha = (try? c.command(["SCRIPT", "LOAD", ProducerStateTableScript.set]))?.string ?? ""
+        let sha = (try? c.command(["SCRIPT", "LOAD", ProducerStateTableScript.text]))?.string ?? ""
+        let header = ProducerStateTableScript.header(.neighTable)
         let sample = 20_000
         let tUpstream = seconds {
             for i in 0..<sample {
                 _ = try? config.command(["KEYS", "PEER_SWITCH|*"])
-                let k = key(i).description, e = entry(i)
-                _ = try? c.command(["EVALSHA", sha, "4", "NEIGH_TABLE_CHANNEL@0", "NEIGH_TABLE_KEY_SET", "_NEIGH_TABLE:" + k, "_NEIGH_TABLE:" + k,
-                                    "G", k, "neigh", e.mac.description, "family", e.family.description])
+                let operation = ProducerStateTableScript.operation(.set(key(i), entry(i)))
+                _ = try? c.command(["EVALSHA", sha, "0"] + header + operation)
             }
         } * Double(count) / Double(sample)
         // (b) the server's limit.

@@ -2,17 +2,18 @@ import CSQLite
 import Foundation
 import Glibc
 import Journal
+import JournalExercise
 import Model
 import Testing
 
 /// The journal writer killed with SIGKILL at random points: each reopened journal opens, passes
-/// `PRAGMA integrity_check`, and replays to the state of the last committed batch.
+/// `PRAGMA integrity_check`, and replays to the state of the last committed batch. The writer is
+/// `neighsyncd-crash-tester journal-exercise`, a program of its own, not the shipped daemon.
 @Suite struct CrashTests {
-    static let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent(".build/debug/neighsyncd").path
-
     @Test func sigkillAtFiftyRandomPoints() throws {
-        try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build neighsyncd first (scripts/test does)")
+        let tester = BuiltPrograms.crashTester
+        try #require(FileManager.default.isExecutableFile(atPath: tester),
+                     "\(tester) is missing: build it first (`swift build`; scripts/test does)")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nsd-crash-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -21,7 +22,7 @@ import Testing
         for round in 0..<50 {
             let path = dir.appendingPathComponent("j\(round).sqlite").path
             let out = dir.appendingPathComponent("out\(round)").path
-            let pid = try Self.spawn([Self.binary, "journal-exercise", "--journal", path], stdout: out)
+            let pid = try Self.spawn([tester, "journal-exercise", "--journal", path], stdout: out)
             // Start the clock at its first committed batch, not at spawn: on a loaded machine the
             // start-up (process, migrations) alone can outlast a fixed delay.
             while (try? Data(contentsOf: URL(fileURLWithPath: out)))?.isEmpty ?? true, waitpid(pid, nil, WNOHANG) == 0 {

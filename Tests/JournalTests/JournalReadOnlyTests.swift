@@ -29,8 +29,9 @@ import Testing
 
     static func run(_ argv: [String], as uid: uid_t? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
         let p = Process(), out = Pipe(), err = Pipe()
-        p.executableURL = URL(fileURLWithPath: uid == nil ? CrashTests.binary : "/usr/bin/setpriv")
-        p.arguments = uid.map { ["--reuid=\($0)", "--regid=\($0)", "--clear-groups", CrashTests.binary] + argv } ?? argv
+        let neighsyncd = BuiltPrograms.neighsyncd
+        p.executableURL = URL(fileURLWithPath: uid == nil ? neighsyncd : "/usr/bin/setpriv")
+        p.arguments = uid.map { ["--reuid=\($0)", "--regid=\($0)", "--clear-groups", neighsyncd] + argv } ?? argv
         p.standardOutput = out
         p.standardError = err
         try p.run()

@@ -1,3 +1,4 @@
+import CannedRedis
 import Model
 import StoreObserver
 import Testing

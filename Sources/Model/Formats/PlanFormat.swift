@@ -10,7 +10,11 @@ public enum PlanFormat: String, CaseIterable, Sendable {
         case .text: return Self.text(changes, unchanged: unchanged)
         case .json: return Self.json(changes)
         case .redis:
-            return changes.map { Self.redisCLILine(ProducerStateTableScript.command(for: $0)) + "\n" }.joined()
+            // One call of the writer's script per change: each line stands alone, so a reader can
+            // apply some of them.
+            return changes.map { change in
+                Self.redisCLILine(ProducerStateTableScript.eval([ProducerStateTableScript.operation(change)])) + "\n"
+            }.joined()
         }
     }
 

@@ -1,7 +1,7 @@
 import Model
 
-/// A deterministic stream of journal records, for the crash test (`neighsyncd journal-exercise`
-/// killed at random points) and for anyone checking a journal file by hand.
+/// A deterministic stream of journal records: `neighsyncd-crash-tester journal-exercise` writes
+/// it and `CrashTests` kills that at random points, then checks what the journal replays to.
 public enum JournalExercise {
     /// Batch `n` (from 1): sets 10 neighbors with MAC `n`, deletes the 10 that batch `n - 2` set.
     public static func batch(_ n: Int) -> Batch {

@@ -1,15 +1,20 @@
 import ArgumentParser
 import Foundation
 import Journal
+import JournalExercise
 
-/// `neighsyncd journal-exercise`: writes a deterministic stream of batches to a journal, printing
-/// each committed batch number. The crash test kills it at random points.
+/// `neighsyncd-crash-tester journal-exercise`: writes a deterministic stream of batches to a
+/// journal, printing each committed batch number. The crash test kills it at random points.
 struct JournalExerciseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "journal-exercise", abstract: "Write a deterministic stream of batches to a journal (crash testing).", shouldDisplay: false)
+        commandName: "journal-exercise", abstract: "Write a deterministic stream of batches to a journal.")
 
     @Option var journal: String
     @Option var batches = 100_000
+
+    func validate() throws {
+        guard batches >= 1 else { throw ValidationError("--batches must be at least 1, not \(batches)") }
+    }
 
     func run() throws {
         let j = try Journal(path: journal)
