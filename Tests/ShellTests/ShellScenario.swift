@@ -90,9 +90,8 @@ struct ShellScenario: CustomStringConvertible {
         var violations: [String] = []
         /// Exit codes of the shutdowns, and how long each took.
         var shutdowns: [(code: Int32?, nanoseconds: UInt64)] = []
-        /// Reads of APPL_DB started while Redis was down, and how long it was down in all.
-        var readsWhileDown = 0
-        var downNanoseconds: UInt64 = 0
+        /// Each time Redis was down: how long, and how many reads of APPL_DB started meanwhile.
+        var outages: [(milliseconds: Int, reads: Int)] = []
         var expected: StoreSnapshot { StoreSnapshot(valid: kernel.desired()) }
     }
 
@@ -127,8 +126,7 @@ struct ShellScenario: CustomStringConvertible {
                 redis.stop(losingData: losing)
                 let reads = rt.reader.readsStarted
                 rt.run(for: UInt64(ms) * 1_000_000)
-                out.readsWhileDown += rt.reader.readsStarted - reads
-                out.downNanoseconds += UInt64(ms) * 1_000_000
+                out.outages.append((ms, rt.reader.readsStarted - reads))
                 redis.start()
             case .crash:
                 rt.journal.crash()
