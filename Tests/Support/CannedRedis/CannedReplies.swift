@@ -76,6 +76,31 @@ public final class CannedReplies {
         try connect(replying: Array(replies.utf8), timeoutMilliseconds: timeoutMilliseconds)
     }
 
+    /// A connection whose replies arrive `chunk` bytes at a time with a pause between pieces, so
+    /// that a reply is split across the client's reads; then end of file.
+    public func connect(trickling replies: [UInt8], chunk: Int = 1, timeoutMilliseconds: Int = 5000)
+        throws(RedisError) -> RedisConnection
+    {
+        let c = try RedisConnection(endpoint: .unix(path: socketPath), database: 0,
+                                    timeoutMilliseconds: timeoutMilliseconds)
+        let peer = accept(listener, nil, nil)
+        guard peer >= 0 else { throw RedisError(.connect, "accept: \(String(cString: strerror(errno)))") }
+        peers.append(peer)
+        let t = Thread {
+            var sent = 0
+            while sent < replies.count {
+                let end = min(sent + max(1, chunk), replies.count)
+                let n = replies[sent..<end].withUnsafeBytes { write(peer, $0.baseAddress, $0.count) }
+                guard n > 0 else { return }
+                sent += n
+                usleep(300)
+            }
+            shutdown(peer, Int32(SHUT_WR))
+        }
+        t.start()
+        return c
+    }
+
     /// Closes the server's end of every connection made so far.
     public func closeConnections() {
         for p in peers { close(p) }
