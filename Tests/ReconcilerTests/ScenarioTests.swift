@@ -280,4 +280,36 @@ import Testing
         #expect(sim.exitCode == 0)
         #expect(sim.journal.inFlight.count == 1)
     }
+
+    /// EVPN: a neighbor on an interface of a `Vrf*` VRF has its ROUTE_TABLE host route removed before
+    /// its SET (spec §2 "Output"). Upstream sends the dump's messages through the callback that live
+    /// ones take, so this holds for a SET that a dump's resync or the warm reconcile writes too.
+    @Test(arguments: ["cold start", "re-dump", "warm reconcile"])
+    func hostRouteIsRemovedBeforeASetThatAResyncWrites(path: String) {
+        let vrf = InterfaceName("Vrf_red")!, key = NeighborKey("Vlan100:10.1.0.5")!
+        let message = NeighborMessage(type: .newNeighbor, family: key.ip.family.rawValue, interface: key.interface,
+                                      master: vrf, destination: key.ip,
+                                      linkLayerAddress: .mac(MACAddress(Self.macs[0])!), state: .reachable)
+        let warm = path == "warm reconcile"
+        var state = DaemonState()
+        var effects = step(&state, .started(StartupConfig(warmStart: warm, policy: Policy(evpn: true))))
+        effects += step(&state, .storeLoaded(StoreSnapshot()))
+        if warm { effects += step(&state, .restoreFlagSet) }
+        if path != "re-dump" { effects += step(&state, .kernelMessage(message)) }
+        effects += step(&state, .kernelDumpDone(interrupted: false))
+        if warm { effects += step(&state, .timerFired(.reconcile)) }
+        if path == "re-dump" {
+            // The notification was lost in an overrun: the re-dump brings the neighbor.
+            effects += step(&state, .kernelOverrun)
+            effects += step(&state, .kernelMessage(message))
+            effects += step(&state, .kernelDumpDone(interrupted: false))
+        }
+        let write = effects.firstIndex {
+            if case .write(let b) = $0 { return b.changes.contains { $0.isSet && $0.keyText == key.description } }
+            return false
+        }
+        let routeDel = effects.firstIndex(of: .removeHostRoute(vrf: vrf, ip: key.ip))
+        #expect(write != nil, "\(effects)")
+        #expect(routeDel != nil && write != nil && routeDel! < write!, "\(effects)")
+    }
 }
