@@ -54,6 +54,8 @@ extension DaemonState {
                 finish(&out)
             } else {
                 phase = .stopping
+                // Kernel messages are no longer read: a dump still running would end incomplete.
+                (dumpView, dumpMasters, overrunDuringDump, redumpWanted) = (nil, [:], false, false)
                 out.append(.log(.notice, "shutdown requested; finishing batch \(inFlight.map { String($0.id) }.joined(separator: ", "))"))
             }
         }

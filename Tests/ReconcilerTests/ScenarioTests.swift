@@ -312,4 +312,32 @@ import Testing
         #expect(write != nil, "\(effects)")
         #expect(routeDel != nil && write != nil && routeDel! < write!, "\(effects)")
     }
+
+    /// A dump still running at shutdown is abandoned: the messages that follow the request are not
+    /// read, so its view is incomplete. It must not replace the kernel view (nor become the
+    /// journal's, which `reconcile --journal` diffs), and no other dump is asked for.
+    @Test func shutdownAbandonsARunningDump() {
+        let key = NeighborKey("Ethernet0:10.0.0.1")!
+        let message = NeighborMessage(type: .newNeighbor, family: key.ip.family.rawValue, interface: key.interface,
+                                      destination: key.ip, linkLayerAddress: .mac(MACAddress(Self.macs[0])!),
+                                      state: .reachable)
+        var state = DaemonState()
+        _ = step(&state, .started(StartupConfig(warmStart: false)))
+        _ = step(&state, .storeLoaded(StoreSnapshot()))
+        _ = step(&state, .kernelMessage(message))
+        _ = step(&state, .kernelDumpDone(interrupted: false))
+        #expect(state.phase == .steady && state.inFlight.count == 1)
+        _ = step(&state, .kernelOverrun)      // a re-dump starts
+        _ = step(&state, .kernelDumpRaced)    // and wants one more after it
+        _ = step(&state, .shutdownRequested)  // the batch's reply is awaited
+        #expect(state.phase == .stopping)
+        var effects = step(&state, .kernelMessage(message))
+        effects += step(&state, .kernelDumpDone(interrupted: false))
+        effects += step(&state, .timerFired(.redumpCooldown))
+        #expect(state.kernel[key] != nil, "the kernel view was replaced by an incomplete dump")
+        #expect(!effects.contains { if case .journal(.desiredReplaced) = $0 { return true } else { return false } },
+                "\(effects)")
+        #expect(!effects.contains(.requestKernelDump), "\(effects)")
+        #expect(step(&state, .batchAcknowledged(id: state.inFlight[0].id)).contains(.exit(code: 0)))
+    }
 }
