@@ -4,7 +4,8 @@ import Glibc
 import Model
 
 /// The SQLite journal: the last desired view, the acknowledged store view, the batches in flight,
-/// and an audit row per applied batch. Warm restart is `load()` into `DaemonState(replaying:)`.
+/// and an audit row per applied batch. At start `load()` goes into `DaemonState(replaying:)`: it
+/// gives the batch ids; the APPL_DB read replaces its store view (docs/state-machine.md).
 ///
 /// Each view is one BLOB of binary records (`Records`); an acknowledged batch appends one delta
 /// row to the store view, so writing a batch costs one row whatever its size. When the deltas

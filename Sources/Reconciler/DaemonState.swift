@@ -89,6 +89,11 @@ public struct DaemonState: Sendable {
     var malformedToDelete: [String] = []
     /// While a dump runs: the table it is building. Live notifications update it in order too.
     var dumpView: [NeighborKey: KernelNeighbor]?
+    /// The master device (a VRF) of each kernel neighbor whose interface has one, and the same for
+    /// the dump being built: a SET that a resync writes removes the EVPN host route first, as a
+    /// live one does. Empty on a switch whose interfaces have no master.
+    var kernelMasters: [NeighborKey: InterfaceName] = [:]
+    var dumpMasters: [NeighborKey: InterfaceName] = [:]
     var overrunDuringDump = false
     var redumpWanted = false
     var cooldownArmed = false

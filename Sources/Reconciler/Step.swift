@@ -54,6 +54,8 @@ extension DaemonState {
                 finish(&out)
             } else {
                 phase = .stopping
+                // Kernel messages are no longer read: a dump still running would end incomplete.
+                (dumpView, dumpMasters, overrunDuringDump, redumpWanted) = (nil, [:], false, false)
                 out.append(.log(.notice, "shutdown requested; finishing batch \(inFlight.map { String($0.id) }.joined(separator: ", "))"))
             }
         }
@@ -134,6 +136,7 @@ extension DaemonState {
         if phase == .starting || phase == .awaitingRestoreFlag { phase = .dumping }
         // Sized for the table last seen (or, before any dump, the store's), so it does not rehash as it fills.
         dumpView = Dictionary(minimumCapacity: max(kernel.count, actual.entries.count))
+        dumpMasters = [:]
         overrunDuringDump = false
         counters.dumps += 1
         out.append(.requestKernelDump)
@@ -155,8 +158,10 @@ extension DaemonState {
 
         if dumpView != nil {
             if isNew { dumpView![key] = m.neighbor } else { dumpView!.removeValue(forKey: key) }
+            Self.note(master: isNew ? m.master : nil, of: key, in: &dumpMasters)
             return
         }
+        Self.note(master: isNew ? m.master : nil, of: key, in: &kernelMasters)
         let decision = decide(m, policy: policy)
         let before = desiredEntry(for: key)
         if isNew { kernel[key] = m.neighbor } else { kernel.removeValue(forKey: key) }
@@ -183,6 +188,8 @@ extension DaemonState {
         }
         dumpView = nil
         kernel = view
+        kernelMasters = dumpMasters
+        dumpMasters = [:]
         let entries = desiredEntries
         desiredCount = entries.count
         out.append(.journal(.desiredReplaced(entries)))
@@ -312,6 +319,7 @@ extension DaemonState {
         malformedToDelete = []
         dirty.reserve(plan.changes.count + inFlight.reduce(0) { $0 + $1.changes.count })
         for c in plan.changes {
+            if case .set(let k, _) = c { removeHostRoute(before: k, &out) }
             if case .delMalformed(let raw) = c { malformedToDelete.append(raw) } else { requeue(c) }
         }
         // Keys in flight are compared again once their batch is acknowledged.
@@ -327,6 +335,24 @@ extension DaemonState {
         flushDue = pendingCount > 0
         flush(&out)
         if dirty.isEmpty && malformedToDelete.isEmpty { maybeReportReconciled(&out) }
+    }
+
+    /// EVPN: the host route a live SET of this neighbor removes first (spec §2 "Output"), for a SET
+    /// that a resync writes: upstream handles a dump's messages as live ones, so a neighbor first
+    /// seen in a dump (a cold start, a re-dump after lost notifications) or reconciled after a warm
+    /// start gets it too.
+    private func removeHostRoute(before key: NeighborKey, _ out: inout [Effect]) {
+        guard policy.evpn, let master = kernelMasters[key], let n = kernel[key] else { return }
+        let m = NeighborMessage(type: .newNeighbor, family: key.ip.family.rawValue, interface: key.interface,
+                                master: master, destination: key.ip, linkLayerAddress: n.linkLayerAddress,
+                                state: n.state, flags: n.flags)
+        if case .set(_, _, let vrf?) = decide(m, policy: policy) { out.append(.removeHostRoute(vrf: vrf, ip: key.ip)) }
+    }
+
+    /// Keeps a masters table in step with the kernel view; costs nothing while no interface has one.
+    private static func note(master: InterfaceName?, of key: NeighborKey,
+                             in table: inout [NeighborKey: InterfaceName]) {
+        if let master { table[key] = master } else if !table.isEmpty { table.removeValue(forKey: key) }
     }
 
     private mutating func requeue(_ c: Change) {

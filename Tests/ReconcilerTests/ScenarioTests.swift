@@ -280,4 +280,65 @@ import Testing
         #expect(sim.exitCode == 0)
         #expect(sim.journal.inFlight.count == 1)
     }
+
+    /// EVPN: a neighbor on an interface of a `Vrf*` VRF has its ROUTE_TABLE host route removed before
+    /// its SET (spec §2 "Output"). Upstream sends the dump's messages through the callback that live
+    /// ones take, so this holds for a SET that a dump's resync or the warm reconcile writes too.
+    @Test(arguments: ["cold start", "re-dump", "warm reconcile"])
+    func hostRouteIsRemovedBeforeASetThatAResyncWrites(path: String) {
+        let vrf = InterfaceName("Vrf_red")!, key = NeighborKey("Vlan100:10.1.0.5")!
+        let message = NeighborMessage(type: .newNeighbor, family: key.ip.family.rawValue, interface: key.interface,
+                                      master: vrf, destination: key.ip,
+                                      linkLayerAddress: .mac(MACAddress(Self.macs[0])!), state: .reachable)
+        let warm = path == "warm reconcile"
+        var state = DaemonState()
+        var effects = step(&state, .started(StartupConfig(warmStart: warm, policy: Policy(evpn: true))))
+        effects += step(&state, .storeLoaded(StoreSnapshot()))
+        if warm { effects += step(&state, .restoreFlagSet) }
+        if path != "re-dump" { effects += step(&state, .kernelMessage(message)) }
+        effects += step(&state, .kernelDumpDone(interrupted: false))
+        if warm { effects += step(&state, .timerFired(.reconcile)) }
+        if path == "re-dump" {
+            // The notification was lost in an overrun: the re-dump brings the neighbor.
+            effects += step(&state, .kernelOverrun)
+            effects += step(&state, .kernelMessage(message))
+            effects += step(&state, .kernelDumpDone(interrupted: false))
+        }
+        let write = effects.firstIndex {
+            if case .write(let b) = $0 { return b.changes.contains { $0.isSet && $0.keyText == key.description } }
+            return false
+        }
+        let routeDel = effects.firstIndex(of: .removeHostRoute(vrf: vrf, ip: key.ip))
+        #expect(write != nil, "\(effects)")
+        #expect(routeDel != nil && write != nil && routeDel! < write!, "\(effects)")
+    }
+
+    /// A dump still running at shutdown is abandoned: the messages that follow the request are not
+    /// read, so its view is incomplete. It must not replace the kernel view (nor become the
+    /// journal's, which `reconcile --journal` diffs), and no other dump is asked for.
+    @Test func shutdownAbandonsARunningDump() throws {
+        let key = NeighborKey("Ethernet0:10.0.0.1")!
+        let message = NeighborMessage(type: .newNeighbor, family: key.ip.family.rawValue, interface: key.interface,
+                                      destination: key.ip, linkLayerAddress: .mac(MACAddress(Self.macs[0])!),
+                                      state: .reachable)
+        var state = DaemonState()
+        _ = step(&state, .started(StartupConfig(warmStart: false)))
+        _ = step(&state, .storeLoaded(StoreSnapshot()))
+        _ = step(&state, .kernelMessage(message))
+        _ = step(&state, .kernelDumpDone(interrupted: false))
+        #expect(state.phase == .steady && state.inFlight.count == 1)
+        _ = step(&state, .kernelOverrun)      // a re-dump starts
+        _ = step(&state, .kernelDumpRaced)    // and wants one more after it
+        _ = step(&state, .shutdownRequested)  // the batch's reply is awaited
+        #expect(state.phase == .stopping)
+        var effects = step(&state, .kernelMessage(message))
+        effects += step(&state, .kernelDumpDone(interrupted: false))
+        effects += step(&state, .timerFired(.redumpCooldown))
+        #expect(state.kernel[key] != nil, "the kernel view was replaced by an incomplete dump")
+        #expect(!effects.contains { if case .journal(.desiredReplaced) = $0 { return true } else { return false } },
+                "\(effects)")
+        #expect(!effects.contains(.requestKernelDump), "\(effects)")
+        let id = try #require(state.inFlight.first?.id)
+        #expect(step(&state, .batchAcknowledged(id: id)).contains(.exit(code: 0)))
+    }
 }
