@@ -16,6 +16,8 @@ public final class PosixRuntime {
     /// After this many events, the next idle moment returns freed memory (a dump, a store read or
     /// a burst leaves a peak behind).
     static let trimAfterEvents = 10_000
+    /// Longest the loop waits for the journal before it reads replies instead.
+    static let journalWaitMilliseconds: Int32 = 20
 
     public init(shell: Shell, signalFD: Int32, readSignals: @escaping () -> Bool) {
         self.shell = shell
@@ -53,11 +55,28 @@ public final class PosixRuntime {
             }
             for f in fds where f.revents != 0 { dispatch(f.fd) }
             shell.fireDueDeadlines()
-            shell.store.collect()
+            if shell.store.awaitingReplies {
+                // Keep Redis's pipeline full: a batch held for its journal record (a commit takes
+                // well under a millisecond) goes out before the loop waits for the older replies.
+                waitForJournal()
+                shell.store.collect()
+            }
         }
         shell.finish()
         shell.writeMetrics?()
         return shell.exitCode ?? 0
+    }
+
+    /// While batches are held for their journal records, waits for the journal's commits (at most
+    /// `journalWaitMilliseconds`), sending each batch as its record is committed.
+    private func waitForJournal() {
+        guard let fd = shell.journal.fileDescriptor else { return }
+        let until = PosixClock.now() + UInt64(Self.journalWaitMilliseconds) * 1_000_000
+        while shell.store.holdingBatches, case let now = PosixClock.now(), now < until {
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&p, 1, Int32((until - now) / 1_000_000) + 1) > 0 else { return }
+            shell.journalReadable()
+        }
     }
 
     private func dispatch(_ fd: Int32) {

@@ -42,6 +42,8 @@ public final class StoreLink {
 
     /// Replies are awaited: the runtime looks at its sockets without waiting, then `collect`s.
     public var awaitingReplies: Bool { !sent.isEmpty }
+    /// Batches wait for their journal record.
+    public var holdingBatches: Bool { !held.isEmpty }
     /// The APPL_DB connection, polled while idle: Redis closing it (a restart, CLIENT KILL) must be
     /// noticed even when nothing is being written, or a restarted, empty APPL_DB stays empty.
     public var connectionDescriptor: Int32? {
