@@ -143,11 +143,16 @@ public final class Journal {
         try contents.load(includingDesired: includingDesired)
     }
 
-    /// Applies one record in one transaction. `now` is the wall-clock time (Unix seconds) for the audit row.
-    public func record(_ r: JournalRecord, now: Int64) throws(JournalError) {
+    /// Applies one record in one transaction. `now` is the wall-clock time (Unix seconds) for the
+    /// audit row. `compacting: false` leaves due folding to a later `compact()` (a writer with
+    /// records waiting keeps them from waiting behind it), unless it is `compactionOverdue`.
+    public func record(_ r: JournalRecord, now: Int64, compacting: Bool = true) throws(JournalError) {
         let before = (viewRecords, deltaRecords)
         do {
-            try db.transaction { () throws(JournalError) in try apply(r, now: now) }
+            try db.transaction { () throws(JournalError) in
+                try apply(r, now: now)
+                if compacting ? compactionDue : compactionOverdue { try fold() }
+            }
         } catch {
             (viewRecords, deltaRecords) = before   // rolled back: the counts with it
             throw error
@@ -170,10 +175,6 @@ public final class Journal {
             try pruneAudit.run { $0.bind(1, Int64(b.id) - Self.auditRowsKept) }
             try raiseLastBatch.run { $0.bind(1, String(b.id)) }
             try setMeta("last_applied_at", String(now))
-            if deltaRecords > max(2 * viewRecords, Self.compactionFloor) {
-                try foldBatchesIntoDesired()
-                try putStoreView(try contents.storeView())
-            }
         case .storeReloaded(let s):
             try foldBatchesIntoDesired()
             try clearInflight.run()
@@ -182,6 +183,28 @@ public final class Journal {
             try putDesiredView(Records.encode(d))
             try setMeta("last_dump_at", String(now))
         }
+    }
+
+    /// The deltas hold more records than twice the view (and `compactionFloor`): fold them.
+    public var compactionDue: Bool { deltaRecords > max(2 * viewRecords, Self.compactionFloor) }
+    /// Folding was put off so long that the file is four times what it should be: fold now anyway.
+    public var compactionOverdue: Bool { deltaRecords > 4 * max(2 * viewRecords, Self.compactionFloor) }
+
+    /// Folds the deltas into the store view if that is due, in a transaction of its own.
+    public func compact() throws(JournalError) {
+        guard compactionDue else { return }
+        let before = (viewRecords, deltaRecords)
+        do {
+            try db.transaction { () throws(JournalError) in try fold() }
+        } catch {
+            (viewRecords, deltaRecords) = before
+            throw error
+        }
+    }
+
+    private func fold() throws(JournalError) {
+        try foldBatchesIntoDesired()
+        try putStoreView(try contents.storeView())
     }
 
     private func putDesiredView(_ w: Records.Writer) throws(JournalError) {

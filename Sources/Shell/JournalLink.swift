@@ -22,14 +22,14 @@ public final class JournalLink {
     /// The batch's `batchWritten` record is committed (or there is no journal, or it was long ago).
     func isCommitted(batch id: UInt64) -> Bool {
         guard let sink, let pending = pendingBatches.first(where: { $0.id == id }) else { return true }
-        return pending.position <= sink.committedThrough
+        return pending.position <= sink.batchesCommittedThrough
     }
 
     /// Call when `fileDescriptor` is readable: forgets the records committed since.
     func readable() {
         guard let sink else { return }
         sink.takeWakeups()
-        let committed = sink.committedThrough
+        let committed = sink.batchesCommittedThrough
         pendingBatches.removeAll { $0.position <= committed }
     }
 

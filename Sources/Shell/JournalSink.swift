@@ -6,9 +6,11 @@ public protocol JournalSink: AnyObject {
     /// Queues a record, to be committed after every record submitted before it. Returns its
     /// position: 1 for the first record, then 2, …
     func submit(_ record: JournalRecord) -> UInt64
-    /// Every record up to this position is committed: in the file, where a kill -9 cannot undo it.
-    var committedThrough: UInt64 { get }
-    /// Readable when `committedThrough` advanced; -1 when there is nothing to poll (a fake).
+    /// Every `batchWritten` record up to this position is committed: in the file, where a kill -9
+    /// cannot undo it. (The other records may be committed later than a `batchWritten` submitted
+    /// after them; see `JournalWriter`.)
+    var batchesCommittedThrough: UInt64 { get }
+    /// Readable when `batchesCommittedThrough` advanced; -1 when there is nothing to poll (a fake).
     var fileDescriptor: Int32 { get }
     /// Clears the readiness of `fileDescriptor`.
     func takeWakeups()

@@ -13,7 +13,7 @@ public final class KernelLink {
     static let dumpCheckNanoseconds: UInt64 = 100_000_000
     /// Datagrams read per turn: the queue the core drains holds at most this many datagrams'
     /// events (a dump datagram carries a few hundred), so a 100,000-entry dump never sits in it whole.
-    static let datagramsPerTurn = 16
+    static let datagramsPerTurn = 2
 
     public init(context: ShellContext, open: @escaping () throws(KernelObserverError) -> KernelObserver) {
         self.context = context

@@ -11,7 +11,7 @@ public final class FakeJournal: JournalSink {
     public private(set) var image: JournalImage
     private var queued: [(record: JournalRecord, commitAt: UInt64)] = []
     private var submitted: UInt64 = 0
-    public private(set) var committedThrough: UInt64 = 0
+    public private(set) var batchesCommittedThrough: UInt64 = 0
     /// The ids of the batches whose `batchWritten` record is committed.
     public private(set) var committedBatches: Set<UInt64> = []
     public let fileDescriptor: Int32 = -1
@@ -48,7 +48,7 @@ public final class FakeJournal: JournalSink {
     private func commit(_ r: JournalRecord) {
         image.apply(r)
         if case .batchWritten(let b) = r { committedBatches.insert(b.id) }
-        committedThrough += 1
+        batchesCommittedThrough += 1
     }
 
     public func takeWakeups() {}
