@@ -118,7 +118,7 @@ public struct DaemonState: Sendable {
         kernel[key].flatMap { Reconciler.desiredEntry(for: key, $0, policy: policy) }
     }
 
-    /// The whole desired view as a list in key order, built when asked (the journal's record after
+    /// The whole desired view as a list in plan order, built when asked (the journal's record after
     /// a dump). Sorted: the kernel view's own order changes from process to process.
     public var desiredEntries: [DesiredEntry] {
         var d: [DesiredEntry] = []

@@ -33,7 +33,9 @@ import Testing
     /// sets, dels and malformed keys.
     static func largePlan() -> Plan {
         let names = (0..<16).map { InterfaceName("Ethernet\($0 * 4)")! }
-        func key(_ i: Int) -> NeighborKey { NeighborKey(interface: names[i % 16], ip: IPAddress(ipv4: 0x0A00_0000 | UInt32(i))) }
+        func key(_ i: Int) -> NeighborKey {
+            NeighborKey(interface: names[i % 16], ip: IPAddress(ipv4: 0x0A00_0000 | UInt32(i)))
+        }
         func entry(_ i: Int) -> NeighborEntry { NeighborEntry(mac: MACAddress(rawValue: UInt64(i)), family: .ipv4) }
         var desired: [NeighborKey: NeighborEntry] = [:], actual = StoreSnapshot()
         for i in 0..<100_000 {
@@ -82,7 +84,8 @@ import Testing
         child.waitUntilExit()
         let lines = text.split(separator: "\n").filter { $0.hasPrefix("trace ") }
         guard child.terminationStatus == 0, lines.count == 1 else {
-            Issue.record("\(CommandLine.arguments[0]) exited \(child.terminationStatus) with \(lines.count) trace lines:\n\(text)")
+            let binary = CommandLine.arguments[0]
+            Issue.record("\(binary) exited \(child.terminationStatus) with \(lines.count) trace lines:\n\(text)")
             return ""
         }
         return String(lines[0])

@@ -45,6 +45,8 @@ struct Simulator {
     var dumpsRequested = 0
     /// Every timer armed, with its delay, in order.
     var delays: [(timer: TimerID, milliseconds: Int)] = []
+    /// Every timer fired, with the virtual time, in order.
+    var fired: [(timer: TimerID, at: Int)] = []
     /// Every event fed and every effect returned, in order, when a test asks for it.
     var trace: TraceHash?
 
@@ -246,6 +248,7 @@ struct Simulator {
         guard let next = nextTimer else { return }
         timers.removeAll { $0.sequence == next.sequence }
         now = max(now, next.due)
+        fired.append((next.timer, now))
         send(.timerFired(next.timer))
     }
 
