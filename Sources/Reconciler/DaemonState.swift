@@ -123,11 +123,13 @@ public struct DaemonState: Sendable {
         kernel[key].flatMap { Reconciler.desiredEntry(for: key, $0, policy: policy) }
     }
 
-    /// The whole desired view as a list, built when asked (the journal's record after a dump).
+    /// The whole desired view as a list in plan order, built when asked (the journal's record after
+    /// a dump). Sorted: the kernel view's own order changes from process to process.
     public var desiredEntries: [DesiredEntry] {
         var d: [DesiredEntry] = []
         d.reserveCapacity(kernel.count)
         for (k, n) in kernel { if let e = Reconciler.desiredEntry(for: k, n, policy: policy) { d.append(DesiredEntry(k, e)) } }
+        sortInPlanOrder(&d, key: { $0.key })
         return d
     }
 

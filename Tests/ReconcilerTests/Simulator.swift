@@ -1,8 +1,9 @@
 import Model
 @testable import Reconciler
 
-/// A deterministic world around the pure core: a kernel, a store, a journal and a clock-free
-/// timer wheel, all in memory. Actions drive the world; the core only sees events.
+/// A deterministic world around the pure core: a kernel, a store, a journal and a virtual
+/// clock, all in memory. Actions drive the world; the core only sees events. Nothing here takes
+/// an order from a `Set` or a `Dictionary`, so one generated scenario is one run in any process.
 struct Simulator {
     // The outside world.
     var kernel: [NeighborKey: KernelNeighbor] = [:]
@@ -15,7 +16,13 @@ struct Simulator {
     var state: DaemonState
     var journal = JournalImage.empty
     var config: ReconcilerConfig
-    var armed: Set<TimerID> = []
+    /// Virtual milliseconds since boot: moves only when a timer fires.
+    var now = 0
+    /// Timers armed and not yet fired. Each fires at its deadline; timers due at the same time
+    /// fire in the order they were armed.
+    var timers: [ArmedTimer] = []
+    var timersArmed = 0
+    var armed: [TimerID] { timers.sorted { ($0.due, $0.sequence) < ($1.due, $1.sequence) }.map(\.timer) }
     /// Batches written and not yet answered, oldest first.
     var inFlight: [Batch] = []
     var dumpCursor: [NeighborKey]?
@@ -38,6 +45,10 @@ struct Simulator {
     var dumpsRequested = 0
     /// Every timer armed, with its delay, in order.
     var delays: [(timer: TimerID, milliseconds: Int)] = []
+    /// Every timer fired, with the virtual time, in order.
+    var fired: [(timer: TimerID, at: Int)] = []
+    /// Every event fed and every effect returned, in order, when a test asks for it.
+    var trace: TraceHash?
 
     init(config: ReconcilerConfig = ReconcilerConfig(batchSize: 4, batchDelayMilliseconds: 5)) {
         self.config = config
@@ -50,6 +61,10 @@ struct Simulator {
         guard exitCode == nil else { return }
         let phaseBefore = state.phase
         let effects = step(&state, e)
+        if trace != nil {
+            trace?.add("\(now) event \(canonical(e))")
+            for eff in effects { trace?.add("effect \(canonical(eff))") }
+        }
         for eff in effects { carryOut(eff, phaseBefore: phaseBefore) }
         if state.actual != journal.actual && state.phase != .starting {
             violations.append("journal actual diverged from state after \(e)")
@@ -81,7 +96,12 @@ struct Simulator {
             if refusedIDs.contains(b.id) { rewrites.append(b) } else { writes.append((b, store)) }
         case .removeHostRoute: break
         case .journal(let r): journal.apply(r)
-        case .armTimer(let t, let ms): armed.insert(t); delays.append((t, ms))
+        case .armTimer(let t, let ms):
+            // Re-arming replaces the deadline (Effect.armTimer).
+            timers.removeAll { $0.timer == t }
+            timers.append(ArmedTimer(timer: t, due: now + ms, sequence: timersArmed))
+            timersArmed += 1
+            delays.append((t, ms))
         case .log(_, let line): logs.append(line)
         case .exit(let code): exitCode = code
         }
@@ -212,9 +232,24 @@ struct Simulator {
         send(.storeLoaded(store))
     }
 
+    /// Time passes until `t` fires (if it is armed): every timer due before it fires first.
     mutating func fire(_ t: TimerID) {
-        guard armed.remove(t) != nil else { return }
-        send(.timerFired(t))
+        while let target = timers.first(where: { $0.timer == t }), let next = nextTimer,
+              (next.due, next.sequence) <= (target.due, target.sequence) {
+            fireNext()
+            if next.timer == t { return }
+        }
+    }
+
+    var nextTimer: ArmedTimer? { timers.min { ($0.due, $0.sequence) < ($1.due, $1.sequence) } }
+
+    /// The clock moves to the earliest deadline and that timer fires.
+    mutating func fireNext() {
+        guard let next = nextTimer else { return }
+        timers.removeAll { $0.sequence == next.sequence }
+        now = max(now, next.due)
+        fired.append((next.timer, now))
+        send(.timerFired(next.timer))
     }
 
     mutating func changePolicy(_ p: Policy) {
@@ -225,7 +260,7 @@ struct Simulator {
     /// kill -9: in-flight work is lost on our side (Redis may or may not have it); the journal stays.
     mutating func crash(appliedPrefix: Int) {
         applyPrefixOfInFlight(appliedPrefix)
-        armed = []
+        timers = []
         dumpCursor = nil
         wantsStoreLoad = false
         waitingForRestoreFlag = false
@@ -256,7 +291,7 @@ struct Simulator {
             if waitingForRestoreFlag { restoreFlag = true; restoreFlagCheck(); continue }
             if dumpCursor != nil { dumpChunk(1_000); continue }
             if !inFlight.isEmpty { acknowledge(); continue }
-            if let t = armed.first { fire(t); continue }
+            if nextTimer != nil { fireNext(); continue }
             return
         }
         violations.append("did not quiesce")
@@ -272,6 +307,13 @@ struct Simulator {
     var storeIsExpected: Bool {
         store.malformedKeys.isEmpty && store == StoreSnapshot(valid: expectedStore)
     }
+}
+
+/// A timer the daemon armed: it fires at `due`, after those armed before it for the same time.
+struct ArmedTimer {
+    var timer: TimerID
+    var due: Int
+    var sequence: Int
 }
 
 extension Simulator: CustomStringConvertible {
