@@ -29,7 +29,8 @@ let package = Package(
         // The imperative shell: one runtime, one handler per resource, production transports.
         .target(
             name: "Shell",
-            dependencies: ["Model", "Files", "Reconciler", "KernelObserver", "StoreObserver", "Journal", "CNetlink"]),
+            dependencies: ["Model", "Files", "Reconciler", "KernelObserver", "StoreObserver", "Journal", "CNetlink"]
+        ),
         .executableTarget(
             name: "neighsyncd",
             dependencies: [
@@ -68,13 +69,15 @@ let package = Package(
         .target(
             name: "ShellTesting",
             dependencies: ["Model", "Reconciler", "Shell", "KernelObserver", "StoreObserver", "CNetlink"],
-            path: "Tests/Support/ShellTesting"),
+            path: "Tests/Support/ShellTesting"
+        ),
         .testTarget(
             name: "ShellTests",
             dependencies: [
                 "Model", "Reconciler", "Shell", "ShellTesting", "KernelObserver",
                 .product(name: "PropertyBased", package: "swift-property-based"),
-            ]),
+            ]
+        ),
         .testTarget(
             name: "JournalTests",
             dependencies: ["Model", "Reconciler", "Journal", "JournalExercise", "CSQLite"]
@@ -106,9 +109,11 @@ if Context.environment["NEIGHSYNCD_FUZZ"] != nil {
     ]
     package.targets.append(.target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"))
     package.targets.append(
-        .target(name: "JournalSamples", dependencies: ["Model", "Journal"], path: "Fuzz/JournalSamples"))
+        .target(name: "JournalSamples", dependencies: ["Model", "Journal"], path: "Fuzz/JournalSamples")
+    )
     for t in fuzzTargets {
         package.targets.append(
-            .executableTarget(name: t.name, dependencies: t.dependencies + ["CFuzzDriver"], path: "Fuzz/\(t.name)"))
+            .executableTarget(name: t.name, dependencies: t.dependencies + ["CFuzzDriver"], path: "Fuzz/\(t.name)")
+        )
     }
 }

@@ -14,8 +14,10 @@ public func fuzzRedisReplies(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt
     guard let data, size > 0, !claimsAHugeArray(UnsafeBufferPointer(start: data, count: size)) else { return 0 }
     let c: RedisConnection
     do {
-        c = try server.connect(replying: Array(UnsafeBufferPointer(start: data + 1, count: size - 1)),
-                               timeoutMilliseconds: 1000)
+        c = try server.connect(
+            replying: Array(UnsafeBufferPointer(start: data + 1, count: size - 1)),
+            timeoutMilliseconds: 1000
+        )
     } catch {
         fatalError("the fake server at \(server.socketPath): \(error)")
     }
@@ -28,13 +30,17 @@ public func fuzzRedisReplies(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt
 /// element arrives: `*1000000000` is an 8 GB allocation of hiredis' own (virtual, never touched),
 /// which libFuzzer reports as out-of-memory. Such inputs are skipped so the search goes on.
 private func claimsAHugeArray(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-    var digits = -1   // after a `*`: the digits seen so far; -1 elsewhere
+    var digits = -1  // after a `*`: the digits seen so far; -1 elsewhere
     for b in bytes {
         let isDigit = (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b)
-        if b == UInt8(ascii: "*") { digits = 0 } else if digits >= 0, isDigit {
+        if b == UInt8(ascii: "*") {
+            digits = 0
+        } else if digits >= 0, isDigit {
             digits += 1
             if digits > 6 { return true }
-        } else { digits = -1 }
+        } else {
+            digits = -1
+        }
     }
     return false
 }

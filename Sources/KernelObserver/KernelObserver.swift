@@ -60,7 +60,10 @@ public final class KernelObserver {
     private var drained = false
 
     /// Opens and subscribes the socket. `receiveBuffer` is the requested SO_RCVBUF in bytes.
-    public init(receiveBuffer: Int = 16 << 20, open: @escaping NetlinkSocketOpener = RtnetlinkSocket.open)
+    public init(
+        receiveBuffer: Int = 16 << 20,
+        open: @escaping NetlinkSocketOpener = RtnetlinkSocket.open
+    )
         throws(KernelObserverError)
     {
         socket = try open(receiveBuffer)
@@ -99,7 +102,9 @@ public final class KernelObserver {
     /// for the core to `handle` and each notice to `notice`. Returns true when the socket was drained.
     @discardableResult
     public func drain(
-        maxDatagrams: Int = .max, notice: (KernelNotice) -> Void = { _ in }, _ handle: (Event) -> Void
+        maxDatagrams: Int = .max,
+        notice: (KernelNotice) -> Void = { _ in },
+        _ handle: (Event) -> Void
     ) throws(KernelObserverError) -> Bool {
         var datagrams = 0
         while datagrams < maxDatagrams {
@@ -162,15 +167,28 @@ public final class KernelObserver {
                 refusedNeighbors += 1
                 return
             }
-            emit(.kernelMessage(NeighborMessage(
-                type: raw.type, family: raw.family, interface: name,
-                master: links.master(of: raw.ifindex), destination: ip,
-                linkLayerAddress: raw.linkLayerAddress, state: raw.state, flags: raw.flags)))
+            emit(
+                .kernelMessage(
+                    NeighborMessage(
+                        type: raw.type,
+                        family: raw.family,
+                        interface: name,
+                        master: links.master(of: raw.ifindex),
+                        destination: ip,
+                        linkLayerAddress: raw.linkLayerAddress,
+                        state: raw.state,
+                        flags: raw.flags
+                    )
+                )
+            )
         case .link(let l, let h):
             // Reported when first seen or renamed, not on every NEWLINK or dump of the link.
-            let newlyRefused = l.deleted ? nil : l.refusedName.flatMap { bytes in
-                bytes == links.refused[l.index] ? nil : RefusedLink(index: l.index, name: bytes)
-            }
+            let newlyRefused =
+                l.deleted
+                ? nil
+                : l.refusedName.flatMap { bytes in
+                    bytes == links.refused[l.index] ? nil : RefusedLink(index: l.index, name: bytes)
+                }
             let changed = links.apply(l)
             if h.sequence == linkDump { dumpProgress &+= 1 }
             if let newlyRefused { notice(.linkRefused(newlyRefused)) }
@@ -193,7 +211,7 @@ public final class KernelObserver {
                 }
             }
         case .error(let code, let h):
-            guard code != 0 else { return }   // an ack: of a nudge (`checkDump`); no dump asks for one
+            guard code != 0 else { return }  // an ack: of a nudge (`checkDump`); no dump asks for one
             if h.sequence == linkDump || h.sequence == neighborDump { dumpFailed(code, emit) }
         case .skipped:
             break

@@ -14,8 +14,13 @@ public struct ReconcilerConfig: Hashable, Sendable {
     /// The wait before refused batches are written again, by the count of refusals in a row.
     public var writeRetry: Backoff
 
-    public init(batchSize: Int = 1000, batchDelayMilliseconds: Int = 10, redumpCooldownMilliseconds: Int = 1000,
-                batchesInFlight: Int = 2, writeRetry: Backoff = Backoff()) {
+    public init(
+        batchSize: Int = 1000,
+        batchDelayMilliseconds: Int = 10,
+        redumpCooldownMilliseconds: Int = 1000,
+        batchesInFlight: Int = 2,
+        writeRetry: Backoff = Backoff()
+    ) {
         self.batchSize = max(1, batchSize)
         self.batchDelayMilliseconds = max(0, batchDelayMilliseconds)
         self.redumpCooldownMilliseconds = max(0, redumpCooldownMilliseconds)
@@ -128,7 +133,9 @@ public struct DaemonState: Sendable {
     public var desiredEntries: [DesiredEntry] {
         var d: [DesiredEntry] = []
         d.reserveCapacity(kernel.count)
-        for (k, n) in kernel { if let e = Reconciler.desiredEntry(for: k, n, policy: policy) { d.append(DesiredEntry(k, e)) } }
+        for (k, n) in kernel {
+            if let e = Reconciler.desiredEntry(for: k, n, policy: policy) { d.append(DesiredEntry(k, e)) }
+        }
         sortInPlanOrder(&d, key: { $0.key })
         return d
     }
@@ -138,11 +145,15 @@ public struct DaemonState: Sendable {
     public internal(set) var desiredCount = 0
 
     mutating func recountDesired() {
-        desiredCount = kernel.reduce(0) { $0 + (Reconciler.desiredEntry(for: $1.key, $1.value, policy: policy) == nil ? 0 : 1) }
+        desiredCount = kernel.reduce(0) {
+            $0 + (Reconciler.desiredEntry(for: $1.key, $1.value, policy: policy) == nil ? 0 : 1)
+        }
     }
 
     /// The store view compared with the desired one, key by key.
-    func plan() -> Plan { diff(over: kernel, entry: { k, n in Reconciler.desiredEntry(for: k, n, policy: policy) }, actual: actual) }
+    func plan() -> Plan {
+        diff(over: kernel, entry: { k, n in Reconciler.desiredEntry(for: k, n, policy: policy) }, actual: actual)
+    }
 
     /// A batch in flight is still to be answered (not merely waiting to be written again).
     var repliesAwaited: Bool { inFlight.contains { !awaitingRetry.contains($0.id) } }

@@ -57,10 +57,16 @@ public func diff(desired: [NeighborKey: NeighborEntry], actual: StoreSnapshot) -
 /// The same comparison over a view the desired entries are derived from: `entry` gives the
 /// desired entry of a key and its value (nil: the store should not hold the key). The daemon
 /// derives them from its kernel view, so it keeps no desired table.
-func diff<Value: Sendable>(over view: [NeighborKey: Value], entry: (NeighborKey, Value) -> NeighborEntry?, actual: StoreSnapshot) -> Plan {
-    let parts = view.count + actual.entries.count >= 200_000 ? min(4, max(1, ProcessInfo.processInfo.activeProcessorCount)) : 1
+func diff<Value: Sendable>(
+    over view: [NeighborKey: Value],
+    entry: (NeighborKey, Value) -> NeighborEntry?,
+    actual: StoreSnapshot
+) -> Plan {
+    let parts =
+        view.count + actual.entries.count >= 200_000 ? min(4, max(1, ProcessInfo.processInfo.activeProcessorCount)) : 1
     var changes: [Change] = []
-    var unchanged = 0, matched = 0
+    var unchanged = 0
+    var matched = 0
 
     let wanted = inParallel(chunks(of: view, parts)) { range in
         var part = Part()
@@ -68,16 +74,26 @@ func diff<Value: Sendable>(over view: [NeighborKey: Value], entry: (NeighborKey,
             guard let want = entry(key, value) else { continue }
             let have = actual.entries[key]
             if have != nil { part.matched += 1 }
-            if let c = minimalChange(for: key, desired: want, actual: have) { part.changes.append(c) } else { part.unchanged += 1 }
+            if let c = minimalChange(for: key, desired: want, actual: have) {
+                part.changes.append(c)
+            } else {
+                part.unchanged += 1
+            }
         }
         return part
     }
-    for p in wanted { changes += p.changes; unchanged += p.unchanged; matched += p.matched }
+    for p in wanted {
+        changes += p.changes
+        unchanged += p.unchanged
+        matched += p.matched
+    }
 
     if matched < actual.entries.count {
         let stale = inParallel(chunks(of: actual.entries, parts)) { range in
             var part = Part()
-            for (key, _) in actual.entries[range] where view[key].flatMap({ entry(key, $0) }) == nil { part.changes.append(.del(key)) }
+            for (key, _) in actual.entries[range] where view[key].flatMap({ entry(key, $0) }) == nil {
+                part.changes.append(.del(key))
+            }
             return part
         }
         for p in stale { changes += p.changes }
@@ -122,7 +138,8 @@ func sortInPlanOrder<T>(_ items: inout [T], key: (T) -> NeighborKey) {
     // position done by pointing it at itself.
     items.withUnsafeMutableBufferPointer { items in
         for i in order.indices {
-            var to = i, from = Int(truncatingIfNeeded: order[i] & indexMask)
+            var to = i
+            var from = Int(truncatingIfNeeded: order[i] & indexMask)
             while from != i {
                 items.swapAt(to, from)
                 order[to] = UInt64(to)
@@ -140,7 +157,7 @@ func sortInPlanOrder<T>(_ items: inout [T], key: (T) -> NeighborKey) {
 /// passes, but its 65,536 counters missed the cache at every count. Values equal in those bits
 /// keep their order.
 private func radixSort(_ values: inout [UInt64], fromBit lowestBit: Int) {
-    guard values.count > 256 else { return values.sort() }   // fewer values than buckets
+    guard values.count > 256 else { return values.sort() }  // fewer values than buckets
     var spare = [UInt64](repeating: 0, count: values.count)
     var starts = [Int](repeating: 0, count: 1 << 8)
     starts.withUnsafeMutableBufferPointer { starts in
@@ -163,11 +180,12 @@ private func radixSort(_ values: inout [UInt64], fromBit lowestBit: Int) {
     }
 }
 
-private extension NeighborKey {
+extension NeighborKey {
     /// The key's fields combined (one-to-one for keys on one interface), then avalanched
     /// (MurmurHash3's finalizer), so that the high bits depend on every field.
-    var planMix: UInt64 {
-        var h = interface.fingerprint &* 0x9E37_79B9_7F4A_7C15 ^ ip.low ^ (ip.high &* 0xC2B2_AE3D_27D4_EB4F)
+    fileprivate var planMix: UInt64 {
+        var h =
+            interface.fingerprint &* 0x9E37_79B9_7F4A_7C15 ^ ip.low ^ (ip.high &* 0xC2B2_AE3D_27D4_EB4F)
             ^ UInt64(ip.family.rawValue) << 59
         h ^= h >> 33
         h &*= 0xFF51_AFD7_ED55_8CCD
@@ -204,7 +222,7 @@ private func inParallel<I: Sendable>(_ ranges: [I], _ body: (I) -> Part) -> [Par
         withoutActuallyEscaping(body) { body in
             let body = UncheckedSendable(body)
             DispatchQueue.concurrentPerform(iterations: ranges.count) { i in
-                out.value[i] = body.value(ranges[i])   // each iteration writes its own slot
+                out.value[i] = body.value(ranges[i])  // each iteration writes its own slot
             }
         }
     }

@@ -82,7 +82,8 @@ public struct DeadlineHeap: Sendable {
         heap.removeLast()
         var i = 0
         while true {
-            let l = 2 * i + 1, r = l + 1
+            let l = 2 * i + 1
+            let r = l + 1
             var first = i
             if l < heap.count && heap[l].precedes(heap[first]) { first = l }
             if r < heap.count && heap[r].precedes(heap[first]) { first = r }

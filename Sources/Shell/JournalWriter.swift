@@ -74,7 +74,7 @@ public final class JournalWriter: JournalSink, @unchecked Sendable {
     public func finish() {
         lock.lock()
         while !queue.isEmpty || busy { lock.wait() }
-        finishing = true   // the writer thread keeps off the journal from here on
+        finishing = true  // the writer thread keeps off the journal from here on
         lock.unlock()
         compactIfDue()
         do { try journal.checkpoint() } catch { report("\(error)") }
@@ -83,7 +83,8 @@ public final class JournalWriter: JournalSink, @unchecked Sendable {
     /// The order to write records queued together in: between two records that replace a whole
     /// view, the `batchWritten` records first (each kind keeping its order), then the others.
     static func writingOrder(_ records: [JournalRecord]) -> [Int] {
-        var out: [Int] = [], others: [Int] = []
+        var out: [Int] = []
+        var others: [Int] = []
         out.reserveCapacity(records.count)
         for (i, r) in records.enumerated() {
             switch r {

@@ -46,8 +46,11 @@ public final class KernelLink {
                 if case .kernelDumpDone(let interrupted) = event, let t = dumpStartedAt {
                     let elapsed = context.now - min(context.now, t)
                     context.metrics.dumpLatency.observe(Double(elapsed) / 1e9)
-                    context.log(.notice, "kernel neighbor dump \(interrupted ? "interrupted" : "complete") "
-                        + "after \(elapsed / 1_000_000) ms")
+                    context.log(
+                        .notice,
+                        "kernel neighbor dump \(interrupted ? "interrupted" : "complete") "
+                            + "after \(elapsed / 1_000_000) ms"
+                    )
                 }
                 context.enqueue(event)
             }
@@ -76,14 +79,20 @@ public final class KernelLink {
                 context.log(.info, "kernel neighbor dump: no progress for \(stalled / 1_000_000) ms; nudged the kernel")
             case .abandoned(let stalled):
                 context.metrics.dumpsStalled += 1
-                context.enqueue(.kernelDumpFailed(
-                    reason: "netlink dump made no progress for \(stalled / 1_000_000) ms; "
-                        + "abandoned, netlink socket reopened"))
+                context.enqueue(
+                    .kernelDumpFailed(
+                        reason: "netlink dump made no progress for \(stalled / 1_000_000) ms; "
+                            + "abandoned, netlink socket reopened"
+                    )
+                )
             }
-        } catch {   // abandoned, but no fresh socket: the old one is kept, and dumped again
+        } catch {  // abandoned, but no fresh socket: the old one is kept, and dumped again
             context.metrics.dumpsStalled += 1
-            context.enqueue(.kernelDumpFailed(
-                reason: "netlink dump made no progress; abandoned; reopening the socket: \(error)"))
+            context.enqueue(
+                .kernelDumpFailed(
+                    reason: "netlink dump made no progress; abandoned; reopening the socket: \(error)"
+                )
+            )
         }
         armDumpCheck()
     }

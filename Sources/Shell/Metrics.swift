@@ -54,13 +54,19 @@ public struct Metrics: Sendable {
         counter("dumps_interrupted_total", "Dumps redone after NLM_F_DUMP_INTR.", c.dumpsInterrupted)
         counter("dumps_failed_total", "Dumps refused by the kernel or not sent (redone).", c.dumpsFailed)
         counter("dumps_raced_total", "Dumps that read a neighbor after its notification (redone).", c.dumpsRaced)
-        counter("dumps_stalled_total", "Dumps abandoned after making no progress (redone on a fresh socket).",
-                dumpsStalled)
+        counter(
+            "dumps_stalled_total",
+            "Dumps abandoned after making no progress (redone on a fresh socket).",
+            dumpsStalled
+        )
         counter("batches_written_total", "Batches written to APPL_DB.", c.batchesWritten)
         counter("batches_acknowledged_total", "Batches whose every reply was read and checked.", c.batchesAcknowledged)
         counter("batches_failed_total", "Batches that could not be confirmed.", c.batchesFailed)
-        counter("redis_write_refusals_total", "Batches APPL_DB refused with an error reply (OOM, WRONGTYPE); retried.",
-                c.batchesRefused)
+        counter(
+            "redis_write_refusals_total",
+            "Batches APPL_DB refused with an error reply (OOM, WRONGTYPE); retried.",
+            c.batchesRefused
+        )
         counter("sets_total", "Acknowledged SET operations.", c.setsAcknowledged)
         counter("dels_total", "Acknowledged DEL operations.", c.delsAcknowledged)
         counter("store_reloads_total", "Times APPL_DB was read back (start and reconnects).", c.storeReloads)
@@ -74,8 +80,11 @@ public struct Metrics: Sendable {
         gauge("actual_entries", "Entries NEIGH_TABLE holds, as acknowledged.", s.actual.entries.count)
         gauge("pending_changes", "Changes waiting to be written.", s.pendingCount)
         gauge("redis_up", "1 when the APPL_DB connection is up.", redisUp ? 1 : 0)
-        gauge("redis_writes_refused", "1 from a refused write until the next acknowledged one.",
-              s.writesRefused ? 1 : 0)
+        gauge(
+            "redis_writes_refused",
+            "1 from a refused write until the next acknowledged one.",
+            s.writesRefused ? 1 : 0
+        )
         out += "# HELP neighsyncd_phase Current phase (1 for the current one).\n# TYPE neighsyncd_phase gauge\n"
         for p in Phase.allCases {
             out += "neighsyncd_phase{phase=\"\(p.rawValue)\"} \(s.phase == p ? 1 : 0)\n"

@@ -17,7 +17,10 @@ public final class Pollers {
     private var polling = false
 
     public init(
-        context: ShellContext, settings: any SettingsSource, restoreTimeoutSeconds: Int, policyPollSeconds: Int
+        context: ShellContext,
+        settings: any SettingsSource,
+        restoreTimeoutSeconds: Int,
+        policyPollSeconds: Int
     ) {
         self.context = context
         self.settings = settings
@@ -44,8 +47,11 @@ public final class Pollers {
         if s.config.warmStart {
             context.log(.notice, "warm start: restore_count \(s.restoreCount)")
             if !s.timerValid {
-                context.log(.notice, "getWarmStartTimer: neighsyncd_timer not configured or invalid, "
-                    + "using default \(s.config.reconcileTimerSeconds) s")
+                context.log(
+                    .notice,
+                    "getWarmStartTimer: neighsyncd_timer not configured or invalid, "
+                        + "using default \(s.config.reconcileTimerSeconds) s"
+                )
             }
             context.log(.notice, "getWarmStartTimer: reconcile timer \(s.config.reconcileTimerSeconds) s")
         }
@@ -58,8 +64,11 @@ public final class Pollers {
             let notified = try settings.subscribe()
             if !notified && !polling {
                 polling = true
-                context.log(.warning, "CONFIG_DB keyspace notifications cannot be enabled; "
-                    + "re-reading the policy every \(policyPollSeconds) s")
+                context.log(
+                    .warning,
+                    "CONFIG_DB keyspace notifications cannot be enabled; "
+                        + "re-reading the policy every \(policyPollSeconds) s"
+                )
                 context.arm(.policyPoll, afterMilliseconds: policyPollSeconds * 1000)
             }
         } catch {

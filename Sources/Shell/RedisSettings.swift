@@ -19,7 +19,8 @@ public final class RedisSettings: SettingsSource {
     }
 
     public func startup() throws(RedisError) -> StartupSettings {
-        let c = try healthy(&configDB, "CONFIG_DB"), s = try healthy(&stateDB, "STATE_DB")
+        let c = try healthy(&configDB, "CONFIG_DB")
+        let s = try healthy(&stateDB, "STATE_DB")
         log(.notice, "connected: CONFIG_DB \(c.endpoint) db \(c.database), STATE_DB \(s.endpoint) db \(s.database)")
         let warm = WarmRestartStore(state: s, config: c)
         let begin = try warm.begin()
@@ -27,7 +28,9 @@ public final class RedisSettings: SettingsSource {
         let policy = try ConfigReader.policy(c)
         return StartupSettings(
             config: StartupConfig(warmStart: begin.warm, reconcileTimerSeconds: timer.seconds, policy: policy),
-            restoreCount: begin.restoreCount, timerValid: timer.valid)
+            restoreCount: begin.restoreCount,
+            timerValid: timer.valid
+        )
     }
 
     public func policy() throws(RedisError) -> Policy {
@@ -35,12 +38,14 @@ public final class RedisSettings: SettingsSource {
     }
 
     public func restoreFlagSet() throws(RedisError) -> Bool {
-        let s = try healthy(&stateDB, "STATE_DB"), c = try healthy(&configDB, "CONFIG_DB")
+        let s = try healthy(&stateDB, "STATE_DB")
+        let c = try healthy(&configDB, "CONFIG_DB")
         return try WarmRestartStore(state: s, config: c).restoreFlagSet()
     }
 
     public func setWarmRestartState(_ state: WarmRestartState) throws(RedisError) {
-        let s = try healthy(&stateDB, "STATE_DB"), c = try healthy(&configDB, "CONFIG_DB")
+        let s = try healthy(&stateDB, "STATE_DB")
+        let c = try healthy(&configDB, "CONFIG_DB")
         try WarmRestartStore(state: s, config: c).setState(state)
     }
 
@@ -48,7 +53,8 @@ public final class RedisSettings: SettingsSource {
         if let w = watcher { return w.notificationsEnabled }
         let w = try PolicyWatcher(
             subscriber: try databases.connect("CONFIG_DB", password: password),
-            database: databases["CONFIG_DB"]?.id ?? 4)
+            database: databases["CONFIG_DB"]?.id ?? 4
+        )
         watcher = w
         return w.notificationsEnabled
     }

@@ -21,7 +21,11 @@ public final class Shell {
     public var writeMetrics: (() -> Void)?
 
     public init(
-        context: ShellContext, state: DaemonState, kernel: KernelLink, store: StoreLink, journal: JournalLink,
+        context: ShellContext,
+        state: DaemonState,
+        kernel: KernelLink,
+        store: StoreLink,
+        journal: JournalLink,
         pollers: Pollers
     ) {
         self.context = context

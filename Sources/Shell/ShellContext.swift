@@ -14,7 +14,9 @@ public final class ShellContext {
     private var head = 0
 
     public init(
-        clock: @escaping () -> UInt64, random: @escaping (Int) -> Int, log: @escaping (LogLevel, String) -> Void
+        clock: @escaping () -> UInt64,
+        random: @escaping (Int) -> Int,
+        log: @escaping (LogLevel, String) -> Void
     ) {
         self.clock = clock
         self.random = random
@@ -29,7 +31,10 @@ public final class ShellContext {
     /// The oldest event not yet fed to the core.
     func dequeue() -> Event? {
         guard head < queue.count else {
-            if head > 0 { queue.removeAll(keepingCapacity: true); head = 0 }
+            if head > 0 {
+                queue.removeAll(keepingCapacity: true)
+                head = 0
+            }
             return nil
         }
         head += 1

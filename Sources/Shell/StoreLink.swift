@@ -31,7 +31,9 @@ public final class StoreLink {
     public var onSend: ((UInt64) -> Void)?
 
     public init(
-        context: ShellContext, journal: JournalLink, reader: any StoreReading,
+        context: ShellContext,
+        journal: JournalLink,
+        reader: any StoreReading,
         connect: @escaping () throws(RedisError) -> any RedisTransport
     ) {
         self.context = context
@@ -86,8 +88,11 @@ public final class StoreLink {
             if clearPending {
                 context.log(.notice, "APPL_DB: pending NEIGH_TABLE operations of the previous instance cleared")
             }
-            context.log(.notice, "APPL_DB NEIGH_TABLE read: \(loaded.snapshot.entries.count) entries, "
-                + "\(loaded.issues.count) malformed, in \(loaded.milliseconds) ms")
+            context.log(
+                .notice,
+                "APPL_DB NEIGH_TABLE read: \(loaded.snapshot.entries.count) entries, "
+                    + "\(loaded.issues.count) malformed, in \(loaded.milliseconds) ms"
+            )
             for i in loaded.issues.prefix(100) { context.log(.warning, "\(i)") }
             if loaded.issues.count > 100 {
                 context.log(.warning, "… and \(loaded.issues.count - 100) more malformed APPL_DB entries")
@@ -111,7 +116,9 @@ public final class StoreLink {
         appl = c
         writer = ProducerStateTable(connection: c)
         routeWriter = ProducerStateTable(
-            connection: c, names: ProducerStateTableNames(table: "ROUTE_TABLE", databaseID: c.database))
+            connection: c,
+            names: ProducerStateTableNames(table: "ROUTE_TABLE", databaseID: c.database)
+        )
     }
 
     /// Call when the idle connection is readable: Redis closed it (or sent what nobody asked for).
@@ -155,7 +162,7 @@ public final class StoreLink {
             sent.append(try w.send(batch))
             sentAt.append(context.now)
             onSend?(batch.id)
-        } catch where error.kind == .refused {   // SCRIPT LOAD refused: nothing of the batch was sent
+        } catch  where error.kind == .refused {  // SCRIPT LOAD refused: nothing of the batch was sent
             refused(id: batch.id, error.message)
         } catch {
             failed(error, alsoLost: batch.id)
@@ -185,7 +192,7 @@ public final class StoreLink {
             }
             sentAt.removeFirst(min(replies.count, sentAt.count))
         } catch {
-            sent = awaited   // the writer forgot them; every one of them is lost
+            sent = awaited  // the writer forgot them; every one of them is lost
             failed(error)
         }
     }

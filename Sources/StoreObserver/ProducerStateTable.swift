@@ -58,8 +58,13 @@ public final class ProducerStateTable {
     /// the caller builds the next one. `collect` reads the replies, oldest batch first.
     public func send(_ batch: Batch) throws(RedisError) -> SentBatch {
         let sets = batch.changes.lazy.filter(\.isSet).count
-        return try send(batch.changes.map(ProducerStateTableScript.operation), id: batch.id,
-                        what: "batch \(batch.id)", sets: sets, dels: batch.changes.count - sets)
+        return try send(
+            batch.changes.map(ProducerStateTableScript.operation),
+            id: batch.id,
+            what: "batch \(batch.id)",
+            sets: sets,
+            dels: batch.changes.count - sets
+        )
     }
 
     /// Deletes keys given as text, for tables whose keys are not neighbor keys (EVPN: the
@@ -71,7 +76,9 @@ public final class ProducerStateTable {
     }
 
     private func sendAndCollect(_ operations: [[String]], id: UInt64, what: String) throws(RedisError) -> Int {
-        guard connection.repliesAwaited == 0 else { throw RedisError(.reply, "\(what): \(connection.repliesAwaited) replies still awaited on the connection") }
+        guard connection.repliesAwaited == 0 else {
+            throw RedisError(.reply, "\(what): \(connection.repliesAwaited) replies still awaited on the connection")
+        }
         var sent = [try send(operations, id: id, what: what, sets: 0, dels: operations.count)]
         let collected = try collect(&sent)
         if let refusal = collected.replies.lazy.compactMap(\.refusal).first {
@@ -81,10 +88,16 @@ public final class ProducerStateTable {
     }
 
     /// Sends the operations as pipelined script calls of `keysPerCall` each.
-    private func send(_ operations: [[String]], id: UInt64, what: String, sets: Int, dels: Int)
+    private func send(
+        _ operations: [[String]],
+        id: UInt64,
+        what: String,
+        sets: Int,
+        dels: Int
+    )
         throws(RedisError) -> SentBatch
     {
-        if sha == nil && !operations.isEmpty { try loadScript() }   // a command: refused while replies are awaited
+        if sha == nil && !operations.isEmpty { try loadScript() }  // a command: refused while replies are awaited
         let header = ProducerStateTableScript.header(names)
         let calls: [[String]] = stride(from: 0, to: operations.count, by: keysPerCall).map { start in
             header + operations[start..<min(start + keysPerCall, operations.count)].joined()

@@ -23,7 +23,7 @@ func hashes(_ c: RedisConnection, _ keys: [String]) throws(RedisError) -> [Strin
     while start < keys.count {
         let chunk = keys[start..<min(start + 1000, keys.count)]
         for k in chunk { try c.append(["HGETALL", k]) }
-        for k in chunk { out[k] = .some(try c.replyFields()) }   // nil inside: not a hash (WRONGTYPE)
+        for k in chunk { out[k] = .some(try c.replyFields()) }  // nil inside: not a hash (WRONGTYPE)
         start += 1000
     }
     return out

@@ -27,7 +27,11 @@ enum Daemon {
     /// Throws when another neighsyncd holds the journal (`JournalError.inUse`) or a descriptor
     /// cannot be had.
     static func make(
-        options: DaemonOptions, log: Logger, sink: LogSink, signalFD: Int32, databases: DatabaseConfig
+        options: DaemonOptions,
+        log: Logger,
+        sink: LogSink,
+        signalFD: Int32,
+        databases: DatabaseConfig
     ) throws -> PosixRuntime {
         let report: @Sendable (LogLevel, String) -> Void = { level, message in
             log.log(level: Logger.Level(level), "\(message)")
@@ -36,20 +40,30 @@ enum Daemon {
         let (journal, image) = try openJournal(options, log: log)
         let journalLink = JournalLink(sink: journal)
         let store = StoreLink(
-            context: context, journal: journalLink,
+            context: context,
+            journal: journalLink,
             reader: try StoreLoader(databases: databases, password: options.password),
             connect: { () throws(RedisError) -> any RedisTransport in
                 try databases.connect("APPL_DB", password: options.password)
-            })
+            }
+        )
         let kernel = KernelLink(context: context) { () throws(KernelObserverError) -> KernelObserver in
             try KernelObserver(receiveBuffer: options.receiveBuffer)
         }
         let pollers = Pollers(
-            context: context, settings: RedisSettings(databases: databases, password: options.password, log: report),
-            restoreTimeoutSeconds: options.restoreTimeoutSeconds, policyPollSeconds: options.policyPollSeconds)
+            context: context,
+            settings: RedisSettings(databases: databases, password: options.password, log: report),
+            restoreTimeoutSeconds: options.restoreTimeoutSeconds,
+            policyPollSeconds: options.policyPollSeconds
+        )
         let shell = Shell(
-            context: context, state: DaemonState(config: options.core, replaying: image), kernel: kernel,
-            store: store, journal: journalLink, pollers: pollers)
+            context: context,
+            state: DaemonState(config: options.core, replaying: image),
+            kernel: kernel,
+            store: store,
+            journal: journalLink,
+            pollers: pollers
+        )
         if let path = options.metricsPath {
             shell.writeMetrics = { [unowned shell] in
                 do {
@@ -64,25 +78,36 @@ enum Daemon {
         return PosixRuntime(shell: shell, signalFD: signalFD) { readSignals(signalFD, log: log) }
     }
 
-    private static func openJournal(_ options: DaemonOptions, log: Logger) throws
+    private static func openJournal(
+        _ options: DaemonOptions,
+        log: Logger
+    ) throws
         -> (JournalWriter?, JournalImage)
     {
         guard let path = options.journalPath else { return (nil, .empty) }
         let t0 = PosixClock.now()
-        guard let opened = try Journal.openForDaemon(
-            path: path, durability: options.journalDurability, now: Int64(time(nil)), report: { log.error("\($0)") })
+        guard
+            let opened = try Journal.openForDaemon(
+                path: path,
+                durability: options.journalDurability,
+                now: Int64(time(nil)),
+                report: { log.error("\($0)") }
+            )
         else {
             log.error("running without a journal")
             return (nil, .empty)
         }
         let image = opened.image
-        let inFlight = image.inFlight.isEmpty
+        let inFlight =
+            image.inFlight.isEmpty
             ? "none" : image.inFlight.map { "\($0.id) (\($0.changes.count) changes)" }.joined(separator: ", ")
         let ms = (PosixClock.now() - t0) / 1_000_000
-        log.notice("""
+        log.notice(
+            """
             journal \(opened.journal.path): \(image.actual.entries.count) acknowledged, \
             batches in flight: \(inFlight); opened and replayed in \(ms) ms
-            """)
+            """
+        )
         return (try JournalWriter(journal: opened.journal) { [log] in log.error("\($0)") }, image)
     }
 
@@ -105,7 +130,7 @@ enum Daemon {
                 log.notice("\(name) from pid \(sender): finishing the batches in flight, then exiting")
                 stop = true
             case SIGPIPE where sender == getpid():
-                continue   // our own write to a closed connection: that write's error says so
+                continue  // our own write to a closed connection: that write's error says so
             default:
                 log.notice("\(name) from pid \(sender): ignored; the daemon keeps running")
             }

@@ -7,7 +7,9 @@ import JournalExercise
 /// journal, printing each committed batch number. The crash test kills it at random points.
 struct JournalExerciseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "journal-exercise", abstract: "Write a deterministic stream of batches to a journal.")
+        commandName: "journal-exercise",
+        abstract: "Write a deterministic stream of batches to a journal."
+    )
 
     @Option var journal: String
     @Option var batches = 100_000
@@ -22,7 +24,7 @@ struct JournalExerciseCommand: ParsableCommand {
             let b = JournalExercise.batch(n)
             try j.record(.batchWritten(b), now: Int64(n))
             try j.record(.batchApplied(b), now: Int64(n))
-            FileHandle.standardOutput.write(Data("\(n)\n".utf8))   // unbuffered: printed means committed
+            FileHandle.standardOutput.write(Data("\(n)\n".utf8))  // unbuffered: printed means committed
         }
     }
 }

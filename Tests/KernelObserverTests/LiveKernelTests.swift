@@ -9,7 +9,10 @@ import Testing
 @Suite(.serialized) struct LiveKernelTests {
     /// Reads until `until` says stop, waiting on the socket; fails after `seconds` of nothing.
     static func pump(
-        _ o: KernelObserver, seconds: Int32 = 5, notice: (KernelNotice) -> Void = { _ in }, until: (Event) -> Bool
+        _ o: KernelObserver,
+        seconds: Int32 = 5,
+        notice: (KernelNotice) -> Void = { _ in },
+        until: (Event) -> Bool
     ) throws {
         var stop = false
         while !stop {
@@ -21,12 +24,17 @@ import Testing
 
     /// A complete dump as a table, applying every message that arrives meanwhile.
     static func dump(_ o: KernelObserver) throws -> (table: [NeighborKey: KernelNeighbor], overruns: Int) {
-        var table: [NeighborKey: KernelNeighbor] = [:], overruns = 0
+        var table: [NeighborKey: KernelNeighbor] = [:]
+        var overruns = 0
         try o.requestNeighborDump()
         try pump(o) { e in
             switch e {
             case .kernelMessage(let m):
-                if m.type == .newNeighbor { table[m.key!] = m.neighbor } else if m.type == .deleteNeighbor { table[m.key!] = nil }
+                if m.type == .newNeighbor {
+                    table[m.key!] = m.neighbor
+                } else if m.type == .deleteNeighbor {
+                    table[m.key!] = nil
+                }
             case .kernelOverrun: overruns += 1
             case .kernelDumpDone: return true
             default: break
@@ -37,7 +45,10 @@ import Testing
     }
 
     static func ipNeigh(_ ns: Namespace) throws -> [NeighborKey: KernelNeighbor] {
-        let parsed = try IPNeighJSON.parse(Data(try ns.ip("-j", "neigh", "show", "nud", "all").utf8), source: "ip -j neigh")
+        let parsed = try IPNeighJSON.parse(
+            Data(try ns.ip("-j", "neigh", "show", "nud", "all").utf8),
+            source: "ip -j neigh"
+        )
         #expect(parsed.issues.isEmpty)
         return ours(parsed.table)
     }
@@ -53,7 +64,8 @@ import Testing
             let j = i + offset
             let dev = ["Ethernet0", "Ethernet4", "Vlan1000"][j % 3]
             let ip = j % 2 == 0 ? "10.\(j >> 16 & 255).\(j >> 8 & 255).\(j & 255)" : "2000::\(String(j, radix: 16))"
-            return "neigh replace \(ip) lladdr \(MACAddress(rawValue: mac + UInt64(j))) dev \(dev) nud permanent"   // no state changes between two reads
+            // no state changes between two reads
+            return "neigh replace \(ip) lladdr \(MACAddress(rawValue: mac + UInt64(j))) dev \(dev) nud permanent"
         }
     }
 
@@ -108,7 +120,8 @@ import Testing
 
     @Test func forcedOverrunIsReportedAndARedumpRecovers() throws {
         let (ns, observer) = try Self.overflowing(20_000)
-        var overruns = 0, messages = 0
+        var overruns = 0
+        var messages = 0
         while try !observer.drain({ e in
             if case .kernelOverrun = e { overruns += 1 }
             if case .kernelMessage = e { messages += 1 }
@@ -191,7 +204,8 @@ import Testing
         var refused: [RefusedLink] = []
         var table: [NeighborKey: KernelNeighbor] = [:]
         try observer.requestNeighborDump()
-        try Self.pump(observer, notice: { if case .linkRefused(let l) = $0 { refused.append(l) } }) { e in
+        let notice: (KernelNotice) -> Void = { if case .linkRefused(let l) = $0 { refused.append(l) } }
+        try Self.pump(observer, notice: notice) { e in
             switch e {
             case .kernelMessage(let m) where m.type == .newNeighbor: table[m.key!] = m.neighbor
             case .kernelDumpDone: return true
@@ -228,11 +242,13 @@ import Testing
             return changed
         }
         #expect(observer.links.refused.count == 2)
-        try ns.ip("link", "set", "Ethernet8", "up")   // down flushed its neighbors
+        try ns.ip("link", "set", "Ethernet8", "up")  // down flushed its neighbors
         try ns.ip("neigh", "add", "10.77.0.2", "lladdr", "02:00:00:00:00:08", "dev", "Ethernet8", "nud", "permanent")
         let after = Self.ours(try Self.dump(observer).table)
-        #expect(Set(after.keys.map(\.description))
-            == ["Ethernet0:10.77.0.2", "Ethernet0:10.77.0.9", "Ethernet8:10.77.0.2"])
+        #expect(
+            Set(after.keys.map(\.description))
+                == ["Ethernet0:10.77.0.2", "Ethernet0:10.77.0.9", "Ethernet8:10.77.0.2"]
+        )
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import Model
 import PropertyBased
 import Testing
+
 @testable import Reconciler
 
 /// Properties of the core over generated worlds and event orders. Each runs `cases` generated
@@ -35,7 +36,8 @@ import Testing
             for (batch, before) in sim.writes {
                 for c in batch.changes {
                     switch c {
-                    case .set(let k, let e): #expect(before.entries[k] != .valid(e), "SET \(k) equal to the store in \(s)")
+                    case .set(let k, let e):
+                        #expect(before.entries[k] != .valid(e), "SET \(k) equal to the store in \(s)")
                     case .del(let k): #expect(before.entries[k] != nil, "DEL of absent \(k) in \(s)")
                     case .delMalformed(let raw): #expect(before.malformedKeys.contains(raw), "DEL of absent \(raw)")
                     }
@@ -48,9 +50,14 @@ import Testing
     /// Also: never more than `batchesInFlight` in flight, and batches in flight share no key
     /// (both checked by the simulator at every write, as violations).
     @Test(replayingSeed) func batchesAreBoundedDisjointAndOneOpPerKey() async {
-        await propertyCheck(count: Self.cases, input: Self.input, Gen.int(in: 1...7), Gen.int(in: 1...3)) { values, size, window in
+        await propertyCheck(count: Self.cases, input: Self.input, Gen.int(in: 1...7), Gen.int(in: 1...3)) {
+            values,
+            size,
+            window in
             let s = Scenario(values)
-            let sim = s.run(config: ReconcilerConfig(batchSize: size, batchDelayMilliseconds: 1, batchesInFlight: window))
+            let sim = s.run(
+                config: ReconcilerConfig(batchSize: size, batchDelayMilliseconds: 1, batchesInFlight: window)
+            )
             #expect(sim.violations.isEmpty, "\(sim.violations) in \(s)")
             #expect(sim.writes.allSatisfy { $0.batch.changes.count <= size && !$0.batch.changes.isEmpty })
             let ids = sim.writes.map(\.batch.id)
@@ -66,17 +73,23 @@ import Testing
             let before = sim.writes.count
             for _ in 0..<2 {
                 sim.fire(.redumpCooldown)
-                sim.send(.linksChanged)   // asks for a fresh dump of the unchanged kernel
+                sim.send(.linksChanged)  // asks for a fresh dump of the unchanged kernel
                 sim.quiesce()
             }
-            #expect(sim.writes.count == before, "a repeated dump wrote \(sim.writes.dropFirst(before).map(\.batch)) in \(s)")
+            #expect(
+                sim.writes.count == before,
+                "a repeated dump wrote \(sim.writes.dropFirst(before).map(\.batch)) in \(s)"
+            )
             #expect(sim.state.counters.dumps >= 2)
         }
         Self.report()
     }
 
     @Test(replayingSeed) func crashAnywhereConvergesToTheSameStore() async {
-        await propertyCheck(count: Self.cases, input: Self.input, Gen.int(in: 0...80), Gen.int(in: 0...4)) { values, at, applied in
+        await propertyCheck(count: Self.cases, input: Self.input, Gen.int(in: 0...80), Gen.int(in: 0...4)) {
+            values,
+            at,
+            applied in
             var s = Scenario(values)
             s.actions.insert(.crash(applied: applied), at: min(at, s.actions.count))
             let crashed = s.run(crashes: true)
@@ -110,7 +123,10 @@ import Testing
             s.warmStart = true
             s.store = StoreSnapshot(valid: s.makeSimulator().expectedStore)
             s.actions = s.actions.filter {
-                switch $0 { case .kernelSet, .kernelDelete, .policy, .storeDown, .failBatch, .crash: false; default: true }
+                switch $0 {
+                case .kernelSet, .kernelDelete, .policy, .storeDown, .failBatch, .crash: false
+                default: true
+                }
             }
             let sim = s.run()
             #expect(sim.writes.isEmpty, "warm restart wrote \(sim.writes.map(\.batch)) in \(s)")
@@ -144,7 +160,9 @@ import Testing
     }
 
     @Test(replayingSeed) func overrunsAreRecoveredAndRedumpsRateLimited() async {
-        await propertyCheck(count: Self.cases, input: Self.input, Gen.uint32(in: 0...UInt32.max).array(of: 1...40)) { values, burst in
+        await propertyCheck(count: Self.cases, input: Self.input, Gen.uint32(in: 0...UInt32.max).array(of: 1...40)) {
+            values,
+            burst in
             let s = Scenario(values)
             var sim = s.makeSimulator()
             sim.boot()
@@ -152,11 +170,15 @@ import Testing
             // A burst the socket cannot hold: the daemon must find out and recover.
             sim.beginOverrun()
             for v in burst {
-                if v & 1 == 0 { sim.kernelSet(Universe.key(v >> 1), Universe.neighbor(v >> 6)) } else { sim.kernelDelete(Universe.key(v >> 1)) }
+                if v & 1 == 0 {
+                    sim.kernelSet(Universe.key(v >> 1), Universe.neighbor(v >> 6))
+                } else {
+                    sim.kernelDelete(Universe.key(v >> 1))
+                }
             }
             let dumpsBefore = sim.dumpsRequested
             sim.reportOverrun()
-            sim.reportOverrun()   // a second report is not a second overrun
+            sim.reportOverrun()  // a second report is not a second overrun
             #expect(sim.dumpsRequested <= dumpsBefore + 1, "more than one dump per cooldown")
             sim.quiesce()
             #expect(sim.storeIsExpected, "not recovered after an overrun in \(s)")
@@ -193,7 +215,10 @@ import Testing
             sim.restoreFlag = false
             sim.boot()
             for a in s.actions {
-                if case .storeUpAndFlag = a { sim.storeComesUp(); continue }
+                if case .storeUpAndFlag = a {
+                    sim.storeComesUp()
+                    continue
+                }
                 if case .crash = a { continue }
                 sim.perform(a)
             }
@@ -207,7 +232,9 @@ import Testing
     }
 
     @Test(replayingSeed) func kernelDeleteGivesOneDelForPublishedAndNoneForUnpublished() async {
-        await propertyCheck(count: Self.cases, input: Self.input, Gen.int(in: 0..<Universe.keys.count)) { values, keyIndex in
+        await propertyCheck(count: Self.cases, input: Self.input, Gen.int(in: 0..<Universe.keys.count)) {
+            values,
+            keyIndex in
             var s = Scenario(values)
             s.actions = s.actions.filter { if case .crash = $0 { false } else { true } }
             var sim = s.run()
@@ -229,26 +256,37 @@ import Testing
     @Test(replayingSeed) func refusedWritesBackOffByDoublingUpToTheCap() async {
         let counts = (refusals: Gen.int(in: 1...12), floor: Gen.int(in: 1...500), applied: Gen.int(in: 0...4))
         await propertyCheck(count: Self.cases, input: Self.input, counts.refusals, counts.floor, counts.applied) {
-            values, refusals, floor, applied in
+            values,
+            refusals,
+            floor,
+            applied in
             let cap = floor * 8
             let s = Scenario(values)
             let backoff = Backoff(initialMilliseconds: floor, maximumMilliseconds: cap)
             var sim = s.run(config: ReconcilerConfig(batchSize: 4, batchDelayMilliseconds: 5, writeRetry: backoff))
-            let key = Universe.keys[0]   // Ethernet0:10.0.0.1: published under every policy
+            let key = Universe.keys[0]  // Ethernet0:10.0.0.1: published under every policy
             let (a, b) = (Universe.addresses[0], Universe.addresses[1])
             let mac = sim.kernel[key]?.linkLayerAddress == a ? b : a
             sim.kernelSet(key, KernelNeighbor(linkLayerAddress: mac, state: .reachable))
             sim.fire(.flush)
-            guard let batch = sim.inFlight.first else { Issue.record("nothing written in \(s)"); return }
+            guard let batch = sim.inFlight.first else {
+                Issue.record("nothing written in \(s)")
+                return
+            }
             for n in 1...refusals {
-                let refusedAt = sim.now, writes = sim.writes.count
+                let refusedAt = sim.now
+                let writes = sim.writes.count
                 sim.refuseBatch(applied: applied)
                 let wait = min(floor << (n - 1), cap)
-                #expect(sim.delays.last?.timer == .writeRetry && sim.delays.last?.milliseconds == wait,
-                        "refusal \(n): \(String(describing: sim.delays.last)), not \(wait) ms, in \(s)")
+                #expect(
+                    sim.delays.last?.timer == .writeRetry && sim.delays.last?.milliseconds == wait,
+                    "refusal \(n): \(String(describing: sim.delays.last)), not \(wait) ms, in \(s)"
+                )
                 sim.fire(.writeRetry)
-                #expect(sim.now - refusedAt == wait,
-                        "refusal \(n): written again after \(sim.now - refusedAt) ms in \(s)")
+                #expect(
+                    sim.now - refusedAt == wait,
+                    "refusal \(n): written again after \(sim.now - refusedAt) ms in \(s)"
+                )
                 #expect(sim.inFlight.map(\.id) == [batch.id] && sim.writes.count == writes, "refusal \(n) in \(s)")
             }
             sim.quiesce()
@@ -288,7 +326,7 @@ let replayingSeed: any TestTrait = {
     guard let text = ProcessInfo.processInfo.environment["NEIGHSYNCD_PROPERTY_SEED"] else { return .enabled(if: true) }
     // The seed is the generator's four 64-bit words, in memory order, in base64 (Xoshiro.currentSeed).
     guard let bytes = Data(base64Encoded: text.trimmingCharacters(in: CharacterSet(charactersIn: "(\" )"))),
-          bytes.count == 32
+        bytes.count == 32
     else { preconditionFailure("NEIGHSYNCD_PROPERTY_SEED=\(text) is not a seed a property printed") }
     let words = (0..<4).map { i in bytes[(i * 8)..<(i * 8 + 8)].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
     return .fixedSeed(words[0], words[1], words[2], words[3])

@@ -1,4 +1,5 @@
 import Model
+
 @testable import Reconciler
 
 /// A hash of a whole run: every event fed to the core and every effect it returned, in order.

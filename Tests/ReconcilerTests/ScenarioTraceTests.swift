@@ -2,6 +2,7 @@ import Foundation
 import Model
 import PropertyBased
 import Testing
+
 @testable import Reconciler
 
 /// One seed is one run in every process: the seed a failing property prints replays it. The
@@ -37,7 +38,8 @@ import Testing
             NeighborKey(interface: names[i % 16], ip: IPAddress(ipv4: 0x0A00_0000 | UInt32(i)))
         }
         func entry(_ i: Int) -> NeighborEntry { NeighborEntry(mac: MACAddress(rawValue: UInt64(i)), family: .ipv4) }
-        var desired: [NeighborKey: NeighborEntry] = [:], actual = StoreSnapshot()
+        var desired: [NeighborKey: NeighborEntry] = [:]
+        var actual = StoreSnapshot()
         for i in 0..<100_000 {
             desired[key(i)] = entry(i)
             actual.entries[key(i + 1_000)] = .valid(entry(i % 7 == 0 ? i : i + 1_000))
@@ -79,7 +81,7 @@ import Testing
         let output = Pipe()
         child.standardOutput = output
         child.standardError = output
-        try child.run()   // throws, failing the test, when the binary cannot be started
+        try child.run()  // throws, failing the test, when the binary cannot be started
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         child.waitUntilExit()
         let lines = text.split(separator: "\n").filter { $0.hasPrefix("trace ") }

@@ -1,4 +1,5 @@
 import Model
+
 @testable import Reconciler
 
 /// A deterministic world around the pure core: a kernel, a store, a journal and a virtual
@@ -83,13 +84,21 @@ struct Simulator {
             dumpsRequested += 1
             dumpCursor = kernel.keys.sorted()
         case .write(let b):
-            if inFlight.count >= config.batchesInFlight { violations.append("batch \(b.id) while \(inFlight.count) are in flight") }
+            if inFlight.count >= config.batchesInFlight {
+                violations.append("batch \(b.id) while \(inFlight.count) are in flight")
+            }
             let busy = Set(inFlight.flatMap { $0.changes.map(\.keyText) })
-            if b.changes.contains(where: { busy.contains($0.keyText) }) { violations.append("batch \(b.id) shares a key with a batch in flight") }
+            if b.changes.contains(where: { busy.contains($0.keyText) }) {
+                violations.append("batch \(b.id) shares a key with a batch in flight")
+            }
             if state.phase != .steady && state.phase != .stopping { violations.append("write in phase \(state.phase)") }
             if !storeUp { violations.append("write while the store is down") }
-            if b.changes.count > config.batchSize { violations.append("batch of \(b.changes.count) > \(config.batchSize)") }
-            if Set(b.changes.map(\.keyText)).count != b.changes.count { violations.append("two operations on one key in batch \(b.id)") }
+            if b.changes.count > config.batchSize {
+                violations.append("batch of \(b.changes.count) > \(config.batchSize)")
+            }
+            if Set(b.changes.map(\.keyText)).count != b.changes.count {
+                violations.append("two operations on one key in batch \(b.id)")
+            }
             inFlight.append(b)
             // A batch written again after a refusal is the same batch, not a new write: it may
             // repeat what a script that failed half-way applied.
@@ -130,8 +139,15 @@ struct Simulator {
     var subscribed: Bool { state.counters.dumps > 0 && exitCode == nil }
 
     func message(_ type: NeighborMessageType, _ key: NeighborKey, _ n: KernelNeighbor) -> NeighborMessage {
-        NeighborMessage(type: type, family: key.ip.family.rawValue, interface: key.interface,
-                        destination: key.ip, linkLayerAddress: n.linkLayerAddress, state: n.state, flags: n.flags)
+        NeighborMessage(
+            type: type,
+            family: key.ip.family.rawValue,
+            interface: key.interface,
+            destination: key.ip,
+            linkLayerAddress: n.linkLayerAddress,
+            state: n.state,
+            flags: n.flags
+        )
     }
 
     /// The socket overflows: notifications are lost until the reader reports ENOBUFS.
@@ -157,7 +173,7 @@ struct Simulator {
     /// The observer sees a dump entry after a notification of the same neighbor and says so.
     mutating func raceDump(_ key: NeighborKey, _ n: KernelNeighbor) {
         guard var cursor = dumpCursor, subscribed, let old = kernel[key] else { return }
-        cursor.removeAll { $0 == key }   // read into the datagram: the dump will not read it again
+        cursor.removeAll { $0 == key }  // read into the datagram: the dump will not read it again
         dumpCursor = cursor
         kernelSet(key, n)
         send(.kernelMessage(message(.newNeighbor, key, old)))
@@ -170,12 +186,19 @@ struct Simulator {
         var sent = 0
         while sent < n, !cursor.isEmpty {
             let k = cursor.removeFirst()
-            if let v = kernel[k] { dumpCursor = cursor; send(.kernelMessage(message(.newNeighbor, k, v))); sent += 1 }
+            if let v = kernel[k] {
+                dumpCursor = cursor
+                send(.kernelMessage(message(.newNeighbor, k, v)))
+                sent += 1
+            }
         }
         dumpCursor = cursor
         if cursor.isEmpty {
             dumpCursor = nil
-            if dumpRaced { dumpRaced = false; send(.kernelDumpRaced) }
+            if dumpRaced {
+                dumpRaced = false
+                send(.kernelDumpRaced)
+            }
             send(.kernelDumpDone(interrupted: false))
         }
     }
@@ -214,7 +237,7 @@ struct Simulator {
     }
 
     mutating func storeGoesDown(wipe: Bool) {
-        inFlight = []   // the replies never come; Redis may or may not have applied them
+        inFlight = []  // the replies never come; Redis may or may not have applied them
         storeUp = false
         if wipe { store = StoreSnapshot() }
         send(.storeUnavailable)
@@ -235,7 +258,8 @@ struct Simulator {
     /// Time passes until `t` fires (if it is armed): every timer due before it fires first.
     mutating func fire(_ t: TimerID) {
         while let target = timers.first(where: { $0.timer == t }), let next = nextTimer,
-              (next.due, next.sequence) <= (target.due, target.sequence) {
+            (next.due, next.sequence) <= (target.due, target.sequence)
+        {
             fireNext()
             if next.timer == t { return }
         }
@@ -283,15 +307,31 @@ struct Simulator {
     /// Runs everything pending to completion: store up, flag set, dumps delivered, timers fired,
     /// batches acknowledged. Bounded, so a livelock shows up as a violation.
     mutating func quiesce() {
-        reportOverrun()   // the kernel always reports a lost notification on the next read
+        reportOverrun()  // the kernel always reports a lost notification on the next read
         if !storeUp { storeComesUp() }
         for _ in 0..<100_000 {
             if exitCode != nil { return }
-            if wantsStoreLoad { storeComesUp(); continue }
-            if waitingForRestoreFlag { restoreFlag = true; restoreFlagCheck(); continue }
-            if dumpCursor != nil { dumpChunk(1_000); continue }
-            if !inFlight.isEmpty { acknowledge(); continue }
-            if nextTimer != nil { fireNext(); continue }
+            if wantsStoreLoad {
+                storeComesUp()
+                continue
+            }
+            if waitingForRestoreFlag {
+                restoreFlag = true
+                restoreFlagCheck()
+                continue
+            }
+            if dumpCursor != nil {
+                dumpChunk(1_000)
+                continue
+            }
+            if !inFlight.isEmpty {
+                acknowledge()
+                continue
+            }
+            if nextTimer != nil {
+                fireNext()
+                continue
+            }
             return
         }
         violations.append("did not quiesce")
@@ -318,6 +358,8 @@ struct ArmedTimer {
 
 extension Simulator: CustomStringConvertible {
     var description: String {
-        "Simulator(phase: \(state.phase), kernel: \(kernel.count), store: \(store.entries.count), expected: \(expectedStore.count), pending: \(state.pendingCount), inFlight: \(inFlight.map(\.id)), armed: \(armed), logs: \(logs.suffix(4)))"
+        "Simulator(phase: \(state.phase), kernel: \(kernel.count), store: \(store.entries.count), expected: "
+            + "\(expectedStore.count), pending: \(state.pendingCount), inFlight: \(inFlight.map(\.id)), armed: "
+            + "\(armed), logs: \(logs.suffix(4)))"
     }
 }

@@ -18,7 +18,8 @@ import Testing
     }
 
     @Test func coldStartWritesTheKernelTable() {
-        let k = Self.kernel(50), redis = FakeRedisServer()
+        let k = Self.kernel(50)
+        let redis = FakeRedisServer()
         let rt = EmbeddedRuntime(seed: 1, config: ReconcilerConfig(batchSize: 8), kernel: k, redis: redis)
         rt.run(for: 2_000_000_000)
         #expect(rt.state.phase == .steady, "\(rt.logs)")
@@ -28,10 +29,11 @@ import Testing
     }
 
     @Test func aBurstThatOverrunsTheBufferIsRepairedByADump() {
-        let k = Self.kernel(10), redis = FakeRedisServer()
+        let k = Self.kernel(10)
+        let redis = FakeRedisServer()
         let rt = EmbeddedRuntime(seed: 2, config: ReconcilerConfig(batchSize: 16), kernel: k, redis: redis)
         rt.run(for: 1_000_000_000)
-        for i in 10..<400 { k.set(ifindex: 2, ip: Self.ip(i), mac: Self.mac(i)) }   // 64 KiB holds ~78
+        for i in 10..<400 { k.set(ifindex: 2, ip: Self.ip(i), mac: Self.mac(i)) }  // 64 KiB holds ~78
         rt.run(for: 5_000_000_000)
         #expect(rt.state.counters.overruns > 0)
         #expect(redis.snapshot == StoreSnapshot(valid: k.desired()))
@@ -41,7 +43,8 @@ import Testing
     /// to write; nothing noticed, and NEIGH_TABLE stayed empty. The idle connection closing is
     /// now noticed and the table read again and rewritten.
     @Test func redisRestartWhileIdleIsRepaired() {
-        let k = Self.kernel(20), redis = FakeRedisServer()
+        let k = Self.kernel(20)
+        let redis = FakeRedisServer()
         let rt = EmbeddedRuntime(seed: 3, config: ReconcilerConfig(batchSize: 8), kernel: k, redis: redis)
         rt.run(for: 1_000_000_000)
         #expect(redis.snapshot == StoreSnapshot(valid: k.desired()))
@@ -55,8 +58,12 @@ import Testing
 
     @Test func sameSeedSameTrace() {
         func digest() -> UInt64 {
-            let rt = EmbeddedRuntime(seed: 7, config: ReconcilerConfig(batchSize: 4), kernel: Self.kernel(30),
-                                     redis: FakeRedisServer())
+            let rt = EmbeddedRuntime(
+                seed: 7,
+                config: ReconcilerConfig(batchSize: 4),
+                kernel: Self.kernel(30),
+                redis: FakeRedisServer()
+            )
             rt.run(for: 1_000_000_000)
             return rt.traceDigest
         }

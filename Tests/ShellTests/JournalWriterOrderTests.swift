@@ -14,7 +14,9 @@ import Testing
     /// Records as the core emits them: batches on disjoint keys while in flight, each written before
     /// it is applied, store reloads and dumps in between.
     static func records(_ values: [UInt32]) -> [JournalRecord] {
-        var out: [JournalRecord] = [], inFlight: [Batch] = [], nextID: UInt64 = 1
+        var out: [JournalRecord] = []
+        var inFlight: [Batch] = []
+        var nextID: UInt64 = 1
         for v in values {
             switch v % 5 {
             case 0, 1:
@@ -22,7 +24,8 @@ import Testing
                 let free = keys.filter { !busy.contains($0.description) }
                 guard !free.isEmpty else { continue }
                 let k = free[Int(v >> 3) % free.count]
-                let change: Change = v & 4 == 0
+                let change: Change =
+                    v & 4 == 0
                     ? .set(k, NeighborEntry(mac: MACAddress(rawValue: UInt64(v)), family: .ipv4)) : .del(k)
                 let b = Batch(id: nextID, changes: [change])
                 nextID += 1

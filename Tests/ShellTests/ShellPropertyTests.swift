@@ -36,7 +36,9 @@ import Testing
     @Test func repliesMatchTheirBatches() async {
         let kinds: Set<ShellScenario.Kind> = [.set, .delete, .burst, .wait, .refuse, .reset, .scriptFlush]
         await propertyCheck(count: Self.cases, input: Self.input, Gen.int(in: 1...3), Gen.int(in: 1...6)) {
-            values, window, size in
+            values,
+            window,
+            size in
             let s = ShellScenario(values, allowing: kinds)
             let o = s.run(config: ReconcilerConfig(batchSize: size, batchDelayMilliseconds: 2, batchesInFlight: window))
             Self.converged(o, s)
@@ -91,7 +93,9 @@ import Testing
     /// `Backoff`, so that a change to `Backoff` shows: 100 ms, doubled after each failure, at most
     /// 5 s. Reads that fit in an outage, plus the one the outage interrupts.
     static func readsAllowed(during milliseconds: Int) -> Int {
-        var reads = 1, waited = 0, wait = 100
+        var reads = 1
+        var waited = 0
+        var wait = 100
         while waited + wait <= milliseconds {
             waited += wait
             reads += 1
@@ -106,7 +110,10 @@ import Testing
         let kinds: Set<ShellScenario.Kind> = [.set, .delete, .burst, .reset, .restartRedis]
         await propertyCheck(count: Self.cases, input: Self.input, Gen.int(in: 1...3)) { values, window in
             let s = ShellScenario(values, allowing: kinds)
-            Self.converged(s.run(config: ReconcilerConfig(batchSize: 4, batchDelayMilliseconds: 1, batchesInFlight: window)), s)
+            Self.converged(
+                s.run(config: ReconcilerConfig(batchSize: 4, batchDelayMilliseconds: 1, batchesInFlight: window)),
+                s
+            )
         }
         Self.report()
     }

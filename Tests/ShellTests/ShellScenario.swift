@@ -96,7 +96,8 @@ struct ShellScenario: CustomStringConvertible {
     }
 
     func run(config: ReconcilerConfig = ReconcilerConfig(batchSize: 8, batchDelayMilliseconds: 5)) -> Outcome {
-        let kernel = FakeKernel(links: Self.links), redis = FakeRedisServer()
+        let kernel = FakeKernel(links: Self.links)
+        let redis = FakeRedisServer()
         for i in 0..<initial { kernel.set(ifindex: Self.link(i), ip: Self.ip(i), mac: Self.mac(i, 0)) }
         var rt = EmbeddedRuntime(seed: seed, config: config, kernel: kernel, redis: redis)
         var out = Outcome(kernel: kernel, redis: redis, runtime: rt, runs: [rt])
@@ -104,8 +105,14 @@ struct ShellScenario: CustomStringConvertible {
         func restart(from image: JournalImage) {
             incarnation += 1
             let before = rt.sent.map(\.id).max() ?? 0
-            rt = EmbeddedRuntime(seed: seed &+ incarnation, config: config, kernel: kernel, redis: redis,
-                                 image: image, startingAt: rt.now)
+            rt = EmbeddedRuntime(
+                seed: seed &+ incarnation,
+                config: config,
+                kernel: kernel,
+                redis: redis,
+                image: image,
+                startingAt: rt.now
+            )
             if rt.state.lastBatchID < before {
                 out.violations.append("restart: last batch id \(rt.state.lastBatchID) < \(before) already sent")
             }

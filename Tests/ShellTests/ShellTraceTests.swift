@@ -53,12 +53,14 @@ import Testing
         let output = Pipe()
         child.standardOutput = output
         child.standardError = output
-        try child.run()   // throws, failing the test, when the binary cannot be started
+        try child.run()  // throws, failing the test, when the binary cannot be started
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         child.waitUntilExit()
         let lines = text.split(separator: "\n").filter { $0.hasPrefix("trace ") }
         guard child.terminationStatus == 0, lines.count == 1 else {
-            Issue.record("\(CommandLine.arguments[0]) exited \(child.terminationStatus), \(lines.count) trace lines:\n\(text)")
+            Issue.record(
+                "\(CommandLine.arguments[0]) exited \(child.terminationStatus), \(lines.count) trace lines:\n\(text)"
+            )
             return ""
         }
         return String(lines[0])

@@ -25,7 +25,8 @@ import Testing
         let server = try RedisServer()
         let c = try server.connect()
         let writer = ProducerStateTable(connection: c)
-        let kept = NeighborKey("Ethernet0:10.0.0.1")!, gone = NeighborKey("Ethernet4:10.0.0.2")!
+        let kept = NeighborKey("Ethernet0:10.0.0.1")!
+        let gone = NeighborKey("Ethernet4:10.0.0.2")!
         let added = NeighborKey("Ethernet8:2000::2")!
         // Quotes, a backslash, a space and a newline: the key must reach Redis byte for byte.
         let awkward = "Eth \"0\\\n'x:10.0.0.9"
@@ -37,8 +38,15 @@ import Testing
         /// notifications published.
         func outcome(_ apply: () throws -> Void) throws -> (NeighTableContent, published: Int) {
             _ = try c.command(["FLUSHALL"])
-            try writer.write(Batch(id: 1, changes: [.set(kept, Self.entry("00:00:00:00:00:01")),
-                                                    .set(gone, Self.entry("00:00:00:00:00:01"))]))
+            try writer.write(
+                Batch(
+                    id: 1,
+                    changes: [
+                        .set(kept, Self.entry("00:00:00:00:00:01")),
+                        .set(gone, Self.entry("00:00:00:00:00:01")),
+                    ]
+                )
+            )
             _ = try ConsumerStateTable(connection: c).drain()
             let published = try ProducerStateTableTests.publishes(server, apply)
             return (try StoreReader.content(c), published)

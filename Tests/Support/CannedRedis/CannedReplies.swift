@@ -45,11 +45,17 @@ public final class CannedReplies {
     /// A connection whose every reply comes from `replies` (raw RESP); after them, end of file.
     /// The server's end stays open until `closeConnections`: the client's commands must not meet
     /// a closed socket.
-    public func connect(replying replies: [UInt8], timeoutMilliseconds: Int = 2000) throws(RedisError)
+    public func connect(
+        replying replies: [UInt8],
+        timeoutMilliseconds: Int = 2000
+    ) throws(RedisError)
         -> RedisConnection
     {
-        let c = try RedisConnection(endpoint: .unix(path: socketPath), database: 0,
-                                    timeoutMilliseconds: timeoutMilliseconds)
+        let c = try RedisConnection(
+            endpoint: .unix(path: socketPath),
+            database: 0,
+            timeoutMilliseconds: timeoutMilliseconds
+        )
         let peer = accept(listener, nil, nil)
         guard peer >= 0 else { throw RedisError(.connect, "accept: \(String(cString: strerror(errno)))") }
         peers.append(peer)
@@ -66,11 +72,14 @@ public final class CannedReplies {
             return nil
         }
         if let failure { throw RedisError(.io, "write to the fake client: \(failure)") }
-        shutdown(peer, Int32(SHUT_WR))   // the replies end here: a reader waiting for more sees EOF
+        shutdown(peer, Int32(SHUT_WR))  // the replies end here: a reader waiting for more sees EOF
         return c
     }
 
-    public func connect(replying replies: String, timeoutMilliseconds: Int = 2000) throws(RedisError)
+    public func connect(
+        replying replies: String,
+        timeoutMilliseconds: Int = 2000
+    ) throws(RedisError)
         -> RedisConnection
     {
         try connect(replying: Array(replies.utf8), timeoutMilliseconds: timeoutMilliseconds)
@@ -78,11 +87,18 @@ public final class CannedReplies {
 
     /// A connection whose replies arrive `chunk` bytes at a time with a pause between pieces, so
     /// that a reply is split across the client's reads; then end of file.
-    public func connect(trickling replies: [UInt8], chunk: Int = 1, timeoutMilliseconds: Int = 5000)
+    public func connect(
+        trickling replies: [UInt8],
+        chunk: Int = 1,
+        timeoutMilliseconds: Int = 5000
+    )
         throws(RedisError) -> RedisConnection
     {
-        let c = try RedisConnection(endpoint: .unix(path: socketPath), database: 0,
-                                    timeoutMilliseconds: timeoutMilliseconds)
+        let c = try RedisConnection(
+            endpoint: .unix(path: socketPath),
+            database: 0,
+            timeoutMilliseconds: timeoutMilliseconds
+        )
         let peer = accept(listener, nil, nil)
         guard peer >= 0 else { throw RedisError(.connect, "accept: \(String(cString: strerror(errno)))") }
         peers.append(peer)

@@ -32,8 +32,13 @@ public final class EmbeddedRuntime {
     /// A daemon starting now: its journal `image` replayed into the core, its fakes given (a
     /// restart after a crash passes the same kernel and server and the journal's image).
     public init(
-        seed: UInt64, config: ReconcilerConfig, kernel: FakeKernel, redis: FakeRedisServer,
-        settings: FakeSettings = FakeSettings(), image: JournalImage = .empty, startingAt start: UInt64 = 1_000_000_000
+        seed: UInt64,
+        config: ReconcilerConfig,
+        kernel: FakeKernel,
+        redis: FakeRedisServer,
+        settings: FakeSettings = FakeSettings(),
+        image: JournalImage = .empty,
+        startingAt start: UInt64 = 1_000_000_000
     ) {
         now = start
         rng = SplitMix64(seed: seed)
@@ -56,8 +61,13 @@ public final class EmbeddedRuntime {
         }
         let pollers = Pollers(context: context, settings: settings, restoreTimeoutSeconds: 180, policyPollSeconds: 10)
         shell = Shell(
-            context: context, state: DaemonState(config: config, replaying: image), kernel: kernelLink, store: store,
-            journal: journalLink, pollers: pollers)
+            context: context,
+            state: DaemonState(config: config, replaying: image),
+            kernel: kernelLink,
+            store: store,
+            journal: journalLink,
+            pollers: pollers
+        )
         clock = { [unowned self] in self.now }
         random = { [unowned self] bound in Int(self.rng.next() % UInt64(max(0, bound) + 1)) }
         log = { [unowned self] level, message in self.logs.append("\(level): \(message)") }
@@ -89,7 +99,7 @@ public final class EmbeddedRuntime {
                 shell.store.readEnded()
                 busy = true
             }
-            if redis.generation != generationSeen {   // the server closed its connections
+            if redis.generation != generationSeen {  // the server closed its connections
                 generationSeen = redis.generation
                 shell.store.connectionReadable()
                 busy = true
@@ -105,7 +115,7 @@ public final class EmbeddedRuntime {
             }
             if busy || shell.context.eventsQueued > 0 {
                 now += stepNanoseconds
-                if now >= end { break }   // still busy: a later `run` goes on from here
+                if now >= end { break }  // still busy: a later `run` goes on from here
                 continue
             }
             let next = [shell.context.nextDeadline(), reader.endsAt, journal.nextCommitAt].compactMap { $0 }.min()

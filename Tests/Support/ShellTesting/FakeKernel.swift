@@ -44,8 +44,14 @@ public final class FakeKernel {
 
     public func set(ifindex: Int32, ip: IPAddress, mac: MACAddress, state: NUDState = .reachable) {
         let n = RawNeighbor(
-            type: .newNeighbor, family: ip.family.rawValue, ifindex: ifindex, state: state, flags: [],
-            destination: ip, linkLayerAddress: .mac(mac))
+            type: .newNeighbor,
+            family: ip.family.rawValue,
+            ifindex: ifindex,
+            state: state,
+            flags: [],
+            destination: ip,
+            linkLayerAddress: .mac(mac)
+        )
         neighbors[Self.id(ifindex, ip)] = n
         socket?.notify(n)
     }
@@ -63,7 +69,7 @@ public final class FakeKernel {
         var out: [NeighborKey: NeighborEntry] = [:]
         for n in neighbors.values {
             guard let name = links.first(where: { $0.index == n.ifindex }).flatMap({ InterfaceName($0.name) }),
-                  let ip = n.destination
+                let ip = n.destination
             else { continue }
             let key = NeighborKey(interface: name, ip: ip)
             let kn = KernelNeighbor(linkLayerAddress: n.linkLayerAddress, state: n.state, flags: n.flags)

@@ -80,11 +80,13 @@ public final class FakeRedisServer {
     /// prefix, payload, then `S key mac family` or `D key` per change.
     private func apply(_ args: [String]) -> RedisReply {
         callsRun += 1
-        var i = 8, added = 0
+        var i = 8
+        var added = 0
         while i < args.count {
             let key = args[i + 1]
             if args[i] == "S", i + 3 < args.count,
-               let mac = MACAddress(args[i + 2]), let family = AddressFamily(fieldValue: args[i + 3]) {
+                let mac = MACAddress(args[i + 2]), let family = AddressFamily(fieldValue: args[i + 3])
+            {
                 if table.updateValue(NeighborEntry(mac: mac, family: family), forKey: key) == nil { added += 1 }
                 i += 4
             } else {
