@@ -11,9 +11,10 @@ public final class KernelLink {
     private var dumpStartedAt: UInt64?
     /// While a dump is outstanding, how often to ask the observer whether it stalled.
     static let dumpCheckNanoseconds: UInt64 = 100_000_000
-    /// Datagrams read per turn: the queue the core drains holds at most this many datagrams'
-    /// events (a dump datagram carries a few hundred), so a 100,000-entry dump never sits in it whole.
-    static let datagramsPerTurn = 2
+    /// Events read per turn, about: the queue the core drains holds at most this many and one
+    /// datagram's more, so a 100,000-entry dump (a few hundred per datagram) or a burst of
+    /// notifications (one per datagram) never sits in it whole, and neither costs a turn apiece.
+    static let eventsPerTurn = 1024
 
     public init(context: ShellContext, open: @escaping () throws(KernelObserverError) -> KernelObserver) {
         self.context = context
@@ -42,22 +43,25 @@ public final class KernelLink {
     public func readable() {
         guard let o = observer else { return }
         do {
-            try o.drain(maxDatagrams: Self.datagramsPerTurn, notice: notice) { event in
-                if case .kernelDumpDone(let interrupted) = event, let t = dumpStartedAt {
-                    let elapsed = context.now - min(context.now, t)
-                    context.metrics.dumpLatency.observe(Double(elapsed) / 1e9)
-                    context.log(
-                        .notice,
-                        "kernel neighbor dump \(interrupted ? "interrupted" : "complete") "
-                            + "after \(elapsed / 1_000_000) ms"
-                    )
+            var drained = false
+            while !drained && context.eventsQueued < Self.eventsPerTurn {
+                drained = try o.drain(maxDatagrams: 1, notice: notice) { event in
+                    if case .kernelDumpDone(let interrupted) = event { dumpEnded(interrupted: interrupted) }
+                    context.enqueue(event)
                 }
-                context.enqueue(event)
             }
         } catch {
             context.log(.error, "\(error)")
         }
         armDumpCheck()
+    }
+
+    private func dumpEnded(interrupted: Bool) {
+        guard let t = dumpStartedAt else { return }
+        let elapsed = context.now - min(context.now, t)
+        context.metrics.dumpLatency.observe(Double(elapsed) / 1e9)
+        let how = interrupted ? "interrupted" : "complete"
+        context.log(.notice, "kernel neighbor dump \(how) after \(elapsed / 1_000_000) ms")
     }
 
     private func notice(_ n: KernelNotice) {
