@@ -26,10 +26,15 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "Journal", dependencies: ["Model", "CSQLite"]),
         .target(name: "KernelObserver", dependencies: ["Model", "CNetlink"]),
+        // The imperative shell: one runtime, one handler per resource, production transports.
+        .target(
+            name: "Shell",
+            dependencies: ["Model", "Files", "Reconciler", "KernelObserver", "StoreObserver", "Journal", "CNetlink"]
+        ),
         .executableTarget(
             name: "neighsyncd",
             dependencies: [
-                "Model", "Files", "Reconciler", "KernelObserver", "StoreObserver", "Journal", "CNetlink",
+                "Model", "Files", "Reconciler", "KernelObserver", "StoreObserver", "Journal", "CNetlink", "Shell",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -37,6 +42,19 @@ let package = Package(
         .executableTarget(
             name: "neighsyncd-bench",
             dependencies: ["Model", "Reconciler", "KernelObserver", "StoreObserver", "Journal", "CNetlink"]
+        ),
+        // Test support, built and never shipped: the program the crash tests kill (swift-nio's
+        // NIOCrashTester is the model) and the record stream it shares with them; a fake Redis
+        // answering with canned replies (the StoreObserver tests, FuzzRedisReplies).
+        .target(name: "JournalExercise", dependencies: ["Model"], path: "Tests/Support/JournalExercise"),
+        .target(name: "CannedRedis", dependencies: ["StoreObserver"], path: "Tests/Support/CannedRedis"),
+        .executableTarget(
+            name: "neighsyncd-crash-tester",
+            dependencies: [
+                "Journal", "JournalExercise",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tests/CrashTester"
         ),
         .testTarget(
             name: "ReconcilerTests",
@@ -47,13 +65,26 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "FilesTests", dependencies: ["Files"]),
+        // The embedded runtime: the shell's production handlers on a virtual clock and fakes.
+        .target(
+            name: "ShellTesting",
+            dependencies: ["Model", "Reconciler", "Shell", "KernelObserver", "StoreObserver", "CNetlink"],
+            path: "Tests/Support/ShellTesting"
+        ),
+        .testTarget(
+            name: "ShellTests",
+            dependencies: [
+                "Model", "Reconciler", "Shell", "ShellTesting", "KernelObserver",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
         .testTarget(
             name: "JournalTests",
-            dependencies: ["Model", "Reconciler", "Journal", "CSQLite"]
+            dependencies: ["Model", "Reconciler", "Journal", "JournalExercise", "CSQLite"]
         ),
         .testTarget(
             name: "StoreObserverTests",
-            dependencies: ["Model", "Reconciler", "StoreObserver"]
+            dependencies: ["Model", "Reconciler", "StoreObserver", "CannedRedis"]
         ),
         .testTarget(
             name: "KernelObserverTests",
@@ -73,14 +104,16 @@ if Context.environment["NEIGHSYNCD_FUZZ"] != nil {
         ("FuzzRedisDump", ["Model"]),
         ("FuzzJournalRecords", ["Model", "Journal", "JournalSamples"]),
         ("FuzzJournalFile", ["Journal", "CSQLite", "JournalSamples"]),
-        ("FuzzRedisReplies", ["Model", "StoreObserver"]),
+        ("FuzzRedisReplies", ["Model", "StoreObserver", "CannedRedis"]),
         ("FuzzDatabaseConfig", ["StoreObserver"]),
     ]
     package.targets.append(.target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"))
     package.targets.append(
-        .target(name: "JournalSamples", dependencies: ["Model", "Journal"], path: "Fuzz/JournalSamples"))
+        .target(name: "JournalSamples", dependencies: ["Model", "Journal"], path: "Fuzz/JournalSamples")
+    )
     for t in fuzzTargets {
         package.targets.append(
-            .executableTarget(name: t.name, dependencies: t.dependencies + ["CFuzzDriver"], path: "Fuzz/\(t.name)"))
+            .executableTarget(name: t.name, dependencies: t.dependencies + ["CFuzzDriver"], path: "Fuzz/\(t.name)")
+        )
     }
 }

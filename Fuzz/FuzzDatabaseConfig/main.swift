@@ -13,7 +13,8 @@ public func fuzzDatabaseConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CI
     for (name, d) in config.databases {
         if case .tcp(_, let port) = d.endpoint, Int32(exactly: port) == nil {
             fatalError(
-                "database_config.json accepted for \(name) port \(port), which RedisConnection cannot pass to hiredis")
+                "database_config.json accepted for \(name) port \(port), which RedisConnection cannot pass to hiredis"
+            )
         }
         _ = d.endpoint.description
     }

@@ -96,7 +96,9 @@ struct Workspace {
 
 /// With NEIGHSYNCD_FUZZ_SEED_OUT set, writes a seed there: rows as a daemon writes them.
 func writeSeeds(to dir: String) {
-    let store = JournalSamples.blobs[0], desired = JournalSamples.blobs[1], batch = JournalSamples.blobs[2]
+    let store = JournalSamples.blobs[0]
+    let desired = JournalSamples.blobs[1]
+    let batch = JournalSamples.blobs[2]
     let rows = [
         Row(table: 0, count: Int64(store.count), blob: store.bytes),
         Row(table: 1, count: Int64(desired.count), blob: desired.bytes),

@@ -1,7 +1,8 @@
 import CFuzzDriver
 import Foundation
-@testable import Journal
 import JournalSamples
+
+@testable import Journal
 
 /// One journal BLOB (a view, a delta or a batch in flight), as `Journal.load` decodes it. What
 /// decodes is written back and must decode the same: the reader accepts nothing the writer would
@@ -27,7 +28,12 @@ public func fuzzJournalRecords(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CI
 
 private func decode(_ buf: UnsafeRawBufferPointer) -> [Records.Item]? {
     var items: [Records.Item] = []
-    do { try Records.forEach(in: buf) { items.append($0); return true } } catch { return nil }
+    do {
+        try Records.forEach(in: buf) {
+            items.append($0)
+            return true
+        }
+    } catch { return nil }
     return items
 }
 

@@ -1,4 +1,5 @@
 import CFuzzDriver
+import CannedRedis
 import Foundation
 import Glibc
 import Model
@@ -11,20 +12,16 @@ import StoreObserver
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRedisReplies(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let data, size > 0, !claimsAHugeArray(UnsafeBufferPointer(start: data, count: size)) else { return 0 }
-    let endpoint = RedisEndpoint.unix(path: server.path)
-    guard let c = try? RedisConnection(endpoint: endpoint, database: 0, timeoutMilliseconds: 1000) else {
-        fatalError("cannot connect to the fake server at \(server.path)")
+    let c: RedisConnection
+    do {
+        c = try server.connect(
+            replying: Array(UnsafeBufferPointer(start: data + 1, count: size - 1)),
+            timeoutMilliseconds: 1000
+        )
+    } catch {
+        fatalError("the fake server at \(server.socketPath): \(error)")
     }
-    let peer = accept(server.listener, nil, nil)
-    guard peer >= 0 else { fatalError("accept: \(String(cString: strerror(errno)))") }
-    defer { close(peer) }
-    var sent = 1
-    while sent < size {
-        let n = Glibc.write(peer, data + sent, size - sent)
-        guard n > 0 else { fatalError("write to the fake client: \(String(cString: strerror(errno)))") }
-        sent += n
-    }
-    shutdown(peer, Int32(SHUT_WR))   // the replies end here: a reader waiting for more sees EOF
+    defer { server.closeConnections() }
     read(with: c, mode: data[0])
     return 0
 }
@@ -33,13 +30,17 @@ public func fuzzRedisReplies(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt
 /// element arrives: `*1000000000` is an 8 GB allocation of hiredis' own (virtual, never touched),
 /// which libFuzzer reports as out-of-memory. Such inputs are skipped so the search goes on.
 private func claimsAHugeArray(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-    var digits = -1   // after a `*`: the digits seen so far; -1 elsewhere
+    var digits = -1  // after a `*`: the digits seen so far; -1 elsewhere
     for b in bytes {
         let isDigit = (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b)
-        if b == UInt8(ascii: "*") { digits = 0 } else if digits >= 0, isDigit {
+        if b == UInt8(ascii: "*") {
+            digits = 0
+        } else if digits >= 0, isDigit {
             digits += 1
             if digits > 6 { return true }
-        } else { digits = -1 }
+        } else {
+            digits = -1
+        }
     }
     return false
 }
@@ -60,8 +61,10 @@ private func read(with c: RedisConnection, mode: UInt8) {
     case 4:
         let p = ProducerStateTable(connection: c, keysPerCall: 2)
         _ = try? p.write(Batch(id: 1, changes: [.set(k4, e), .del(k6), .delMalformed("x")]))
-        _ = try? p.send(Batch(id: 2, changes: [.del(k4)]))
-        _ = try? p.collect()
+        if let sent = try? p.send(Batch(id: 2, changes: [.del(k4)])) {
+            var pipeline = [sent]
+            _ = try? p.collect(&pipeline)
+        }
     case 5:
         guard let w = try? PolicyWatcher(subscriber: c, database: 4) else { return }
         while (try? w.changed()) != nil {}
@@ -71,33 +74,13 @@ private func read(with c: RedisConnection, mode: UInt8) {
     }
 }
 
-/// A listening unix socket in a private folder under $TMPDIR: connecting completes at once (the
-/// backlog), so one thread plays both ends.
-struct FakeServer {
-    let path: String
-    let listener: Int32
-
-    init() {
-        var pattern = Array("\(NSTemporaryDirectory())/nsd-fuzz-redis-XXXXXX".utf8CString)
-        guard let dir = mkdtemp(&pattern) else { fatalError("mkdtemp: \(String(cString: strerror(errno)))") }
-        path = String(cString: dir) + "/redis.sock"
-        listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { p in
-            for (i, b) in path.utf8.prefix(p.count - 1).enumerated() { p[i] = b }
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard listener >= 0, bound == 0, listen(listener, 4) == 0 else {
-            fatalError("listening on \(path): \(String(cString: strerror(errno)))")
-        }
-        atexit { try? FileManager.default.removeItem(atPath: (server.path as NSString).deletingLastPathComponent) }
+/// libFuzzer calls the target from one thread only.
+nonisolated(unsafe) let server: CannedReplies = {
+    do {
+        return try CannedReplies()
+    } catch {
+        fatalError("the fake server: \(error)")
     }
-}
-
-let server = FakeServer()
+}()
+atexit { try? FileManager.default.removeItem(atPath: server.folder) }
 exit(nsd_fuzz_main(CommandLine.argc, CommandLine.unsafeArgv) { fuzzRedisReplies($0, $1) })

@@ -1,5 +1,6 @@
-@testable import Journal
 import Model
+
+@testable import Journal
 
 /// BLOBs as the journal's own encoder writes them, one of each kind, to seed the journal fuzz
 /// targets: the seeds follow the format as it changes.
@@ -11,8 +12,10 @@ public enum JournalSamples {
 
     /// (name, records, count): the store view, the desired view and a batch.
     public static let blobs: [(name: String, bytes: [UInt8], count: Int)] = [
-        ("store-view",
-         Records.encode(StoreSnapshot(entries: [v4: .valid(e4), v6: .malformed], malformedKeys: ["bad key"]))),
+        (
+            "store-view",
+            Records.encode(StoreSnapshot(entries: [v4: .valid(e4), v6: .malformed], malformedKeys: ["bad key"]))
+        ),
         ("desired-view", Records.encode([DesiredEntry(v4, e4), DesiredEntry(v6, e6)])),
         ("batch", Records.encode([.set(v6, e6), .del(v4), .delMalformed("Ethernet0:10.0.0.02")])),
     ].map { ($0.0, $0.1.bytes, $0.1.count) }

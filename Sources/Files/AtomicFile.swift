@@ -15,7 +15,12 @@ public struct FileWriteError: Error, Hashable, Sendable, CustomStringConvertible
 /// explicitly (the umask plays no part), then is renamed over the target. A reader sees the old
 /// content or the new, never a mix; a symlink at the target is replaced, not followed.
 public enum AtomicFile {
-    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644, sync: Bool = false)
+    public static func write(
+        _ bytes: [UInt8],
+        to path: String,
+        mode: mode_t = 0o644,
+        sync: Bool = false
+    )
         throws(FileWriteError)
     {
         let (fd, temp) = try createTemp(beside: path)

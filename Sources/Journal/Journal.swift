@@ -4,7 +4,8 @@ import Glibc
 import Model
 
 /// The SQLite journal: the last desired view, the acknowledged store view, the batches in flight,
-/// and an audit row per applied batch. Warm restart is `load()` into `DaemonState(replaying:)`.
+/// and an audit row per applied batch. At start `load()` goes into `DaemonState(replaying:)`: it
+/// gives the batch ids; the APPL_DB read replaces its store view (docs/state-machine.md).
 ///
 /// Each view is one BLOB of binary records (`Records`); an acknowledged batch appends one delta
 /// row to the store view, so writing a batch costs one row whatever its size. When the deltas
@@ -31,7 +32,8 @@ public final class Journal {
     let contents: JournalContents
     /// Held for the journal's life: one writer per file.
     let lock: JournalLock
-    private let putView, putDelta, clearDeltas, putInflight, clearInflight, dropInflight, audit, pruneAudit, putMeta, raiseLastBatch: Statement
+    private let putView, putDelta, clearDeltas, putInflight, clearInflight, dropInflight, audit, pruneAudit, putMeta,
+        raiseLastBatch: Statement
     private let markDesired: Statement
     /// Records in the store view, and in the deltas written since it: the compaction trigger.
     private var viewRecords = 0, deltaRecords = 0
@@ -43,8 +45,10 @@ public final class Journal {
         CREATE TABLE desired (key TEXT PRIMARY KEY, mac INTEGER NOT NULL, family INTEGER NOT NULL) WITHOUT ROWID;
         CREATE TABLE actual (key TEXT PRIMARY KEY, mac INTEGER, family INTEGER) WITHOUT ROWID;
         CREATE TABLE actual_malformed (key TEXT PRIMARY KEY) WITHOUT ROWID;
-        CREATE TABLE inflight (position INTEGER PRIMARY KEY, batch INTEGER NOT NULL, op TEXT NOT NULL, key TEXT NOT NULL, mac INTEGER, family INTEGER);
-        CREATE TABLE applied (batch INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL, sets INTEGER NOT NULL, dels INTEGER NOT NULL);
+        CREATE TABLE inflight (position INTEGER PRIMARY KEY, batch INTEGER NOT NULL, op TEXT NOT NULL,
+                               key TEXT NOT NULL, mac INTEGER, family INTEGER);
+        CREATE TABLE applied (batch INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL, sets INTEGER NOT NULL,
+                              dels INTEGER NOT NULL);
         """,
         // 2: the batch in flight as one row (one line per change) instead of a row per change.
         """
@@ -56,7 +60,8 @@ public final class Journal {
         DROP TABLE desired;
         DROP TABLE actual;
         CREATE TABLE desired (ifname TEXT NOT NULL, hi INTEGER NOT NULL, lo INTEGER NOT NULL, fam INTEGER NOT NULL,
-                              mac INTEGER NOT NULL, efam INTEGER NOT NULL, PRIMARY KEY (ifname, hi, lo, fam)) WITHOUT ROWID;
+                              mac INTEGER NOT NULL, efam INTEGER NOT NULL,
+                              PRIMARY KEY (ifname, hi, lo, fam)) WITHOUT ROWID;
         CREATE TABLE actual (ifname TEXT NOT NULL, hi INTEGER NOT NULL, lo INTEGER NOT NULL, fam INTEGER NOT NULL,
                              mac INTEGER, efam INTEGER, PRIMARY KEY (ifname, hi, lo, fam)) WITHOUT ROWID;
         """,
@@ -69,7 +74,8 @@ public final class Journal {
         DROP TABLE actual_malformed;
         DROP TABLE inflight;
         CREATE TABLE view (name TEXT PRIMARY KEY, records BLOB NOT NULL, count INTEGER NOT NULL);
-        CREATE TABLE delta (seq INTEGER PRIMARY KEY, batch INTEGER NOT NULL, records BLOB NOT NULL, count INTEGER NOT NULL);
+        CREATE TABLE delta (seq INTEGER PRIMARY KEY, batch INTEGER NOT NULL, records BLOB NOT NULL,
+                            count INTEGER NOT NULL);
         CREATE TABLE inflight (batch INTEGER PRIMARY KEY, records BLOB NOT NULL, count INTEGER NOT NULL);
         """,
     ]
@@ -87,7 +93,10 @@ public final class Journal {
         contents = JournalContents(db: db, path: path)
         try Self.migrate(db, path: path)
         // After each checkpoint the WAL is cut back to 1 MiB.
-        try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=\(durability == .full ? "FULL" : "NORMAL"); PRAGMA journal_size_limit=1048576;")
+        try db.execute(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=\(durability == .full ? "FULL" : "NORMAL"); PRAGMA "
+                + "journal_size_limit=1048576;"
+        )
         JournalPath.makePrivate(path)
         putView = try db.prepare("INSERT OR REPLACE INTO view VALUES (?, ?, ?)")
         putDelta = try db.prepare("INSERT INTO delta (batch, records, count) VALUES (?, ?, ?)")
@@ -97,15 +106,19 @@ public final class Journal {
         audit = try db.prepare("INSERT OR REPLACE INTO applied VALUES (?, ?, ?, ?)")
         pruneAudit = try db.prepare("DELETE FROM applied WHERE batch <= ?")
         putMeta = try db.prepare("INSERT OR REPLACE INTO meta VALUES (?, ?)")
-        raiseLastBatch = try db.prepare("""
+        raiseLastBatch = try db.prepare(
+            """
             INSERT INTO meta VALUES ('last_batch', ?1) ON CONFLICT (key)
             DO UPDATE SET value = excluded.value WHERE CAST(excluded.value AS INTEGER) > CAST(value AS INTEGER)
-            """)
+            """
+        )
         // The desired view follows every batch written up to now (see `JournalContents.load`).
-        markDesired = try db.prepare("""
+        markDesired = try db.prepare(
+            """
             INSERT OR REPLACE INTO meta
             SELECT 'desired_batch', coalesce((SELECT value FROM meta WHERE key = 'last_batch'), '0')
-            """)
+            """
+        )
         dropInflight = try db.prepare("DELETE FROM inflight WHERE batch = ?")
         (viewRecords, deltaRecords) = try contents.storeRecordCounts()
     }
@@ -117,7 +130,9 @@ public final class Journal {
     }
 
     static func migrate(_ db: Database, path: String) throws(JournalError) {
-        var version: Int64 = 0, app: Int64 = 0, tables: Int64 = 0
+        var version: Int64 = 0
+        var app: Int64 = 0
+        var tables: Int64 = 0
         try db.prepare("PRAGMA user_version").rows { version = $0.int(0) }
         try db.prepare("PRAGMA application_id").rows { app = $0.int(0) }
         try db.prepare("SELECT count(*) FROM sqlite_master").rows { tables = $0.int(0) }
@@ -125,7 +140,10 @@ public final class Journal {
             throw JournalError(kind: .foreign, message: "\(path): a SQLite database that is not a neighsyncd journal")
         }
         if version > schemaVersion {
-            throw JournalError(kind: .newerSchema, message: "\(path): schema \(version) is newer than this neighsyncd's \(schemaVersion)")
+            throw JournalError(
+                kind: .newerSchema,
+                message: "\(path): schema \(version) is newer than this neighsyncd's \(schemaVersion)"
+            )
         }
         try quickCheck(db, path: path)
         for (i, sql) in migrations.enumerated() where Int64(i + 1) > version {
@@ -142,13 +160,18 @@ public final class Journal {
         try contents.load(includingDesired: includingDesired)
     }
 
-    /// Applies one record in one transaction. `now` is the wall-clock time (Unix seconds) for the audit row.
-    public func record(_ r: JournalRecord, now: Int64) throws(JournalError) {
+    /// Applies one record in one transaction. `now` is the wall-clock time (Unix seconds) for the
+    /// audit row. `compacting: false` leaves due folding to a later `compact()` (a writer with
+    /// records waiting keeps them from waiting behind it), unless it is `compactionOverdue`.
+    public func record(_ r: JournalRecord, now: Int64, compacting: Bool = true) throws(JournalError) {
         let before = (viewRecords, deltaRecords)
         do {
-            try db.transaction { () throws(JournalError) in try apply(r, now: now) }
+            try db.transaction { () throws(JournalError) in
+                try apply(r, now: now)
+                if compacting ? compactionDue : compactionOverdue { try fold() }
+            }
         } catch {
-            (viewRecords, deltaRecords) = before   // rolled back: the counts with it
+            (viewRecords, deltaRecords) = before  // rolled back: the counts with it
             throw error
         }
     }
@@ -157,22 +180,31 @@ public final class Journal {
         switch r {
         case .batchWritten(let b):
             let w = Records.encode(b.changes)
-            try putInflight.run { $0.bind(1, Int64(b.id)); $0.bind(2, w.bytes); $0.bind(3, Int64(w.count)) }
+            try putInflight.run {
+                $0.bind(1, Int64(b.id))
+                $0.bind(2, w.bytes)
+                $0.bind(3, Int64(w.count))
+            }
             try raiseLastBatch.run { $0.bind(1, String(b.id)) }
         case .batchApplied(let b):
             let w = Records.encode(b.changes)
-            try putDelta.run { $0.bind(1, Int64(b.id)); $0.bind(2, w.bytes); $0.bind(3, Int64(w.count)) }
+            try putDelta.run {
+                $0.bind(1, Int64(b.id))
+                $0.bind(2, w.bytes)
+                $0.bind(3, Int64(w.count))
+            }
             deltaRecords += w.count
             try dropInflight.run { $0.bind(1, Int64(b.id)) }
             let sets = Int64(b.changes.count { $0.isSet })
-            try audit.run { $0.bind(1, Int64(b.id)); $0.bind(2, now); $0.bind(3, sets); $0.bind(4, Int64(b.changes.count) - sets) }
+            try audit.run {
+                $0.bind(1, Int64(b.id))
+                $0.bind(2, now)
+                $0.bind(3, sets)
+                $0.bind(4, Int64(b.changes.count) - sets)
+            }
             try pruneAudit.run { $0.bind(1, Int64(b.id) - Self.auditRowsKept) }
             try raiseLastBatch.run { $0.bind(1, String(b.id)) }
             try setMeta("last_applied_at", String(now))
-            if deltaRecords > max(2 * viewRecords, Self.compactionFloor) {
-                try foldBatchesIntoDesired()
-                try putStoreView(try contents.storeView())
-            }
         case .storeReloaded(let s):
             try foldBatchesIntoDesired()
             try clearInflight.run()
@@ -183,8 +215,34 @@ public final class Journal {
         }
     }
 
+    /// The deltas hold more records than twice the view (and `compactionFloor`): fold them.
+    public var compactionDue: Bool { deltaRecords > max(2 * viewRecords, Self.compactionFloor) }
+    /// Folding was put off so long that the file is four times what it should be: fold now anyway.
+    public var compactionOverdue: Bool { deltaRecords > 4 * max(2 * viewRecords, Self.compactionFloor) }
+
+    /// Folds the deltas into the store view if that is due, in a transaction of its own.
+    public func compact() throws(JournalError) {
+        guard compactionDue else { return }
+        let before = (viewRecords, deltaRecords)
+        do {
+            try db.transaction { () throws(JournalError) in try fold() }
+        } catch {
+            (viewRecords, deltaRecords) = before
+            throw error
+        }
+    }
+
+    private func fold() throws(JournalError) {
+        try foldBatchesIntoDesired()
+        try putStoreView(try contents.storeView())
+    }
+
     private func putDesiredView(_ w: Records.Writer) throws(JournalError) {
-        try putView.run { $0.bind(1, "desired"); $0.bind(2, w.bytes); $0.bind(3, Int64(w.count)) }
+        try putView.run {
+            $0.bind(1, "desired")
+            $0.bind(2, w.bytes)
+            $0.bind(3, Int64(w.count))
+        }
         try markDesired.run()
     }
 
@@ -198,7 +256,11 @@ public final class Journal {
     /// Replaces the store view and drops the deltas it now includes.
     private func putStoreView(_ s: StoreSnapshot) throws(JournalError) {
         let w = Records.encode(s)
-        try putView.run { $0.bind(1, "actual"); $0.bind(2, w.bytes); $0.bind(3, Int64(w.count)) }
+        try putView.run {
+            $0.bind(1, "actual")
+            $0.bind(2, w.bytes)
+            $0.bind(3, Int64(w.count))
+        }
         try clearDeltas.run()
         viewRecords = w.count
         deltaRecords = 0
@@ -211,7 +273,10 @@ public final class Journal {
     }
 
     private func setMeta(_ key: String, _ value: String) throws(JournalError) {
-        try putMeta.run { $0.bind(1, key); $0.bind(2, value) }
+        try putMeta.run {
+            $0.bind(1, key)
+            $0.bind(2, value)
+        }
     }
 
     /// Metadata for `status`: created, last_batch, last_applied_at, last_dump_at.
@@ -222,7 +287,12 @@ public final class Journal {
     /// so the daemon falls back to a cold reconcile. nil when even that fails (read-only
     /// directory, full disk, a symbolic link): the daemon then runs without a journal. Throws
     /// only `inUse`: another daemon owns the file. Each step is reported.
-    public static func openForDaemon(path: String, durability: Durability, now: Int64, report: (String) -> Void)
+    public static func openForDaemon(
+        path: String,
+        durability: Durability,
+        now: Int64,
+        report: (String) -> Void
+    )
         throws(JournalError) -> (journal: Journal, image: JournalImage)?
     {
         let lock: JournalLock
@@ -250,11 +320,17 @@ public final class Journal {
 
     /// Opens the journal (taking the lock, unless given it); a bad one is set aside and a new one
     /// started. nil when even that fails. Each step is reported.
-    public static func openOrSetAside(path: String, durability: Durability, now: Int64, lock: JournalLock? = nil,
-                                      report: (String) -> Void) -> Journal?
-    {
+    public static func openOrSetAside(
+        path: String,
+        durability: Durability,
+        now: Int64,
+        lock: JournalLock? = nil,
+        report: (String) -> Void
+    ) -> Journal? {
         let held: JournalLock
-        if let lock { held = lock } else {
+        if let lock {
+            held = lock
+        } else {
             do { held = try JournalLock(journalPath: path) } catch {
                 report("\(error)")
                 return nil
@@ -262,8 +338,10 @@ public final class Journal {
         }
         do { return try Journal(path: path, durability: durability, lock: held) } catch {
             report("\(error)")
-            guard error.kind == .corrupt || error.kind == .foreign || error.kind == .newerSchema
-                || (error.kind == .io && JournalPath.exists(path)) else { return nil }
+            guard
+                error.kind == .corrupt || error.kind == .foreign || error.kind == .newerSchema
+                    || (error.kind == .io && JournalPath.exists(path))
+            else { return nil }
         }
         guard setAside(path, now: now, report: report) else { return nil }
         do { return try Journal(path: path, durability: durability, lock: held) } catch {

@@ -13,7 +13,8 @@ struct JournalContents {
     /// The records in the store view and in the deltas since it, each count checked against its
     /// BLOB (the compaction trigger and the capacity reserved for the replay).
     func storeRecordCounts() throws(JournalError) -> (view: Int, deltas: Int) {
-        var view = 0, deltas = 0
+        var view = 0
+        var deltas = 0
         try db.prepare("SELECT records, count FROM view WHERE name = 'actual'").rows { r throws(JournalError) in
             view = try boundedCount(r, "store view")
         }
@@ -132,7 +133,8 @@ struct JournalContents {
         guard r.type(blob) == SQLITE_BLOB, r.type(blob + 1) == SQLITE_INTEGER else {
             throw corrupt("\(what): records or count has the wrong type")
         }
-        let count = r.int(blob + 1), room = Int64(r.byteCount(blob) / Records.minimumRecordBytes)
+        let count = r.int(blob + 1)
+        let room = Int64(r.byteCount(blob) / Records.minimumRecordBytes)
         guard count >= 0, count <= room else {
             throw corrupt("\(what) claims \(count) records; its \(r.byteCount(blob)) bytes hold at most \(room)")
         }
@@ -141,7 +143,12 @@ struct JournalContents {
 
     /// Decodes one BLOB whose count follows it: a damaged BLOB, a record that does not belong in
     /// it, or a count other than the records decoded is a `corrupt` journal.
-    private func decode(_ r: Row, blob: Int32 = 0, _ what: String, _ accept: (Records.Item) -> Bool)
+    private func decode(
+        _ r: Row,
+        blob: Int32 = 0,
+        _ what: String,
+        _ accept: (Records.Item) -> Bool
+    )
         throws(JournalError)
     {
         let count = try boundedCount(r, blob: blob, what)
@@ -174,4 +181,3 @@ struct JournalContents {
         return out
     }
 }
-

@@ -24,8 +24,10 @@ public final class JournalLock {
             close(fd)
             if e == EWOULDBLOCK {
                 let pid = owner.map { " (pid \($0))" } ?? ""
-                throw JournalError(kind: .inUse,
-                                   message: "journal \(journalPath) is in use by another neighsyncd\(pid)")
+                throw JournalError(
+                    kind: .inUse,
+                    message: "journal \(journalPath) is in use by another neighsyncd\(pid)"
+                )
             }
             throw JournalError(kind: .io, message: "\(path): cannot lock: \(String(cString: strerror(e)))")
         }

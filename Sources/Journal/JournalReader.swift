@@ -27,11 +27,14 @@ public final class JournalReader {
         contents = JournalContents(db: db, path: path)
         do {
             try Self.checkSchema(db, path: path)
-        } catch where error.kind == .io && live && !JournalPath.exists(path + "-shm") {
+        } catch  where error.kind == .io && live && !JournalPath.exists(path + "-shm") {
             // SQLite reads a WAL through its -shm, which it could not create here.
-            throw JournalError(kind: .io, message: "\(error.message); it has a -wal (a daemon running, or killed) "
-                + "and no -shm, which this user cannot create beside it: read it as its owner, or copy the journal "
-                + "and its -wal to a writable folder")
+            throw JournalError(
+                kind: .io,
+                message: "\(error.message); it has a -wal (a daemon running, or killed) "
+                    + "and no -shm, which this user cannot create beside it: read it as its owner, or copy the journal "
+                    + "and its -wal to a writable folder"
+            )
         }
     }
 
@@ -60,7 +63,8 @@ public final class JournalReader {
 
     /// The same checks as the daemon's open, without the migration it would run.
     private static func checkSchema(_ db: Database, path: String) throws(JournalError) {
-        var version: Int64 = 0, app: Int64 = 0
+        var version: Int64 = 0
+        var app: Int64 = 0
         try db.prepare("PRAGMA user_version").rows { version = $0.int(0) }
         try db.prepare("PRAGMA application_id").rows { app = $0.int(0) }
         guard app == Journal.applicationID else {
@@ -68,8 +72,10 @@ public final class JournalReader {
         }
         let ours = Journal.schemaVersion
         if version > ours {
-            throw JournalError(kind: .newerSchema,
-                               message: "\(path): schema \(version) is newer than this neighsyncd's \(ours)")
+            throw JournalError(
+                kind: .newerSchema,
+                message: "\(path): schema \(version) is newer than this neighsyncd's \(ours)"
+            )
         }
         if version < ours {
             let why = "schema \(version), this neighsyncd reads schema \(ours); run the daemon once to migrate"

@@ -17,7 +17,13 @@ import Model
 /// family (1 byte), then the address: 4 bytes for IPv4, 16 for IPv6. Every number is big-endian
 /// (network order).
 enum Records {
-    enum Tag: UInt8 { case set = 1, del = 2, malformedEntry = 3, malformedKey = 4, name = 5 }
+    enum Tag: UInt8 {
+        case set = 1
+        case del = 2
+        case malformedEntry = 3
+        case malformedKey = 4
+        case name = 5
+    }
 
     /// The smallest record (a malformed key with no text: tag and length): a BLOB of `n` bytes
     /// holds at most `n / 3` records, which bounds any count read beside it.
@@ -32,7 +38,9 @@ enum Records {
 
         mutating func set(_ k: NeighborKey, _ e: NeighborEntry) {
             record(.set, k)
-            for shift in stride(from: 40, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: e.mac.rawValue >> UInt64(shift))) }
+            for shift in stride(from: 40, through: 0, by: -8) {
+                bytes.append(UInt8(truncatingIfNeeded: e.mac.rawValue >> UInt64(shift)))
+            }
             bytes.append(e.family.rawValue)
         }
 
@@ -55,10 +63,16 @@ enum Records {
             bytes.append(UInt8(truncatingIfNeeded: number))
             bytes.append(k.ip.family.rawValue)
             if k.ip.family == .ipv6 {
-                for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: k.ip.high >> UInt64(shift))) }
-                for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: k.ip.low >> UInt64(shift))) }
+                for shift in stride(from: 56, through: 0, by: -8) {
+                    bytes.append(UInt8(truncatingIfNeeded: k.ip.high >> UInt64(shift)))
+                }
+                for shift in stride(from: 56, through: 0, by: -8) {
+                    bytes.append(UInt8(truncatingIfNeeded: k.ip.low >> UInt64(shift)))
+                }
             } else {
-                for shift in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: k.ip.low >> UInt64(shift))) }
+                for shift in stride(from: 24, through: 0, by: -8) {
+                    bytes.append(UInt8(truncatingIfNeeded: k.ip.low >> UInt64(shift)))
+                }
             }
             count += 1
         }

@@ -49,10 +49,11 @@ final class Database {
 
     func error(_ what: String, _ rc: Int32) -> JournalError {
         let msg = String(cString: sqlite3_errmsg(handle))
-        let kind: JournalError.Kind = switch rc & 0xFF {
-        case SQLITE_NOTADB, SQLITE_CORRUPT: .corrupt
-        default: .io
-        }
+        let kind: JournalError.Kind =
+            switch rc & 0xFF {
+            case SQLITE_NOTADB, SQLITE_CORRUPT: .corrupt
+            default: .io
+            }
         return JournalError(kind: kind, message: "\(path): \(what): \(msg)")
     }
 
@@ -137,7 +138,8 @@ struct Row {
     func text(_ i: Int32) -> String? { sqlite3_column_text(s, i).map { String(cString: $0) } }
     /// The column's bytes, valid only inside `body` (SQLite owns them).
     func blob<R, E: Error>(_ i: Int32, _ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
-        let p = sqlite3_column_blob(s, i), n = Int(sqlite3_column_bytes(s, i))
+        let p = sqlite3_column_blob(s, i)
+        let n = Int(sqlite3_column_bytes(s, i))
         return try body(UnsafeRawBufferPointer(start: n > 0 ? p : nil, count: n))
     }
 }

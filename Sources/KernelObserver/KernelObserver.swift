@@ -2,22 +2,11 @@ import CNetlink
 import Glibc
 import Model
 
-/// What the kernel side reports to the daemon.
-public enum KernelEvent: Hashable, Sendable {
-    case neighbor(NeighborMessage)
-    case neighborDumpDone(interrupted: Bool)
-    /// ENOBUFS on the socket: notifications were lost (not the kernel's "table full").
-    case overrun
-    /// An existing interface was renamed or removed.
-    case linksChanged
+/// What the kernel side reports that is not an event for the core: only logged and counted.
+public enum KernelNotice: Hashable, Sendable {
     /// A link's name cannot be a key; its neighbors are skipped (counted in `refusedNeighbors`).
     case linkRefused(RefusedLink)
     case malformed(NetlinkParseError)
-    /// The kernel refused a dump request.
-    case dumpFailed(errno: Int32)
-    /// Sent just before `.neighborDumpDone`: the dump may hold entries older than notifications
-    /// read before them, so its view needs a second dump.
-    case dumpRaced
 }
 
 public struct KernelObserverError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -30,11 +19,15 @@ public struct KernelObserverError: Error, Hashable, Sendable, CustomStringConver
 /// everything that arrives, from one reused buffer.
 public final class KernelObserver {
     /// Changes when a stalled dump is abandoned (`checkDump`): poll the current one.
-    public private(set) var fileDescriptor: Int32
+    public var fileDescriptor: Int32 { socket.fileDescriptor }
     /// The receive buffer the kernel granted (it doubles the request for bookkeeping).
-    public private(set) var receiveBufferBytes: Int
+    public var receiveBufferBytes: Int { socket.receiveBufferBytes }
     /// True when SO_RCVBUFFORCE was allowed (CAP_NET_ADMIN); otherwise rmem_max capped it.
-    public private(set) var receiveBufferForced: Bool
+    public var receiveBufferForced: Bool { socket.receiveBufferForced }
+    /// The errno of the last dump the kernel refused (`.kernelDumpFailed`).
+    public private(set) var lastDumpRefusal: Int32?
+    private var socket: any NetlinkSocket
+    private let open: NetlinkSocketOpener
     private let receiveBufferRequested: Int
     public private(set) var links = LinkTable()
     public private(set) var overruns = 0
@@ -67,39 +60,20 @@ public final class KernelObserver {
     private var drained = false
 
     /// Opens and subscribes the socket. `receiveBuffer` is the requested SO_RCVBUF in bytes.
-    public init(receiveBuffer: Int = 16 << 20) throws(KernelObserverError) {
-        let socket = try Self.openSocket(receiveBuffer: receiveBuffer)
-        fileDescriptor = socket.fd
-        receiveBufferBytes = socket.effective
-        receiveBufferForced = socket.forced
+    public init(
+        receiveBuffer: Int = 16 << 20,
+        open: @escaping NetlinkSocketOpener = RtnetlinkSocket.open
+    )
+        throws(KernelObserverError)
+    {
+        socket = try open(receiveBuffer)
+        self.open = open
         receiveBufferRequested = receiveBuffer
         // A dump datagram is at most ~32 KiB; 256 KiB leaves room and is allocated once.
         buffer = .allocate(byteCount: 256 << 10, alignment: 8)
     }
 
-    /// A socket subscribed to neighbor and link changes, before any dump is asked for.
-    private static func openSocket(receiveBuffer: Int) throws(KernelObserverError)
-        -> (fd: Int32, effective: Int, forced: Bool)
-    {
-        let fd = nsd_netlink_open()
-        guard fd >= 0 else { throw KernelObserverError(operation: "socket(NETLINK_ROUTE)", errno: -fd) }
-        var forced: Int32 = 0
-        let effective = nsd_netlink_set_rcvbuf(fd, Int32(clamping: receiveBuffer), &forced)
-        guard effective >= 0 else {
-            close(fd)
-            throw KernelObserverError(operation: "setsockopt(SO_RCVBUF)", errno: -effective)
-        }
-        for group in [UInt32(RTNLGRP_NEIGH.rawValue), UInt32(RTNLGRP_LINK.rawValue)] {
-            let rc = nsd_netlink_join(fd, group)
-            guard rc == 0 else { close(fd); throw KernelObserverError(operation: "join group \(group)", errno: -rc) }
-        }
-        return (fd, Int(effective), forced != 0)
-    }
-
-    deinit {
-        close(fileDescriptor)
-        buffer.deallocate()
-    }
+    deinit { buffer.deallocate() }
 
     /// Dumps the links (so names are exact), then the neighbors. Reported by `.neighborDumpDone`.
     public func requestNeighborDump() throws(KernelObserverError) {
@@ -109,7 +83,7 @@ public final class KernelObserver {
 
     private func startLinkDump() throws(KernelObserverError) {
         sequence &+= 1
-        let rc = nsd_netlink_request_dump(fileDescriptor, UInt16(RTM_GETLINK), sequence)
+        let rc = socket.requestDump(type: UInt16(RTM_GETLINK), sequence: sequence)
         guard rc == 0 else { throw KernelObserverError(operation: "RTM_GETLINK dump request", errno: -rc) }
         linkDump = sequence
         dumpProgress &+= 1
@@ -117,7 +91,7 @@ public final class KernelObserver {
 
     private func startNeighborDump() throws(KernelObserverError) {
         sequence &+= 1
-        let rc = nsd_netlink_request_dump(fileDescriptor, UInt16(RTM_GETNEIGH), sequence)
+        let rc = socket.requestDump(type: UInt16(RTM_GETNEIGH), sequence: sequence)
         guard rc == 0 else { throw KernelObserverError(operation: "RTM_GETNEIGH dump request", errno: -rc) }
         neighborDumpWanted = false
         neighborDump = sequence
@@ -125,30 +99,34 @@ public final class KernelObserver {
     }
 
     /// Reads until the socket is empty (EAGAIN) or `maxDatagrams` were read, handing each event
-    /// to `handle`. Returns true when the socket was drained.
+    /// for the core to `handle` and each notice to `notice`. Returns true when the socket was drained.
     @discardableResult
-    public func drain(maxDatagrams: Int = .max, _ handle: (KernelEvent) -> Void) throws(KernelObserverError) -> Bool {
+    public func drain(
+        maxDatagrams: Int = .max,
+        notice: (KernelNotice) -> Void = { _ in },
+        _ handle: (Event) -> Void
+    ) throws(KernelObserverError) -> Bool {
         var datagrams = 0
         while datagrams < maxDatagrams {
-            let n = recv(fileDescriptor, buffer.baseAddress, buffer.count, Int32(MSG_TRUNC))
+            let n = socket.receive(into: buffer)
             if n < 0 {
-                switch errno {
+                switch Int32(clamping: -n) {
                 case EAGAIN, EWOULDBLOCK:
                     drained = true
-                    if let d = socketDrops(), d > dropsReported {
+                    if let d = socket.drops(), d > dropsReported {
                         dropsReported = d
                         overruns += 1
-                        handle(.overrun)
+                        handle(.kernelOverrun)
                     }
                     return true
                 case EINTR: continue
                 case ENOBUFS:
-                    if let d = socketDrops() { dropsReported = d }
+                    if let d = socket.drops() { dropsReported = d }
                     overruns += 1
-                    handle(.overrun)
+                    handle(.kernelOverrun)
                     continue
-                default:
-                    throw KernelObserverError(operation: "recv(netlink)", errno: errno)
+                case let code:
+                    throw KernelObserverError(operation: "recv(netlink)", errno: code)
                 }
             }
             datagrams += 1
@@ -156,23 +134,17 @@ public final class KernelObserver {
             if n > buffer.count {
                 // Cannot happen with a 256 KiB buffer; if it does, the datagram's tail is lost.
                 overruns += 1
-                handle(.overrun)
+                handle(.kernelOverrun)
                 continue
             }
             NetlinkParser.forEachItem(in: UnsafeRawBufferPointer(rebasing: buffer[..<n])) { item in
-                self.handle(item, handle)
+                self.handle(item, handle, notice)
             }
         }
         return false
     }
 
-    /// nil where the kernel does not give it (then ENOBUFS is all there is).
-    private func socketDrops() -> Int64? {
-        let d = nsd_socket_drops(fileDescriptor)
-        return d >= 0 ? Int64(d) : nil
-    }
-
-    private func handle(_ item: NetlinkItem, _ emit: (KernelEvent) -> Void) {
+    private func handle(_ item: NetlinkItem, _ emit: (Event) -> Void, _ notice: (KernelNotice) -> Void) {
         switch item {
         case .neighbor(let raw, let h):
             if h.sequence == neighborDump {
@@ -195,18 +167,31 @@ public final class KernelObserver {
                 refusedNeighbors += 1
                 return
             }
-            emit(.neighbor(NeighborMessage(
-                type: raw.type, family: raw.family, interface: name,
-                master: links.master(of: raw.ifindex), destination: ip,
-                linkLayerAddress: raw.linkLayerAddress, state: raw.state, flags: raw.flags)))
+            emit(
+                .kernelMessage(
+                    NeighborMessage(
+                        type: raw.type,
+                        family: raw.family,
+                        interface: name,
+                        master: links.master(of: raw.ifindex),
+                        destination: ip,
+                        linkLayerAddress: raw.linkLayerAddress,
+                        state: raw.state,
+                        flags: raw.flags
+                    )
+                )
+            )
         case .link(let l, let h):
             // Reported when first seen or renamed, not on every NEWLINK or dump of the link.
-            let newlyRefused = l.deleted ? nil : l.refusedName.flatMap { bytes in
-                bytes == links.refused[l.index] ? nil : RefusedLink(index: l.index, name: bytes)
-            }
+            let newlyRefused =
+                l.deleted
+                ? nil
+                : l.refusedName.flatMap { bytes in
+                    bytes == links.refused[l.index] ? nil : RefusedLink(index: l.index, name: bytes)
+                }
             let changed = links.apply(l)
             if h.sequence == linkDump { dumpProgress &+= 1 }
-            if let newlyRefused { emit(.linkRefused(newlyRefused)) }
+            if let newlyRefused { notice(.linkRefused(newlyRefused)) }
             if changed && h.sequence != linkDump { emit(.linksChanged) }
         case .done(let h):
             if h.sequence == linkDump {
@@ -216,8 +201,8 @@ public final class KernelObserver {
                 }
             } else if h.sequence == neighborDump {
                 neighborDump = nil
-                if neighborDumpRaced { emit(.dumpRaced) }
-                emit(.neighborDumpDone(interrupted: h.dumpInterrupted || neighborDumpInterrupted))
+                if neighborDumpRaced { emit(.kernelDumpRaced) }
+                emit(.kernelDumpDone(interrupted: h.dumpInterrupted || neighborDumpInterrupted))
                 neighborDumpInterrupted = false
                 neighborDumpRaced = false
                 notifiedDuringDump = []
@@ -226,21 +211,22 @@ public final class KernelObserver {
                 }
             }
         case .error(let code, let h):
-            guard code != 0 else { return }   // an ack: of a nudge (`checkDump`); no dump asks for one
+            guard code != 0 else { return }  // an ack: of a nudge (`checkDump`); no dump asks for one
             if h.sequence == linkDump || h.sequence == neighborDump { dumpFailed(code, emit) }
         case .skipped:
             break
         case .malformed(let e):
             malformedMessages += 1
-            emit(.malformed(e))
+            notice(.malformed(e))
         }
     }
 
     /// The dump asked for will not end in NLMSG_DONE: the daemon must be told, or it would wait
     /// for it forever. Every request is forgotten; the next `requestNeighborDump` starts afresh.
-    private func dumpFailed(_ errno: Int32, _ emit: (KernelEvent) -> Void) {
+    private func dumpFailed(_ errno: Int32, _ emit: (Event) -> Void) {
         forgetDumps()
-        emit(.dumpFailed(errno: errno))
+        lastDumpRefusal = errno
+        emit(.kernelDumpFailed(reason: "netlink dump refused: \(String(cString: strerror(errno)))"))
     }
 
     private func forgetDumps() {
@@ -282,7 +268,7 @@ public final class KernelObserver {
         case .nudge(let stalled):
             sequence &+= 1
             // A socket the nudge cannot be sent on is no better than a stalled dump.
-            guard nsd_netlink_nudge(fileDescriptor, sequence) == 0 else { return try abandon(stalled) }
+            guard socket.nudge(sequence: sequence) == 0 else { return try abandon(stalled) }
             return .nudged(stalledNanoseconds: stalled)
         case .abandon(let stalled):
             return try abandon(stalled)
@@ -296,11 +282,7 @@ public final class KernelObserver {
     }
 
     private func reopen() throws(KernelObserverError) {
-        let socket = try Self.openSocket(receiveBuffer: receiveBufferRequested)
-        close(fileDescriptor)
-        fileDescriptor = socket.fd
-        receiveBufferBytes = socket.effective
-        receiveBufferForced = socket.forced
+        socket = try open(receiveBufferRequested)
         dropsReported = 0
         drained = false
     }

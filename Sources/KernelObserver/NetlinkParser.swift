@@ -15,9 +15,11 @@ public enum NetlinkParseError: Error, Hashable, Sendable, CustomStringConvertibl
     public var description: String {
         switch self {
         case .badMessageLength(let o, let l, let a): "netlink message at byte \(o): length \(l) with \(a) bytes left"
-        case .truncatedBody(let t, let o, let l): "netlink message type \(t) at byte \(o): \(l) bytes is shorter than its header"
+        case .truncatedBody(let t, let o, let l):
+            "netlink message type \(t) at byte \(o): \(l) bytes is shorter than its header"
         case .badAttribute(let t, let o, let l): "netlink message type \(t): attribute at byte \(o) has bad length \(l)"
-        case .badDestination(let f, let l, let o): "neighbor message at byte \(o): NDA_DST of \(l) bytes for family \(f)"
+        case .badDestination(let f, let l, let o):
+            "neighbor message at byte \(o): NDA_DST of \(l) bytes for family \(f)"
         }
     }
 }
@@ -32,8 +34,15 @@ public struct RawNeighbor: Hashable, Sendable {
     public var destination: IPAddress?
     public var linkLayerAddress: LinkLayerAddress
 
-    public init(type: NeighborMessageType, family: UInt8, ifindex: Int32, state: NUDState, flags: NeighborFlags,
-                destination: IPAddress?, linkLayerAddress: LinkLayerAddress) {
+    public init(
+        type: NeighborMessageType,
+        family: UInt8,
+        ifindex: Int32,
+        state: NUDState,
+        flags: NeighborFlags,
+        destination: IPAddress?,
+        linkLayerAddress: LinkLayerAddress
+    ) {
         self.type = type
         self.family = family
         self.ifindex = ifindex
@@ -100,7 +109,8 @@ public enum NetlinkParser {
             let header = MessageHeader(
                 type: buf.loadUnaligned(fromByteOffset: offset + 4, as: UInt16.self),
                 flags: buf.loadUnaligned(fromByteOffset: offset + 6, as: UInt16.self),
-                sequence: buf.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self))
+                sequence: buf.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self)
+            )
             let message = UnsafeRawBufferPointer(rebasing: buf[(offset + hdr)..<(offset + length)])
             body(item(header, message, at: offset))
             offset += align(length)
@@ -132,12 +142,15 @@ public enum NetlinkParser {
         // AF_BRIDGE FDB entries and other families are dropped before their attributes are read.
         guard family == KernelFamily.inet || family == KernelFamily.inet6 else { return .skipped(type: h.type) }
         var n = RawNeighbor(
-            type: h.type == UInt16(RTM_NEWNEIGH) ? .newNeighbor : h.type == UInt16(RTM_DELNEIGH) ? .deleteNeighbor : .getNeighbor,
+            type: h.type == UInt16(RTM_NEWNEIGH)
+                ? .newNeighbor : h.type == UInt16(RTM_DELNEIGH) ? .deleteNeighbor : .getNeighbor,
             family: family,
             ifindex: m.loadUnaligned(fromByteOffset: 4, as: Int32.self),
             state: NUDState(rawValue: m.loadUnaligned(fromByteOffset: 8, as: UInt16.self)),
             flags: NeighborFlags(rawValue: m[10]).intersection([.router, .extLearned]),
-            destination: nil, linkLayerAddress: .absent)
+            destination: nil,
+            linkLayerAddress: .absent
+        )
         var error: NetlinkParseError?
         var badDestination: NetlinkParseError?
         forEachAttribute(m, from: align(fixed), messageType: h.type, at: offset, error: &error) { type, a, aOffset in
@@ -147,8 +160,10 @@ public enum NetlinkParser {
                 case (KernelFamily.inet, 4):
                     n.destination = IPAddress(ipv4: UInt32(bigEndian: a.loadUnaligned(as: UInt32.self)))
                 case (KernelFamily.inet6, 16):
-                    n.destination = IPAddress(ipv6High: UInt64(bigEndian: a.loadUnaligned(as: UInt64.self)),
-                                              low: UInt64(bigEndian: a.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+                    n.destination = IPAddress(
+                        ipv6High: UInt64(bigEndian: a.loadUnaligned(as: UInt64.self)),
+                        low: UInt64(bigEndian: a.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+                    )
                 default:
                     badDestination = .badDestination(family: family, length: a.count, offset: aOffset)
                 }
@@ -161,7 +176,7 @@ public enum NetlinkParser {
                     n.linkLayerAddress = .otherLength(a.count)
                 }
             default:
-                break   // unknown attributes are skipped
+                break  // unknown attributes are skipped
             }
         }
         if let e = error ?? badDestination { return .malformed(e) }
@@ -171,8 +186,13 @@ public enum NetlinkParser {
     static func link(_ h: MessageHeader, _ m: UnsafeRawBufferPointer, at offset: Int) -> NetlinkItem {
         let fixed = Int(nsd_IFINFOMSG_LEN)
         guard m.count >= fixed else { return .malformed(.truncatedBody(type: h.type, offset: offset, length: m.count)) }
-        var l = LinkMessage(deleted: h.type == UInt16(RTM_DELLINK), index: m.loadUnaligned(fromByteOffset: 4, as: Int32.self),
-                            name: nil, refusedName: nil, master: nil)
+        var l = LinkMessage(
+            deleted: h.type == UInt16(RTM_DELLINK),
+            index: m.loadUnaligned(fromByteOffset: 4, as: Int32.self),
+            name: nil,
+            refusedName: nil,
+            master: nil
+        )
         var error: NetlinkParseError?
         forEachAttribute(m, from: align(fixed), messageType: h.type, at: offset, error: &error) { type, a, _ in
             switch Int32(type) {
@@ -190,8 +210,14 @@ public enum NetlinkParser {
     }
 
     @inline(__always)
-    static func forEachAttribute(_ m: UnsafeRawBufferPointer, from start: Int, messageType: UInt16, at base: Int,
-                                 error: inout NetlinkParseError?, _ body: (UInt16, UnsafeRawBufferPointer, Int) -> Void) {
+    static func forEachAttribute(
+        _ m: UnsafeRawBufferPointer,
+        from start: Int,
+        messageType: UInt16,
+        at base: Int,
+        error: inout NetlinkParseError?,
+        _ body: (UInt16, UnsafeRawBufferPointer, Int) -> Void
+    ) {
         var o = start
         let hdr = Int(nsd_RTA_HDRLEN)
         while o + hdr <= m.count {
@@ -200,7 +226,8 @@ public enum NetlinkParser {
                 error = .badAttribute(messageType: messageType, offset: base + Int(nsd_NLMSG_HDRLEN) + o, length: len)
                 return
             }
-            let type = m.loadUnaligned(fromByteOffset: o + 2, as: UInt16.self) & 0x3FFF   // drop NLA_F_NESTED / NET_BYTEORDER
+            // drop NLA_F_NESTED / NET_BYTEORDER
+            let type = m.loadUnaligned(fromByteOffset: o + 2, as: UInt16.self) & 0x3FFF
             body(type, UnsafeRawBufferPointer(rebasing: m[(o + hdr)..<(o + len)]), base + Int(nsd_NLMSG_HDRLEN) + o)
             o += align(len)
         }

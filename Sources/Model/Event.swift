@@ -31,7 +31,8 @@ public enum Event: Hashable, Sendable {
     case started(StartupConfig)
     /// APPL_DB was read (at start, or after a reconnect).
     case storeLoaded(StoreSnapshot)
-    /// The Redis connection was lost; the shell reconnects with backoff.
+    /// The idle APPL_DB connection closed (Redis restarted, CLIENT KILL): its content is unknown;
+    /// the shell reconnects with backoff.
     case storeUnavailable
     /// Warm restart: `NEIGH_RESTORE_TABLE|Flags restored` is `true`.
     case restoreFlagSet

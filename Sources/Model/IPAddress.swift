@@ -6,8 +6,8 @@ import Darwin
 
 /// The address family of a neighbor, with the text SONiC writes in the `family` field.
 public enum AddressFamily: UInt8, Hashable, Sendable, CaseIterable, CustomStringConvertible {
-    case ipv4 = 2    // AF_INET
-    case ipv6 = 10   // AF_INET6
+    case ipv4 = 2  // AF_INET
+    case ipv6 = 10  // AF_INET6
 
     /// `IPv4` / `IPv6`, as in APPL_DB.
     public var description: String { self == .ipv4 ? "IPv4" : "IPv6" }
@@ -29,8 +29,16 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
     public let low: UInt64
     public let family: AddressFamily
 
-    public init(ipv4 value: UInt32) { high = 0; low = UInt64(value); family = .ipv4 }
-    public init(ipv6High high: UInt64, low: UInt64) { self.high = high; self.low = low; family = .ipv6 }
+    public init(ipv4 value: UInt32) {
+        high = 0
+        low = UInt64(value)
+        family = .ipv4
+    }
+    public init(ipv6High high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+        family = .ipv6
+    }
 
     /// From raw network-order bytes: 4 for IPv4, 16 for IPv6; any other length is rejected.
     public init?<C: Collection>(bytes: C) where C.Element == UInt8 {
@@ -38,7 +46,8 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
         case 4:
             self.init(ipv4: bytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
         case 16:
-            var h: UInt64 = 0, l: UInt64 = 0
+            var h: UInt64 = 0
+            var l: UInt64 = 0
             for (i, b) in bytes.enumerated() {
                 if i < 8 { h = h << 8 | UInt64(b) } else { l = l << 8 | UInt64(b) }
             }
@@ -63,7 +72,10 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
 
     private init(_ a: in6_addr) {
         let (h, l) = withUnsafeBytes(of: a) {
-            (UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)), UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+            (
+                UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)),
+                UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            )
         }
         self.init(ipv6High: h, low: l)
     }
@@ -71,7 +83,8 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Parses address text that is exactly what `inet_ntop` prints (so `::0:1` or `0::1` is
     /// refused where `::1` is accepted), without making a string.
     public init?(canonicalUTF8 utf8: UnsafeRawBufferPointer) {
-        guard utf8.count < 46, !utf8.contains(0) else { return nil }   // INET6_ADDRSTRLEN; a NUL would cut the text short
+        // INET6_ADDRSTRLEN; a NUL would cut the text short
+        guard utf8.count < 46, !utf8.contains(0) else { return nil }
         var parsed: IPAddress?
         withUnsafeTemporaryAllocation(of: CChar.self, capacity: 96) { buffer in
             guard let text = buffer.baseAddress else { return }
@@ -85,7 +98,7 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
                 guard inet_ntop(AF_INET6, &a, back, 48) != nil, strcmp(back, text) == 0 else { return }
                 parsed = IPAddress(a)
             } else {
-                var a = in_addr()   // inet_pton accepts only the canonical dotted quad
+                var a = in_addr()  // inet_pton accepts only the canonical dotted quad
                 guard inet_pton(AF_INET, text, &a) == 1 else { return }
                 parsed = IPAddress(ipv4: UInt32(bigEndian: a.s_addr))
             }

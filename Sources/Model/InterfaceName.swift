@@ -33,7 +33,7 @@ public struct InterfaceName: Hashable, Comparable, Sendable, CustomStringConvert
         var previous: UInt8 = 0
         for b in utf8 {
             if b == UInt8(ascii: "/") || b == UInt8(ascii: ":") || b <= 0x20 || b == 0x7F { return false }
-            if previous == 0xC2 && (0x80...0x9F).contains(b) { return false }   // U+0080–U+009F
+            if previous == 0xC2 && (0x80...0x9F).contains(b) { return false }  // U+0080–U+009F
             previous = b
         }
         return true

@@ -28,15 +28,18 @@ public struct MACAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
 
     static func parse(_ utf8: UnsafeRawBufferPointer) -> UInt64? {
         var v: UInt64 = 0
-        var digits = 0, groups = 0
+        var digits = 0
+        var groups = 0
         for c in utf8 {
             if c == UInt8(ascii: ":") {
                 guard digits == 2, groups < 5 else { return nil }
-                groups += 1; digits = 0
+                groups += 1
+                digits = 0
                 continue
             }
             guard let h = hexValue(c), digits < 2 else { return nil }
-            v = v << 4 | UInt64(h); digits += 1
+            v = v << 4 | UInt64(h)
+            digits += 1
         }
         guard groups == 5, digits == 2 else { return nil }
         return v
@@ -51,8 +54,13 @@ public struct MACAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
             var i = 0
             for shift in stride(from: 40, through: 0, by: -8) {
                 let b = Int((rawValue >> UInt64(shift)) & 0xFF)
-                if i > 0 { buf[i] = UInt8(ascii: ":"); i += 1 }
-                buf[i] = hex[b >> 4]; buf[i + 1] = hex[b & 0xF]; i += 2
+                if i > 0 {
+                    buf[i] = UInt8(ascii: ":")
+                    i += 1
+                }
+                buf[i] = hex[b >> 4]
+                buf[i + 1] = hex[b & 0xF]
+                i += 2
             }
             return i
         }

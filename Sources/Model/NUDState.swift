@@ -35,6 +35,6 @@ public struct NeighborFlags: OptionSet, Hashable, Sendable {
     public let rawValue: UInt8
     public init(rawValue: UInt8) { self.rawValue = rawValue }
 
-    public static let router = NeighborFlags(rawValue: 0x80)        // NTF_ROUTER
-    public static let extLearned = NeighborFlags(rawValue: 0x10)    // NTF_EXT_LEARNED
+    public static let router = NeighborFlags(rawValue: 0x80)  // NTF_ROUTER
+    public static let extLearned = NeighborFlags(rawValue: 0x10)  // NTF_EXT_LEARNED
 }

@@ -11,8 +11,8 @@ public struct NeighborKey: Hashable, Comparable, Sendable, CustomStringConvertib
     /// Parses `<ifname>:<ip>`, splitting at the first `:` as consumers do.
     public init?(_ text: some StringProtocol) {
         guard let colon = text.firstIndex(of: ":"),
-              let name = InterfaceName(text[..<colon]),
-              let ip = IPAddress(String(text[text.index(after: colon)...]))
+            let name = InterfaceName(text[..<colon]),
+            let ip = IPAddress(String(text[text.index(after: colon)...]))
         else { return nil }
         self.init(interface: name, ip: ip)
     }
@@ -23,8 +23,8 @@ public struct NeighborKey: Hashable, Comparable, Sendable, CustomStringConvertib
     /// give nil too (never a lossy name that some other key may also decode to).
     public init?(canonicalUTF8 utf8: UnsafeRawBufferPointer) {
         guard let colon = utf8.firstIndex(of: UInt8(ascii: ":")),
-              let name = InterfaceName(utf8: UnsafeRawBufferPointer(rebasing: utf8[..<colon])),
-              let ip = IPAddress(canonicalUTF8: UnsafeRawBufferPointer(rebasing: utf8[(colon + 1)...]))
+            let name = InterfaceName(utf8: UnsafeRawBufferPointer(rebasing: utf8[..<colon])),
+            let ip = IPAddress(canonicalUTF8: UnsafeRawBufferPointer(rebasing: utf8[(colon + 1)...]))
         else { return nil }
         self.init(interface: name, ip: ip)
     }
@@ -33,7 +33,11 @@ public struct NeighborKey: Hashable, Comparable, Sendable, CustomStringConvertib
 
     /// One mixed word instead of a string and three fields: keys are hashed on every event.
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(interface.fingerprint &* 0x9E37_79B9_7F4A_7C15 ^ ip.low ^ (ip.high &* 0xC2B2_AE3D_27D4_EB4F) ^ UInt64(ip.family.rawValue) << 59)
+        hasher.combine(
+            interface.fingerprint &* 0x9E37_79B9_7F4A_7C15 ^ ip.low ^ (ip.high &* 0xC2B2_AE3D_27D4_EB4F) ^ UInt64(
+                ip.family.rawValue
+            ) << 59
+        )
     }
 
     public static func < (a: NeighborKey, b: NeighborKey) -> Bool {

@@ -1,8 +1,8 @@
 /// The netlink message type of a neighbor message.
 public enum NeighborMessageType: Hashable, Sendable {
-    case newNeighbor      // RTM_NEWNEIGH
-    case deleteNeighbor   // RTM_DELNEIGH
-    case getNeighbor      // RTM_GETNEIGH (kernel app_solicit probes)
+    case newNeighbor  // RTM_NEWNEIGH
+    case deleteNeighbor  // RTM_DELNEIGH
+    case getNeighbor  // RTM_GETNEIGH (kernel app_solicit probes)
     case other(UInt16)
 }
 
@@ -36,8 +36,14 @@ public struct NeighborMessage: Hashable, Sendable {
     public var flags: NeighborFlags
 
     public init(
-        type: NeighborMessageType, family: UInt8, interface: InterfaceName, master: InterfaceName? = nil,
-        destination: IPAddress?, linkLayerAddress: LinkLayerAddress, state: NUDState, flags: NeighborFlags = []
+        type: NeighborMessageType,
+        family: UInt8,
+        interface: InterfaceName,
+        master: InterfaceName? = nil,
+        destination: IPAddress?,
+        linkLayerAddress: LinkLayerAddress,
+        state: NUDState,
+        flags: NeighborFlags = []
     ) {
         self.type = type
         self.family = family

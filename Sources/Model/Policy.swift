@@ -45,7 +45,8 @@ public struct Policy: Hashable, Sendable {
         for (fullKey, fields) in configDB {
             let parts = fullKey.split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false)
             guard parts.count == 2 else { continue }
-            let table = String(parts[0]), key = parts[1]
+            let table = String(parts[0])
+            let key = parts[1]
             switch table {
             case "PEER_SWITCH":
                 dualToR = true
@@ -54,8 +55,8 @@ public struct Policy: Hashable, Sendable {
             case "VLAN_INTERFACE", "PORTCHANNEL_INTERFACE", "INTERFACE":
                 // Only the interface's own hash counts, not its `name|prefix` address keys.
                 guard !key.contains("|"), let name = InterfaceName(key),
-                      Policy.interfaceTable(for: name) == table,
-                      fields["ipv6_use_link_local_only"] == "enable"
+                    Policy.interfaceTable(for: name) == table,
+                    fields["ipv6_use_link_local_only"] == "enable"
                 else { continue }
                 linkLocalInterfaces.insert(name)
             default:

@@ -24,34 +24,58 @@ public struct ProducerStateTableNames: Hashable, Sendable {
     public func tableKey(_ key: String) -> String { tablePrefix + key }
 }
 
-/// The single-key Lua scripts whose effects a consumer expects (spec §4): the same effects as
-/// SONiC's producer, written here from that description.
+/// The one Lua script that carries out ProducerStateTable operations with the effects a consumer
+/// expects (spec §4), written here from that description, and its arguments. The writer sends it
+/// by EVALSHA, many changes per call; `reconcile --format redis` prints it as EVAL, one change per
+/// line. Text only, no I/O.
 public enum ProducerStateTableScript {
-    /// KEYS: channel, key set, staging hash per field. ARGV: payload, key, field, value, …
-    public static let set = """
-        local added = redis.call('SADD', KEYS[2], ARGV[2])
-        for i = 3, #KEYS do redis.call('HSET', KEYS[i], ARGV[2 * i - 3], ARGV[2 * i - 2]) end
-        if added > 0 then redis.call('PUBLISH', KEYS[1], ARGV[1]) end
-        """
-    /// KEYS: channel, key set, staging hash, delete set. ARGV: payload, key, '', ''.
-    public static let del = """
-        local added = redis.call('SADD', KEYS[2], ARGV[2])
-        redis.call('SADD', KEYS[4], ARGV[2])
-        redis.call('DEL', KEYS[3])
-        if added > 0 then redis.call('PUBLISH', KEYS[1], ARGV[1]) end
+    /// ARGV: `header`, then per change `operation`. Returns how many notifications it published.
+    /// The script is atomic, so the order of its commands inside one call is invisible to the
+    /// consumer; adding all keys with one SADD gives the count of keys newly added, and exactly
+    /// that many notifications are published — what one SADD and PUBLISH per key would give.
+    public static let text = """
+        local keys, dels, staged = {}, {}, {}
+        local i = 6
+        while i <= #ARGV do
+          local key = ARGV[i + 1]
+          keys[#keys + 1] = key
+          if ARGV[i] == 'S' then
+            redis.call('HSET', ARGV[4] .. key, 'neigh', ARGV[i + 2], 'family', ARGV[i + 3])
+            i = i + 4
+          else
+            dels[#dels + 1] = key
+            staged[#staged + 1] = ARGV[4] .. key
+            i = i + 2
+          end
+        end
+        if #keys == 0 then return 0 end
+        local added = redis.call('SADD', ARGV[2], unpack(keys))
+        if #dels > 0 then
+          redis.call('SADD', ARGV[3], unpack(dels))
+          redis.call('DEL', unpack(staged))
+        end
+        for _ = 1, added do redis.call('PUBLISH', ARGV[1], ARGV[5]) end
+        return added
         """
 
-    /// The EVAL command (as arguments) that carries out one change, as upstream sends it.
-    public static func command(for change: Change, names: ProducerStateTableNames = .neighTable) -> [String] {
-        let key = change.keyText
-        let staging = names.stagingKey(key)
+    /// The ARGV every call starts with: channel, key set, delete set, staging prefix, payload.
+    public static func header(_ names: ProducerStateTableNames) -> [String] {
+        [names.channel, names.keySet, names.delSet, names.stagingPrefix, ProducerStateTableNames.notification]
+    }
+
+    /// One change's ARGV after the header: `S key mac family` or `D key`.
+    public static func operation(_ change: Change) -> [String] {
         switch change {
-        case .set(_, let e):
-            return ["EVAL", set, "4", names.channel, names.keySet, staging, staging,
-                    ProducerStateTableNames.notification, key, "neigh", e.mac.description, "family", e.family.description]
-        case .del, .delMalformed:
-            return ["EVAL", del, "4", names.channel, names.keySet, staging, names.delSet,
-                    ProducerStateTableNames.notification, key, "", ""]
+        case .set(let k, let e): return ["S", k.description, e.mac.description, e.family.description]
+        case .del, .delMalformed: return deletion(change.keyText)
         }
+    }
+
+    /// The ARGV deleting a key given as text, for tables whose keys are not neighbor keys.
+    public static func deletion(_ key: String) -> [String] { ["D", key] }
+
+    /// The EVAL command (as arguments) carrying out `operations` in one call.
+    public static func eval(_ operations: [[String]], names: ProducerStateTableNames = .neighTable) -> [String] {
+        ["EVAL", text, "0"] + header(names) + operations.joined()
     }
 }

@@ -23,8 +23,12 @@ public struct JournalImage: Hashable, Sendable {
     public var inFlight: [Batch]
     public var lastBatchID: UInt64
 
-    public init(desired: [NeighborKey: NeighborEntry] = [:], actual: StoreSnapshot = StoreSnapshot(),
-                inFlight: [Batch] = [], lastBatchID: UInt64 = 0) {
+    public init(
+        desired: [NeighborKey: NeighborEntry] = [:],
+        actual: StoreSnapshot = StoreSnapshot(),
+        inFlight: [Batch] = [],
+        lastBatchID: UInt64 = 0
+    ) {
         self.desired = desired
         self.actual = actual
         self.inFlight = inFlight

@@ -14,8 +14,13 @@ public struct ReconcilerConfig: Hashable, Sendable {
     /// The wait before refused batches are written again, by the count of refusals in a row.
     public var writeRetry: Backoff
 
-    public init(batchSize: Int = 1000, batchDelayMilliseconds: Int = 10, redumpCooldownMilliseconds: Int = 1000,
-                batchesInFlight: Int = 2, writeRetry: Backoff = Backoff()) {
+    public init(
+        batchSize: Int = 1000,
+        batchDelayMilliseconds: Int = 10,
+        redumpCooldownMilliseconds: Int = 1000,
+        batchesInFlight: Int = 2,
+        writeRetry: Backoff = Backoff()
+    ) {
         self.batchSize = max(1, batchSize)
         self.batchDelayMilliseconds = max(0, batchDelayMilliseconds)
         self.redumpCooldownMilliseconds = max(0, redumpCooldownMilliseconds)
@@ -89,6 +94,11 @@ public struct DaemonState: Sendable {
     var malformedToDelete: [String] = []
     /// While a dump runs: the table it is building. Live notifications update it in order too.
     var dumpView: [NeighborKey: KernelNeighbor]?
+    /// The master device (a VRF) of each kernel neighbor whose interface has one, and the same for
+    /// the dump being built: a SET that a resync writes removes the EVPN host route first, as a
+    /// live one does. Empty on a switch whose interfaces have no master.
+    var kernelMasters: [NeighborKey: InterfaceName] = [:]
+    var dumpMasters: [NeighborKey: InterfaceName] = [:]
     var overrunDuringDump = false
     var redumpWanted = false
     var cooldownArmed = false
@@ -118,11 +128,15 @@ public struct DaemonState: Sendable {
         kernel[key].flatMap { Reconciler.desiredEntry(for: key, $0, policy: policy) }
     }
 
-    /// The whole desired view as a list, built when asked (the journal's record after a dump).
+    /// The whole desired view as a list in plan order, built when asked (the journal's record after
+    /// a dump). Sorted: the kernel view's own order changes from process to process.
     public var desiredEntries: [DesiredEntry] {
         var d: [DesiredEntry] = []
         d.reserveCapacity(kernel.count)
-        for (k, n) in kernel { if let e = Reconciler.desiredEntry(for: k, n, policy: policy) { d.append(DesiredEntry(k, e)) } }
+        for (k, n) in kernel {
+            if let e = Reconciler.desiredEntry(for: k, n, policy: policy) { d.append(DesiredEntry(k, e)) }
+        }
+        sortInPlanOrder(&d, key: { $0.key })
         return d
     }
 
@@ -131,11 +145,15 @@ public struct DaemonState: Sendable {
     public internal(set) var desiredCount = 0
 
     mutating func recountDesired() {
-        desiredCount = kernel.reduce(0) { $0 + (Reconciler.desiredEntry(for: $1.key, $1.value, policy: policy) == nil ? 0 : 1) }
+        desiredCount = kernel.reduce(0) {
+            $0 + (Reconciler.desiredEntry(for: $1.key, $1.value, policy: policy) == nil ? 0 : 1)
+        }
     }
 
     /// The store view compared with the desired one, key by key.
-    func plan() -> Plan { diff(over: kernel, entry: { k, n in Reconciler.desiredEntry(for: k, n, policy: policy) }, actual: actual) }
+    func plan() -> Plan {
+        diff(over: kernel, entry: { k, n in Reconciler.desiredEntry(for: k, n, policy: policy) }, actual: actual)
+    }
 
     /// A batch in flight is still to be answered (not merely waiting to be written again).
     var repliesAwaited: Bool { inFlight.contains { !awaitingRetry.contains($0.id) } }

@@ -62,21 +62,21 @@ public func decide(_ m: NeighborMessage, policy: Policy) -> Decision {
     // 10–13 choose between SET and DEL.
     let unresolved = m.state == .incomplete || m.state == .failed
     let mac: MACAddress
-    if policy.dualToR && unresolved {                                            // 10
+    if policy.dualToR && unresolved {  // 10
         if isDelete { return .del(key) }
         mac = .zero
-    } else if isDelete || unresolved {                                           // 11
+    } else if isDelete || unresolved {  // 11
         return .del(key)
-    } else if policy.evpn && m.state == .noarp && !m.flags.contains(.extLearned) { // 12
+    } else if policy.evpn && m.state == .noarp && !m.flags.contains(.extLearned) {  // 12
         return .del(key)
-    } else {                                                                     // 12 (ext-learned), 13
-        switch m.linkLayerAddress {                                              // 14
+    } else {  // 12 (ext-learned), 13
+        switch m.linkLayerAddress {  // 14
         case .mac(let parsed): mac = parsed
         case .absent, .otherLength(0): return .ignore(.noLinkLayerAddress)
         case .otherLength: return .ignore(.linkLayerAddressNotMAC)
         }
     }
-    if mac == .broadcast { return .ignore(.broadcastMAC) }                       // 15
+    if mac == .broadcast { return .ignore(.broadcastMAC) }  // 15
     return .set(key, NeighborEntry(mac: mac, family: ip.family), hostRouteVRF: vrf)
 }
 
@@ -84,7 +84,13 @@ public func decide(_ m: NeighborMessage, policy: Policy) -> Decision {
 /// The desired view is thus a function of the kernel's current table and the policy only.
 public func desiredEntry(for key: NeighborKey, _ n: KernelNeighbor, policy: Policy) -> NeighborEntry? {
     let m = NeighborMessage(
-        type: .newNeighbor, family: key.ip.family.rawValue, interface: key.interface,
-        destination: key.ip, linkLayerAddress: n.linkLayerAddress, state: n.state, flags: n.flags)
+        type: .newNeighbor,
+        family: key.ip.family.rawValue,
+        interface: key.interface,
+        destination: key.ip,
+        linkLayerAddress: n.linkLayerAddress,
+        state: n.state,
+        flags: n.flags
+    )
     return decide(m, policy: policy).entry
 }

@@ -10,10 +10,13 @@ public struct OfflineReconcile: Sendable {
     /// Entries kept but doubtful (a key given twice, an unrecognised setting), each named too.
     public var warnings: [SnapshotIssue]
 
-    public init(kernel: (data: Data, name: String), store: (data: Data, name: String),
-                configDB: (data: Data, name: String)?) throws(SnapshotFormatError)
-    {
-        var issues: [SnapshotIssue] = [], warnings: [SnapshotIssue] = []
+    public init(
+        kernel: (data: Data, name: String),
+        store: (data: Data, name: String),
+        configDB: (data: Data, name: String)?
+    ) throws(SnapshotFormatError) {
+        var issues: [SnapshotIssue] = []
+        var warnings: [SnapshotIssue] = []
         var policy = Policy()
         if let c = configDB {
             let parsed = try RedisDump.parse(c.data, source: c.name)
@@ -25,9 +28,12 @@ public struct OfflineReconcile: Sendable {
         // The two files are independent and take about as long each: read them at once.
         let (kernelRead, storeRead) = concurrently(
             { Result { () throws(SnapshotFormatError) in try IPNeighJSON.parse(kernel.data, source: kernel.name) } },
-            { Result { () throws(SnapshotFormatError) in
-                try NeighTableContent.snapshot(dump: store.data, source: store.name)
-            } })
+            {
+                Result { () throws(SnapshotFormatError) in
+                    try NeighTableContent.snapshot(dump: store.data, source: store.name)
+                }
+            }
+        )
         let k = try kernelRead.get()
         issues += k.issues
         warnings += k.warnings

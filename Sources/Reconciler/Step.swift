@@ -54,7 +54,14 @@ extension DaemonState {
                 finish(&out)
             } else {
                 phase = .stopping
-                out.append(.log(.notice, "shutdown requested; finishing batch \(inFlight.map { String($0.id) }.joined(separator: ", "))"))
+                // Kernel messages are no longer read: a dump still running would end incomplete.
+                (dumpView, dumpMasters, overrunDuringDump, redumpWanted) = (nil, [:], false, false)
+                out.append(
+                    .log(
+                        .notice,
+                        "shutdown requested; finishing batch \(inFlight.map { String($0.id) }.joined(separator: ", "))"
+                    )
+                )
             }
         }
     }
@@ -104,7 +111,7 @@ extension DaemonState {
         case .steady:
             resync(&out)
         default:
-            break   // the diff is taken when the phase reaches steady
+            break  // the diff is taken when the phase reaches steady
         }
     }
 
@@ -120,11 +127,20 @@ extension DaemonState {
             inFlightKeys = []
             inFlightMalformedKeys = []
             for b in lost { for c in b.changes { requeue(c) } }
-            out.append(.log(.error, "\(reason); batch \(lost.map { String($0.id) }.joined(separator: ", ")) will be retried after the store is read again"))
+            out.append(
+                .log(
+                    .error,
+                    "\(reason); batch \(lost.map { String($0.id) }.joined(separator: ", ")) will be retried after "
+                        + "the store is read again"
+                )
+            )
         } else if wasReady {
             out.append(.log(.error, reason))
         }
-        if phase == .stopping { finish(&out); return }
+        if phase == .stopping {
+            finish(&out)
+            return
+        }
         if wasReady { out.append(.loadStore(clearingPending: false)) }
     }
 
@@ -134,6 +150,7 @@ extension DaemonState {
         if phase == .starting || phase == .awaitingRestoreFlag { phase = .dumping }
         // Sized for the table last seen (or, before any dump, the store's), so it does not rehash as it fills.
         dumpView = Dictionary(minimumCapacity: max(kernel.count, actual.entries.count))
+        dumpMasters = [:]
         overrunDuringDump = false
         counters.dumps += 1
         out.append(.requestKernelDump)
@@ -147,16 +164,23 @@ extension DaemonState {
         switch m.type {
         case .newNeighbor: isNew = true
         case .deleteNeighbor: isNew = false
-        default: counters.ignoredMessages += 1; return
+        default:
+            counters.ignoredMessages += 1
+            return
         }
         guard m.family == KernelFamily.inet || m.family == KernelFamily.inet6,
-              let key = m.key, key.ip.family.rawValue == m.family
-        else { counters.ignoredMessages += 1; return }
+            let key = m.key, key.ip.family.rawValue == m.family
+        else {
+            counters.ignoredMessages += 1
+            return
+        }
 
         if dumpView != nil {
             if isNew { dumpView![key] = m.neighbor } else { dumpView!.removeValue(forKey: key) }
+            Self.note(master: isNew ? m.master : nil, of: key, in: &dumpMasters)
             return
         }
+        Self.note(master: isNew ? m.master : nil, of: key, in: &kernelMasters)
         let decision = decide(m, policy: policy)
         let before = desiredEntry(for: key)
         if isNew { kernel[key] = m.neighbor } else { kernel.removeValue(forKey: key) }
@@ -183,6 +207,8 @@ extension DaemonState {
         }
         dumpView = nil
         kernel = view
+        kernelMasters = dumpMasters
+        dumpMasters = [:]
         let entries = desiredEntries
         desiredCount = entries.count
         out.append(.journal(.desiredReplaced(entries)))
@@ -234,7 +260,13 @@ extension DaemonState {
         guard p != policy else { return }
         policy = p
         recountDesired()
-        out.append(.log(.notice, "policy changed: dual-ToR \(p.dualToR), EVPN \(p.evpn), link-local on \(p.linkLocalInterfaces.map(\.rawValue).sorted())"))
+        out.append(
+            .log(
+                .notice,
+                "policy changed: dual-ToR \(p.dualToR), EVPN \(p.evpn), link-local on "
+                    + "\(p.linkLocalInterfaces.map(\.rawValue).sorted())"
+            )
+        )
         // The desired view follows from the kernel view and the policy; in steady state the
         // store is brought in line at once.
         if phase == .steady { resync(&out) }
@@ -287,7 +319,9 @@ extension DaemonState {
         for change in plan.sorted {
             switch change {
             case .set(let k, let e):
-                out.append(.log(.notice, "NEIGH_TABLE NEW, key: \(k), neigh:\(e.mac), family:\(e.family), cache-state:NEW, "))
+                out.append(
+                    .log(.notice, "NEIGH_TABLE NEW, key: \(k), neigh:\(e.mac), family:\(e.family), cache-state:NEW, ")
+                )
             case .del(let k):
                 let state = kernel[k] == nil ? "STALE" : "DELETE"
                 let fields = actual.entries[k]?.entry.map { "neigh:\($0.mac), family:\($0.family), " } ?? ""
@@ -312,6 +346,7 @@ extension DaemonState {
         malformedToDelete = []
         dirty.reserve(plan.changes.count + inFlight.reduce(0) { $0 + $1.changes.count })
         for c in plan.changes {
+            if case .set(let k, _) = c { removeHostRoute(before: k, &out) }
             if case .delMalformed(let raw) = c { malformedToDelete.append(raw) } else { requeue(c) }
         }
         // Keys in flight are compared again once their batch is acknowledged.
@@ -327,6 +362,34 @@ extension DaemonState {
         flushDue = pendingCount > 0
         flush(&out)
         if dirty.isEmpty && malformedToDelete.isEmpty { maybeReportReconciled(&out) }
+    }
+
+    /// EVPN: the host route a live SET of this neighbor removes first (spec §2 "Output"), for a SET
+    /// that a resync writes: upstream handles a dump's messages as live ones, so a neighbor first
+    /// seen in a dump (a cold start, a re-dump after lost notifications) or reconciled after a warm
+    /// start gets it too.
+    private func removeHostRoute(before key: NeighborKey, _ out: inout [Effect]) {
+        guard policy.evpn, let master = kernelMasters[key], let n = kernel[key] else { return }
+        let m = NeighborMessage(
+            type: .newNeighbor,
+            family: key.ip.family.rawValue,
+            interface: key.interface,
+            master: master,
+            destination: key.ip,
+            linkLayerAddress: n.linkLayerAddress,
+            state: n.state,
+            flags: n.flags
+        )
+        if case .set(_, _, let vrf?) = decide(m, policy: policy) { out.append(.removeHostRoute(vrf: vrf, ip: key.ip)) }
+    }
+
+    /// Keeps a masters table in step with the kernel view; costs nothing while no interface has one.
+    private static func note(
+        master: InterfaceName?,
+        of key: NeighborKey,
+        in table: inout [NeighborKey: InterfaceName]
+    ) {
+        if let master { table[key] = master } else if !table.isEmpty { table.removeValue(forKey: key) }
     }
 
     private mutating func requeue(_ c: Change) {
@@ -357,13 +420,20 @@ extension DaemonState {
             }
             var changes: [Change] = []
             changes.reserveCapacity(min(pendingCount, config.batchSize))
-            var waiting: [NeighborKey] = [], waitingMalformed: [String] = []
+            var waiting: [NeighborKey] = []
+            var waitingMalformed: [String] = []
             while changes.count < config.batchSize, let raw = malformedToDelete.popLast() {
-                if inFlightMalformedKeys.contains(raw) { waitingMalformed.append(raw) }
-                else if actual.malformedKeys.contains(raw) { changes.append(.delMalformed(raw)) }
+                if inFlightMalformedKeys.contains(raw) {
+                    waitingMalformed.append(raw)
+                } else if actual.malformedKeys.contains(raw) {
+                    changes.append(.delMalformed(raw))
+                }
             }
             while changes.count < config.batchSize, let key = dirty.popFirst() {
-                if !inFlight.isEmpty && inFlightKeys.contains(key) { waiting.append(key); continue }
+                if !inFlight.isEmpty && inFlightKeys.contains(key) {
+                    waiting.append(key)
+                    continue
+                }
                 if let c = minimalChange(for: key, desired: desiredEntry(for: key), actual: actual.entries[key]) {
                     changes.append(c)
                 }
@@ -371,7 +441,10 @@ extension DaemonState {
             malformedToDelete += waitingMalformed
             for k in waiting { dirty.insert(k) }
             if pendingCount == 0 { flushDue = false }
-            guard !changes.isEmpty else { maybeReportReconciled(&out); return }
+            guard !changes.isEmpty else {
+                maybeReportReconciled(&out)
+                return
+            }
             lastBatchID += 1
             let batch = Batch(id: lastBatchID, changes: changes)
             inFlight.append(batch)
@@ -438,7 +511,7 @@ extension DaemonState {
 
     private mutating func maybeReportReconciled(_ out: inout [Effect]) {
         guard let mark = reconciledMark, phase == .steady, inFlight.isEmpty,
-              dirty.dequeuedTotal >= mark, malformedToDelete.isEmpty
+            dirty.dequeuedTotal >= mark, malformedToDelete.isEmpty
         else { return }
         reconciledMark = nil
         out.append(.setWarmRestartState(.reconciled))

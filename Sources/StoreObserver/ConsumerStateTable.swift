@@ -34,10 +34,15 @@ public final class ConsumerStateTable {
     /// Pops up to `count` keys. Returns (key, "SET"|"DEL") in pop order.
     public func pop(count: Int = 128) throws(RedisError) -> [(key: String, op: String)] {
         if sha == nil {
-            guard let s = try connection.command(["SCRIPT", "LOAD", Self.script]).string else { throw RedisError(.reply, "SCRIPT LOAD failed") }
+            guard let s = try connection.command(["SCRIPT", "LOAD", Self.script]).string else {
+                throw RedisError(.reply, "SCRIPT LOAD failed")
+            }
             sha = s
         }
-        let r = try connection.command(["EVALSHA", sha ?? "", "0", names.keySet, names.delSet, names.stagingPrefix, names.tablePrefix, String(count)])
+        let r = try connection.command([
+            "EVALSHA", sha ?? "", "0", names.keySet, names.delSet, names.stagingPrefix, names.tablePrefix,
+            String(count),
+        ])
         guard let items = r.array else { throw RedisError(.reply, "pop: \(r)") }
         return stride(from: 0, to: items.count - 1, by: 2).compactMap { i in
             guard let k = items[i].string, let op = items[i + 1].string else { return nil }

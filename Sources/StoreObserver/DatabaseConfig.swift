@@ -24,13 +24,19 @@ public struct DatabaseConfig: Hashable, Sendable {
     /// Parses the file. An instance's unix socket is preferred when it names one.
     public init(json data: Data, source: String) throws(RedisError) {
         guard let top = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let instances = top["INSTANCES"] as? [String: Any],
-              let dbs = top["DATABASES"] as? [String: Any]
-        else { throw RedisError(.configuration, "\(source): not a database_config.json (INSTANCES and DATABASES objects expected)") }
+            let instances = top["INSTANCES"] as? [String: Any],
+            let dbs = top["DATABASES"] as? [String: Any]
+        else {
+            throw RedisError(
+                .configuration,
+                "\(source): not a database_config.json (INSTANCES and DATABASES objects expected)"
+            )
+        }
         var out: [String: Database] = [:]
         for (name, value) in dbs {
-            guard let d = value as? [String: Any], let id = d["id"] as? Int, let instanceName = d["instance"] as? String,
-                  let instance = instances[instanceName] as? [String: Any]
+            guard let d = value as? [String: Any], let id = d["id"] as? Int,
+                let instanceName = d["instance"] as? String,
+                let instance = instances[instanceName] as? [String: Any]
             else { throw RedisError(.configuration, "\(source): database \(name) lacks id or a known instance") }
             // SELECT and the channel names carry the id as a C int.
             guard (0...Int(Int32.max)).contains(id) else {
@@ -42,12 +48,17 @@ public struct DatabaseConfig: Hashable, Sendable {
             } else if let host = instance["hostname"] as? String, let port = instance["port"] as? Int {
                 // hiredis takes the port as a C int: a number past it would trap in the conversion.
                 guard (1...65535).contains(port) else {
-                    throw RedisError(.configuration,
-                                     "\(source): instance \(instanceName) has port \(port), not 1-65535")
+                    throw RedisError(
+                        .configuration,
+                        "\(source): instance \(instanceName) has port \(port), not 1-65535"
+                    )
                 }
                 endpoint = .tcp(host: host, port: port)
             } else {
-                throw RedisError(.configuration, "\(source): instance \(instanceName) has neither unix_socket_path nor hostname/port")
+                throw RedisError(
+                    .configuration,
+                    "\(source): instance \(instanceName) has neither unix_socket_path nor hostname/port"
+                )
             }
             out[name] = Database(id: id, separator: d["separator"] as? String ?? ":", endpoint: endpoint)
         }
@@ -68,8 +79,17 @@ public struct DatabaseConfig: Hashable, Sendable {
 
     public subscript(name: String) -> Database? { databases[name] }
 
-    public func connect(_ name: String, password: String?, timeoutMilliseconds: Int = 5000) throws(RedisError) -> RedisConnection {
+    public func connect(
+        _ name: String,
+        password: String?,
+        timeoutMilliseconds: Int = 5000
+    ) throws(RedisError) -> RedisConnection {
         guard let d = databases[name] else { throw RedisError(.configuration, "no database \(name)") }
-        return try RedisConnection(endpoint: d.endpoint, database: d.id, password: password, timeoutMilliseconds: timeoutMilliseconds)
+        return try RedisConnection(
+            endpoint: d.endpoint,
+            database: d.id,
+            password: password,
+            timeoutMilliseconds: timeoutMilliseconds
+        )
     }
 }

@@ -43,8 +43,10 @@ public struct PasswordFile: Sendable {
         var warnings: [String] = []
         if kind == S_IFREG && st.st_mode & (S_IROTH | S_IWOTH) != 0 {
             let what = st.st_mode & S_IWOTH != 0 ? "writable" : "readable"
-            warnings.append("Redis password file \(path) is mode \(octal(st.st_mode & 0o7777)): \(what) by every user; "
-                + "make it 0600 (or 0640 for a group)")
+            warnings.append(
+                "Redis password file \(path) is mode \(octal(st.st_mode & 0o7777)): \(what) by every user; "
+                    + "make it 0600 (or 0640 for a group)"
+            )
         }
         return PasswordFile(password: trimmed(text), warnings: warnings)
     }

@@ -24,7 +24,9 @@ public final class PolicyWatcher {
 
     /// Makes sure keyspace (K) events for hashes (h) and generic commands (g: DEL, RENAME) are on.
     static func enableKeyspaceEvents(_ c: RedisConnection) -> Bool {
-        guard let current = (try? c.command(["CONFIG", "GET", "notify-keyspace-events"]))?.array?.last?.string else { return false }
+        guard let current = (try? c.command(["CONFIG", "GET", "notify-keyspace-events"]))?.array?.last?.string else {
+            return false
+        }
         let hasAll = current.contains("A")
         if current.contains("K") && (hasAll || (current.contains("g") && current.contains("h"))) { return true }
         var flags = Set(current)

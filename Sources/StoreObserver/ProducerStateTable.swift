@@ -3,15 +3,24 @@ import Model
 /// Writes batches to `NEIGH_TABLE` with the effects of SONiC's ProducerStateTable (spec §4):
 /// per key, SADD to the key set; a SET HSETs `neigh` then `family` into the staging hash; a DEL
 /// adds the key to the delete set and removes the staging hash; one PUBLISH per key newly added
-/// to the key set. A batch goes out as few EVALSHA calls of many keys each, pipelined.
+/// to the key set. A batch goes out as few EVALSHA calls of many keys each, pipelined; the
+/// script and its arguments are `ProducerStateTableScript`.
 public final class ProducerStateTable {
-    public let connection: RedisConnection
+    public let connection: any RedisTransport
     public let names: ProducerStateTableNames
     /// Keys carried by one script call.
     public let keysPerCall: Int
     private var sha: String?
-    /// Batches sent and not yet answered, oldest first, with their script calls.
-    private var sent: [(id: UInt64, what: String, calls: [[String]])] = []
+
+    /// A batch sent and not yet answered: what `collect` needs to read its replies (and, after the
+    /// script cache was flushed, to send its calls again). The caller keeps them, oldest first.
+    public struct SentBatch: Sendable {
+        public let id: UInt64
+        public let sets: Int
+        public let dels: Int
+        let what: String
+        let calls: [[String]]
+    }
 
     /// What Redis answered to one batch.
     public struct BatchReply: Hashable, Sendable {
@@ -30,57 +39,32 @@ public final class ProducerStateTable {
         public var batches: [UInt64] { replies.filter { $0.refusal == nil }.map(\.id) }
     }
 
-    public init(connection: RedisConnection, names: ProducerStateTableNames = .neighTable, keysPerCall: Int = 500) {
+    public init(connection: any RedisTransport, names: ProducerStateTableNames = .neighTable, keysPerCall: Int = 500) {
         self.connection = connection
         self.names = names
         self.keysPerCall = max(1, keysPerCall)
     }
-
-    /// ARGV: channel, key set, delete set, staging prefix, payload, then per change
-    /// `S key mac family` or `D key`. Returns how many notifications it published.
-    /// The script is atomic, so the order of its commands inside one call is invisible to the
-    /// consumer; adding all keys with one SADD gives the count of keys newly added, and exactly
-    /// that many notifications are published — what one SADD and PUBLISH per key would give.
-    static let script = """
-        local keys, dels, staged = {}, {}, {}
-        local i = 6
-        while i <= #ARGV do
-          local key = ARGV[i + 1]
-          keys[#keys + 1] = key
-          if ARGV[i] == 'S' then
-            redis.call('HSET', ARGV[4] .. key, 'neigh', ARGV[i + 2], 'family', ARGV[i + 3])
-            i = i + 4
-          else
-            dels[#dels + 1] = key
-            staged[#staged + 1] = ARGV[4] .. key
-            i = i + 2
-          end
-        end
-        if #keys == 0 then return 0 end
-        local added = redis.call('SADD', ARGV[2], unpack(keys))
-        if #dels > 0 then
-          redis.call('SADD', ARGV[3], unpack(dels))
-          redis.call('DEL', unpack(staged))
-        end
-        for _ = 1, added do redis.call('PUBLISH', ARGV[1], ARGV[5]) end
-        return added
-        """
 
     /// Writes the whole batch and reads back every reply. Returns the number of notifications
     /// published. Throws if any reply is missing (`.io`) or an error (`.refused`): the batch is
     /// then not acknowledged.
     @discardableResult
     public func write(_ batch: Batch) throws(RedisError) -> Int {
-        try sendAndCollect(batch.changes.map(Self.operation), id: batch.id, what: "batch \(batch.id)")
+        let operations = batch.changes.map(ProducerStateTableScript.operation)
+        return try sendAndCollect(operations, id: batch.id, what: "batch \(batch.id)")
     }
-
-    /// Batches sent whose replies `collect` has not read yet.
-    public var batchesAwaitingReplies: Int { sent.count }
 
     /// Sends a batch's script calls without waiting for their replies, so Redis works on it while
     /// the caller builds the next one. `collect` reads the replies, oldest batch first.
-    public func send(_ batch: Batch) throws(RedisError) {
-        try send(batch.changes.map(Self.operation), id: batch.id, what: "batch \(batch.id)")
+    public func send(_ batch: Batch) throws(RedisError) -> SentBatch {
+        let sets = batch.changes.lazy.filter(\.isSet).count
+        return try send(
+            batch.changes.map(ProducerStateTableScript.operation),
+            id: batch.id,
+            what: "batch \(batch.id)",
+            sets: sets,
+            dels: batch.changes.count - sets
+        )
     }
 
     /// Deletes keys given as text, for tables whose keys are not neighbor keys (EVPN: the
@@ -88,50 +72,54 @@ public final class ProducerStateTable {
     /// be awaiting replies on the connection.
     @discardableResult
     public func delete(keys: [String]) throws(RedisError) -> Int {
-        try sendAndCollect(keys.map { ["D", $0] }, id: 0, what: "delete")
+        try sendAndCollect(keys.map(ProducerStateTableScript.deletion), id: 0, what: "delete")
     }
 
     private func sendAndCollect(_ operations: [[String]], id: UInt64, what: String) throws(RedisError) -> Int {
-        guard connection.repliesAwaited == 0 else { throw RedisError(.reply, "\(what): \(connection.repliesAwaited) replies still awaited on the connection") }
-        try send(operations, id: id, what: what)
-        let collected = try collect()
+        guard connection.repliesAwaited == 0 else {
+            throw RedisError(.reply, "\(what): \(connection.repliesAwaited) replies still awaited on the connection")
+        }
+        var sent = [try send(operations, id: id, what: what, sets: 0, dels: operations.count)]
+        let collected = try collect(&sent)
         if let refusal = collected.replies.lazy.compactMap(\.refusal).first {
             throw RedisError(.refused, "\(what): \(refusal)")
         }
         return collected.published
     }
 
-    static func operation(_ c: Change) -> [String] {
-        switch c {
-        case .set(let k, let e): return ["S", k.description, e.mac.description, e.family.description]
-        case .del, .delMalformed: return ["D", c.keyText]
-        }
-    }
-
     /// Sends the operations as pipelined script calls of `keysPerCall` each.
-    private func send(_ operations: [[String]], id: UInt64, what: String) throws(RedisError) {
-        if sha == nil && !operations.isEmpty { try loadScript() }   // a command: refused while replies are awaited
-        let header = [names.channel, names.keySet, names.delSet, names.stagingPrefix, ProducerStateTableNames.notification]
+    private func send(
+        _ operations: [[String]],
+        id: UInt64,
+        what: String,
+        sets: Int,
+        dels: Int
+    )
+        throws(RedisError) -> SentBatch
+    {
+        if sha == nil && !operations.isEmpty { try loadScript() }  // a command: refused while replies are awaited
+        let header = ProducerStateTableScript.header(names)
         let calls: [[String]] = stride(from: 0, to: operations.count, by: keysPerCall).map { start in
             header + operations[start..<min(start + keysPerCall, operations.count)].joined()
         }
         for args in calls { try connection.append(["EVALSHA", sha ?? "", "0"] + args) }
         try connection.flush()
-        sent.append((id, what, calls))
+        return SentBatch(id: id, sets: sets, dels: dels, what: what, calls: calls)
     }
 
-    /// Reads the replies of the oldest batch sent and checks each. Returns what Redis answered:
+    /// Reads the replies of the oldest batch of `sent` and checks each, removing from `sent` the
+    /// batches whose replies were read. Returns what Redis answered:
     /// for that one batch, or, when the script cache was flushed (NOSCRIPT), for every batch sent:
     /// their replies are read, the script is loaded again and the calls that did not run are sent
     /// again. Those then run after calls sent later, which is harmless only because batches in
     /// flight share no key (the core's rule). An error reply (OOM, WRONGTYPE) refuses its batch;
     /// the batch's other replies are still read, so the connection stays in step. Throws if a
     /// reply is missing or of a kind no call gives; nothing sent is then acknowledged.
-    public func collect() throws(RedisError) -> Collected {
+    public func collect(_ sent: inout [SentBatch]) throws(RedisError) -> Collected {
         var out = Collected()
         guard !sent.isEmpty else { return out }
         var retry: [(index: Int, what: String, args: [String])] = []
-        func read(_ b: (id: UInt64, what: String, calls: [[String]])) throws(RedisError) {
+        func read(_ b: SentBatch) throws(RedisError) {
             var refusal: String?
             for args in b.calls {
                 switch try connection.reply() {
@@ -173,7 +161,7 @@ public final class ProducerStateTable {
     }
 
     private func loadScript() throws(RedisError) {
-        switch try connection.command(["SCRIPT", "LOAD", Self.script]) {
+        switch try connection.command(["SCRIPT", "LOAD", ProducerStateTableScript.text]) {
         case .string(let s): sha = s
         case .error(let e): throw RedisError(.refused, "SCRIPT LOAD: \(e)")
         case let other: throw RedisError(.reply, "SCRIPT LOAD: \(other)")
@@ -189,33 +177,4 @@ public final class ProducerStateTable {
             if case .error(let e) = r { throw RedisError(.reply, "clear: \(e)") }
         }
     }
-}
-
-/// All keys matching a pattern, by SCAN (never KEYS: it blocks the server).
-func scanKeys(_ c: RedisConnection, match pattern: String, count: Int = 10_000) throws(RedisError) -> [String] {
-    var cursor = "0"
-    var keys: [String] = []
-    repeat {
-        let r = try c.command(["SCAN", cursor, "MATCH", pattern, "COUNT", String(count)])
-        guard let parts = r.array, parts.count == 2, let next = parts[0].string, let batch = parts[1].array else {
-            throw RedisError(.reply, "SCAN: unexpected reply \(r)")
-        }
-        cursor = next
-        keys += batch.compactMap(\.string)
-    } while cursor != "0"
-    return keys
-}
-
-/// HGETALL of many keys, pipelined. A key that is not a hash gives nil.
-func hashes(_ c: RedisConnection, _ keys: [String]) throws(RedisError) -> [String: [String: String]?] {
-    var out: [String: [String: String]?] = [:]
-    out.reserveCapacity(keys.count)
-    var start = 0
-    while start < keys.count {
-        let chunk = keys[start..<min(start + 1000, keys.count)]
-        for k in chunk { try c.append(["HGETALL", k]) }
-        for k in chunk { out[k] = .some(try c.replyFields()) }   // nil inside: not a hash (WRONGTYPE)
-        start += 1000
-    }
-    return out
 }

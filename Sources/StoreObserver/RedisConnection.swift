@@ -66,16 +66,22 @@ public final class RedisConnection {
     /// replies will never come.
     public private(set) var repliesAwaited = 0
 
-    public init(endpoint: RedisEndpoint, database: Int, password: String? = nil, timeoutMilliseconds: Int = 5000) throws(RedisError) {
+    public init(
+        endpoint: RedisEndpoint,
+        database: Int,
+        password: String? = nil,
+        timeoutMilliseconds: Int = 5000
+    ) throws(RedisError) {
         self.endpoint = endpoint
         self.database = database
         // hiredis writes with write(2): a server that died must give an error, not a SIGPIPE.
         signal(SIGPIPE, SIG_IGN)
         let tv = timeval(tv_sec: timeoutMilliseconds / 1000, tv_usec: (timeoutMilliseconds % 1000) * 1000)
-        let c: UnsafeMutablePointer<redisContext>? = switch endpoint {
-        case .unix(let path): redisConnectUnixWithTimeout(path, tv)
-        case .tcp(let host, let port): redisConnectWithTimeout(host, Int32(port), tv)
-        }
+        let c: UnsafeMutablePointer<redisContext>? =
+            switch endpoint {
+            case .unix(let path): redisConnectUnixWithTimeout(path, tv)
+            case .tcp(let host, let port): redisConnectWithTimeout(host, Int32(port), tv)
+            }
         guard let c else { throw RedisError(.connect, "\(endpoint): cannot allocate a context") }
         guard c.pointee.err == 0 else {
             let message = Self.errorString(c)
@@ -103,7 +109,10 @@ public final class RedisConnection {
     public func command(_ args: [String]) throws(RedisError) -> RedisReply {
         guard !broken else { throw RedisError(.io, "\(endpoint): connection is broken") }
         guard repliesAwaited == 0 else {
-            throw RedisError(.reply, "\(endpoint): \(args.first ?? "command") while \(repliesAwaited) replies are still awaited")
+            throw RedisError(
+                .reply,
+                "\(endpoint): \(args.first ?? "command") while \(repliesAwaited) replies are still awaited"
+            )
         }
         try append(args)
         return try reply()
@@ -148,7 +157,7 @@ public final class RedisConnection {
         var raw: UnsafeMutableRawPointer?
         guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw fail() }
         defer { freeReplyObject(raw) }
-        repliesAwaited = max(0, repliesAwaited - 1)   // a subscription's extra replies were not asked for one by one
+        repliesAwaited = max(0, repliesAwaited - 1)  // a subscription's extra replies were not asked for one by one
         return try body(raw.assumingMemoryBound(to: redisReply.self).pointee)
     }
 
@@ -214,19 +223,28 @@ public final class RedisConnection {
     }
 
     /// Lays the arguments out once, contiguously, for hiredis's argv interface.
-    private static func withArgv<R>(_ args: [String], _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R) -> R {
+    private static func withArgv<R>(
+        _ args: [String],
+        _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R
+    ) -> R {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(args.reduce(0) { $0 + $1.utf8.count })
         var lens: [Int] = []
         lens.reserveCapacity(args.count)
-        for a in args { bytes.append(contentsOf: a.utf8); lens.append(a.utf8.count) }
-        bytes.append(0)   // never empty, so the buffer always has an address
+        for a in args {
+            bytes.append(contentsOf: a.utf8)
+            lens.append(a.utf8.count)
+        }
+        bytes.append(0)  // never empty, so the buffer always has an address
         return bytes.withUnsafeBufferPointer { buf in
             let base = UnsafeRawPointer(buf.baseAddress!).assumingMemoryBound(to: CChar.self)
             var ptrs: [UnsafePointer<CChar>?] = []
             ptrs.reserveCapacity(args.count)
             var o = 0
-            for l in lens { ptrs.append(base + o); o += l }
+            for l in lens {
+                ptrs.append(base + o)
+                o += l
+            }
             return ptrs.withUnsafeMutableBufferPointer { p in
                 lens.withUnsafeBufferPointer { body(Int32(args.count), p.baseAddress!, $0.baseAddress!) }
             }

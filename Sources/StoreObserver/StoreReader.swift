@@ -8,13 +8,22 @@ public enum StoreReader {
     /// pipelined HGETALLs in raw protocol, replies checked in place without building strings or
     /// field maps), then the keys with pending operations, if any, through `NeighTableContent`'s
     /// general overlay. `expected` (the number of entries last seen) sizes the view up front.
-    public static func snapshot(_ c: RedisConnection, names: ProducerStateTableNames = .neighTable, expected: Int = 0) throws(RedisError)
+    public static func snapshot(
+        _ c: RedisConnection,
+        names: ProducerStateTableNames = .neighTable,
+        expected: Int = 0
+    ) throws(RedisError)
         -> (snapshot: StoreSnapshot, issues: [SnapshotIssue])
     {
         var (snap, issues) = try consumedTable(c, names: names, expected: expected)
         let keySet = try members(c, names.keySet) { raw in
-            issues.append(SnapshotIssue(source: "APPL_DB", item: escapedBytes(raw),
-                                        reason: "pending key is not UTF-8; left in place (delete it by hand)"))
+            issues.append(
+                SnapshotIssue(
+                    source: "APPL_DB",
+                    item: escapedBytes(raw),
+                    reason: "pending key is not UTF-8; left in place (delete it by hand)"
+                )
+            )
         }
         guard !keySet.isEmpty else { return (snap, issues) }
         // The keys with pending operations are read whole (consumed hash, staging hash, delete
@@ -23,13 +32,19 @@ public enum StoreReader {
         pending.keySet = keySet
         pending.delSet = try members(c, names.delSet)
         let keys = Array(keySet)
-        for (k, h) in try hashes(c, keys.map(names.tableKey)) { pending.table[String(k.dropFirst(names.tablePrefix.count))] = h }
-        for (k, h) in try hashes(c, keys.map(names.stagingKey)) { pending.staging[String(k.dropFirst(names.stagingPrefix.count))] = h }
+        for (k, h) in try hashes(c, keys.map(names.tableKey)) {
+            pending.table[String(k.dropFirst(names.tablePrefix.count))] = h
+        }
+        for (k, h) in try hashes(c, keys.map(names.stagingKey)) {
+            pending.staging[String(k.dropFirst(names.stagingPrefix.count))] = h
+        }
         let (overlay, overlayIssues) = pending.snapshot(source: "APPL_DB")
         // What is pending for a key replaces what the consumed table holds for it.
         for raw in keySet {
             var text = raw
-            if let k = text.withUTF8({ NeighborKey(canonicalUTF8: UnsafeRawBufferPointer($0)) }) { snap.entries[k] = nil }
+            if let k = text.withUTF8({ NeighborKey(canonicalUTF8: UnsafeRawBufferPointer($0)) }) {
+                snap.entries[k] = nil
+            }
             snap.malformedKeys.remove(raw)
         }
         issues.removeAll { keySet.contains($0.item) }
@@ -40,19 +55,28 @@ public enum StoreReader {
 
     /// `NEIGH_TABLE:*` as entries. The next SCAN goes out with each page's HGETALLs, so paging
     /// costs no round trip of its own.
-    static func consumedTable(_ c: RedisConnection, names: ProducerStateTableNames, expected: Int) throws(RedisError) -> (StoreSnapshot, [SnapshotIssue]) {
+    static func consumedTable(
+        _ c: RedisConnection,
+        names: ProducerStateTableNames,
+        expected: Int
+    ) throws(RedisError) -> (StoreSnapshot, [SnapshotIssue]) {
         var snap = StoreSnapshot()
         snap.entries.reserveCapacity(expected)
         var issues: [SnapshotIssue] = []
         let prefixLength = names.tablePrefix.utf8.count
-        let scan = { (cursor: String) in RESP.command(["SCAN", cursor, "MATCH", names.tablePrefix + "*", "COUNT", "1000"]) }
+        let scan = { (cursor: String) in
+            RESP.command(["SCAN", cursor, "MATCH", names.tablePrefix + "*", "COUNT", "1000"])
+        }
         try c.appendProtocol(scan("0"), commands: 1)
         while true {
             var cursor = "0"
-            var commands: [UInt8] = [], keys: [UInt8] = [], ends: [Int] = []
+            var commands: [UInt8] = []
+            var keys: [UInt8] = []
+            var ends: [Int] = []
             try c.withReply { r throws(RedisError) in
-                guard r.type == REDIS_REPLY_ARRAY, r.elements == 2, let next = r.element[0]?.pointee, let page = r.element[1]?.pointee,
-                      next.type == REDIS_REPLY_STRING, page.type == REDIS_REPLY_ARRAY
+                guard r.type == REDIS_REPLY_ARRAY, r.elements == 2, let next = r.element[0]?.pointee,
+                    let page = r.element[1]?.pointee,
+                    next.type == REDIS_REPLY_STRING, page.type == REDIS_REPLY_ARRAY
                 else { throw RedisError(.reply, "SCAN: unexpected reply type \(r.type)") }
                 cursor = String(decoding: RESP.bytes(next), as: UTF8.self)
                 commands.reserveCapacity(page.elements * 48)
@@ -71,7 +95,10 @@ public enum StoreReader {
                 var start = 0
                 for end in ends {
                     let raw = UnsafeRawBufferPointer(rebasing: all[start..<end])
-                    do throws(RedisError) { try c.withReply { r in check(raw, r, into: &snap, &issues) } } catch { failure = error; return }
+                    do throws(RedisError) { try c.withReply { r in check(raw, r, into: &snap, &issues) } } catch {
+                        failure = error
+                        return
+                    }
                     start = end
                 }
             }
@@ -81,24 +108,43 @@ public enum StoreReader {
     }
 
     /// One consumed entry: the reply's fields found in place, then judged by the shared rules.
-    static func check(_ raw: UnsafeRawBufferPointer, _ r: redisReply, into snap: inout StoreSnapshot, _ issues: inout [SnapshotIssue]) {
+    static func check(
+        _ raw: UnsafeRawBufferPointer,
+        _ r: redisReply,
+        into snap: inout StoreSnapshot,
+        _ issues: inout [SnapshotIssue]
+    ) {
         guard r.type == REDIS_REPLY_ARRAY else {
             return NeighTableContent.judge(rawKey: raw, .notAHash, source: "APPL_DB", into: &snap, &issues)
         }
-        var neigh: UnsafeRawBufferPointer?, family: UnsafeRawBufferPointer?
+        var neigh: UnsafeRawBufferPointer?
+        var family: UnsafeRawBufferPointer?
         var i = 0
         while i + 1 < r.elements {
             if let f = r.element[i]?.pointee, let v = r.element[i + 1]?.pointee {
                 let name = RESP.bytes(f)
-                if name.elementsEqual("neigh".utf8) { neigh = RESP.bytes(v) } else if name.elementsEqual("family".utf8) { family = RESP.bytes(v) }
+                if name.elementsEqual("neigh".utf8) {
+                    neigh = RESP.bytes(v)
+                } else if name.elementsEqual("family".utf8) {
+                    family = RESP.bytes(v)
+                }
             }
             i += 2
         }
-        NeighTableContent.judge(rawKey: raw, .hash(count: r.elements / 2, neigh: neigh, family: family), source: "APPL_DB", into: &snap, &issues)
+        NeighTableContent.judge(
+            rawKey: raw,
+            .hash(count: r.elements / 2, neigh: neigh, family: family),
+            source: "APPL_DB",
+            into: &snap,
+            &issues
+        )
     }
 
     /// The raw table: consumed entries, staging hashes, key set and delete set, as stored.
-    public static func content(_ c: RedisConnection, names: ProducerStateTableNames = .neighTable) throws(RedisError) -> NeighTableContent {
+    public static func content(
+        _ c: RedisConnection,
+        names: ProducerStateTableNames = .neighTable
+    ) throws(RedisError) -> NeighTableContent {
         var content = NeighTableContent()
         let tableKeys = try scanKeys(c, match: names.tablePrefix + "*")
         for (k, h) in try hashes(c, tableKeys) { content.table[String(k.dropFirst(names.tablePrefix.count))] = h }
@@ -111,7 +157,11 @@ public enum StoreReader {
 
     /// A set's members; those that are not UTF-8 go to `undecodable` instead (they name no key
     /// this daemon can write or delete).
-    static func members(_ c: RedisConnection, _ key: String, undecodable: ([UInt8]) -> Void = { _ in })
+    static func members(
+        _ c: RedisConnection,
+        _ key: String,
+        undecodable: ([UInt8]) -> Void = { _ in }
+    )
         throws(RedisError) -> Set<String>
     {
         let r = try c.command(["SMEMBERS", key])
@@ -150,16 +200,5 @@ enum RESP {
     /// A reply string's bytes, valid while the reply is.
     static func bytes(_ r: redisReply) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: r.str, count: r.str == nil ? 0 : Int(r.len))
-    }
-}
-
-/// The CONFIG_DB tables the policy depends on (spec §3).
-public enum ConfigReader {
-    public static let tables = ["INTERFACE", "VLAN_INTERFACE", "PORTCHANNEL_INTERFACE", "PEER_SWITCH", "VXLAN_EVPN_NVO"]
-
-    public static func policy(_ c: RedisConnection) throws(RedisError) -> Policy {
-        var keys: [String] = []
-        for t in tables { keys += try scanKeys(c, match: t + "|*") }
-        return Policy(configDB: try hashes(c, keys).compactMapValues { $0 })
     }
 }

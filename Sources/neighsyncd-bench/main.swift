@@ -6,9 +6,9 @@ import Foundation
 import Glibc
 import Journal
 import KernelObserver
-import StoreObserver
 import Model
 import Reconciler
+import StoreObserver
 
 func seconds(_ body: () -> Void) -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
@@ -22,7 +22,11 @@ func best(_ runs: Int = 3, _ body: () -> Void) -> Double { (0..<runs).map { _ in
 let n = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 1_000_000
 let names = (0..<64).map { InterfaceName("Ethernet\($0 * 4)")! }
 func key(_ i: Int) -> NeighborKey {
-    NeighborKey(interface: names[i % names.count], ip: i % 2 == 0 ? IPAddress(ipv4: 0x0A00_0000 | UInt32(i)) : IPAddress(ipv6High: 0xFC00_0000_0000_0000, low: UInt64(i)))
+    NeighborKey(
+        interface: names[i % names.count],
+        ip: i % 2 == 0
+            ? IPAddress(ipv4: 0x0A00_0000 | UInt32(i)) : IPAddress(ipv6High: 0xFC00_0000_0000_0000, low: UInt64(i))
+    )
 }
 func entry(_ i: Int, _ salt: UInt64 = 0) -> NeighborEntry {
     NeighborEntry(mac: MACAddress(rawValue: UInt64(i) &* 0x9E37_79B9 ^ salt), family: i % 2 == 0 ? .ipv4 : .ipv6)
@@ -43,8 +47,16 @@ print("neighsyncd-bench: \(n) entries, \(ProcessInfo.processInfo.activeProcessor
 //    upstream's warm-restart cache: map<string, vector<pair<string,string>>>).
 var plan = Plan(changes: [], unchanged: 0)
 let tDiff = best { plan = diff(desired: desired, actual: actual) }
-let sDesired = Dictionary(uniqueKeysWithValues: desired.map { ($0.key.description, ["neigh": $0.value.mac.description, "family": $0.value.family.description]) })
-let sActual = Dictionary(uniqueKeysWithValues: actual.entries.map { ($0.key.description, ["neigh": $0.value.entry!.mac.description, "family": $0.value.entry!.family.description]) })
+let sDesired = Dictionary(
+    uniqueKeysWithValues: desired.map {
+        ($0.key.description, ["neigh": $0.value.mac.description, "family": $0.value.family.description])
+    }
+)
+let sActual = Dictionary(
+    uniqueKeysWithValues: actual.entries.map {
+        ($0.key.description, ["neigh": $0.value.entry!.mac.description, "family": $0.value.entry!.family.description])
+    }
+)
 var sChanges = 0
 let tStringDiff = best {
     sChanges = 0
@@ -52,14 +64,32 @@ let tStringDiff = best {
     for k in sActual.keys where sDesired[k] == nil { sChanges += 1 }
 }
 precondition(sChanges == plan.changes.count, "baseline and diff disagree: \(sChanges) vs \(plan.changes.count)")
-print(String(format: "diff %d vs %d entries: %.3f s (%d set, %d del, %d unchanged); string-keyed baseline %.3f s; ratio %.1fx",
-             desired.count, actual.entries.count, tDiff, plan.setCount, plan.delCount, plan.unchanged, tStringDiff, tStringDiff / tDiff))
+print(
+    String(
+        format:
+            "diff %d vs %d entries: %.3f s (%d set, %d del, %d unchanged); string-keyed baseline %.3f s; ratio %.1fx",
+        desired.count,
+        actual.entries.count,
+        tDiff,
+        plan.setCount,
+        plan.delCount,
+        plan.unchanged,
+        tStringDiff,
+        tStringDiff / tDiff
+    )
+)
 
 // 2. Per-message decisions, against formatting the message's key text (what upstream does first).
 let messages: [NeighborMessage] = (0..<100_000).map { i in
     let k = key(i)
-    return NeighborMessage(type: i % 10 == 0 ? .deleteNeighbor : .newNeighbor, family: k.ip.family.rawValue, interface: k.interface,
-                           destination: k.ip, linkLayerAddress: .mac(entry(i).mac), state: i % 7 == 0 ? .stale : .reachable)
+    return NeighborMessage(
+        type: i % 10 == 0 ? .deleteNeighbor : .newNeighbor,
+        family: k.ip.family.rawValue,
+        interface: k.interface,
+        destination: k.ip,
+        linkLayerAddress: .mac(entry(i).mac),
+        state: i % 7 == 0 ? .stale : .reachable
+    )
 }
 let policy = Policy(linkLocalInterfaces: [names[0]])
 let rounds = max(1, n / 100_000)
@@ -69,23 +99,45 @@ let tDecide = best {
     for _ in 0..<rounds { for m in messages { if case .set = decide(m, policy: policy) { sets += 1 } } }
 }
 var chars = 0
-let tFormat = best { chars = 0; for m in messages.prefix(100_000 / 10) { chars += m.key!.description.utf8.count } }
+let tFormat = best {
+    chars = 0
+    for m in messages.prefix(100_000 / 10) { chars += m.key!.description.utf8.count }
+}
 let decideRate = Double(rounds * messages.count) / tDecide
 let formatRate = Double(messages.count / 10) / tFormat
-print(String(format: "decide: %.1f M messages/s (%d sets); key-text formatting baseline %.2f M/s; ratio %.1fx",
-             decideRate / 1e6, sets, formatRate / 1e6, decideRate / formatRate))
+print(
+    String(
+        format: "decide: %.1f M messages/s (%d sets); key-text formatting baseline %.2f M/s; ratio %.1fx",
+        decideRate / 1e6,
+        sets,
+        formatRate / 1e6,
+        decideRate / formatRate
+    )
+)
 
 // 3. The whole state machine: a cold start over `min(n, 100k)` kernel neighbors to the first batches.
 let m = min(n, 100_000)
-var tStep = 0.0, written = 0
+var tStep = 0.0
+var written = 0
 tStep = best {
     var state = DaemonState(config: ReconcilerConfig(batchSize: 1000))
     _ = step(&state, .started(StartupConfig(warmStart: false)))
     _ = step(&state, .storeLoaded(StoreSnapshot()))
     for i in 0..<m {
         let k = key(i)
-        _ = step(&state, .kernelMessage(NeighborMessage(type: .newNeighbor, family: k.ip.family.rawValue, interface: k.interface,
-                                                        destination: k.ip, linkLayerAddress: .mac(entry(i).mac), state: .reachable)))
+        _ = step(
+            &state,
+            .kernelMessage(
+                NeighborMessage(
+                    type: .newNeighbor,
+                    family: k.ip.family.rawValue,
+                    interface: k.interface,
+                    destination: k.ip,
+                    linkLayerAddress: .mac(entry(i).mac),
+                    state: .reachable
+                )
+            )
+        )
     }
     written = 0
     // Batches in flight are acknowledged in the order written, as Redis answers them.
@@ -98,8 +150,16 @@ tStep = best {
     }
 }
 precondition(written == m, "cold start wrote \(written) of \(m)")
-print(String(format: "state machine cold start, %d neighbors dumped, diffed, batched and acknowledged: %.3f s (%.2f M events/s); upstream measured 10.4-10.9 s per 100k on this machine class",
-             m, tStep, Double(m) / tStep / 1e6))
+print(
+    String(
+        format:
+            "state machine cold start, %d neighbors dumped, diffed, batched and acknowledged: %.3f s (%.2f M "
+            + "events/s); upstream measured 10.4-10.9 s per 100k on this machine class",
+        m,
+        tStep,
+        Double(m) / tStep / 1e6
+    )
+)
 
 // 4. Netlink parsing from an in-memory dump buffer, against walking the message headers only.
 do {
@@ -108,24 +168,51 @@ do {
     bytes.reserveCapacity(count * 40)
     for i in 0..<count {
         let k = key(i)
-        NetlinkEncoder.append(RawNeighbor(type: .newNeighbor, family: k.ip.family.rawValue, ifindex: Int32(2 + i % 64), state: .reachable,
-                                          flags: [], destination: k.ip, linkLayerAddress: .mac(entry(i).mac)), sequence: 1, to: &bytes)
+        NetlinkEncoder.append(
+            RawNeighbor(
+                type: .newNeighbor,
+                family: k.ip.family.rawValue,
+                ifindex: Int32(2 + i % 64),
+                state: .reachable,
+                flags: [],
+                destination: k.ip,
+                linkLayerAddress: .mac(entry(i).mac)
+            ),
+            sequence: 1,
+            to: &bytes
+        )
     }
     var parsed = 0
     let tParse = bytes.withUnsafeBytes { buf in
-        best { parsed = 0; NetlinkParser.forEachItem(in: buf) { if case .neighbor = $0 { parsed += 1 } } }
+        best {
+            parsed = 0
+            NetlinkParser.forEachItem(in: buf) { if case .neighbor = $0 { parsed += 1 } }
+        }
     }
     var walked = 0
     let tWalk = bytes.withUnsafeBytes { buf in
         best {
             walked = 0
             var o = 0
-            while o + 16 <= buf.count { o += (Int(buf.loadUnaligned(fromByteOffset: o, as: UInt32.self)) + 3) & ~3; walked += 1 }
+            while o + 16 <= buf.count {
+                o += (Int(buf.loadUnaligned(fromByteOffset: o, as: UInt32.self)) + 3) & ~3
+                walked += 1
+            }
         }
     }
     precondition(parsed == count && walked == count)
-    print(String(format: "netlink parse: %.1f M neighbor messages/s (%d messages, %.1f MB); header-walk baseline %.1f M/s; ratio %.2f",
-                 Double(count) / tParse / 1e6, count, Double(bytes.count) / 1e6, Double(count) / tWalk / 1e6, tWalk / tParse))
+    print(
+        String(
+            format:
+                "netlink parse: %.1f M neighbor messages/s (%d messages, %.1f MB); header-walk baseline %.1f M/s; "
+                + "ratio %.2f",
+            Double(count) / tParse / 1e6,
+            count,
+            Double(bytes.count) / 1e6,
+            Double(count) / tWalk / 1e6,
+            tWalk / tParse
+        )
+    )
 }
 
 // 5. Dump and parse of 100,000 real kernel neighbors in a private namespace, beside `ip -j neigh show`.
@@ -140,7 +227,8 @@ if geteuid() == 0 {
         p.waitUntilExit()
         return p.terminationStatus
     }
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
     sh([root + "/scripts/kernel-limits"])
     sh(["ip", "netns", "add", ns])
     defer { sh(["ip", "netns", "del", ns]) }
@@ -148,9 +236,15 @@ if geteuid() == 0 {
     sh(["ip", "-n", ns, "link", "add", "Vlan1000", "type", "bridge"])
     for l in ["Ethernet0", "Vlan1000", "peer0"] { sh(["ip", "-n", ns, "link", "set", l, "up"]) }
     let neighbors = 100_000
-    let lines = (0..<neighbors).map { i in
-        "neigh replace \(i % 2 == 0 ? "10.\(i >> 16 & 255).\(i >> 8 & 255).\(i & 255)" : "2000::\(String(i >> 16, radix: 16)):\(String(i & 0xFFFF, radix: 16))") lladdr \(MACAddress(rawValue: 0x0200_0000_0000 + UInt64(i))) dev \(i % 4 < 2 ? "Ethernet0" : "Vlan1000") nud reachable"
-    }.joined(separator: "\n") + "\n"
+    let lines =
+        (0..<neighbors).map { i in
+            let ip =
+                i % 2 == 0
+                ? "10.\(i >> 16 & 255).\(i >> 8 & 255).\(i & 255)"
+                : "2000::\(String(i >> 16, radix: 16)):\(String(i & 0xFFFF, radix: 16))"
+            let mac = MACAddress(rawValue: 0x0200_0000_0000 + UInt64(i))
+            return "neigh replace \(ip) lladdr \(mac) dev \(i % 4 < 2 ? "Ethernet0" : "Vlan1000") nud reachable"
+        }.joined(separator: "\n") + "\n"
     let batch = FileManager.default.temporaryDirectory.appendingPathComponent("\(ns).batch")
     try? Data(lines.utf8).write(to: batch)
     defer { try? FileManager.default.removeItem(at: batch) }
@@ -168,32 +262,51 @@ if geteuid() == 0 {
             var p = pollfd(fd: o.fileDescriptor, events: Int16(POLLIN), revents: 0)
             _ = poll(&p, 1, 1000)
             _ = try? o.drain { e in
-                if case .neighbor = e { got += 1 }
-                if case .neighborDumpDone = e { done = true }
+                if case .kernelMessage = e { got += 1 }
+                if case .kernelDumpDone = e { done = true }
             }
         }
     }
     _ = nsd_netns_restore(previous)
     let tIP = best(5) { sh(["ip", "-n", ns, "-j", "neigh", "show"]) }
-    print(String(format: "kernel dump + parse of %d neighbors (links first): %.1f ms; `ip -j neigh show` of the same table %.1f ms; ratio %.1fx",
-                 neighbors, tDump * 1000, tIP * 1000, tIP / tDump))
+    print(
+        String(
+            format:
+                "kernel dump + parse of %d neighbors (links first): %.1f ms; `ip -j neigh show` of the same table "
+                + "%.1f ms; ratio %.1fx",
+            neighbors,
+            tDump * 1000,
+            tIP * 1000,
+            tIP / tDump
+        )
+    )
     precondition(got >= neighbors, "dump returned \(got) of \(neighbors)")
 } else {
     print("kernel dump: skipped, needs root for a private namespace")
 }
 
 // 6. ProducerStateTable writes against a private redis-server: ours (batched, pipelined) beside
-//    (a) upstream's pattern — per neighbor one `KEYS PEER_SWITCH|*` and one unpipelined EVALSHA —
+//    (a) upstream's pattern — per neighbor one `KEYS PEER_SWITCH|*` and one unpipelined EVALSHA
+//    (of the same script, one change per call) —
 //    and (b) `redis-benchmark -P 1000 -t hset`, the server's own limit.
-if let redisServer = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first(where: { FileManager.default.fileExists(atPath: $0) }) {
+if let redisServer = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first(where: {
+    FileManager.default.fileExists(atPath: $0)
+}) {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nsd-bench-redis-\(getpid())")
     try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let sock = dir.appendingPathComponent("redis.sock").path
     let server = Process()
     server.executableURL = URL(fileURLWithPath: redisServer)
-    server.arguments = ["--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no", "--dir", dir.path, "--logfile", dir.appendingPathComponent("log").path]
+    server.arguments = [
+        "--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no", "--dir", dir.path, "--logfile",
+        dir.appendingPathComponent("log").path,
+    ]
     try? server.run()
-    defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit(); try? FileManager.default.removeItem(at: dir) }
+    defer {
+        kill(server.processIdentifier, SIGKILL)
+        server.waitUntilExit()
+        try? FileManager.default.removeItem(at: dir)
+    }
     var conn: RedisConnection?
     for _ in 0..<300 where conn == nil {
         conn = try? RedisConnection(endpoint: .unix(path: sock), database: 0)
@@ -209,32 +322,57 @@ if let redisServer = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].fi
         }
         // (a) upstream: 20,000 operations, one round trip pair each, scaled to 100,000.
         _ = try? c.command(["FLUSHALL"])
-        let sha = (try? c.command(["SCRIPT", "LOAD", ProducerStateTableScript.set]))?.string ?? ""
+        let sha = (try? c.command(["SCRIPT", "LOAD", ProducerStateTableScript.text]))?.string ?? ""
+        let header = ProducerStateTableScript.header(.neighTable)
         let sample = 20_000
-        let tUpstream = seconds {
-            for i in 0..<sample {
-                _ = try? config.command(["KEYS", "PEER_SWITCH|*"])
-                let k = key(i).description, e = entry(i)
-                _ = try? c.command(["EVALSHA", sha, "4", "NEIGH_TABLE_CHANNEL@0", "NEIGH_TABLE_KEY_SET", "_NEIGH_TABLE:" + k, "_NEIGH_TABLE:" + k,
-                                    "G", k, "neigh", e.mac.description, "family", e.family.description])
-            }
-        } * Double(count) / Double(sample)
+        let tUpstream =
+            seconds {
+                for i in 0..<sample {
+                    _ = try? config.command(["KEYS", "PEER_SWITCH|*"])
+                    let operation = ProducerStateTableScript.operation(.set(key(i), entry(i)))
+                    _ = try? c.command(["EVALSHA", sha, "0"] + header + operation)
+                }
+            } * Double(count) / Double(sample)
         // (b) the server's limit.
         let rb = Process()
         rb.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         rb.arguments = ["redis-benchmark", "-s", sock, "-P", "1000", "-n", String(count), "-t", "hset", "-q"]
         rb.standardOutput = FileHandle.nullDevice
         rb.standardError = FileHandle.nullDevice
-        let tLimit = seconds { try? rb.run(); rb.waitUntilExit() }
+        let tLimit = seconds {
+            try? rb.run()
+            rb.waitUntilExit()
+        }
         _ = try? c.command(["FLUSHALL"])
         _ = try? writer.write(Batch(id: 1, changes: changes))
         var read = 0
         let tPending = best { read = (try? StoreReader.snapshot(c))?.snapshot.entries.count ?? 0 }
         _ = try? ConsumerStateTable(connection: c).drain()
         let tRead = best { read = (try? StoreReader.snapshot(c))?.snapshot.entries.count ?? 0 }
-        print(String(format: "StoreReader: %d entries read back in %.0f ms when consumed (as at a warm restart), %.0f ms while all pending", read, tRead * 1000, tPending * 1000))
-        print(String(format: "ProducerStateTable: %d SETs in %.0f ms (%.0f K/s); upstream pattern %.0f ms (%.0fx slower); redis-benchmark -P 1000 hset %.0f ms (ours %.1fx its time)",
-                     count, tOurs * 1000, Double(count) / tOurs / 1000, tUpstream * 1000, tUpstream / tOurs, tLimit * 1000, tOurs / tLimit))
+        print(
+            String(
+                format:
+                    "StoreReader: %d entries read back in %.0f ms when consumed (as at a warm restart), %.0f ms "
+                    + "while all pending",
+                read,
+                tRead * 1000,
+                tPending * 1000
+            )
+        )
+        print(
+            String(
+                format:
+                    "ProducerStateTable: %d SETs in %.0f ms (%.0f K/s); upstream pattern %.0f ms (%.0fx slower); "
+                    + "redis-benchmark -P 1000 hset %.0f ms (ours %.1fx its time)",
+                count,
+                tOurs * 1000,
+                Double(count) / tOurs / 1000,
+                tUpstream * 1000,
+                tUpstream / tOurs,
+                tLimit * 1000,
+                tOurs / tLimit
+            )
+        )
     }
 } else {
     print("ProducerStateTable: skipped, no redis-server (scripts/bootstrap installs it)")
@@ -246,7 +384,9 @@ do {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nsd-bench-journal-\(getpid())")
     try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
-    let batches = (0..<100).map { b in Batch(id: UInt64(b + 1), changes: (0..<1000).map { i in .set(key(b * 1000 + i), entry(b * 1000 + i)) }) }
+    let batches = (0..<100).map { b in
+        Batch(id: UInt64(b + 1), changes: (0..<1000).map { i in .set(key(b * 1000 + i), entry(b * 1000 + i)) })
+    }
     var round = 0
     let tWrite = best {
         round += 1
@@ -259,7 +399,19 @@ do {
     let path = dir.appendingPathComponent("w1.sqlite").path
     var loaded = 0
     let tReplay = best { loaded = (try? Journal(path: path).load())?.actual.entries.count ?? 0 }
-    let tCopy = best { _ = try? FileManager.default.removeItem(atPath: path + ".copy"); _ = try? FileManager.default.copyItem(atPath: path, toPath: path + ".copy") }
-    print(String(format: "journal: 100,000 changes in 100 batches %.0f ms; replay of %d neighbors %.0f ms; copying the file %.1f ms",
-                 tWrite * 1000, loaded, tReplay * 1000, tCopy * 1000))
+    let tCopy = best {
+        _ = try? FileManager.default.removeItem(atPath: path + ".copy")
+        _ = try? FileManager.default.copyItem(atPath: path, toPath: path + ".copy")
+    }
+    print(
+        String(
+            format:
+                "journal: 100,000 changes in 100 batches %.0f ms; replay of %d neighbors %.0f ms; copying the file "
+                + "%.1f ms",
+            tWrite * 1000,
+            loaded,
+            tReplay * 1000,
+            tCopy * 1000
+        )
+    )
 }

@@ -19,7 +19,13 @@ struct KernelDump: ParsableCommand {
     @Flag(help: "Print every neighbor, also those the decision procedure would not publish.")
     var all = false
 
-    @Option(name: .customLong("config-db"), help: ArgumentHelp("CONFIG_DB as printed by `sonic-db-dump -n CONFIG_DB`, for the policy. Default: none set.", valueName: "file"))
+    @Option(
+        name: .customLong("config-db"),
+        help: ArgumentHelp(
+            "CONFIG_DB as printed by `sonic-db-dump -n CONFIG_DB`, for the policy. Default: none set.",
+            valueName: "file"
+        )
+    )
     var configDB: String?
 
     @Option(help: "Receive buffer to request, in bytes.")
@@ -31,10 +37,10 @@ struct KernelDump: ParsableCommand {
             do {
                 let parsed = try RedisDump.parse(try InputFile.read(path), source: path)
                 let hashes = RedisDump.hashes(parsed.values)
-                (parsed.warnings + Policy.doubtfulSettings(configDB: hashes, source: path)).forEach {
-                    printError("neighsyncd kernel-dump: warning: \($0)")
+                for w in parsed.warnings + Policy.doubtfulSettings(configDB: hashes, source: path) {
+                    printError("neighsyncd kernel-dump: warning: \(w)")
                 }
-                parsed.issues.forEach { printError("neighsyncd kernel-dump: \($0)") }
+                for i in parsed.issues { printError("neighsyncd kernel-dump: \(i)") }
                 policy = Policy(configDB: hashes)
             } catch {
                 printError("neighsyncd kernel-dump: \(error)")
@@ -43,7 +49,9 @@ struct KernelDump: ParsableCommand {
         }
         let table: [NeighborKey: KernelNeighbor]
         do {
-            table = try KernelObserver(receiveBuffer: rcvbuf).readTable { printError("neighsyncd kernel-dump: skipped: \($0)") }
+            table = try KernelObserver(receiveBuffer: rcvbuf).readTable {
+                printError("neighsyncd kernel-dump: skipped: \($0)")
+            }
         } catch {
             printError("neighsyncd kernel-dump: \(error)")
             throw ExitCode(1)
@@ -55,12 +63,14 @@ struct KernelDump: ParsableCommand {
         } else {
             for k in shown.keys.sorted() {
                 let n = shown[k]!
-                let ll: String = switch n.linkLayerAddress {
-                case .mac(let m): m.description
-                case .absent: "-"
-                case .otherLength(let l): "(\(l) bytes)"
-                }
-                let flags = (n.flags.contains(.extLearned) ? " extern_learn" : "")
+                let ll: String =
+                    switch n.linkLayerAddress {
+                    case .mac(let m): m.description
+                    case .absent: "-"
+                    case .otherLength(let l): "(\(l) bytes)"
+                    }
+                let flags =
+                    (n.flags.contains(.extLearned) ? " extern_learn" : "")
                     + (n.flags.contains(.router) ? " router" : "")
                 print("\(k.description.escapedForLog) \(ll) \(n.state)\(flags)")
             }

@@ -27,7 +27,12 @@ final class LogSink: @unchecked Sendable {
 
     func submit(_ priority: Int32, _ line: String) {
         lock.lock()
-        if lines.count >= capacity { dropped += 1; droppedTotal += 1; lock.unlock(); return }
+        if lines.count >= capacity {
+            dropped += 1
+            droppedTotal += 1
+            lock.unlock()
+            return
+        }
         lines.append((priority, line))
         lock.unlock()
         wake.signal()
@@ -36,7 +41,9 @@ final class LogSink: @unchecked Sendable {
     /// Waits until everything queued is written (at exit).
     func flush() {
         for _ in 0..<200 {
-            lock.lock(); let empty = lines.isEmpty; lock.unlock()
+            lock.lock()
+            let empty = lines.isEmpty
+            lock.unlock()
             if empty { return }
             usleep(5_000)
         }
@@ -47,7 +54,7 @@ final class LogSink: @unchecked Sendable {
             wake.wait()
             lock.lock()
             let batch = lines
-            lines = []   // a burst's capacity is not kept
+            lines = []  // a burst's capacity is not kept
             let lost = dropped
             dropped = 0
             lock.unlock()
@@ -77,33 +84,45 @@ struct SinkLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        let level = event.level, message = event.message
-        let priority: Int32 = switch level {
-        case .trace, .debug: LOG_DEBUG
-        case .info: LOG_INFO
-        case .notice: LOG_NOTICE
-        case .warning: LOG_WARNING
-        case .error: LOG_ERR
-        case .critical: LOG_CRIT
-        }
+        let level = event.level
+        let message = event.message
+        let priority: Int32 =
+            switch level {
+            case .trace, .debug: LOG_DEBUG
+            case .info: LOG_INFO
+            case .notice: LOG_NOTICE
+            case .warning: LOG_WARNING
+            case .error: LOG_ERR
+            case .critical: LOG_CRIT
+            }
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         var tm = tm()
         var secs = ts.tv_sec
         gmtime_r(&secs, &tm)
-        let stamp = String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1_000_000)
+        let stamp = String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+            tm.tm_year + 1900,
+            tm.tm_mon + 1,
+            tm.tm_mday,
+            tm.tm_hour,
+            tm.tm_min,
+            tm.tm_sec,
+            ts.tv_nsec / 1_000_000
+        )
         sink.submit(priority, "\(stamp) \(level.rawValue.uppercased()) \(message)")
     }
 }
 
 extension Logger.Level {
     init(_ l: LogLevel) {
-        self = switch l {
-        case .debug: .debug
-        case .info: .info
-        case .notice: .notice
-        case .warning: .warning
-        case .error: .error
-        }
+        self =
+            switch l {
+            case .debug: .debug
+            case .info: .info
+            case .notice: .notice
+            case .warning: .warning
+            case .error: .error
+            }
     }
 }

@@ -21,22 +21,43 @@ struct Reconcile: ParsableCommand {
     @Option(help: ArgumentHelp("The kernel table, as printed by `ip -j neigh show nud all`.", valueName: "file"))
     var kernel: String?
 
-    @Option(help: ArgumentHelp("APPL_DB, as printed by `sonic-db-dump -n APPL_DB` (NEIGH_TABLE and pending _NEIGH_TABLE keys).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "APPL_DB, as printed by `sonic-db-dump -n APPL_DB` (NEIGH_TABLE and pending _NEIGH_TABLE keys).",
+            valueName: "file"
+        )
+    )
     var store: String?
 
-    @Option(help: ArgumentHelp("A journal file (from `neighsyncd snapshot` or the daemon): reconcile its desired view against its store view, instead of --kernel/--store.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "A journal file (from `neighsyncd snapshot` or the daemon): reconcile its desired view against its store "
+                + "view, instead of --kernel/--store.",
+            valueName: "file"
+        )
+    )
     var journal: String?
 
-    @Option(name: .customLong("config-db"),
-            help: ArgumentHelp("CONFIG_DB, as printed by `sonic-db-dump -n CONFIG_DB` (link-local, dual-ToR, EVPN). Default: none of them set.", valueName: "file"))
+    @Option(
+        name: .customLong("config-db"),
+        help: ArgumentHelp(
+            "CONFIG_DB, as printed by `sonic-db-dump -n CONFIG_DB` (link-local, dual-ToR, EVPN). Default: none of "
+                + "them set.",
+            valueName: "file"
+        )
+    )
     var configDB: String?
 
-    @Option(help: "Output: text (summary and table), json ({\"set\": …, \"del\": […]}) or redis (one command per line).")
+    @Option(
+        help: "Output: text (summary and table), json ({\"set\": …, \"del\": […]}) or redis (one command per line)."
+    )
     var format: PlanFormat = .text
 
     func validate() throws {
         if journal != nil {
-            guard kernel == nil, store == nil, configDB == nil else { throw ValidationError("--journal replaces --kernel, --store and --config-db") }
+            guard kernel == nil, store == nil, configDB == nil else {
+                throw ValidationError("--journal replaces --kernel, --store and --config-db")
+            }
         } else {
             guard kernel != nil, store != nil else { throw ValidationError("give --kernel and --store, or --journal") }
         }
@@ -54,8 +75,10 @@ struct Reconcile: ParsableCommand {
             do {
                 let reader = try JournalReader(path: path)
                 guard try reader.hasDump() else {
-                    printError("neighsyncd reconcile: \(path): no kernel dump recorded yet, "
-                               + "so no desired view to compare")
+                    printError(
+                        "neighsyncd reconcile: \(path): no kernel dump recorded yet, "
+                            + "so no desired view to compare"
+                    )
                     throw ExitCode(2)
                 }
                 image = try reader.load()
@@ -72,8 +95,10 @@ struct Reconcile: ParsableCommand {
         let result: OfflineReconcile
         do {
             result = try OfflineReconcile(
-                kernel: (try read(kernel), kernel), store: (try read(store), store),
-                configDB: try configDB.map { (try read($0), $0) })
+                kernel: (try read(kernel), kernel),
+                store: (try read(store), store),
+                configDB: try configDB.map { (try read($0), $0) }
+            )
         } catch let e as SnapshotFormatError {
             printError("neighsyncd reconcile: \(e)")
             throw ExitCode(2)

@@ -6,6 +6,7 @@ import Journal
 import Logging
 import Model
 import Reconciler
+import Shell
 import StoreObserver
 
 extension Journal.Durability: ExpressibleByArgument {}
@@ -22,16 +23,25 @@ struct Run: ParsableCommand {
             """
     )
 
-    @Option(name: .customLong("db-config"), help: "SONiC database_config.json; if missing, APPL_DB 0 / CONFIG_DB 4 / STATE_DB 6 on 127.0.0.1:6379.")
+    @Option(
+        name: .customLong("db-config"),
+        help: "SONiC database_config.json; if missing, APPL_DB 0 / CONFIG_DB 4 / STATE_DB 6 on 127.0.0.1:6379."
+    )
     var dbConfig = DatabaseConfig.defaultPath
 
     @Option(help: "The journal file (SQLite, mode 0600). A bad one is set aside as FILE.bad-TIME.")
     var journal = "/var/lib/neighsyncd/journal.sqlite"
 
-    @Option(name: .customLong("journal-durability"), help: "normal: survives a daemon crash; full: fsync per batch, survives power loss.")
+    @Option(
+        name: .customLong("journal-durability"),
+        help: "normal: survives a daemon crash; full: fsync per batch, survives power loss."
+    )
     var journalDurability: Journal.Durability = .normal
 
-    @Flag(name: .customLong("no-journal"), help: "Run without a journal (every start is a cold reconcile against the store).")
+    @Flag(
+        name: .customLong("no-journal"),
+        help: "Run without a journal (every start is a cold reconcile against the store)."
+    )
     var noJournal = false
 
     @Option(help: "Netlink receive buffer to request, in bytes (SO_RCVBUFFORCE, else SO_RCVBUF).")
@@ -43,13 +53,19 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("batch-delay-ms"), help: "Longest a change waits for its batch to fill, in ms.")
     var batchDelayMs = 10
 
-    @Option(name: .customLong("batches-in-flight"), help: "Most APPL_DB batches sent and not yet answered (1: wait for each reply).")
+    @Option(
+        name: .customLong("batches-in-flight"),
+        help: "Most APPL_DB batches sent and not yet answered (1: wait for each reply)."
+    )
     var batchesInFlight = 2
 
     @Option(name: .customLong("redump-cooldown-ms"), help: "Least time between two re-dumps after overruns, in ms.")
     var redumpCooldownMs = 1000
 
-    @Option(name: .customLong("restore-timeout"), help: "Warm restart: seconds to wait for NEIGH_RESTORE_TABLE|Flags before exiting 1.")
+    @Option(
+        name: .customLong("restore-timeout"),
+        help: "Warm restart: seconds to wait for NEIGH_RESTORE_TABLE|Flags before exiting 1."
+    )
     var restoreTimeout = 180
 
     @Option(name: .customLong("log-level"), help: "debug, info, notice, warning or error.")
@@ -61,18 +77,28 @@ struct Run: ParsableCommand {
     @Option(help: "Prometheus textfile to write every 5 s and at exit (for node_exporter). Default: none.")
     var metrics: String?
 
-    @Option(name: .customLong("redis-password-file"), help: "File holding the Redis password (else $REDIS_PASSWORD; else none).")
+    @Option(
+        name: .customLong("redis-password-file"),
+        help: "File holding the Redis password (else $REDIS_PASSWORD; else none)."
+    )
     var redisPasswordFile: String?
 
-    @Option(name: .customLong("policy-poll-seconds"), help: "CONFIG_DB re-read period when keyspace notifications are unavailable.")
+    @Option(
+        name: .customLong("policy-poll-seconds"),
+        help: "CONFIG_DB re-read period when keyspace notifications are unavailable."
+    )
     var policyPollSeconds = 10
 
     func validate() throws {
-        guard batchSize > 0, batchesInFlight > 0 else { throw ValidationError("--batch-size and --batches-in-flight must be positive") }
+        guard batchSize > 0, batchesInFlight > 0 else {
+            throw ValidationError("--batch-size and --batches-in-flight must be positive")
+        }
         guard batchDelayMs >= 0, redumpCooldownMs >= 0, restoreTimeout > 0, policyPollSeconds > 0 else {
             throw ValidationError("durations must not be negative")
         }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: one of debug, info, notice, warning, error") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level: one of debug, info, notice, warning, error")
+        }
     }
 
     func run() throws {
@@ -89,7 +115,7 @@ struct Run: ParsableCommand {
         if let f = redisPasswordFile {
             do {
                 let file = try PasswordFile.read(f)
-                file.warnings.forEach { log.warning("\($0)") }
+                for w in file.warnings { log.warning("\(w)") }
                 password = file.password
             } catch {
                 log.error("\(error)")
@@ -102,7 +128,11 @@ struct Run: ParsableCommand {
         do {
             let loaded = try DatabaseConfig.load(path: dbConfig)
             databases = loaded.config
-            log.notice(loaded.fromFile ? "databases from \(dbConfig)" : "\(dbConfig) not found; using APPL_DB 0, CONFIG_DB 4, STATE_DB 6 on 127.0.0.1:6379")
+            log.notice(
+                loaded.fromFile
+                    ? "databases from \(dbConfig)"
+                    : "\(dbConfig) not found; using APPL_DB 0, CONFIG_DB 4, STATE_DB 6 on 127.0.0.1:6379"
+            )
         } catch {
             log.error("\(error)")
             throw ExitCode(2)
@@ -116,27 +146,32 @@ struct Run: ParsableCommand {
             }
         }
         let options = DaemonOptions(
-            journalPath: noJournal ? nil : journal, journalDurability: journalDurability,
+            journalPath: noJournal ? nil : journal,
+            journalDurability: journalDurability,
             receiveBuffer: rcvbuf,
-            core: ReconcilerConfig(batchSize: batchSize, batchDelayMilliseconds: batchDelayMs, redumpCooldownMilliseconds: redumpCooldownMs,
-                                   batchesInFlight: batchesInFlight),
-            metricsPath: metrics, restoreTimeoutSeconds: restoreTimeout, password: password, policyPollSeconds: policyPollSeconds)
-        let loader: StoreLoader
-        do { loader = try StoreLoader() } catch {
-            log.error("eventfd for the APPL_DB reader: \(error)")
-            throw ExitCode(1)
-        }
-        let daemon: Daemon
+            core: ReconcilerConfig(
+                batchSize: batchSize,
+                batchDelayMilliseconds: batchDelayMs,
+                redumpCooldownMilliseconds: redumpCooldownMs,
+                batchesInFlight: batchesInFlight
+            ),
+            metricsPath: metrics,
+            restoreTimeoutSeconds: restoreTimeout,
+            password: password,
+            policyPollSeconds: policyPollSeconds
+        )
+        let runtime: PosixRuntime
         do {
-            daemon = try Daemon(options: options, log: log, sink: sink, signalFD: sfd, databases: databases,
-                                storeLoader: loader)
+            runtime = try Daemon.make(options: options, log: log, sink: sink, signalFD: sfd, databases: databases)
         } catch {
-            log.error("\(error)")   // the journal is another daemon's: this one must not run beside it
+            log.error("\(error)")  // the journal is another daemon's: this one must not run beside it
             throw ExitCode(1)
         }
-        guard daemon.start() else { log.notice("stopped before start-up completed"); return }
-        let code = daemon.run()
+        let code = runtime.run()
         log.notice("exit \(code)")
-        if code != 0 { sink.flush(); throw ExitCode(code) }
+        if code != 0 {
+            sink.flush()
+            throw ExitCode(code)
+        }
     }
 }

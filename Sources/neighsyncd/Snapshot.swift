@@ -12,7 +12,9 @@ import StoreObserver
 struct Snapshot: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Save the kernel view (after CONFIG_DB policy) and the APPL_DB view as a journal file.",
-        discussion: "Serves the network namespace it runs in. The file can be read by `neighsyncd reconcile --journal FILE`.")
+        discussion:
+            "Serves the network namespace it runs in. The file can be read by `neighsyncd reconcile --journal FILE`."
+    )
 
     @OptionGroup var redis: RedisOptions
 
@@ -31,13 +33,17 @@ struct Snapshot: ParsableCommand {
         }
         let policy = try ConfigReader.policy(try redis.connect("CONFIG_DB"))
         let (store, issues) = try StoreReader.snapshot(try redis.connect("APPL_DB"))
-        issues.forEach { printError("neighsyncd snapshot: \($0)") }
-        let kernel = try KernelObserver(receiveBuffer: rcvbuf).readTable { printError("neighsyncd snapshot: skipped: \($0)") }
+        for i in issues { printError("neighsyncd snapshot: \(i)") }
+        let kernel = try KernelObserver(receiveBuffer: rcvbuf).readTable {
+            printError("neighsyncd snapshot: skipped: \($0)")
+        }
         let desired = kernel.compactMap { k, n in desiredEntry(for: k, n, policy: policy).map { DesiredEntry(k, $0) } }
         let journal = try Journal(path: out)
         let now = Int64(Date().timeIntervalSince1970)
         try journal.record(.storeReloaded(store), now: now)
         try journal.record(.desiredReplaced(desired), now: now)
-        print("\(out): \(desired.count) desired (of \(kernel.count) kernel neighbors), \(store.entries.count) in APPL_DB")
+        print(
+            "\(out): \(desired.count) desired (of \(kernel.count) kernel neighbors), \(store.entries.count) in APPL_DB"
+        )
     }
 }

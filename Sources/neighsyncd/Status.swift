@@ -6,7 +6,10 @@ import Journal
 /// its journal holds.
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show the daemon's phase, counts, counters and Redis state (from --metrics) and its journal's last reconcile.")
+        abstract:
+            "Show the daemon's phase, counts, counters and Redis state (from --metrics) and its journal's last "
+            + "reconcile."
+    )
 
     @Option(help: "The metrics textfile `neighsyncd run --metrics` writes.")
     var metrics: String?
@@ -33,12 +36,27 @@ struct Status: ParsableCommand {
                 values[name] = String(parts[1])
             }
             func v(_ n: String) -> String { values["neighsyncd_" + n] ?? "?" }
-            let age = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date).map { Int(-$0.timeIntervalSinceNow) }
+            let age = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date).map {
+                Int(-$0.timeIntervalSinceNow)
+            }
             print("phase:        \(phase)  (metrics written \(age.map { "\($0) s" } ?? "?") ago)")
-            print("entries:      desired \(v("desired_entries")), actual \(v("actual_entries")), pending \(v("pending_changes"))")
-            print("redis:        \(v("redis_up") == "1" ? "up" : "down"), reconnects \(v("redis_reconnects_total")), errors \(v("redis_errors_total"))")
-            print("kernel:       messages \(v("kernel_messages_total")), overruns \(v("netlink_overruns_total")), dumps (resyncs) \(v("dumps_total"))")
-            print("batches:      written \(v("batches_written_total")), acknowledged \(v("batches_acknowledged_total")), failed \(v("batches_failed_total")); sets \(v("sets_total")), dels \(v("dels_total"))")
+            print(
+                "entries:      desired \(v("desired_entries")), actual \(v("actual_entries")), pending "
+                    + "\(v("pending_changes"))"
+            )
+            print(
+                "redis:        \(v("redis_up") == "1" ? "up" : "down"), reconnects \(v("redis_reconnects_total")), "
+                    + "errors \(v("redis_errors_total"))"
+            )
+            print(
+                "kernel:       messages \(v("kernel_messages_total")), overruns \(v("netlink_overruns_total")), "
+                    + "dumps (resyncs) \(v("dumps_total"))"
+            )
+            print(
+                "batches:      written \(v("batches_written_total")), acknowledged "
+                    + "\(v("batches_acknowledged_total")), failed \(v("batches_failed_total")); sets "
+                    + "\(v("sets_total")), dels \(v("dels_total"))"
+            )
             shown = true
         }
         // Read-only: status never creates, migrates or converts a journal.
@@ -49,7 +67,10 @@ struct Status: ParsableCommand {
                     guard let s = meta[k], let t = TimeInterval(s) else { return "never" }
                     return ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: t))
                 }
-                print("journal:      \(journal): last batch \(meta["last_batch"] ?? "none"), last applied \(when("last_applied_at")), last dump \(when("last_dump_at"))")
+                print(
+                    "journal:      \(journal): last batch \(meta["last_batch"] ?? "none"), last applied "
+                        + "\(when("last_applied_at")), last dump \(when("last_dump_at"))"
+                )
                 shown = true
             } catch {
                 // The journal's own error says what is wrong; the "nothing to show" hint would not.

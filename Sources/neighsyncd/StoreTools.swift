@@ -19,7 +19,8 @@ struct RedisOptions: ParsableArguments {
 struct StoreDump: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store-dump",
-        abstract: "Print APPL_DB NEIGH_TABLE (consumed and pending keys) in sonic-db-dump form.")
+        abstract: "Print APPL_DB NEIGH_TABLE (consumed and pending keys) in sonic-db-dump form."
+    )
 
     @OptionGroup var redis: RedisOptions
 
@@ -33,7 +34,8 @@ struct StoreDump: ParsableCommand {
 /// `neighsyncd consume`: pops NEIGH_TABLE as orchagent does, for demos and tests on a box without orchagent.
 struct Consume: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Pop NEIGH_TABLE with orchagent's semantics (for demos and tests without orchagent).")
+        abstract: "Pop NEIGH_TABLE with orchagent's semantics (for demos and tests without orchagent)."
+    )
 
     @OptionGroup var redis: RedisOptions
 
@@ -42,7 +44,10 @@ struct Consume: ParsableCommand {
 
     func run() throws {
         let consumer = ConsumerStateTable(connection: try redis.connect("APPL_DB"))
-        if once { print(try consumer.drain()); return }
+        if once {
+            print(try consumer.drain())
+            return
+        }
         let sub = try redis.connect("APPL_DB")
         _ = try sub.command(["SUBSCRIBE", ProducerStateTableNames.neighTable.channel])
         while true {

@@ -11,7 +11,7 @@ extension Neighsyncd {
             try command.run()
         } catch {
             if CommandLine.arguments.dropFirst().first == Reconcile._commandName,
-               exitCode(for: error) == .validationFailure
+                exitCode(for: error) == .validationFailure
             {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
                 Foundation.exit(2)

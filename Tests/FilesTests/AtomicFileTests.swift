@@ -1,6 +1,6 @@
+import Files
 import Foundation
 import Glibc
-import Files
 import Testing
 
 /// The safe writes used for the metrics textfile and the folders the daemon makes (issue 11,
@@ -26,10 +26,14 @@ import Testing
 
     @Test func plantedSymlinksAtTemporaryNamesAreNeverFollowed() throws {
         try Self.inFolder { dir in
-            let target = dir + "/metrics.prom", victim = dir + "/victim", elsewhere = dir + "/created-elsewhere"
+            let target = dir + "/metrics.prom"
+            let victim = dir + "/victim"
+            let elsewhere = dir + "/created-elsewhere"
             try "precious".write(toFile: victim, atomically: false, encoding: .utf8)
-            let planted = ["metrics.prom.tmp", ".metrics.prom.tmp", "metrics.prom.new", "metrics.prom~",
-                           ".metrics.prom.0.tmp"]
+            let planted = [
+                "metrics.prom.tmp", ".metrics.prom.tmp", "metrics.prom.new", "metrics.prom~",
+                ".metrics.prom.0.tmp",
+            ]
             for (i, name) in planted.enumerated() {
                 // Some point at a file that exists, some at one that does not (it would be created).
                 #expect(symlink(i % 2 == 0 ? victim : elsewhere, dir + "/" + name) == 0)
@@ -48,7 +52,8 @@ import Testing
 
     @Test func aSymlinkAtTheTargetIsReplacedNotFollowed() throws {
         try Self.inFolder { dir in
-            let target = dir + "/metrics.prom", victim = dir + "/victim"
+            let target = dir + "/metrics.prom"
+            let victim = dir + "/victim"
             try "precious".write(toFile: victim, atomically: false, encoding: .utf8)
             #expect(symlink(victim, target) == 0)
             try AtomicFile.write(Array("new\n".utf8), to: target)
@@ -83,7 +88,7 @@ import Testing
         try Self.inFolder { dir in
             #expect(mkdir(dir + "/existing", 0o755) == 0)
             try PrivateFolder.create(dir + "/existing/a/b")
-            try PrivateFolder.create(dir + "/existing/a/b")   // again: nothing to do, no error
+            try PrivateFolder.create(dir + "/existing/a/b")  // again: nothing to do, no error
             #expect(Self.mode(dir + "/existing") & 0o7777 == 0o755)
             #expect(Self.mode(dir + "/existing/a") & 0o7777 == 0o700)
             #expect(Self.mode(dir + "/existing/a/b") & 0o7777 == 0o700)

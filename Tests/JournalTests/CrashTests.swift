@@ -2,17 +2,20 @@ import CSQLite
 import Foundation
 import Glibc
 import Journal
+import JournalExercise
 import Model
 import Testing
 
 /// The journal writer killed with SIGKILL at random points: each reopened journal opens, passes
-/// `PRAGMA integrity_check`, and replays to the state of the last committed batch.
+/// `PRAGMA integrity_check`, and replays to the state of the last committed batch. The writer is
+/// `neighsyncd-crash-tester journal-exercise`, a program of its own, not the shipped daemon.
 @Suite struct CrashTests {
-    static let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent(".build/debug/neighsyncd").path
-
     @Test func sigkillAtFiftyRandomPoints() throws {
-        try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build neighsyncd first (scripts/test does)")
+        let tester = BuiltPrograms.crashTester
+        try #require(
+            FileManager.default.isExecutableFile(atPath: tester),
+            "\(tester) is missing: build it first (`swift build`; scripts/test does)"
+        )
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nsd-crash-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -21,7 +24,7 @@ import Testing
         for round in 0..<50 {
             let path = dir.appendingPathComponent("j\(round).sqlite").path
             let out = dir.appendingPathComponent("out\(round)").path
-            let pid = try Self.spawn([Self.binary, "journal-exercise", "--journal", path], stdout: out)
+            let pid = try Self.spawn([tester, "journal-exercise", "--journal", path], stdout: out)
             // Start the clock at its first committed batch, not at spawn: on a loaded machine the
             // start-up (process, migrations) alone can outlast a fixed delay.
             while (try? Data(contentsOf: URL(fileURLWithPath: out)))?.isEmpty ?? true, waitpid(pid, nil, WNOHANG) == 0 {
@@ -31,9 +34,11 @@ import Testing
             kill(pid, SIGKILL)
             var status: Int32 = 0
             waitpid(pid, &status, 0)
-            let printed = (try? String(contentsOfFile: out, encoding: .utf8))?.split(separator: "\n").compactMap { Int($0) }.last ?? 0
+            let printed =
+                (try? String(contentsOfFile: out, encoding: .utf8))?.split(separator: "\n").compactMap { Int($0) }.last
+                ?? 0
             killedAfter.append(printed)
-            guard FileManager.default.fileExists(atPath: path) else { continue }   // killed before creating it
+            guard FileManager.default.fileExists(atPath: path) else { continue }  // killed before creating it
             #expect(Self.integrityCheck(path) == "ok", "round \(round)")
             let image = try Journal(path: path).load()
             // Committed: every printed batch, maybe the next one, maybe the one after that written but not applied.
@@ -45,7 +50,10 @@ import Testing
                 i.apply(.batchWritten(JournalExercise.batch(k + 1)))
                 variants.append(i)
             }
-            #expect(variants.contains(image), "round \(round): journal does not replay to batch \(printed) or \(printed + 1)")
+            #expect(
+                variants.contains(image),
+                "round \(round): journal does not replay to batch \(printed) or \(printed + 1)"
+            )
         }
         #expect(killedAfter.filter { $0 > 0 }.count >= 40, "most kills should land mid-stream: \(killedAfter)")
     }
@@ -58,7 +66,9 @@ import Testing
         var s: OpaquePointer?
         sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &s, nil)
         defer { sqlite3_finalize(s) }
-        guard sqlite3_step(s) == SQLITE_ROW, let t = sqlite3_column_text(s, 0) else { return "no result: " + String(cString: sqlite3_errmsg(db)) }
+        guard sqlite3_step(s) == SQLITE_ROW, let t = sqlite3_column_text(s, 0) else {
+            return "no result: " + String(cString: sqlite3_errmsg(db))
+        }
         return String(cString: t)
     }
 
@@ -69,7 +79,7 @@ import Testing
         posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         var pid: pid_t = 0
         var cArgs = argv.map { strdup($0) } + [nil]
-        defer { cArgs.forEach { free($0) } }
+        defer { for a in cArgs { free(a) } }
         let rc = posix_spawn(&pid, argv[0], &actions, nil, &cArgs, environ)
         guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EIO) }
         return pid

@@ -32,8 +32,10 @@ import Testing
         ("negative count", "UPDATE view SET count = -1 WHERE name = 'actual'", true),
         ("count one more than the records", "UPDATE view SET count = count + 1 WHERE name = 'actual'", true),
         ("count one less than the records", "UPDATE delta SET count = count - 1", true),
-        ("truncated store view",
-         "UPDATE view SET records = substr(records, 1, length(records) - 4) WHERE name = 'actual'", true),
+        (
+            "truncated store view",
+            "UPDATE view SET records = substr(records, 1, length(records) - 4) WHERE name = 'actual'", true
+        ),
         ("truncated batch in flight", "UPDATE inflight SET records = substr(records, 1, length(records) - 1)", true),
         ("records as text", "UPDATE view SET records = 'abc' WHERE name = 'actual'", true),
         ("count as text", "UPDATE delta SET count = 'many'", true),
@@ -74,7 +76,8 @@ import Testing
             let opened = try Journal.openForDaemon(path: path, durability: .normal, now: 42) { notes.append($0) }
             #expect(opened?.image == JournalImage.empty, "\(d.name): \(notes)")
             #expect(FileManager.default.fileExists(atPath: path + ".bad-42"), "\(d.name): not set aside: \(notes)")
-            let setAside = notes.contains { $0.contains("corrupt") }
+            let setAside =
+                notes.contains { $0.contains("corrupt") }
                 && notes.contains { $0.contains("set the bad file aside") }
             #expect(setAside, "\(d.name): \(notes)")
             // The new journal works.

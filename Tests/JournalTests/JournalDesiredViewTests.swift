@@ -22,9 +22,16 @@ import Testing
         func message(_ type: NeighborMessageType, _ i: Int) -> Event {
             let k = T.key(i)
             let state: NUDState = type == .newNeighbor ? .reachable : .none
-            return .kernelMessage(NeighborMessage(type: type, family: KernelFamily.inet, interface: k.interface,
-                                                  destination: k.ip, linkLayerAddress: .mac(T.entry(i).mac),
-                                                  state: state))
+            return .kernelMessage(
+                NeighborMessage(
+                    type: type,
+                    family: KernelFamily.inet,
+                    interface: k.interface,
+                    destination: k.ip,
+                    linkLayerAddress: .mac(T.entry(i).mac),
+                    state: state
+                )
+            )
         }
         func drain() throws {
             while !queue.isEmpty {
@@ -42,8 +49,14 @@ import Testing
             }
         }
         try drain()
-        for i in added { queue.append(message(.newNeighbor, i)); try drain() }
-        for i in deleted { queue.append(message(.deleteNeighbor, i)); try drain() }
+        for i in added {
+            queue.append(message(.newNeighbor, i))
+            try drain()
+        }
+        for i in deleted {
+            queue.append(message(.deleteNeighbor, i))
+            try drain()
+        }
         queue.append(.shutdownRequested)
         try drain()
         try journal.checkpoint()
@@ -59,8 +72,10 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("j.sqlite").path
         try Self.daemonJournal(at: path, existing: [1, 2, 3], added: [4], deleted: [])
-        #expect(try JournalReader(path: path).load().actual.entries.count == 4,
-                "the scenario did not run as the daemon's")
+        #expect(
+            try JournalReader(path: path).load().actual.entries.count == 4,
+            "the scenario did not run as the daemon's"
+        )
         let plan = try Self.plan(path)
         #expect(plan.isEmpty, "\(plan.sorted)")
     }
@@ -86,10 +101,13 @@ import Testing
         let path = dir.appendingPathComponent("j.sqlite").path
         let j = try Journal(path: path)
         var image = JournalImage.empty
-        func record(_ r: JournalRecord) throws { try j.record(r, now: 1); image.apply(r) }
+        func record(_ r: JournalRecord) throws {
+            try j.record(r, now: 1)
+            image.apply(r)
+        }
         try record(.storeReloaded(StoreSnapshot()))
         try record(.desiredReplaced([DesiredEntry(T.key(0), T.entry(0))]))
-        for b in 1...6 {   // 6 × 1,000 records: past the compaction floor of 4,096
+        for b in 1...6 {  // 6 × 1,000 records: past the compaction floor of 4,096
             let batch = Batch(id: UInt64(b), changes: (0..<1000).map { .set(T.key(b * 1000 + $0), T.entry($0)) })
             try record(.batchWritten(batch))
             try record(.batchApplied(batch))
@@ -109,7 +127,9 @@ import Testing
         let path = dir.appendingPathComponent("j.sqlite").path
         try Journal(path: path).record(.storeReloaded(StoreSnapshot(valid: [T.key(1): T.entry(1)])), now: 1)
         let r = try JournalReadOnlyTests.run(["reconcile", "--journal", path])
-        #expect(r.status == 2 && r.stderr.contains("no kernel dump recorded yet"),
-                "exit \(r.status): \(r.stdout) \(r.stderr)")
+        #expect(
+            r.status == 2 && r.stderr.contains("no kernel dump recorded yet"),
+            "exit \(r.status): \(r.stdout) \(r.stderr)"
+        )
     }
 }

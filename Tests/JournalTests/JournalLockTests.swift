@@ -28,7 +28,7 @@ import Testing
         }
         #expect(!FileManager.default.fileExists(atPath: path + ".bad-42"), "\(notes)")
         #expect(try JournalReader(path: path).load().desired.count == 1)
-        first = nil   // the lock goes with the journal
+        first = nil  // the lock goes with the journal
         #expect(try Journal(path: path).load().desired.count == 1)
     }
 
@@ -42,8 +42,10 @@ import Testing
         let noConfig = dir.appendingPathComponent("none.json").path
         let r = try JournalReadOnlyTests.run(["run", "--journal", path, "--no-syslog", "--db-config", noConfig])
         #expect(r.status == 1)
-        #expect(r.stderr.contains("ERROR journal \(path) is in use by another neighsyncd (pid \(getpid()))"),
-                "\(r.stderr)")
+        #expect(
+            r.stderr.contains("ERROR journal \(path) is in use by another neighsyncd (pid \(getpid()))"),
+            "\(r.stderr)"
+        )
         withExtendedLifetime(held) {}
     }
 }

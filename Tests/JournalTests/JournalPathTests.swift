@@ -20,7 +20,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let target = dir.appendingPathComponent("elsewhere.sqlite").path
         let link = dir.appendingPathComponent("j.sqlite").path
-        #expect(symlink(target, link) == 0)   // dangling
+        #expect(symlink(target, link) == 0)  // dangling
         #expect { try Journal(path: link) } throws: { ($0 as? JournalError)?.kind == .unsafePath }
         var notes: [String] = []
         #expect(try Journal.openForDaemon(path: link, durability: .normal, now: 1) { notes.append($0) } == nil)

@@ -28,13 +28,17 @@ import Testing
     }
 
     static func run(_ argv: [String], as uid: uid_t? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
-        let p = Process(), out = Pipe(), err = Pipe()
-        p.executableURL = URL(fileURLWithPath: uid == nil ? CrashTests.binary : "/usr/bin/setpriv")
-        p.arguments = uid.map { ["--reuid=\($0)", "--regid=\($0)", "--clear-groups", CrashTests.binary] + argv } ?? argv
+        let p = Process()
+        let out = Pipe()
+        let err = Pipe()
+        let neighsyncd = BuiltPrograms.neighsyncd
+        p.executableURL = URL(fileURLWithPath: uid == nil ? neighsyncd : "/usr/bin/setpriv")
+        p.arguments = uid.map { ["--reuid=\($0)", "--regid=\($0)", "--clear-groups", neighsyncd] + argv } ?? argv
         p.standardOutput = out
         p.standardError = err
         try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
@@ -43,7 +47,10 @@ import Testing
     static func writeJournal(_ path: String) throws {
         let j = try Journal(path: path)
         try j.record(.storeReloaded(StoreSnapshot(valid: [T.key(1): T.entry(1)])), now: 1)
-        try j.record(.desiredReplaced([DesiredEntry(T.key(1), T.entry(1)), DesiredEntry(T.key(2), T.entry(2))]), now: 1)
+        try j.record(
+            .desiredReplaced([DesiredEntry(T.key(1), T.entry(1)), DesiredEntry(T.key(2), T.entry(2))]),
+            now: 1
+        )
         let b = Batch(id: 1, changes: [.set(T.key(2), T.entry(2))])
         try j.record(.batchWritten(b), now: 2)
         try j.record(.batchApplied(b), now: 2)
@@ -55,12 +62,15 @@ import Testing
         let empty = dir.appendingPathComponent("empty.sqlite").path
         #expect(FileManager.default.createFile(atPath: empty, contents: nil))
         let schema1 = dir.appendingPathComponent("schema1.sqlite").path
-        try T.sqlite(schema1, """
+        try T.sqlite(
+            schema1,
+            """
             CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
             CREATE TABLE desired (key TEXT PRIMARY KEY, mac INTEGER NOT NULL, family INTEGER NOT NULL) WITHOUT ROWID;
             CREATE TABLE actual (key TEXT PRIMARY KEY, mac INTEGER, family INTEGER) WITHOUT ROWID;
             PRAGMA application_id = \(0x4E53_4A4C); PRAGMA user_version = 1;
-            """)
+            """
+        )
         let deleteMode = dir.appendingPathComponent("delete.sqlite").path
         try writeJournal(deleteMode)
         try T.sqlite(deleteMode, "PRAGMA journal_mode=delete;")
@@ -111,7 +121,7 @@ import Testing
         try j.record(.batchWritten(Batch(id: 1, changes: [.set(T.key(1), T.entry(1))])), now: 1)
         #expect(FileManager.default.fileExists(atPath: path + "-wal"))
         var before = try Self.fingerprint(dir)
-        before["live.sqlite-shm"] = nil   // the WAL index: readers take their place in it
+        before["live.sqlite-shm"] = nil  // the WAL index: readers take their place in it
         let r = try Self.run(["reconcile", "--journal", path, "--format", "redis"])
         var after = try Self.fingerprint(dir)
         after["live.sqlite-shm"] = nil
@@ -125,7 +135,10 @@ import Testing
     @Test func aReadOnlyJournalInAReadOnlyFolderIsReadable() throws {
         try #require(geteuid() == 0, "switching to the nobody user needs root")
         let dir = try T.tempDir()
-        defer { chmod(dir.path, 0o755); try? FileManager.default.removeItem(at: dir) }
+        defer {
+            chmod(dir.path, 0o755)
+            try? FileManager.default.removeItem(at: dir)
+        }
         let path = dir.appendingPathComponent("j.sqlite").path
         try Self.writeJournal(path)
         chmod(path, 0o444)
@@ -143,9 +156,13 @@ import Testing
     @Test func aWALWithoutItsIndexInAReadOnlyFolderIsExplained() throws {
         try #require(geteuid() == 0, "switching to the nobody user needs root")
         let dir = try T.tempDir()
-        defer { chmod(dir.path, 0o755); try? FileManager.default.removeItem(at: dir) }
-        let live = dir.appendingPathComponent("live.sqlite").path, copy = dir.appendingPathComponent("copy.sqlite").path
-        do {   // the writer is closed at the end of this block, before the folder is fingerprinted
+        defer {
+            chmod(dir.path, 0o755)
+            try? FileManager.default.removeItem(at: dir)
+        }
+        let live = dir.appendingPathComponent("live.sqlite").path
+        let copy = dir.appendingPathComponent("copy.sqlite").path
+        do {  // the writer is closed at the end of this block, before the folder is fingerprinted
             let j = try Journal(path: live)
             try j.record(.desiredReplaced([DesiredEntry(T.key(1), T.entry(1))]), now: 1)
             try FileManager.default.copyItem(atPath: live, toPath: copy)

@@ -1,5 +1,6 @@
-@testable import KernelObserver
 import Testing
+
+@testable import KernelObserver
 
 /// When a dump counts as stalled: the time is given, so no test waits for it.
 struct DumpWatchTests {
@@ -23,11 +24,15 @@ struct DumpWatchTests {
     /// Datagrams still unread may be the dump's, or let it go on: a slow reader is no stall.
     @Test func abandonsAfterTheLongerWaitOnceDrained() {
         var w = DumpWatch(progress: 7, now: 100)
-        #expect(w.check(progress: 7, now: 100 + 2_499 * Self.ms, drained: true)
-            == .nudge(stalledNanoseconds: 2_499 * Self.ms))
+        #expect(
+            w.check(progress: 7, now: 100 + 2_499 * Self.ms, drained: true)
+                == .nudge(stalledNanoseconds: 2_499 * Self.ms)
+        )
         #expect(w.check(progress: 7, now: 100 + 9_000 * Self.ms, drained: false) == .none)
-        #expect(w.check(progress: 7, now: 100 + 9_001 * Self.ms, drained: true)
-            == .abandon(stalledNanoseconds: 9_001 * Self.ms))
+        #expect(
+            w.check(progress: 7, now: 100 + 9_001 * Self.ms, drained: true)
+                == .abandon(stalledNanoseconds: 9_001 * Self.ms)
+        )
     }
 
     @Test func aClockGoingBackIsNoStall() {

@@ -8,25 +8,35 @@ import Testing
 /// The observer against the real kernel, each test in a namespace of its own.
 @Suite(.serialized) struct LiveKernelTests {
     /// Reads until `until` says stop, waiting on the socket; fails after `seconds` of nothing.
-    static func pump(_ o: KernelObserver, seconds: Int32 = 5, until: (KernelEvent) -> Bool) throws {
+    static func pump(
+        _ o: KernelObserver,
+        seconds: Int32 = 5,
+        notice: (KernelNotice) -> Void = { _ in },
+        until: (Event) -> Bool
+    ) throws {
         var stop = false
         while !stop {
             var p = pollfd(fd: o.fileDescriptor, events: Int16(POLLIN), revents: 0)
             guard poll(&p, 1, seconds * 1000) > 0 else { throw NamespaceError("no netlink event within \(seconds) s") }
-            try o.drain { if until($0) { stop = true } }
+            try o.drain(notice: notice) { if until($0) { stop = true } }
         }
     }
 
     /// A complete dump as a table, applying every message that arrives meanwhile.
     static func dump(_ o: KernelObserver) throws -> (table: [NeighborKey: KernelNeighbor], overruns: Int) {
-        var table: [NeighborKey: KernelNeighbor] = [:], overruns = 0
+        var table: [NeighborKey: KernelNeighbor] = [:]
+        var overruns = 0
         try o.requestNeighborDump()
         try pump(o) { e in
             switch e {
-            case .neighbor(let m):
-                if m.type == .newNeighbor { table[m.key!] = m.neighbor } else if m.type == .deleteNeighbor { table[m.key!] = nil }
-            case .overrun: overruns += 1
-            case .neighborDumpDone: return true
+            case .kernelMessage(let m):
+                if m.type == .newNeighbor {
+                    table[m.key!] = m.neighbor
+                } else if m.type == .deleteNeighbor {
+                    table[m.key!] = nil
+                }
+            case .kernelOverrun: overruns += 1
+            case .kernelDumpDone: return true
             default: break
             }
             return false
@@ -35,7 +45,10 @@ import Testing
     }
 
     static func ipNeigh(_ ns: Namespace) throws -> [NeighborKey: KernelNeighbor] {
-        let parsed = try IPNeighJSON.parse(Data(try ns.ip("-j", "neigh", "show", "nud", "all").utf8), source: "ip -j neigh")
+        let parsed = try IPNeighJSON.parse(
+            Data(try ns.ip("-j", "neigh", "show", "nud", "all").utf8),
+            source: "ip -j neigh"
+        )
         #expect(parsed.issues.isEmpty)
         return ours(parsed.table)
     }
@@ -51,7 +64,8 @@ import Testing
             let j = i + offset
             let dev = ["Ethernet0", "Ethernet4", "Vlan1000"][j % 3]
             let ip = j % 2 == 0 ? "10.\(j >> 16 & 255).\(j >> 8 & 255).\(j & 255)" : "2000::\(String(j, radix: 16))"
-            return "neigh replace \(ip) lladdr \(MACAddress(rawValue: mac + UInt64(j))) dev \(dev) nud permanent"   // no state changes between two reads
+            // no state changes between two reads
+            return "neigh replace \(ip) lladdr \(MACAddress(rawValue: mac + UInt64(j))) dev \(dev) nud permanent"
         }
     }
 
@@ -81,7 +95,7 @@ import Testing
         try ns.ip("neigh", "del", "10.0.0.9", "dev", "Ethernet0")
         var seen: [(NeighborMessageType, NeighborKey, LinkLayerAddress, NUDState)] = []
         try Self.pump(observer) { e in
-            if case .neighbor(let m) = e, m.destination == IPAddress("10.0.0.9") {
+            if case .kernelMessage(let m) = e, m.destination == IPAddress("10.0.0.9") {
                 seen.append((m.type, m.key!, m.linkLayerAddress, m.state))
             }
             return seen.last?.0 == .deleteNeighbor
@@ -106,10 +120,11 @@ import Testing
 
     @Test func forcedOverrunIsReportedAndARedumpRecovers() throws {
         let (ns, observer) = try Self.overflowing(20_000)
-        var overruns = 0, messages = 0
+        var overruns = 0
+        var messages = 0
         while try !observer.drain({ e in
-            if case .overrun = e { overruns += 1 }
-            if case .neighbor = e { messages += 1 }
+            if case .kernelOverrun = e { overruns += 1 }
+            if case .kernelMessage = e { messages += 1 }
         }) {}
         #expect(overruns >= 1, "20,000 notifications into \(observer.receiveBufferBytes) bytes must overflow")
         #expect(messages < 20_000)
@@ -126,12 +141,12 @@ import Testing
     @Test func dropsAfterTheFirstOverrunAreReportedToo() throws {
         let (ns, observer) = try Self.overflowing(2_000)
         var first = 0
-        _ = try observer.drain(maxDatagrams: 1) { e in if case .overrun = e { first += 1 } }
+        _ = try observer.drain(maxDatagrams: 1) { e in if case .kernelOverrun = e { first += 1 } }
         #expect(first == 1, "2,000 notifications into \(observer.receiveBufferBytes) bytes must overflow")
         // The queue was never emptied: these are dropped without a second ENOBUFS.
         try ns.batch(Self.neighbors(2_000, offset: 2_000))
         var later = 0
-        while try !observer.drain({ e in if case .overrun = e { later += 1 } }) {}
+        while try !observer.drain({ e in if case .kernelOverrun = e { later += 1 } }) {}
         #expect(later == 1, "the drops after the first overrun were not reported")
         #expect(observer.overruns == 2)
     }
@@ -154,7 +169,7 @@ import Testing
         try ns.ip("neigh", "add", "10.0.4.1", "lladdr", "00:00:00:00:04:01", "dev", "Ethernet8")
         var key: NeighborKey?
         try Self.pump(observer) { e in
-            if case .neighbor(let m) = e, m.destination == IPAddress("10.0.4.1") { key = m.key }
+            if case .kernelMessage(let m) = e, m.destination == IPAddress("10.0.4.1") { key = m.key }
             return key != nil
         }
         #expect(key?.description == "Ethernet8:10.0.4.1")
@@ -189,11 +204,11 @@ import Testing
         var refused: [RefusedLink] = []
         var table: [NeighborKey: KernelNeighbor] = [:]
         try observer.requestNeighborDump()
-        try Self.pump(observer) { e in
+        let notice: (KernelNotice) -> Void = { if case .linkRefused(let l) = $0 { refused.append(l) } }
+        try Self.pump(observer, notice: notice) { e in
             switch e {
-            case .neighbor(let m) where m.type == .newNeighbor: table[m.key!] = m.neighbor
-            case .linkRefused(let l): refused.append(l)
-            case .neighborDumpDone: return true
+            case .kernelMessage(let m) where m.type == .newNeighbor: table[m.key!] = m.neighbor
+            case .kernelDumpDone: return true
             default: break
             }
             return false
@@ -213,7 +228,7 @@ import Testing
         try ns.ip("neigh", "add", "10.77.0.9", "lladdr", "02:00:00:00:00:09", "dev", "Ethernet0", "nud", "permanent")
         var seen: [NeighborKey] = []
         try Self.pump(observer) { e in
-            if case .neighbor(let m) = e, let k = m.key { seen.append(k) }
+            if case .kernelMessage(let m) = e, let k = m.key { seen.append(k) }
             return seen.last?.description == "Ethernet0:10.77.0.9"
         }
         #expect(seen.map(\.description) == ["Ethernet0:10.77.0.9"])
@@ -227,11 +242,13 @@ import Testing
             return changed
         }
         #expect(observer.links.refused.count == 2)
-        try ns.ip("link", "set", "Ethernet8", "up")   // down flushed its neighbors
+        try ns.ip("link", "set", "Ethernet8", "up")  // down flushed its neighbors
         try ns.ip("neigh", "add", "10.77.0.2", "lladdr", "02:00:00:00:00:08", "dev", "Ethernet8", "nud", "permanent")
         let after = Self.ours(try Self.dump(observer).table)
-        #expect(Set(after.keys.map(\.description))
-            == ["Ethernet0:10.77.0.2", "Ethernet0:10.77.0.9", "Ethernet8:10.77.0.2"])
+        #expect(
+            Set(after.keys.map(\.description))
+                == ["Ethernet0:10.77.0.2", "Ethernet0:10.77.0.9", "Ethernet8:10.77.0.2"]
+        )
     }
 }
 
@@ -254,17 +271,17 @@ import Testing
     }
 
     /// Every event until the socket is empty, twice, with a pause between: what a daemon sees.
-    static func drainTwice(_ o: KernelObserver) throws -> [KernelEvent] {
-        var events: [KernelEvent] = []
+    static func drainTwice(_ o: KernelObserver) throws -> [Event] {
+        var events: [Event] = []
         for _ in 0..<2 {
-            while try !o.drain({ e in if case .neighbor = e {} else { events.append(e) } }) {}
+            while try !o.drain({ e in if case .kernelMessage = e {} else { events.append(e) } }) {}
             usleep(300_000)
         }
         return events
     }
 
-    static func isDone(_ e: KernelEvent) -> Bool { if case .neighborDumpDone = e { true } else { false } }
-    static func isFailed(_ e: KernelEvent) -> Bool { if case .dumpFailed = e { true } else { false } }
+    static func isDone(_ e: Event) -> Bool { if case .kernelDumpDone = e { true } else { false } }
+    static func isFailed(_ e: Event) -> Bool { if case .kernelDumpFailed = e { true } else { false } }
 
     /// Before the fix the observer waited for ever: `LiveKernelTests.dump` found no event in 5 s.
     @Test func aDumpWhoseAnswerIsLostIsNudgedThenAbandonedAndRedone() throws {
@@ -281,7 +298,7 @@ import Testing
         // The nudge's ack arrives and is no event; no dump runs for it to continue.
         var p = pollfd(fd: observer.fileDescriptor, events: Int16(POLLIN), revents: 0)
         #expect(poll(&p, 1, 5000) == 1, "the kernel did not acknowledge the nudge")
-        var afterNudge: [KernelEvent] = []
+        var afterNudge: [Event] = []
         while try !observer.drain({ afterNudge.append($0) }) {}
         #expect(afterNudge.isEmpty, "\(afterNudge)")
         #expect(observer.malformedMessages == 0)
@@ -305,11 +322,11 @@ import Testing
 /// order of the two tells nothing about which is newer (the kernel may have read the entry
 /// before the change), so the observer reports the dump as raced and the daemon dumps again.
 @Suite(.serialized) struct RacedDumpTests {
-    static func events(_ o: KernelObserver) throws -> [KernelEvent] {
-        var seen: [KernelEvent] = []
+    static func events(_ o: KernelObserver) throws -> [Event] {
+        var seen: [Event] = []
         try LiveKernelTests.pump(o) { e in
             seen.append(e)
-            if case .neighborDumpDone = e { return true }
+            if case .kernelDumpDone = e { return true }
             return false
         }
         return seen
@@ -327,15 +344,15 @@ import Testing
         while !begun {
             var p = pollfd(fd: observer.fileDescriptor, events: Int16(POLLIN), revents: 0)
             guard poll(&p, 1, 5000) > 0 else { throw NamespaceError("no netlink event within 5 s") }
-            try observer.drain(maxDatagrams: 1) { if case .neighbor = $0 { begun = true } }
+            try observer.drain(maxDatagrams: 1) { if case .kernelMessage = $0 { begun = true } }
         }
         try ns.batch(LiveKernelTests.neighbors(3_000, mac: 0x0200_0000_8000))
         let seen = try Self.events(observer)
-        let raced = seen.firstIndex(of: .dumpRaced)
-        #expect(raced != nil, "no .dumpRaced among \(seen.count) events")
-        #expect(raced.map { $0 == seen.count - 2 } ?? false, ".dumpRaced just before .neighborDumpDone")
+        let raced = seen.firstIndex(of: .kernelDumpRaced)
+        #expect(raced != nil, "no .kernelDumpRaced among \(seen.count) events")
+        #expect(raced.map { $0 == seen.count - 2 } ?? false, ".kernelDumpRaced just before .kernelDumpDone")
         // A dump nobody changes under is not raced.
         try observer.requestNeighborDump()
-        #expect(!(try Self.events(observer)).contains(.dumpRaced))
+        #expect(!(try Self.events(observer)).contains(.kernelDumpRaced))
     }
 }

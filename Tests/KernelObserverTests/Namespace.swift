@@ -14,12 +14,16 @@ final class Namespace {
             throw NamespaceError("network-namespace tests need root (ip netns add); run scripts/test as root")
         }
         try Self.run([Self.packageRoot + "/scripts/kernel-limits"])
-        let n = Self.lock.withLock { Self.counter += 1; return Self.counter }
+        let n = Self.lock.withLock {
+            Self.counter += 1
+            return Self.counter
+        }
         name = "nsd-ko-\(getpid())-\(n)"
         try Self.run(["ip", "netns", "add", name])
     }
 
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
 
     deinit { _ = try? Self.run(["ip", "netns", "del", name]) }
 
@@ -56,7 +60,8 @@ final class Namespace {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = argv
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         p.standardOutput = out
         p.standardError = err
         try p.run()

@@ -40,7 +40,8 @@ import Testing
     @Test func neighborDumpMatchesIpNeighEntryByEntry() throws {
         var t = try Self.linkTable()
         var table: [NeighborKey: KernelNeighbor] = [:]
-        var skipped = 0, done = 0
+        var skipped = 0
+        var done = 0
         for item in Self.items(try Self.fixture("neigh-dump.bin")) {
             switch item {
             case .neighbor(let n, let h):
@@ -59,30 +60,40 @@ import Testing
         #expect(table.count == 15)
         #expect(done == 1)
         #expect(t.numericFallbacks == 0)
-        #expect(skipped == 0)   // this kernel's AF_UNSPEC dump holds no AF_BRIDGE entries (notifications do)
+        #expect(skipped == 0)  // this kernel's AF_UNSPEC dump holds no AF_BRIDGE entries (notifications do)
         let router = try #require(table[NeighborKey("Ethernet0:fe80::1")!])
         #expect(router.flags == [.router])
         #expect(table[NeighborKey("Ethernet0:10.0.0.4")!]?.flags == [.extLearned])
     }
 
     @Test func liveNotificationsInOrder() throws {
-        let seen: [(NeighborMessageType, NUDState, LinkLayerAddress)] = Self.items(try Self.fixture("live.bin")).compactMap {
-            if case .neighbor(let n, _) = $0, n.destination == IPAddress("10.0.0.50") { (n.type, n.state, n.linkLayerAddress) } else { nil }
-        }
-        let m50 = LinkLayerAddress.mac(MACAddress("00:00:00:00:00:50")!), m51 = LinkLayerAddress.mac(MACAddress("00:00:00:00:00:51")!)
+        let seen: [(NeighborMessageType, NUDState, LinkLayerAddress)] = Self.items(try Self.fixture("live.bin"))
+            .compactMap {
+                if case .neighbor(let n, _) = $0, n.destination == IPAddress("10.0.0.50") {
+                    (n.type, n.state, n.linkLayerAddress)
+                } else {
+                    nil
+                }
+            }
+        let m50 = LinkLayerAddress.mac(MACAddress("00:00:00:00:00:50")!)
+        let m51 = LinkLayerAddress.mac(MACAddress("00:00:00:00:00:51")!)
         #expect(seen.map(\.0) == [.newNeighbor, .newNeighbor, .newNeighbor, .deleteNeighbor])
         #expect(seen[0].2 == m50 && seen[1].2 == m51)
-        #expect(seen[2].1 == .failed)   // one `ip neigh del`: FAILED, then DELNEIGH
+        #expect(seen[2].1 == .failed)  // one `ip neigh del`: FAILED, then DELNEIGH
     }
 
     @Test func roundTrip() throws {
         for name in ["neigh-dump.bin", "live.bin"] {
-            let parsed = Self.items(try Self.fixture(name)).compactMap { if case .neighbor(let n, _) = $0 { n } else { nil } }
+            let parsed = Self.items(try Self.fixture(name)).compactMap {
+                if case .neighbor(let n, _) = $0 { n } else { nil }
+            }
             var bytes: [UInt8] = []
             for n in parsed { NetlinkEncoder.append(n, to: &bytes) }
             let again = bytes.withUnsafeBytes { buf in
                 var out: [RawNeighbor] = []
-                NetlinkParser.forEachItem(in: buf) { if case .neighbor(let n, _) = $0 { out.append(n) } else { Issue.record("\($0)") } }
+                NetlinkParser.forEachItem(in: buf) {
+                    if case .neighbor(let n, _) = $0 { out.append(n) } else { Issue.record("\($0)") }
+                }
                 return out
             }
             #expect(again == parsed)
@@ -102,13 +113,16 @@ import Testing
                 #expect(items.count <= whole)
                 // A cut inside a message is always reported.
                 let boundaries = Self.boundaries(data)
-                if cut > 0 && !boundaries.contains(cut) { #expect(malformed == 1, "\(name) cut at \(cut) not reported") }
+                if cut > 0 && !boundaries.contains(cut) {
+                    #expect(malformed == 1, "\(name) cut at \(cut) not reported")
+                }
             }
         }
     }
 
     static func boundaries(_ data: [UInt8]) -> Set<Int> {
-        var b: Set<Int> = [0], o = 0
+        var b: Set<Int> = [0]
+        var o = 0
         while o + 4 <= data.count {
             let len = Int(data[o]) | Int(data[o + 1]) << 8 | Int(data[o + 2]) << 16 | Int(data[o + 3]) << 24
             o += (len + 3) & ~3
@@ -127,7 +141,9 @@ import Testing
                 buf = (0..<Int(rng.next() % 512)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             } else {
                 buf = base
-                for _ in 0..<(1 + Int(rng.next() % 4)) { buf[Int(rng.next() % UInt64(buf.count))] = UInt8(truncatingIfNeeded: rng.next()) }
+                for _ in 0..<(1 + Int(rng.next() % 4)) {
+                    buf[Int(rng.next() % UInt64(buf.count))] = UInt8(truncatingIfNeeded: rng.next())
+                }
             }
             buf.withUnsafeBytes { NetlinkParser.forEachItem(in: $0) { if case .malformed = $0 { reported += 1 } } }
         }
@@ -141,7 +157,7 @@ import Testing
             let length = UInt32(16 + 4)
             withUnsafeBytes(of: length.littleEndian) { bytes += $0 }
             withUnsafeBytes(of: UInt16(NLMSG_ERROR).littleEndian) { bytes += $0 }
-            bytes += [0, 0, 7, 0, 0, 0, 0, 0, 0, 0]   // flags, sequence 7, port id
+            bytes += [0, 0, 7, 0, 0, 0, 0, 0, 0, 0]  // flags, sequence 7, port id
             withUnsafeBytes(of: code.littleEndian) { bytes += $0 }
             var items: [NetlinkItem] = []
             bytes.withUnsafeBytes { NetlinkParser.forEachItem(in: $0) { items.append($0) } }
@@ -155,19 +171,57 @@ import Testing
 
     @Test func attributeLengthsAreChecked() {
         var bytes: [UInt8] = []
-        NetlinkEncoder.append(RawNeighbor(type: .newNeighbor, family: KernelFamily.inet, ifindex: 2, state: .reachable, flags: [],
-                                          destination: IPAddress("10.0.0.1"), linkLayerAddress: .otherLength(4)), to: &bytes)
-        NetlinkEncoder.append(RawNeighbor(type: .newNeighbor, family: KernelFamily.inet6, ifindex: 2, state: .reachable, flags: [],
-                                          destination: IPAddress("10.0.0.2"), linkLayerAddress: .absent), to: &bytes)
+        NetlinkEncoder.append(
+            RawNeighbor(
+                type: .newNeighbor,
+                family: KernelFamily.inet,
+                ifindex: 2,
+                state: .reachable,
+                flags: [],
+                destination: IPAddress("10.0.0.1"),
+                linkLayerAddress: .otherLength(4)
+            ),
+            to: &bytes
+        )
+        NetlinkEncoder.append(
+            RawNeighbor(
+                type: .newNeighbor,
+                family: KernelFamily.inet6,
+                ifindex: 2,
+                state: .reachable,
+                flags: [],
+                destination: IPAddress("10.0.0.2"),
+                linkLayerAddress: .absent
+            ),
+            to: &bytes
+        )
         // An FDB notification (AF_BRIDGE) is dropped before its attributes are read.
-        NetlinkEncoder.append(RawNeighbor(type: .newNeighbor, family: KernelFamily.bridge, ifindex: 2, state: .permanent, flags: [],
-                                          destination: nil, linkLayerAddress: .mac(.zero)), to: &bytes)
+        NetlinkEncoder.append(
+            RawNeighbor(
+                type: .newNeighbor,
+                family: KernelFamily.bridge,
+                ifindex: 2,
+                state: .permanent,
+                flags: [],
+                destination: nil,
+                linkLayerAddress: .mac(.zero)
+            ),
+            to: &bytes
+        )
         var items: [NetlinkItem] = []
         bytes.withUnsafeBytes { NetlinkParser.forEachItem(in: $0) { items.append($0) } }
         #expect(items.count == 3)
         #expect(items[2] == .skipped(type: UInt16(RTM_NEWNEIGH)))
-        if case .neighbor(let n, _) = items[0] { #expect(n.linkLayerAddress == .otherLength(4)) } else { Issue.record("\(items[0])") }
-        if case .malformed(.badDestination(let f, let l, _)) = items[1] { #expect(f == 10 && l == 4) } else { Issue.record("\(items[1])") }
+        if case .neighbor(let n, _) = items[0] {
+            #expect(n.linkLayerAddress == .otherLength(4))
+        } else {
+            Issue.record("\(items[0])")
+        }
+        if case .malformed(.badDestination(let f, let l, _)) = items[1] {
+            #expect(f == 10 && l == 4)
+        } else {
+            Issue.record("\(items[1])")
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 import Model
 import Testing
+
 @testable import Reconciler
 
 /// One example per row of spec §2, in the spec's order.
@@ -7,13 +8,27 @@ import Testing
     static let eth0 = InterfaceName("Ethernet0")!
     static let mac = MACAddress("00:01:02:03:04:05")!
 
-    static func msg(_ ip: String, _ state: NUDState = .reachable, type: NeighborMessageType = .newNeighbor,
-                    lladdr: LinkLayerAddress = .mac(mac), flags: NeighborFlags = [], on name: String = "Ethernet0",
-                    family: UInt8? = nil, master: String? = nil) -> NeighborMessage {
+    static func msg(
+        _ ip: String,
+        _ state: NUDState = .reachable,
+        type: NeighborMessageType = .newNeighbor,
+        lladdr: LinkLayerAddress = .mac(mac),
+        flags: NeighborFlags = [],
+        on name: String = "Ethernet0",
+        family: UInt8? = nil,
+        master: String? = nil
+    ) -> NeighborMessage {
         let addr = IPAddress(ip)!
-        return NeighborMessage(type: type, family: family ?? addr.family.rawValue, interface: InterfaceName(name)!,
-                               master: master.flatMap { InterfaceName($0) }, destination: addr,
-                               linkLayerAddress: lladdr, state: state, flags: flags)
+        return NeighborMessage(
+            type: type,
+            family: family ?? addr.family.rawValue,
+            interface: InterfaceName(name)!,
+            master: master.flatMap { InterfaceName($0) },
+            destination: addr,
+            linkLayerAddress: lladdr,
+            state: state,
+            flags: flags
+        )
     }
 
     static func set(_ key: String, _ mac: MACAddress = mac, vrf: String? = nil) -> Decision {
@@ -47,14 +62,20 @@ import Testing
     }
 
     @Test func rule4_evpnVRFMasterRemovesTheHostRouteFirst() {
-        #expect(decide(Self.msg("10.0.0.1", master: "Vrf_red"), policy: Self.evpn) == Self.set("Ethernet0:10.0.0.1", vrf: "Vrf_red"))
+        #expect(
+            decide(Self.msg("10.0.0.1", master: "Vrf_red"), policy: Self.evpn)
+                == Self.set("Ethernet0:10.0.0.1", vrf: "Vrf_red")
+        )
         #expect(decide(Self.msg("10.0.0.1", master: "Bridge"), policy: Self.evpn) == Self.set("Ethernet0:10.0.0.1"))
         #expect(decide(Self.msg("10.0.0.1", master: "Vrf_red"), policy: Self.plain) == Self.set("Ethernet0:10.0.0.1"))
     }
 
     @Test func rule5_ipv4LinkLocalIgnoredOnDualToR() {
         #expect(decide(Self.msg("169.254.0.1"), policy: Self.dualToR) == .ignore(.ipv4LinkLocalOnDualToR))
-        #expect(decide(Self.msg("169.254.0.1", type: .deleteNeighbor), policy: Self.dualToR) == .ignore(.ipv4LinkLocalOnDualToR))
+        #expect(
+            decide(Self.msg("169.254.0.1", type: .deleteNeighbor), policy: Self.dualToR)
+                == .ignore(.ipv4LinkLocalOnDualToR)
+        )
         #expect(decide(Self.msg("169.254.0.1"), policy: Self.plain) == Self.set("Ethernet0:169.254.0.1"))
     }
 
@@ -62,14 +83,19 @@ import Testing
         let on = Policy(linkLocalInterfaces: [Self.eth0, InterfaceName("eth0")!])
         #expect(decide(Self.msg("fe80::1"), policy: Self.plain) == .ignore(.ipv6LinkLocalNotEnabled))
         #expect(decide(Self.msg("fe80::1"), policy: on) == Self.set("Ethernet0:fe80::1"))
-        #expect(decide(Self.msg("fe80::1", type: .deleteNeighbor), policy: Self.plain) == .del(NeighborKey("Ethernet0:fe80::1")!))
+        #expect(
+            decide(Self.msg("fe80::1", type: .deleteNeighbor), policy: Self.plain)
+                == .del(NeighborKey("Ethernet0:fe80::1")!)
+        )
         // Only Vlan*, PortChannel* and Ethernet* names have a table to enable it in.
         #expect(decide(Self.msg("fe80::1", on: "eth0"), policy: on) == .ignore(.ipv6LinkLocalNotEnabled))
     }
 
     @Test func rule7_multicastLinkLocalIgnored() {
         #expect(decide(Self.msg("ff02::1"), policy: Self.plain) == .ignore(.ipv6MulticastLinkLocal))
-        #expect(decide(Self.msg("ff02::16", type: .deleteNeighbor), policy: Self.plain) == .ignore(.ipv6MulticastLinkLocal))
+        #expect(
+            decide(Self.msg("ff02::16", type: .deleteNeighbor), policy: Self.plain) == .ignore(.ipv6MulticastLinkLocal)
+        )
         #expect(decide(Self.msg("ff05::1"), policy: Self.plain) == Self.set("Ethernet0:ff05::1"))
     }
 
@@ -81,13 +107,25 @@ import Testing
     @Test func rule9_noarpWithoutExtLearnedIgnored() {
         #expect(decide(Self.msg("10.0.0.1", .noarp), policy: Self.plain) == .ignore(.noarp))
         #expect(decide(Self.msg("10.0.0.1", .noarp, type: .deleteNeighbor), policy: Self.plain) == .ignore(.noarp))
-        #expect(decide(Self.msg("10.0.0.1", .noarp, flags: .extLearned), policy: Self.plain) == Self.set("Ethernet0:10.0.0.1"))
+        #expect(
+            decide(Self.msg("10.0.0.1", .noarp, flags: .extLearned), policy: Self.plain)
+                == Self.set("Ethernet0:10.0.0.1")
+        )
     }
 
     @Test func rule10_dualToRUnresolvedGetsZeroMAC() {
-        #expect(decide(Self.msg("10.0.0.1", .failed, lladdr: .absent), policy: Self.dualToR) == Self.set("Ethernet0:10.0.0.1", .zero))
-        #expect(decide(Self.msg("2000::2", .incomplete, lladdr: .absent), policy: Self.dualToR) == Self.set("Ethernet0:2000::2", .zero))
-        #expect(decide(Self.msg("10.0.0.1", .failed, type: .deleteNeighbor), policy: Self.dualToR) == .del(NeighborKey("Ethernet0:10.0.0.1")!))
+        #expect(
+            decide(Self.msg("10.0.0.1", .failed, lladdr: .absent), policy: Self.dualToR)
+                == Self.set("Ethernet0:10.0.0.1", .zero)
+        )
+        #expect(
+            decide(Self.msg("2000::2", .incomplete, lladdr: .absent), policy: Self.dualToR)
+                == Self.set("Ethernet0:2000::2", .zero)
+        )
+        #expect(
+            decide(Self.msg("10.0.0.1", .failed, type: .deleteNeighbor), policy: Self.dualToR)
+                == .del(NeighborKey("Ethernet0:10.0.0.1")!)
+        )
     }
 
     @Test func rule11_deleteIncompleteFailedAreDel() {
@@ -99,7 +137,10 @@ import Testing
 
     @Test func rule12_evpnNoarpDependsOnExtLearned() {
         #expect(decide(Self.msg("10.0.0.1", .noarp), policy: Self.evpn) == .del(NeighborKey("Ethernet0:10.0.0.1")!))
-        #expect(decide(Self.msg("10.0.0.1", .noarp, flags: .extLearned), policy: Self.evpn) == Self.set("Ethernet0:10.0.0.1"))
+        #expect(
+            decide(Self.msg("10.0.0.1", .noarp, flags: .extLearned), policy: Self.evpn)
+                == Self.set("Ethernet0:10.0.0.1")
+        )
     }
 
     @Test(arguments: [NUDState.reachable, .stale, .delay, .probe, .permanent, .none])
@@ -109,14 +150,25 @@ import Testing
 
     @Test func rule14_noUsableLinkLayerAddressIgnored() {
         #expect(decide(Self.msg("10.0.0.1", lladdr: .absent), policy: Self.plain) == .ignore(.noLinkLayerAddress))
-        #expect(decide(Self.msg("10.0.0.1", lladdr: .otherLength(0)), policy: Self.plain) == .ignore(.noLinkLayerAddress))
+        #expect(
+            decide(Self.msg("10.0.0.1", lladdr: .otherLength(0)), policy: Self.plain) == .ignore(.noLinkLayerAddress)
+        )
         // Upstream aborts on these (spec §2); here they are dropped and counted.
-        #expect(decide(Self.msg("10.0.0.1", lladdr: .otherLength(4)), policy: Self.plain) == .ignore(.linkLayerAddressNotMAC))
-        #expect(decide(Self.msg("10.0.0.1", lladdr: .otherLength(20)), policy: Self.plain) == .ignore(.linkLayerAddressNotMAC))
+        #expect(
+            decide(Self.msg("10.0.0.1", lladdr: .otherLength(4)), policy: Self.plain)
+                == .ignore(.linkLayerAddressNotMAC)
+        )
+        #expect(
+            decide(Self.msg("10.0.0.1", lladdr: .otherLength(20)), policy: Self.plain)
+                == .ignore(.linkLayerAddressNotMAC)
+        )
     }
 
     @Test func rule15_broadcastIgnoredZeroPublished() {
         #expect(decide(Self.msg("10.0.0.1", lladdr: .mac(.broadcast)), policy: Self.plain) == .ignore(.broadcastMAC))
-        #expect(decide(Self.msg("10.0.0.1", lladdr: .mac(.zero)), policy: Self.plain) == Self.set("Ethernet0:10.0.0.1", .zero))
+        #expect(
+            decide(Self.msg("10.0.0.1", lladdr: .mac(.zero)), policy: Self.plain)
+                == Self.set("Ethernet0:10.0.0.1", .zero)
+        )
     }
 }

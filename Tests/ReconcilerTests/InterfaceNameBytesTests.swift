@@ -5,11 +5,11 @@ import Testing
 @Suite struct InterfaceNameBytesTests {
     @Test func bytesThatAreNotUTF8OrHoldControlCharactersAreNoName() {
         #expect(InterfaceName(utf8: Array("Ethernet0".utf8))?.rawValue == "Ethernet0")
-        #expect(InterfaceName(utf8: Array("eth-\u{E9}".utf8))?.rawValue == "eth-\u{E9}")   // UTF-8, printable
+        #expect(InterfaceName(utf8: Array("eth-\u{E9}".utf8))?.rawValue == "eth-\u{E9}")  // UTF-8, printable
         for bad: [UInt8] in [
-            Array("Eth".utf8) + [0xFF], Array("Eth".utf8) + [0xFE], [0xC3],   // not UTF-8
-            Array("Eth".utf8) + [0x01], Array("Eth".utf8) + [0x7F],           // C0, DEL
-            Array("Eth".utf8) + [0xC2, 0x9B],                                 // C1 (CSI)
+            Array("Eth".utf8) + [0xFF], Array("Eth".utf8) + [0xFE], [0xC3],  // not UTF-8
+            Array("Eth".utf8) + [0x01], Array("Eth".utf8) + [0x7F],  // C0, DEL
+            Array("Eth".utf8) + [0xC2, 0x9B],  // C1 (CSI)
             Array("a:b".utf8), Array("a/b".utf8), Array("a b".utf8), [],
         ] {
             #expect(InterfaceName(utf8: bad) == nil, "\(escapedBytes(bad))")

@@ -17,11 +17,13 @@ import Testing
     static func value(_ r: inout JSONReader) throws(JSONError) -> String {
         switch try r.peek() {
         case .object:
-            var o = try r.beginObject(), parts: [String] = []
+            var o = try r.beginObject()
+            var parts: [String] = []
             while let k = try r.nextKey(in: &o) { parts.append("\(k.debugDescription):\(try value(&r))") }
             return "{" + parts.joined(separator: ",") + "}"
         case .array:
-            var a = try r.beginArray(), parts: [String] = []
+            var a = try r.beginArray()
+            var parts: [String] = []
             while try r.next(in: &a) { parts.append(try value(&r)) }
             return "[" + parts.joined(separator: ",") + "]"
         case .string: return try r.readString().debugDescription
@@ -97,6 +99,6 @@ import Testing
         #expect("a\nb\r\tc\u{1B}[2J\u{07}\u{0}\u{7F}".escapedForLog == #"a\nb\r\tc\x1b[2J\x07\x00\x7f"#)
         #expect("x\u{85}y\u{202E}z\u{2028}é€".escapedForLog == #"x\u{85}y\u{202e}z\u{2028}é€"#)
         let once = "a\nb\\x".escapedForLog
-        #expect(once.escapedForLog == once)   // layers may escape again without doubling
+        #expect(once.escapedForLog == once)  // layers may escape again without doubling
     }
 }

@@ -36,7 +36,10 @@ import Testing
         #expect(MACAddress("00:AA:bb:0C:dd:EF")?.description == "00:aa:bb:0c:dd:ef")
         #expect(MACAddress(bytes: [0, 1, 2, 3, 4, 5])?.description == "00:01:02:03:04:05")
         #expect(MACAddress(bytes: [0, 1, 2, 3]) == nil)
-        for bad in ["none", "", "00:01:02:03:04", "00:01:02:03:04:05:06", "0:1:2:3:4:5", "00-01-02-03-04-05", "zz:01:02:03:04:05"] {
+        for bad in [
+            "none", "", "00:01:02:03:04", "00:01:02:03:04:05:06", "0:1:2:3:4:5", "00-01-02-03-04-05",
+            "zz:01:02:03:04:05",
+        ] {
             #expect(MACAddress(bad) == nil, "\(bad)")
         }
     }
@@ -55,7 +58,7 @@ import Testing
     @Test func interfaceNamesFollowTheKernelRules() {
         #expect(InterfaceName("Ethernet0") != nil)
         #expect(InterfaceName("PortChannel0002") != nil)
-        #expect(InterfaceName("0123456789abcdef") == nil)   // 16 bytes
+        #expect(InterfaceName("0123456789abcdef") == nil)  // 16 bytes
         for bad in ["", "a/b", "a:b", "a b", "a\tb"] { #expect(InterfaceName(bad) == nil, "\(bad)") }
     }
 
@@ -63,7 +66,7 @@ import Testing
         let p = Policy(configDB: [
             "INTERFACE|Ethernet0": ["ipv6_use_link_local_only": "enable"],
             "INTERFACE|Ethernet4": ["ipv6_use_link_local_only": "disable"],
-            "INTERFACE|Vlan1000": ["ipv6_use_link_local_only": "enable"],   // wrong table for a Vlan
+            "INTERFACE|Vlan1000": ["ipv6_use_link_local_only": "enable"],  // wrong table for a Vlan
             "VLAN_INTERFACE|Vlan2000": ["ipv6_use_link_local_only": "enable"],
             "PORTCHANNEL_INTERFACE|PortChannel1|10.0.0.0/31": ["ipv6_use_link_local_only": "enable"],
             "PEER_SWITCH|peer": ["address_ipv4": "10.1.0.1"],
@@ -78,7 +81,8 @@ import Testing
         let e = NeighborEntry(mac: .zero, family: .ipv4)
         var j = JournalImage.empty
         let k2 = NeighborKey("Ethernet0:10.0.0.2")!
-        let b = Batch(id: 7, changes: [.set(k, e)]), b2 = Batch(id: 8, changes: [.set(k2, e)])
+        let b = Batch(id: 7, changes: [.set(k, e)])
+        let b2 = Batch(id: 8, changes: [.set(k2, e)])
         j.apply(.batchWritten(b))
         j.apply(.batchWritten(b2))
         #expect(j.inFlight == [b, b2] && j.actual.entries.isEmpty && j.lastBatchID == 8)

@@ -1,4 +1,5 @@
 import Model
+
 @testable import Reconciler
 
 /// Turns generated numbers into a world and a sequence of actions. Generating plain numbers
@@ -11,7 +12,9 @@ enum Universe {
         .mac(MACAddress("00:01:02:03:04:05")!), .mac(MACAddress("00:01:02:03:04:06")!), .mac(.zero),
         .mac(.broadcast), .absent, .otherLength(4),
     ]
-    static let states: [NUDState] = [.reachable, .stale, .permanent, .delay, .probe, .failed, .incomplete, .noarp, .none]
+    static let states: [NUDState] = [
+        .reachable, .stale, .permanent, .delay, .probe, .failed, .incomplete, .noarp, .none,
+    ]
     static let policies: [Policy] = (0..<8).map { i in
         Policy(dualToR: i & 1 != 0, evpn: i & 2 != 0, linkLocalInterfaces: i & 4 != 0 ? [interfaces[0]] : [])
     }
@@ -19,8 +22,11 @@ enum Universe {
     static func key(_ v: UInt32) -> NeighborKey { keys[Int(v % UInt32(keys.count))] }
 
     static func neighbor(_ v: UInt32) -> KernelNeighbor {
-        KernelNeighbor(linkLayerAddress: addresses[Int(v % 6)], state: states[Int((v >> 3) % 9)],
-                       flags: (v >> 7) & 1 == 1 ? [.extLearned] : [])
+        KernelNeighbor(
+            linkLayerAddress: addresses[Int(v % 6)],
+            state: states[Int((v >> 3) % 9)],
+            flags: (v >> 7) & 1 == 1 ? [.extLearned] : []
+        )
     }
 
     static func storedEntry(_ v: UInt32, for key: NeighborKey) -> StoredEntry {
@@ -71,7 +77,8 @@ enum Action: CustomStringConvertible {
 
     var description: String {
         switch self {
-        case .kernelSet(let k, let n): "kernelSet(\(k), \(n.state), \(n.linkLayerAddress)\(n.flags.isEmpty ? "" : ", ext"))"
+        case .kernelSet(let k, let n):
+            "kernelSet(\(k), \(n.state), \(n.linkLayerAddress)\(n.flags.isEmpty ? "" : ", ext"))"
         case .kernelDelete(let k): "kernelDelete(\(k))"
         case .beginOverrun: "beginOverrun"
         case .reportOverrun: "reportOverrun"
@@ -111,7 +118,9 @@ struct Scenario: CustomStringConvertible {
             case 2: store.entries[key] = Universe.storedEntry(v >> 7, for: key)
             default:
                 if v & 0x80 == 0 {
-                    store.entries[key] = .valid(NeighborEntry(mac: MACAddress("00:01:02:03:04:05")!, family: key.ip.family))
+                    store.entries[key] = .valid(
+                        NeighborEntry(mac: MACAddress("00:01:02:03:04:05")!, family: key.ip.family)
+                    )
                 } else {
                     store.malformedKeys.insert("garbage\(v % 3)")
                 }
@@ -121,10 +130,13 @@ struct Scenario: CustomStringConvertible {
     }
 
     var description: String {
-        "warm: \(warmStart), policy: \(policy), kernel: \(kernel.count), store: \(store.entries.count)+\(store.malformedKeys.count) malformed, actions: \(actions)"
+        "warm: \(warmStart), policy: \(policy), kernel: \(kernel.count), store: "
+            + "\(store.entries.count)+\(store.malformedKeys.count) malformed, actions: \(actions)"
     }
 
-    func makeSimulator(config: ReconcilerConfig = ReconcilerConfig(batchSize: 4, batchDelayMilliseconds: 5)) -> Simulator {
+    func makeSimulator(
+        config: ReconcilerConfig = ReconcilerConfig(batchSize: 4, batchDelayMilliseconds: 5)
+    ) -> Simulator {
         var sim = Simulator(config: config)
         sim.warmStart = warmStart
         sim.policy = policy
@@ -134,7 +146,10 @@ struct Scenario: CustomStringConvertible {
     }
 
     /// Boots, performs every action (crashes only if `crashes`), then lets everything finish.
-    func run(crashes: Bool = true, config: ReconcilerConfig = ReconcilerConfig(batchSize: 4, batchDelayMilliseconds: 5)) -> Simulator {
+    func run(
+        crashes: Bool = true,
+        config: ReconcilerConfig = ReconcilerConfig(batchSize: 4, batchDelayMilliseconds: 5)
+    ) -> Simulator {
         var sim = makeSimulator(config: config)
         sim.boot()
         for a in actions where crashes || !a.isCrash { sim.perform(a) }
@@ -156,7 +171,10 @@ extension Simulator {
         case .failBatch(let p): failBatch(applied: p)
         case .refuseBatch(let p): refuseBatch(applied: p)
         case .storeDown(let w): storeGoesDown(wipe: w)
-        case .storeUpAndFlag: storeUp = true; restoreFlag = true; restoreFlagCheck()
+        case .storeUpAndFlag:
+            storeUp = true
+            restoreFlag = true
+            restoreFlagCheck()
         case .storeRead: completeStoreRead()
         case .fire(let t): fire(t)
         case .policy(let p): changePolicy(p)

@@ -1,20 +1,28 @@
 import Model
 import Testing
+
 @testable import Reconciler
 
 /// Spec §7 scenarios that the core can express, driven through the simulator.
 @Suite struct ScenarioTests {
     /// test_warm_reboot.py::test_swss_neighbor_syncup: 4 IPv4 + 4 IPv6 neighbors on Ethernet24/28.
-    static let keys: [NeighborKey] = (0..<4).map { i in NeighborKey("Ethernet\(i < 2 ? 24 : 28):10.0.0.\(i + 1)")! }
+    static let keys: [NeighborKey] =
+        (0..<4).map { i in NeighborKey("Ethernet\(i < 2 ? 24 : 28):10.0.0.\(i + 1)")! }
         + (0..<4).map { i in NeighborKey("Ethernet\(i < 2 ? 24 : 28):2000::\(i + 1)")! }
-    static func reachable(_ mac: String) -> KernelNeighbor { KernelNeighbor(linkLayerAddress: .mac(MACAddress(mac)!), state: .reachable) }
+    static func reachable(_ mac: String) -> KernelNeighbor {
+        KernelNeighbor(linkLayerAddress: .mac(MACAddress(mac)!), state: .reachable)
+    }
     static let macs = (0..<8).map { String(format: "00:00:00:00:00:%02x", $0 + 1) }
 
     /// A warm restart against `store` with the kernel as `kernel`; returns the finished world.
     /// `readAfterTimer`: the APPL_DB read (which runs alongside the dump) ends only after the
     /// reconcile timer has fired.
-    static func warmRestart(kernel: [NeighborKey: KernelNeighbor], store: [NeighborKey: NeighborEntry], timer: Int = 5,
-                            readAfterTimer: Bool = false) -> Simulator {
+    static func warmRestart(
+        kernel: [NeighborKey: KernelNeighbor],
+        store: [NeighborKey: NeighborEntry],
+        timer: Int = 5,
+        readAfterTimer: Bool = false
+    ) -> Simulator {
         var sim = Simulator(config: ReconcilerConfig(batchSize: 1000))
         sim.warmStart = true
         sim.kernel = kernel
@@ -27,7 +35,10 @@ import Testing
         #expect(sim.writes.isEmpty)
         sim.fire(.reconcile)
         if readAfterTimer {
-            #expect(sim.writes.isEmpty && sim.state.phase == .awaitingReconcileTimer, "reconciled before APPL_DB was read")
+            #expect(
+                sim.writes.isEmpty && sim.state.phase == .awaitingReconcileTimer,
+                "reconciled before APPL_DB was read"
+            )
             #expect(sim.warmStates == [.initialized])
             sim.completeStoreRead()
         }
@@ -38,11 +49,14 @@ import Testing
     }
 
     static func counts(_ sim: Simulator) -> (new: [String: Int], delete: [String: Int], sets: Int, dels: Int) {
-        var new: [String: Int] = [:], delete: [String: Int] = [:]
+        var new: [String: Int] = [:]
+        var delete: [String: Int] = [:]
         for line in sim.logs {
             let fam = line.contains(":2000::") ? "IPv6" : "IPv4"
             if line.contains("cache-state:NEW") { new[fam, default: 0] += 1 }
-            if line.contains("cache-state:STALE") || line.contains("cache-state:DELETE") { delete[fam, default: 0] += 1 }
+            if line.contains("cache-state:STALE") || line.contains("cache-state:DELETE") {
+                delete[fam, default: 0] += 1
+            }
         }
         let changes = sim.writes.flatMap(\.batch.changes)
         return (new, delete, changes.filter(\.isSet).count, changes.count - changes.filter(\.isSet).count)
@@ -50,7 +64,9 @@ import Testing
 
     @Test(arguments: [false, true]) func warmSyncupSteps(readAfterTimer: Bool) {
         var kernel = Dictionary(uniqueKeysWithValues: zip(Self.keys, Self.macs.map(Self.reachable)))
-        let store = kernel.reduce(into: [NeighborKey: NeighborEntry]()) { $0[$1.key] = desiredEntry(for: $1.key, $1.value, policy: Policy()) }
+        let store = kernel.reduce(into: [NeighborKey: NeighborEntry]()) {
+            $0[$1.key] = desiredEntry(for: $1.key, $1.value, policy: Policy())
+        }
 
         // 1. Nothing changed: no NEW/DELETE, no writes.
         var sim = Self.warmRestart(kernel: kernel, store: store, readAfterTimer: readAfterTimer)
@@ -59,13 +75,21 @@ import Testing
 
         // 2. Even-indexed entries deleted from the kernel: 2 DELETE per family, 4 deletes.
         for (i, k) in Self.keys.enumerated() where i % 2 == 0 { kernel[k] = nil }
-        sim = Self.warmRestart(kernel: kernel, store: sim.store.entries.compactMapValues(\.entry), readAfterTimer: readAfterTimer)
+        sim = Self.warmRestart(
+            kernel: kernel,
+            store: sim.store.entries.compactMapValues(\.entry),
+            readAfterTimer: readAfterTimer
+        )
         c = Self.counts(sim)
         #expect(c.delete == ["IPv4": 2, "IPv6": 2] && c.new.isEmpty && c.dels == 4 && c.sets == 0)
 
         // 3. Re-added: 2 NEW per family, 4 sets.
         for (i, k) in Self.keys.enumerated() where i % 2 == 0 { kernel[k] = Self.reachable(Self.macs[i]) }
-        sim = Self.warmRestart(kernel: kernel, store: sim.store.entries.compactMapValues(\.entry), readAfterTimer: readAfterTimer)
+        sim = Self.warmRestart(
+            kernel: kernel,
+            store: sim.store.entries.compactMapValues(\.entry),
+            readAfterTimer: readAfterTimer
+        )
         c = Self.counts(sim)
         #expect(c.new == ["IPv4": 2, "IPv6": 2] && c.delete.isEmpty && c.sets == 4 && c.dels == 0)
 
@@ -73,7 +97,12 @@ import Testing
         for (i, k) in Self.keys.enumerated() {
             kernel[k] = i % 2 == 0 ? Self.reachable("00:00:00:00:01:\(String(format: "%02x", i))") : nil
         }
-        sim = Self.warmRestart(kernel: kernel, store: sim.store.entries.compactMapValues(\.entry), timer: 15, readAfterTimer: readAfterTimer)
+        sim = Self.warmRestart(
+            kernel: kernel,
+            store: sim.store.entries.compactMapValues(\.entry),
+            timer: 15,
+            readAfterTimer: readAfterTimer
+        )
         c = Self.counts(sim)
         #expect(c.new == ["IPv4": 2, "IPv6": 2] && c.delete == ["IPv4": 2, "IPv6": 2] && c.sets == 4 && c.dels == 4)
         #expect(sim.logs.contains("warm start; reconcile timer 15 s"))
@@ -93,7 +122,11 @@ import Testing
         sim.dumpChunk(10)
         sim.fire(.reconcile)
         sim.quiesce()
-        #expect(sim.writes.flatMap(\.batch.changes) == [.set(k, NeighborEntry(mac: MACAddress("00:00:00:00:00:02")!, family: .ipv4))])
+        #expect(
+            sim.writes.flatMap(\.batch.changes) == [
+                .set(k, NeighborEntry(mac: MACAddress("00:00:00:00:00:02")!, family: .ipv4))
+            ]
+        )
     }
 
     @Test func restoreFlagMissingExitsWithOne() {
@@ -111,7 +144,8 @@ import Testing
         var sim = Simulator(config: ReconcilerConfig(batchSize: 10))
         sim.boot()
         sim.quiesce()
-        let k6 = NeighborKey("Ethernet8:2000::2")!, k4 = NeighborKey("Ethernet0:10.0.0.2")!
+        let k6 = NeighborKey("Ethernet8:2000::2")!
+        let k4 = NeighborKey("Ethernet0:10.0.0.2")!
         sim.kernelSet(k6, KernelNeighbor(linkLayerAddress: .mac(MACAddress("00:01:02:03:04:05")!), state: .permanent))
         sim.kernelSet(k4, KernelNeighbor(linkLayerAddress: .mac(MACAddress("00:01:02:03:04:05")!), state: .permanent))
         sim.quiesce()
@@ -128,7 +162,8 @@ import Testing
     /// unresolved neighbor on a dual-ToR gets the zero MAC and goes on DELNEIGH.
     @Test func dualToR() {
         var sim = Simulator(config: ReconcilerConfig(batchSize: 10))
-        let ll = NeighborKey("Ethernet0:169.254.0.1")!, unresolved = NeighborKey("Ethernet0:10.0.0.9")!
+        let ll = NeighborKey("Ethernet0:169.254.0.1")!
+        let unresolved = NeighborKey("Ethernet0:10.0.0.9")!
         sim.kernel = [ll: Self.reachable("00:00:00:00:00:01")]
         sim.boot()
         sim.quiesce()
@@ -146,7 +181,8 @@ import Testing
 
     /// test_ipv6_link_local.py: 2 global + 2 fe80 with link-local on; 2 after it is turned off.
     @Test func linkLocalOnAndOff() {
-        let e0 = InterfaceName("Ethernet0")!, e4 = InterfaceName("Ethernet4")!
+        let e0 = InterfaceName("Ethernet0")!
+        let e4 = InterfaceName("Ethernet4")!
         var sim = Simulator(config: ReconcilerConfig(batchSize: 10))
         sim.kernel = [
             NeighborKey("Ethernet0:2000::2")!: Self.reachable("00:00:00:00:00:01"),
@@ -158,7 +194,7 @@ import Testing
         sim.boot()
         sim.quiesce()
         #expect(sim.store.entries.count == 4)
-        sim.changePolicy(Policy())   // intfmgrd flushes the fe80 entries; the DELs pass rule 6
+        sim.changePolicy(Policy())  // intfmgrd flushes the fe80 entries; the DELs pass rule 6
         sim.kernelDelete(NeighborKey("Ethernet0:fe80::2")!)
         sim.kernelDelete(NeighborKey("Ethernet4:fe80::3")!)
         sim.quiesce()
@@ -191,7 +227,8 @@ import Testing
     /// Issue 11 defect 1: a re-dump after an overrun is refused by the kernel (ENOBUFS on the
     /// request); changes made meanwhile must still reach the store through a complete dump.
     @Test(arguments: [false, true]) func refusedDumpEndsInACompleteDump(firstDump: Bool) {
-        let a = NeighborKey("Ethernet0:10.0.0.1")!, b = NeighborKey("Ethernet0:10.0.0.2")!
+        let a = NeighborKey("Ethernet0:10.0.0.1")!
+        let b = NeighborKey("Ethernet0:10.0.0.2")!
         var sim = Simulator()
         sim.kernel = [a: Self.reachable("00:00:00:00:00:01")]
         sim.boot()
@@ -200,7 +237,7 @@ import Testing
             sim.quiesce()
             sim.beginOverrun()
         }
-        sim.kernelSet(b, Self.reachable("00:00:00:00:00:02"))   // lost in the overrun
+        sim.kernelSet(b, Self.reachable("00:00:00:00:00:02"))  // lost in the overrun
         sim.reportOverrun()
         let dumpsBefore = sim.dumpsRequested
         sim.refuseDump()
@@ -214,7 +251,8 @@ import Testing
     /// (found by the fault soak: a deleted neighbor and an old MAC left in APPL_DB after a burst):
     /// the dump's view is taken, and a second dump repairs it.
     @Test(arguments: [false, true]) func aDumpThatRacedANotificationIsRepeated(firstDump: Bool) {
-        let a = NeighborKey("Ethernet0:10.0.0.1")!, b = NeighborKey("Ethernet0:10.0.0.2")!
+        let a = NeighborKey("Ethernet0:10.0.0.1")!
+        let b = NeighborKey("Ethernet0:10.0.0.2")!
         var sim = Simulator()
         sim.kernel = [a: Self.reachable("00:00:00:00:00:01"), b: Self.reachable("00:00:00:00:00:02")]
         sim.boot()
@@ -236,8 +274,12 @@ import Testing
     /// no new batch; the same batch is written again after a backoff that doubles up to its cap;
     /// once Redis accepts it, the store converges and the backoff starts again from its floor.
     @Test func refusedBatchIsRetriedWithBackoffWithoutRereadingTheStore() {
-        let config = ReconcilerConfig(batchSize: 2, batchDelayMilliseconds: 5, batchesInFlight: 1,
-                                      writeRetry: Backoff(initialMilliseconds: 100, maximumMilliseconds: 1000))
+        let config = ReconcilerConfig(
+            batchSize: 2,
+            batchDelayMilliseconds: 5,
+            batchesInFlight: 1,
+            writeRetry: Backoff(initialMilliseconds: 100, maximumMilliseconds: 1000)
+        )
         var sim = Simulator(config: config)
         sim.boot()
         sim.quiesce()
@@ -245,7 +287,10 @@ import Testing
         for (i, k) in keys.enumerated() { sim.kernelSet(k, Self.reachable(Self.macs[i])) }
         sim.fire(.flush)
         let reloads = sim.state.counters.storeReloads
-        guard let refused = sim.inFlight.first else { Issue.record("nothing written"); return }
+        guard let refused = sim.inFlight.first else {
+            Issue.record("nothing written")
+            return
+        }
         for round in 0..<6 {
             sim.refuseBatch(applied: round % 2)
             #expect(!sim.wantsStoreLoad, "a refusal re-reads the store")
@@ -279,5 +324,80 @@ import Testing
         sim.refuseBatch(applied: 0)
         #expect(sim.exitCode == 0)
         #expect(sim.journal.inFlight.count == 1)
+    }
+
+    /// EVPN: a neighbor on an interface of a `Vrf*` VRF has its ROUTE_TABLE host route removed before
+    /// its SET (spec §2 "Output"). Upstream sends the dump's messages through the callback that live
+    /// ones take, so this holds for a SET that a dump's resync or the warm reconcile writes too.
+    @Test(arguments: ["cold start", "re-dump", "warm reconcile"])
+    func hostRouteIsRemovedBeforeASetThatAResyncWrites(path: String) {
+        let vrf = InterfaceName("Vrf_red")!
+        let key = NeighborKey("Vlan100:10.1.0.5")!
+        let message = NeighborMessage(
+            type: .newNeighbor,
+            family: key.ip.family.rawValue,
+            interface: key.interface,
+            master: vrf,
+            destination: key.ip,
+            linkLayerAddress: .mac(MACAddress(Self.macs[0])!),
+            state: .reachable
+        )
+        let warm = path == "warm reconcile"
+        var state = DaemonState()
+        var effects = step(&state, .started(StartupConfig(warmStart: warm, policy: Policy(evpn: true))))
+        effects += step(&state, .storeLoaded(StoreSnapshot()))
+        if warm { effects += step(&state, .restoreFlagSet) }
+        if path != "re-dump" { effects += step(&state, .kernelMessage(message)) }
+        effects += step(&state, .kernelDumpDone(interrupted: false))
+        if warm { effects += step(&state, .timerFired(.reconcile)) }
+        if path == "re-dump" {
+            // The notification was lost in an overrun: the re-dump brings the neighbor.
+            effects += step(&state, .kernelOverrun)
+            effects += step(&state, .kernelMessage(message))
+            effects += step(&state, .kernelDumpDone(interrupted: false))
+        }
+        let write = effects.firstIndex {
+            if case .write(let b) = $0 { return b.changes.contains { $0.isSet && $0.keyText == key.description } }
+            return false
+        }
+        let routeDel = effects.firstIndex(of: .removeHostRoute(vrf: vrf, ip: key.ip))
+        #expect(write != nil, "\(effects)")
+        #expect(routeDel != nil && write != nil && routeDel! < write!, "\(effects)")
+    }
+
+    /// A dump still running at shutdown is abandoned: the messages that follow the request are not
+    /// read, so its view is incomplete. It must not replace the kernel view (nor become the
+    /// journal's, which `reconcile --journal` diffs), and no other dump is asked for.
+    @Test func shutdownAbandonsARunningDump() throws {
+        let key = NeighborKey("Ethernet0:10.0.0.1")!
+        let message = NeighborMessage(
+            type: .newNeighbor,
+            family: key.ip.family.rawValue,
+            interface: key.interface,
+            destination: key.ip,
+            linkLayerAddress: .mac(MACAddress(Self.macs[0])!),
+            state: .reachable
+        )
+        var state = DaemonState()
+        _ = step(&state, .started(StartupConfig(warmStart: false)))
+        _ = step(&state, .storeLoaded(StoreSnapshot()))
+        _ = step(&state, .kernelMessage(message))
+        _ = step(&state, .kernelDumpDone(interrupted: false))
+        #expect(state.phase == .steady && state.inFlight.count == 1)
+        _ = step(&state, .kernelOverrun)  // a re-dump starts
+        _ = step(&state, .kernelDumpRaced)  // and wants one more after it
+        _ = step(&state, .shutdownRequested)  // the batch's reply is awaited
+        #expect(state.phase == .stopping)
+        var effects = step(&state, .kernelMessage(message))
+        effects += step(&state, .kernelDumpDone(interrupted: false))
+        effects += step(&state, .timerFired(.redumpCooldown))
+        #expect(state.kernel[key] != nil, "the kernel view was replaced by an incomplete dump")
+        #expect(
+            !effects.contains { if case .journal(.desiredReplaced) = $0 { return true } else { return false } },
+            "\(effects)"
+        )
+        #expect(!effects.contains(.requestKernelDump), "\(effects)")
+        let id = try #require(state.inFlight.first?.id)
+        #expect(step(&state, .batchAcknowledged(id: id)).contains(.exit(code: 0)))
     }
 }

@@ -1,8 +1,10 @@
 import Model
+
 @testable import Reconciler
 
-/// A deterministic world around the pure core: a kernel, a store, a journal and a clock-free
-/// timer wheel, all in memory. Actions drive the world; the core only sees events.
+/// A deterministic world around the pure core: a kernel, a store, a journal and a virtual
+/// clock, all in memory. Actions drive the world; the core only sees events. Nothing here takes
+/// an order from a `Set` or a `Dictionary`, so one generated scenario is one run in any process.
 struct Simulator {
     // The outside world.
     var kernel: [NeighborKey: KernelNeighbor] = [:]
@@ -15,7 +17,13 @@ struct Simulator {
     var state: DaemonState
     var journal = JournalImage.empty
     var config: ReconcilerConfig
-    var armed: Set<TimerID> = []
+    /// Virtual milliseconds since boot: moves only when a timer fires.
+    var now = 0
+    /// Timers armed and not yet fired. Each fires at its deadline; timers due at the same time
+    /// fire in the order they were armed.
+    var timers: [ArmedTimer] = []
+    var timersArmed = 0
+    var armed: [TimerID] { timers.sorted { ($0.due, $0.sequence) < ($1.due, $1.sequence) }.map(\.timer) }
     /// Batches written and not yet answered, oldest first.
     var inFlight: [Batch] = []
     var dumpCursor: [NeighborKey]?
@@ -38,6 +46,10 @@ struct Simulator {
     var dumpsRequested = 0
     /// Every timer armed, with its delay, in order.
     var delays: [(timer: TimerID, milliseconds: Int)] = []
+    /// Every timer fired, with the virtual time, in order.
+    var fired: [(timer: TimerID, at: Int)] = []
+    /// Every event fed and every effect returned, in order, when a test asks for it.
+    var trace: TraceHash?
 
     init(config: ReconcilerConfig = ReconcilerConfig(batchSize: 4, batchDelayMilliseconds: 5)) {
         self.config = config
@@ -50,6 +62,10 @@ struct Simulator {
         guard exitCode == nil else { return }
         let phaseBefore = state.phase
         let effects = step(&state, e)
+        if trace != nil {
+            trace?.add("\(now) event \(canonical(e))")
+            for eff in effects { trace?.add("effect \(canonical(eff))") }
+        }
         for eff in effects { carryOut(eff, phaseBefore: phaseBefore) }
         if state.actual != journal.actual && state.phase != .starting {
             violations.append("journal actual diverged from state after \(e)")
@@ -68,20 +84,33 @@ struct Simulator {
             dumpsRequested += 1
             dumpCursor = kernel.keys.sorted()
         case .write(let b):
-            if inFlight.count >= config.batchesInFlight { violations.append("batch \(b.id) while \(inFlight.count) are in flight") }
+            if inFlight.count >= config.batchesInFlight {
+                violations.append("batch \(b.id) while \(inFlight.count) are in flight")
+            }
             let busy = Set(inFlight.flatMap { $0.changes.map(\.keyText) })
-            if b.changes.contains(where: { busy.contains($0.keyText) }) { violations.append("batch \(b.id) shares a key with a batch in flight") }
+            if b.changes.contains(where: { busy.contains($0.keyText) }) {
+                violations.append("batch \(b.id) shares a key with a batch in flight")
+            }
             if state.phase != .steady && state.phase != .stopping { violations.append("write in phase \(state.phase)") }
             if !storeUp { violations.append("write while the store is down") }
-            if b.changes.count > config.batchSize { violations.append("batch of \(b.changes.count) > \(config.batchSize)") }
-            if Set(b.changes.map(\.keyText)).count != b.changes.count { violations.append("two operations on one key in batch \(b.id)") }
+            if b.changes.count > config.batchSize {
+                violations.append("batch of \(b.changes.count) > \(config.batchSize)")
+            }
+            if Set(b.changes.map(\.keyText)).count != b.changes.count {
+                violations.append("two operations on one key in batch \(b.id)")
+            }
             inFlight.append(b)
             // A batch written again after a refusal is the same batch, not a new write: it may
             // repeat what a script that failed half-way applied.
             if refusedIDs.contains(b.id) { rewrites.append(b) } else { writes.append((b, store)) }
         case .removeHostRoute: break
         case .journal(let r): journal.apply(r)
-        case .armTimer(let t, let ms): armed.insert(t); delays.append((t, ms))
+        case .armTimer(let t, let ms):
+            // Re-arming replaces the deadline (Effect.armTimer).
+            timers.removeAll { $0.timer == t }
+            timers.append(ArmedTimer(timer: t, due: now + ms, sequence: timersArmed))
+            timersArmed += 1
+            delays.append((t, ms))
         case .log(_, let line): logs.append(line)
         case .exit(let code): exitCode = code
         }
@@ -110,8 +139,15 @@ struct Simulator {
     var subscribed: Bool { state.counters.dumps > 0 && exitCode == nil }
 
     func message(_ type: NeighborMessageType, _ key: NeighborKey, _ n: KernelNeighbor) -> NeighborMessage {
-        NeighborMessage(type: type, family: key.ip.family.rawValue, interface: key.interface,
-                        destination: key.ip, linkLayerAddress: n.linkLayerAddress, state: n.state, flags: n.flags)
+        NeighborMessage(
+            type: type,
+            family: key.ip.family.rawValue,
+            interface: key.interface,
+            destination: key.ip,
+            linkLayerAddress: n.linkLayerAddress,
+            state: n.state,
+            flags: n.flags
+        )
     }
 
     /// The socket overflows: notifications are lost until the reader reports ENOBUFS.
@@ -137,7 +173,7 @@ struct Simulator {
     /// The observer sees a dump entry after a notification of the same neighbor and says so.
     mutating func raceDump(_ key: NeighborKey, _ n: KernelNeighbor) {
         guard var cursor = dumpCursor, subscribed, let old = kernel[key] else { return }
-        cursor.removeAll { $0 == key }   // read into the datagram: the dump will not read it again
+        cursor.removeAll { $0 == key }  // read into the datagram: the dump will not read it again
         dumpCursor = cursor
         kernelSet(key, n)
         send(.kernelMessage(message(.newNeighbor, key, old)))
@@ -150,12 +186,19 @@ struct Simulator {
         var sent = 0
         while sent < n, !cursor.isEmpty {
             let k = cursor.removeFirst()
-            if let v = kernel[k] { dumpCursor = cursor; send(.kernelMessage(message(.newNeighbor, k, v))); sent += 1 }
+            if let v = kernel[k] {
+                dumpCursor = cursor
+                send(.kernelMessage(message(.newNeighbor, k, v)))
+                sent += 1
+            }
         }
         dumpCursor = cursor
         if cursor.isEmpty {
             dumpCursor = nil
-            if dumpRaced { dumpRaced = false; send(.kernelDumpRaced) }
+            if dumpRaced {
+                dumpRaced = false
+                send(.kernelDumpRaced)
+            }
             send(.kernelDumpDone(interrupted: false))
         }
     }
@@ -194,7 +237,7 @@ struct Simulator {
     }
 
     mutating func storeGoesDown(wipe: Bool) {
-        inFlight = []   // the replies never come; Redis may or may not have applied them
+        inFlight = []  // the replies never come; Redis may or may not have applied them
         storeUp = false
         if wipe { store = StoreSnapshot() }
         send(.storeUnavailable)
@@ -212,9 +255,25 @@ struct Simulator {
         send(.storeLoaded(store))
     }
 
+    /// Time passes until `t` fires (if it is armed): every timer due before it fires first.
     mutating func fire(_ t: TimerID) {
-        guard armed.remove(t) != nil else { return }
-        send(.timerFired(t))
+        while let target = timers.first(where: { $0.timer == t }), let next = nextTimer,
+            (next.due, next.sequence) <= (target.due, target.sequence)
+        {
+            fireNext()
+            if next.timer == t { return }
+        }
+    }
+
+    var nextTimer: ArmedTimer? { timers.min { ($0.due, $0.sequence) < ($1.due, $1.sequence) } }
+
+    /// The clock moves to the earliest deadline and that timer fires.
+    mutating func fireNext() {
+        guard let next = nextTimer else { return }
+        timers.removeAll { $0.sequence == next.sequence }
+        now = max(now, next.due)
+        fired.append((next.timer, now))
+        send(.timerFired(next.timer))
     }
 
     mutating func changePolicy(_ p: Policy) {
@@ -225,7 +284,7 @@ struct Simulator {
     /// kill -9: in-flight work is lost on our side (Redis may or may not have it); the journal stays.
     mutating func crash(appliedPrefix: Int) {
         applyPrefixOfInFlight(appliedPrefix)
-        armed = []
+        timers = []
         dumpCursor = nil
         wantsStoreLoad = false
         waitingForRestoreFlag = false
@@ -248,15 +307,31 @@ struct Simulator {
     /// Runs everything pending to completion: store up, flag set, dumps delivered, timers fired,
     /// batches acknowledged. Bounded, so a livelock shows up as a violation.
     mutating func quiesce() {
-        reportOverrun()   // the kernel always reports a lost notification on the next read
+        reportOverrun()  // the kernel always reports a lost notification on the next read
         if !storeUp { storeComesUp() }
         for _ in 0..<100_000 {
             if exitCode != nil { return }
-            if wantsStoreLoad { storeComesUp(); continue }
-            if waitingForRestoreFlag { restoreFlag = true; restoreFlagCheck(); continue }
-            if dumpCursor != nil { dumpChunk(1_000); continue }
-            if !inFlight.isEmpty { acknowledge(); continue }
-            if let t = armed.first { fire(t); continue }
+            if wantsStoreLoad {
+                storeComesUp()
+                continue
+            }
+            if waitingForRestoreFlag {
+                restoreFlag = true
+                restoreFlagCheck()
+                continue
+            }
+            if dumpCursor != nil {
+                dumpChunk(1_000)
+                continue
+            }
+            if !inFlight.isEmpty {
+                acknowledge()
+                continue
+            }
+            if nextTimer != nil {
+                fireNext()
+                continue
+            }
             return
         }
         violations.append("did not quiesce")
@@ -274,8 +349,17 @@ struct Simulator {
     }
 }
 
+/// A timer the daemon armed: it fires at `due`, after those armed before it for the same time.
+struct ArmedTimer {
+    var timer: TimerID
+    var due: Int
+    var sequence: Int
+}
+
 extension Simulator: CustomStringConvertible {
     var description: String {
-        "Simulator(phase: \(state.phase), kernel: \(kernel.count), store: \(store.entries.count), expected: \(expectedStore.count), pending: \(state.pendingCount), inFlight: \(inFlight.map(\.id)), armed: \(armed), logs: \(logs.suffix(4)))"
+        "Simulator(phase: \(state.phase), kernel: \(kernel.count), store: \(store.entries.count), expected: "
+            + "\(expectedStore.count), pending: \(state.pendingCount), inFlight: \(inFlight.map(\.id)), armed: "
+            + "\(armed), logs: \(logs.suffix(4)))"
     }
 }

@@ -6,12 +6,14 @@ import Testing
 /// are refused when they do not fit (found by FuzzDatabaseConfig: a port past Int32 trapped).
 @Suite struct DatabaseConfigTests {
     static func config(port: String = "6379", id: String = "0") -> Data {
-        Data("""
-        {"INSTANCES": {"redis": {"hostname": "127.0.0.1", "port": \(port)}},
-         "DATABASES": {"APPL_DB": {"id": \(id), "separator": ":", "instance": "redis"},
-                       "CONFIG_DB": {"id": 4, "separator": "|", "instance": "redis"},
-                       "STATE_DB": {"id": 6, "separator": "|", "instance": "redis"}}}
-        """.utf8)
+        Data(
+            """
+            {"INSTANCES": {"redis": {"hostname": "127.0.0.1", "port": \(port)}},
+             "DATABASES": {"APPL_DB": {"id": \(id), "separator": ":", "instance": "redis"},
+                           "CONFIG_DB": {"id": 4, "separator": "|", "instance": "redis"},
+                           "STATE_DB": {"id": 6, "separator": "|", "instance": "redis"}}}
+            """.utf8
+        )
     }
 
     @Test(arguments: ["0", "-1", "65536", "99999999999"])

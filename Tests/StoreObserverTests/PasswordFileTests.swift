@@ -36,7 +36,7 @@ import Testing
         }
         try Self.withFile("s3cret", mode: 0o640) { path in
             let warnings = try PasswordFile.read(path).warnings
-            #expect(warnings.isEmpty)   // a group, as SONiC sets it up
+            #expect(warnings.isEmpty)  // a group, as SONiC sets it up
         }
     }
 
@@ -48,7 +48,7 @@ import Testing
             #expect(throws: RedisError.self) { try PasswordFile.read(link) }
         }
         unlink(link)
-        #expect(throws: RedisError.self) { try PasswordFile.read(link) }   // missing
+        #expect(throws: RedisError.self) { try PasswordFile.read(link) }  // missing
     }
 
     @Test func aPipeWorksAndAHugeFileIsRefused() throws {

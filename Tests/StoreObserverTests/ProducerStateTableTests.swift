@@ -19,7 +19,9 @@ import Testing
         while true {
             var p = pollfd(fd: sub.fileDescriptor, events: Int16(POLLIN), revents: 0)
             guard poll(&p, 1, 200) > 0 else { return count }
-            count += try sub.readAvailable().filter { $0.array?.first?.string == "message" && $0.array?.last?.string == "G" }.count
+            count += try sub.readAvailable().filter {
+                $0.array?.first?.string == "message" && $0.array?.last?.string == "G"
+            }.count
         }
     }
 
@@ -36,17 +38,30 @@ import Testing
 
     @Test func setWritesKeySetStagingHashInOrderAndPublishesOnce() throws {
         let (server, c, writer, consumer) = try Self.fixture()
-        let n = try Self.publishes(server) { try writer.write(Batch(id: 1, changes: [.set(Self.k, Self.e("00:01:02:03:04:05"))])) }
+        let n = try Self.publishes(server) {
+            try writer.write(Batch(id: 1, changes: [.set(Self.k, Self.e("00:01:02:03:04:05"))]))
+        }
         #expect(n == 1)
-        #expect(try c.command(["SMEMBERS", "NEIGH_TABLE_KEY_SET"]).array?.compactMap(\.string) == ["Ethernet0:10.0.0.1"])
-        #expect(try Self.fields(c, "_NEIGH_TABLE:Ethernet0:10.0.0.1") == ["neigh", "00:01:02:03:04:05", "family", "IPv4"])
-        #expect(try c.command(["EXISTS", "NEIGH_TABLE:Ethernet0:10.0.0.1"]).integer == 0)   // only the consumer writes it
+        #expect(
+            try c.command(["SMEMBERS", "NEIGH_TABLE_KEY_SET"]).array?.compactMap(\.string) == ["Ethernet0:10.0.0.1"]
+        )
+        #expect(
+            try Self.fields(c, "_NEIGH_TABLE:Ethernet0:10.0.0.1") == ["neigh", "00:01:02:03:04:05", "family", "IPv4"]
+        )
+        // only the consumer writes it
+        #expect(try c.command(["EXISTS", "NEIGH_TABLE:Ethernet0:10.0.0.1"]).integer == 0)
         // A MAC change before the pop: the staging hash changes, no second notification.
-        let m = try Self.publishes(server) { try writer.write(Batch(id: 2, changes: [.set(Self.k, Self.e("00:01:02:03:04:06"))])) }
+        let m = try Self.publishes(server) {
+            try writer.write(Batch(id: 2, changes: [.set(Self.k, Self.e("00:01:02:03:04:06"))]))
+        }
         #expect(m == 0)
-        #expect(try Self.fields(c, "_NEIGH_TABLE:Ethernet0:10.0.0.1") == ["neigh", "00:01:02:03:04:06", "family", "IPv4"])
+        #expect(
+            try Self.fields(c, "_NEIGH_TABLE:Ethernet0:10.0.0.1") == ["neigh", "00:01:02:03:04:06", "family", "IPv4"]
+        )
         #expect(try consumer.pop().map(\.op) == ["SET"])
-        #expect(try Self.fields(c, "NEIGH_TABLE:Ethernet0:10.0.0.1") == ["neigh", "00:01:02:03:04:06", "family", "IPv4"])
+        #expect(
+            try Self.fields(c, "NEIGH_TABLE:Ethernet0:10.0.0.1") == ["neigh", "00:01:02:03:04:06", "family", "IPv4"]
+        )
         #expect(try c.command(["EXISTS", "_NEIGH_TABLE:Ethernet0:10.0.0.1"]).integer == 0)
     }
 
@@ -73,7 +88,9 @@ import Testing
         }
         #expect(n == 1)
         #expect(try consumer.pop().map(\.op) == ["SET"])
-        #expect(try Self.fields(c, "NEIGH_TABLE:Ethernet0:10.0.0.1") == ["neigh", "00:00:00:00:00:02", "family", "IPv4"])
+        #expect(
+            try Self.fields(c, "NEIGH_TABLE:Ethernet0:10.0.0.1") == ["neigh", "00:00:00:00:00:02", "family", "IPv4"]
+        )
     }
 
     @Test func setThenDelBeforeAPopIsOneDel() throws {
@@ -90,8 +107,13 @@ import Testing
     static func table(_ count: Int, salt: UInt64 = 0) -> [NeighborKey: NeighborEntry] {
         var t: [NeighborKey: NeighborEntry] = [:]
         for i in 0..<count {
-            let ip = i % 2 == 0 ? IPAddress(ipv4: 0x0A00_0000 | UInt32(i)) : IPAddress(ipv6High: 0x2000_0000_0000_0000, low: UInt64(i))
-            t[NeighborKey(interface: InterfaceName("Ethernet\(i % 32 * 4)")!, ip: ip)] = NeighborEntry(mac: MACAddress(rawValue: UInt64(i) ^ salt), family: ip.family)
+            let ip =
+                i % 2 == 0
+                ? IPAddress(ipv4: 0x0A00_0000 | UInt32(i)) : IPAddress(ipv6High: 0x2000_0000_0000_0000, low: UInt64(i))
+            t[NeighborKey(interface: InterfaceName("Ethernet\(i % 32 * 4)")!, ip: ip)] = NeighborEntry(
+                mac: MACAddress(rawValue: UInt64(i) ^ salt),
+                family: ip.family
+            )
         }
         return t
     }
@@ -117,13 +139,22 @@ import Testing
 
     /// A private redis-server, a writer of `keysPerCall` keys per script call, and the changes
     /// that write a table of `count` entries into an empty store.
-    static func writing(_ count: Int, keysPerCall: Int) throws
-        -> (server: RedisServer, connection: RedisConnection, writer: ProducerStateTable, desired: [NeighborKey: NeighborEntry], changes: [Change])
+    static func writing(
+        _ count: Int,
+        keysPerCall: Int
+    ) throws
+        -> (
+            server: RedisServer, connection: RedisConnection, writer: ProducerStateTable,
+            desired: [NeighborKey: NeighborEntry], changes: [Change]
+        )
     {
         let server = try RedisServer()
         let c = try server.connect()
         let desired = Self.table(count)
-        return (server, c, ProducerStateTable(connection: c, keysPerCall: keysPerCall), desired, diff(desired: desired, actual: StoreSnapshot()).changes)
+        return (
+            server, c, ProducerStateTable(connection: c, keysPerCall: keysPerCall), desired,
+            diff(desired: desired, actual: StoreSnapshot()).changes
+        )
     }
 
     @Test func noscriptAfterScriptFlushLosesNothing() throws {
@@ -137,18 +168,24 @@ import Testing
     /// The daemon's pipelining: batches sent before the first is answered, replies collected in order.
     @Test func batchesSentBeforeRepliesAreCollectedInOrder() throws {
         let (server, c, writer, desired, changes) = try Self.writing(3000, keysPerCall: 100)
-        defer { withExtendedLifetime(server) {} }   // the server stops when its object goes
-        for b in 0..<3 { try writer.send(Batch(id: UInt64(b + 1), changes: Array(changes[(b * 1000)..<((b + 1) * 1000)]))) }
-        #expect(writer.batchesAwaitingReplies == 3)
+        defer { withExtendedLifetime(server) {} }  // the server stops when its object goes
+        var sent: [ProducerStateTable.SentBatch] = []
+        for b in 0..<3 {
+            let batch = Batch(id: UInt64(b + 1), changes: Array(changes[(b * 1000)..<((b + 1) * 1000)]))
+            sent.append(try writer.send(batch))
+        }
+        #expect(c.repliesAwaited == 30)
         // Another command on the connection now would read a batch's reply as its own.
-        #expect(throws: RedisError.self) { try writer.write(Batch(id: 9, changes: [.set(Self.k, Self.e("00:01:02:03:04:05"))])) }
+        #expect(throws: RedisError.self) {
+            try writer.write(Batch(id: 9, changes: [.set(Self.k, Self.e("00:01:02:03:04:05"))]))
+        }
         var published = 0
         for id in UInt64(1)...3 {
-            let r = try writer.collect()
+            let r = try writer.collect(&sent)
             #expect(r.batches == [id])
             published += r.published
         }
-        #expect(published == 3000 && writer.batchesAwaitingReplies == 0)
+        #expect(published == 3000 && sent.isEmpty && c.repliesAwaited == 0)
         #expect(try StoreReader.snapshot(c).snapshot == StoreSnapshot(valid: desired))
     }
 
@@ -157,11 +194,11 @@ import Testing
         let (server, c, writer, desired, changes) = try Self.writing(1500, keysPerCall: 10)
         try writer.write(Batch(id: 1, changes: Array(changes[..<500])))
         _ = try server.connect().command(["SCRIPT", "FLUSH"])
-        try writer.send(Batch(id: 2, changes: Array(changes[500..<1000])))
-        try writer.send(Batch(id: 3, changes: Array(changes[1000...])))
-        let r = try writer.collect()
+        var sent = [try writer.send(Batch(id: 2, changes: Array(changes[500..<1000])))]
+        sent.append(try writer.send(Batch(id: 3, changes: Array(changes[1000...]))))
+        let r = try writer.collect(&sent)
         #expect(r.batches == [2, 3] && r.published == 1000)
-        #expect(writer.batchesAwaitingReplies == 0)
+        #expect(sent.isEmpty && c.repliesAwaited == 0)
         #expect(try StoreReader.snapshot(c).snapshot == StoreSnapshot(valid: desired))
     }
 
@@ -171,21 +208,22 @@ import Testing
     @Test(arguments: ["WRONGTYPE", "OOM"]) func refusedBatchLeavesTheConnectionUsable(fault: String) throws {
         let (server, c, writer, desired, changes) = try Self.writing(1000, keysPerCall: 100)
         let admin = try server.connect()
-        try writer.write(Batch(id: 1, changes: [changes[0]]))   // the script is loaded before the fault
-        try ConsumerStateTable(connection: try server.connect()).drain()   // nothing pending: SET would lose it
-        let (impose, lift): ([String], [String]) = fault == "OOM"
+        try writer.write(Batch(id: 1, changes: [changes[0]]))  // the script is loaded before the fault
+        try ConsumerStateTable(connection: try server.connect()).drain()  // nothing pending: SET would lose it
+        let (impose, lift): ([String], [String]) =
+            fault == "OOM"
             ? (["CONFIG", "SET", "maxmemory", "1"], ["CONFIG", "SET", "maxmemory", "0"])
             : (["SET", "NEIGH_TABLE_KEY_SET", "oops"], ["DEL", "NEIGH_TABLE_KEY_SET"])
         if fault == "OOM" { _ = try admin.command(["CONFIG", "SET", "maxmemory-policy", "noeviction"]) }
         _ = try admin.command(impose)
-        try writer.send(Batch(id: 2, changes: Array(changes[1..<500])))
-        try writer.send(Batch(id: 3, changes: Array(changes[500...])))
+        var sent = [try writer.send(Batch(id: 2, changes: Array(changes[1..<500])))]
+        sent.append(try writer.send(Batch(id: 3, changes: Array(changes[500...]))))
         for id in UInt64(2)...3 {
-            let r = try writer.collect()
+            let r = try writer.collect(&sent)
             #expect(r.replies.map(\.id) == [id] && r.batches.isEmpty)
             #expect(r.replies.first?.refusal?.hasPrefix(fault) == true, "\(r)")
         }
-        #expect(!c.broken && c.repliesAwaited == 0 && writer.batchesAwaitingReplies == 0)
+        #expect(!c.broken && c.repliesAwaited == 0 && sent.isEmpty)
         #expect { try writer.write(Batch(id: 4, changes: [changes[1]])) } throws: {
             ($0 as? RedisError)?.kind == .refused
         }
@@ -198,16 +236,27 @@ import Testing
         let server = try RedisServer(persistent: true)
         let first = Self.table(5_000)
         var c = try server.connect()
-        try ProducerStateTable(connection: c).write(Batch(id: 1, changes: diff(desired: first, actual: StoreSnapshot()).changes))
+        try ProducerStateTable(connection: c).write(
+            Batch(id: 1, changes: diff(desired: first, actual: StoreSnapshot()).changes)
+        )
         // A big second batch; the server dies while it is on the wire.
         let desired = first.merging(Self.table(100_000, salt: 0xFF).filter { first[$0.key] == nil }) { a, _ in a }
         let second = diff(desired: desired, actual: StoreSnapshot(valid: first)).changes
-        final class Box: @unchecked Sendable { var outcome: Result<Int, RedisError>?; let connection: RedisConnection; init(_ c: RedisConnection) { connection = c } }
+        final class Box: @unchecked Sendable {
+            var outcome: Result<Int, RedisError>?
+            let connection: RedisConnection
+            init(_ c: RedisConnection) { connection = c }
+        }
         let box = Box(c)
         let done = DispatchSemaphore(value: 0)
         Thread {
-            do { box.outcome = .success(try ProducerStateTable(connection: box.connection).write(Batch(id: 2, changes: second))) }
-            catch let e as RedisError { box.outcome = .failure(e) } catch { box.outcome = .failure(RedisError(.io, "\(error)")) }
+            do {
+                box.outcome = .success(
+                    try ProducerStateTable(connection: box.connection).write(Batch(id: 2, changes: second))
+                )
+            } catch let e as RedisError { box.outcome = .failure(e) } catch {
+                box.outcome = .failure(RedisError(.io, "\(error)"))
+            }
             done.signal()
         }.start()
         usleep(5_000)
@@ -217,7 +266,7 @@ import Testing
         try server.start()
         c = try server.connect()
         let reread = try StoreReader.snapshot(c).snapshot
-        for (k, v) in first { #expect(reread.entries[k] == .valid(v)) }   // acknowledged before the kill
+        for (k, v) in first { #expect(reread.entries[k] == .valid(v)) }  // acknowledged before the kill
         if case .failure(let e) = outcome { #expect(e.kind == .io) }
         // The daemon's recovery: read the store again, diff, write what is missing.
         let repair = diff(desired: desired, actual: reread)
@@ -239,10 +288,13 @@ import Testing
         _ = try c.command(["SADD", "NEIGH_TABLE_KEY_SET", "Ethernet0:10.0.0.4", "Ethernet0:10.0.0.1"])
         _ = try c.command(["SADD", "NEIGH_TABLE_DEL_SET", "Ethernet0:10.0.0.1"])
         let (s, issues) = try StoreReader.snapshot(c)
-        #expect(s.entries[NeighborKey("Ethernet0:10.0.0.1")!] == nil)   // pending delete
+        #expect(s.entries[NeighborKey("Ethernet0:10.0.0.1")!] == nil)  // pending delete
         #expect(s.entries[NeighborKey("Ethernet0:10.0.0.2")!] == .malformed)
         #expect(s.entries[NeighborKey("Ethernet0:10.0.0.3")!] == .malformed)
-        #expect(s.entries[NeighborKey("Ethernet0:10.0.0.4")!] == .valid(NeighborEntry(mac: MACAddress("00:01:02:03:04:07")!, family: .ipv4)))
+        #expect(
+            s.entries[NeighborKey("Ethernet0:10.0.0.4")!]
+                == .valid(NeighborEntry(mac: MACAddress("00:01:02:03:04:07")!, family: .ipv4))
+        )
         #expect(s.malformedKeys == ["junk"])
         #expect(issues.count == 3)
     }
@@ -254,8 +306,12 @@ import Testing
         let server = try RedisServer()
         let c = try server.connect()
         for i in 0..<5000 {
-            let key = i % 2 == 0 ? "Ethernet\(i % 8):10.1.\(i >> 8).\(i & 255)" : "Vlan1000:fc00::\(String(i, radix: 16))"
-            _ = try c.command(["HSET", "NEIGH_TABLE:" + key, "neigh", String(format: "02:00:00:00:%02x:%02x", i >> 8, i & 255), "family", i % 2 == 0 ? "IPv4" : "IPv6"])
+            let key =
+                i % 2 == 0 ? "Ethernet\(i % 8):10.1.\(i >> 8).\(i & 255)" : "Vlan1000:fc00::\(String(i, radix: 16))"
+            _ = try c.command([
+                "HSET", "NEIGH_TABLE:" + key, "neigh", String(format: "02:00:00:00:%02x:%02x", i >> 8, i & 255),
+                "family", i % 2 == 0 ? "IPv4" : "IPv6",
+            ])
         }
         let damaged: [[String]] = [
             ["HSET", "NEIGH_TABLE:Ethernet0:10.9.0.1", "neigh", "nonsense", "family", "IPv4"],
@@ -269,27 +325,46 @@ import Testing
             ["HSET", "NEIGH_TABLE:Ethernet0:fc00:0::1", "neigh", "00:01:02:03:04:05", "family", "IPv6"],
             ["HSET", "NEIGH_TABLE:Ethernet0:10.9.0.8\u{0}x", "neigh", "00:01:02:03:04:05", "family", "IPv4"],
             ["HSET", "NEIGH_TABLE:Ethernet0:10.9.0.09", "neigh", "00:01:02:03:04:05", "family", "IPv4"],
-            ["HSET", "NEIGH_TABLE:Ethernet2:10.1.0.2", "neigh", "00:00:00:00:00:99"],   // overwritten below by a pending set
+            // overwritten below by a pending set
+            ["HSET", "NEIGH_TABLE:Ethernet2:10.1.0.2", "neigh", "00:00:00:00:00:99"],
             ["HSET", "_NEIGH_TABLE:Ethernet2:10.1.0.2", "neigh", "00:00:00:00:00:aa", "family", "IPv4"],
-            ["HSET", "_NEIGH_TABLE:Ethernet4:10.1.0.4", "neigh", "00:00:00:00:00:bb"],   // partial: family from the table
+            // partial: family from the table
+            ["HSET", "_NEIGH_TABLE:Ethernet4:10.1.0.4", "neigh", "00:00:00:00:00:bb"],
             ["HSET", "_NEIGH_TABLE:Ethernet0:10.77.0.1", "neigh", "00:00:00:00:00:cc", "family", "IPv4"],
-            ["SADD", "_NEIGH_TABLE:Ethernet2:10.1.0.10", "x"],   // a staging value that is not a hash
+            ["SADD", "_NEIGH_TABLE:Ethernet2:10.1.0.10", "x"],  // a staging value that is not a hash
             // 10.1.0.8: pending with no staging hash and no delete: the consumed entry stands
-            ["SADD", "NEIGH_TABLE_KEY_SET", "Ethernet2:10.1.0.2", "Ethernet4:10.1.0.4", "Ethernet0:10.77.0.1", "Ethernet6:10.1.0.6", "junk",
-             "Ethernet0:10.1.0.8", "Ethernet2:10.1.0.10"],
+            [
+                "SADD", "NEIGH_TABLE_KEY_SET", "Ethernet2:10.1.0.2", "Ethernet4:10.1.0.4", "Ethernet0:10.77.0.1",
+                "Ethernet6:10.1.0.6", "junk",
+                "Ethernet0:10.1.0.8", "Ethernet2:10.1.0.10",
+            ],
             ["SADD", "NEIGH_TABLE_DEL_SET", "Ethernet6:10.1.0.6", "junk"],
         ]
         for d in damaged { _ = try c.command(d) }
         let fast = try StoreReader.snapshot(c)
         let general = try StoreReader.content(c).snapshot(source: "APPL_DB")
         #expect(fast.snapshot == general.snapshot)
-        #expect(Set(fast.issues.map { "\($0.item) \($0.reason)" }) == Set(general.issues.map { "\($0.item) \($0.reason)" }))
+        #expect(
+            Set(fast.issues.map { "\($0.item) \($0.reason)" }) == Set(general.issues.map { "\($0.item) \($0.reason)" })
+        )
         #expect(fast.issues.count == general.issues.count)
         #expect(fast.snapshot.entries.count > 5000 && fast.issues.count >= 9)
-        #expect(fast.snapshot.entries[NeighborKey("Ethernet4:10.1.0.4")!] == .valid(NeighborEntry(mac: MACAddress("00:00:00:00:00:bb")!, family: .ipv4)))
-        #expect(fast.snapshot.entries[NeighborKey("Ethernet2:10.1.0.2")!] == .valid(NeighborEntry(mac: MACAddress("00:00:00:00:00:aa")!, family: .ipv4)))
-        #expect(fast.snapshot.entries[NeighborKey("Ethernet6:10.1.0.6")!] == nil && !fast.snapshot.malformedKeys.contains("junk"))
-        #expect(fast.snapshot.entries[NeighborKey("Ethernet0:10.1.0.8")!] == .valid(NeighborEntry(mac: MACAddress("02:00:00:00:00:08")!, family: .ipv4)))
+        #expect(
+            fast.snapshot.entries[NeighborKey("Ethernet4:10.1.0.4")!]
+                == .valid(NeighborEntry(mac: MACAddress("00:00:00:00:00:bb")!, family: .ipv4))
+        )
+        #expect(
+            fast.snapshot.entries[NeighborKey("Ethernet2:10.1.0.2")!]
+                == .valid(NeighborEntry(mac: MACAddress("00:00:00:00:00:aa")!, family: .ipv4))
+        )
+        #expect(
+            fast.snapshot.entries[NeighborKey("Ethernet6:10.1.0.6")!] == nil
+                && !fast.snapshot.malformedKeys.contains("junk")
+        )
+        #expect(
+            fast.snapshot.entries[NeighborKey("Ethernet0:10.1.0.8")!]
+                == .valid(NeighborEntry(mac: MACAddress("02:00:00:00:00:08")!, family: .ipv4))
+        )
         #expect(fast.snapshot.entries[NeighborKey("Ethernet2:10.1.0.10")!] == .malformed)
     }
 
@@ -312,7 +387,8 @@ import Testing
 
     @Test func warmRestartKeys() throws {
         let server = try RedisServer()
-        let state = try server.connect(6), config = try server.connect(4)
+        let state = try server.connect(6)
+        let config = try server.connect(4)
         let w = WarmRestartStore(state: state, config: config)
         #expect(try w.begin() == (false, 0))
         #expect(try state.command(["HGET", "WARM_RESTART_TABLE|neighsyncd", "restore_count"]).string == "0")
@@ -322,7 +398,10 @@ import Testing
         try w.setState(.restored)
         #expect(try state.command(["HGET", "WARM_RESTART_TABLE|neighsyncd", "state"]).string == "restored")
         #expect(try w.reconcileTimer() == (5, false))
-        for (text, want) in [("15", (15, true)), ("0x0f", (15, true)), ("017", (15, true)), ("0", (5, false)), ("10000", (5, false)), ("abc", (5, false))] {
+        for (text, want) in [
+            ("15", (15, true)), ("0x0f", (15, true)), ("017", (15, true)), ("0", (5, false)), ("10000", (5, false)),
+            ("abc", (5, false)),
+        ] {
             _ = try config.command(["HSET", "WARM_RESTART|swss", "neighsyncd_timer", text])
             #expect(try w.reconcileTimer() == want, "\(text)")
         }
@@ -335,7 +414,15 @@ import Testing
         let server = try RedisServer()
         let c = try server.connect()
         let writer = ProducerStateTable(connection: c)
-        try writer.write(Batch(id: 1, changes: [.set(NeighborKey("Ethernet0:10.0.0.1")!, NeighborEntry(mac: .zero, family: .ipv4)), .del(NeighborKey("Ethernet0:10.0.0.2")!)]))
+        try writer.write(
+            Batch(
+                id: 1,
+                changes: [
+                    .set(NeighborKey("Ethernet0:10.0.0.1")!, NeighborEntry(mac: .zero, family: .ipv4)),
+                    .del(NeighborKey("Ethernet0:10.0.0.2")!),
+                ]
+            )
+        )
         _ = try c.command(["HSET", "NEIGH_TABLE:Ethernet0:10.0.0.9", "neigh", "00:00:00:00:00:09", "family", "IPv4"])
         try writer.clearPending()
         #expect(try c.command(["KEYS", "*"]).array?.compactMap(\.string) == ["NEIGH_TABLE:Ethernet0:10.0.0.9"])
@@ -343,7 +430,8 @@ import Testing
 
     @Test func databaseConfig() throws {
         let json = """
-            {"INSTANCES": {"redis": {"hostname": "127.0.0.1", "port": 6379, "unix_socket_path": "/var/run/redis/redis.sock"},
+            {"INSTANCES": {"redis": {"hostname": "127.0.0.1", "port": 6379,
+                                     "unix_socket_path": "/var/run/redis/redis.sock"},
                            "redis2": {"hostname": "127.0.0.1", "port": 6380}},
              "DATABASES": {"APPL_DB": {"id": 0, "separator": ":", "instance": "redis"},
                            "CONFIG_DB": {"id": 4, "separator": "|", "instance": "redis2"},
@@ -364,7 +452,10 @@ import Testing
     @Test func routeTableDeleteByKeyText() throws {
         let server = try RedisServer()
         let c = try server.connect()
-        let routes = ProducerStateTable(connection: c, names: ProducerStateTableNames(table: "ROUTE_TABLE", databaseID: 0))
+        let routes = ProducerStateTable(
+            connection: c,
+            names: ProducerStateTableNames(table: "ROUTE_TABLE", databaseID: 0)
+        )
         #expect(try routes.delete(keys: ["Vrf_red:10.0.0.1"]) == 1)
         #expect(try c.command(["SISMEMBER", "ROUTE_TABLE_KEY_SET", "Vrf_red:10.0.0.1"]).integer == 1)
         #expect(try c.command(["SISMEMBER", "ROUTE_TABLE_DEL_SET", "Vrf_red:10.0.0.1"]).integer == 1)

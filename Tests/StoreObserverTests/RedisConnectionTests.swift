@@ -10,7 +10,7 @@ import Testing
         let server = try RedisServer()
         let c = try server.connect(4)
         if type == "pubsub" { _ = try c.command(["SUBSCRIBE", "x"]) }
-        _ = try server.connect().command(["CLIENT", "KILL", "TYPE", type])   // not the caller itself
+        _ = try server.connect().command(["CLIENT", "KILL", "TYPE", type])  // not the caller itself
         #expect { _ = try c.command(["PING"]) } throws: { ($0 as? RedisError)?.kind == .io }
         #expect(c.broken)
         #expect(c.repliesAwaited == 0)

@@ -10,7 +10,9 @@ final class RedisServer {
     private var pid: pid_t = 0
 
     init(persistent: Bool = false) throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("nsd-redis-\(getpid())-\(UUID().uuidString.prefix(8))")
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "nsd-redis-\(getpid())-\(UUID().uuidString.prefix(8))"
+        )
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         socket = dir.appendingPathComponent("redis.sock").path
         self.persistent = persistent
@@ -23,13 +25,19 @@ final class RedisServer {
     }
 
     func start() throws {
-        let argv = ["redis-server", "--port", "0", "--unixsocket", socket, "--unixsocketperm", "700", "--dir", dir.path,
-                    "--save", "", "--daemonize", "no", "--logfile", dir.appendingPathComponent("redis.log").path]
+        let argv =
+            [
+                "redis-server", "--port", "0", "--unixsocket", socket, "--unixsocketperm", "700", "--dir", dir.path,
+                "--save", "", "--daemonize", "no", "--logfile", dir.appendingPathComponent("redis.log").path,
+            ]
             + (persistent ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"])
         pid = try Self.spawn(argv)
         for _ in 0..<500 {
             if let c = try? RedisConnection(endpoint: .unix(path: socket), database: 0, timeoutMilliseconds: 200),
-               (try? c.command(["PING"]))?.string == "PONG" { return }
+                (try? c.command(["PING"]))?.string == "PONG"
+            {
+                return
+            }
             usleep(10_000)
         }
         throw RedisError(.connect, "redis-server did not start on \(socket)")
@@ -40,12 +48,13 @@ final class RedisServer {
     static func spawn(_ argv: [String]) throws -> pid_t {
         var pid: pid_t = 0
         var cArgs = argv.map { strdup($0) } + [nil]
-        defer { cArgs.forEach { free($0) } }
+        defer { for a in cArgs { free(a) } }
         // Test threads block signals and a child inherits the mask: start it with none blocked.
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
-        var empty = sigset_t(), defaults = sigset_t()
+        var empty = sigset_t()
+        var defaults = sigset_t()
         sigemptyset(&empty)
         sigemptyset(&defaults)
         for s in [SIGTERM, SIGINT, SIGPIPE, SIGHUP] { sigaddset(&defaults, s) }

@@ -16,13 +16,16 @@ import Testing
         let server = try RedisServer()
         let c = try server.connect()
         _ = try c.command(["HSET", "NEIGH_TABLE:Ethernet0:10.77.0.2", "neigh", "02:00:00:00:00:00", "family", "IPv4"])
-        _ = try Self.lua(c, """
+        _ = try Self.lua(
+            c,
+            """
             local ff, fe, fd = 'Eth' .. string.char(255), 'Eth' .. string.char(254), 'Eth' .. string.char(253)
             redis.call('HSET', 'NEIGH_TABLE:' .. ff .. ':10.77.0.2', 'neigh', '02:00:00:00:00:01', 'family', 'IPv4')
             redis.call('HSET', 'NEIGH_TABLE:' .. fe .. ':junk', 'neigh', 'x')
             redis.call('HSET', '_NEIGH_TABLE:' .. fd .. ':10.77.0.3', 'neigh', '02:00:00:00:00:03', 'family', 'IPv4')
             redis.call('SADD', 'NEIGH_TABLE_KEY_SET', fd .. ':10.77.0.3')
-            """)
+            """
+        )
         let (snapshot, issues) = try StoreReader.snapshot(c)
         let ethernet0 = NeighborKey("Ethernet0:10.77.0.2")!
         let entry = NeighborEntry(mac: MACAddress("02:00:00:00:00:00")!, family: .ipv4)
@@ -37,11 +40,14 @@ import Testing
         try ProducerStateTable(connection: c).write(Batch(id: 1, changes: plan.changes))
         #expect(try c.command(["SMEMBERS", "NEIGH_TABLE_DEL_SET"]).array == [.string(ethernet0.description)])
         // The undecodable keys are still there, byte for byte.
-        let left = try Self.lua(c, """
+        let left = try Self.lua(
+            c,
+            """
             local ff, fe, fd = 'Eth' .. string.char(255), 'Eth' .. string.char(254), 'Eth' .. string.char(253)
             return redis.call('EXISTS', 'NEIGH_TABLE:' .. ff .. ':10.77.0.2', 'NEIGH_TABLE:' .. fe .. ':junk',
                               '_NEIGH_TABLE:' .. fd .. ':10.77.0.3')
-            """)
+            """
+        )
         #expect(left == .integer(3))
     }
 

@@ -1,3 +1,4 @@
+import CannedRedis
 import Model
 import StoreObserver
 import Testing
@@ -20,7 +21,8 @@ import Testing
     /// A `restore_count` of Int.max overflowed when incremented; it is no count: a cold start.
     @Test func warmStartWithAnUnincrementableRestoreCountIsCold() throws {
         let server = try RedisServer()
-        let state = try server.connect(6), config = try server.connect(4)
+        let state = try server.connect(6)
+        let config = try server.connect(4)
         _ = try state.command(["HSET", "WARM_RESTART_ENABLE_TABLE|system", "enable", "true"])
         _ = try state.command(["HSET", "WARM_RESTART_TABLE|neighsyncd", "restore_count", String(Int.max)])
         #expect(try WarmRestartStore(state: state, config: config).begin() == (false, 0))

@@ -204,6 +204,12 @@ wait $BURST
 start_consumer
 check "redis restarted mid-burst: converged, nothing lost or extra" wait_converged 60
 check "orchagent's table rebuilt" wait_table "$(kernel_publishable)"
+# The same with nothing to write: the idle APPL_DB connection closing is what says the table is gone.
+kill -9 "$CONSUMER_PID"; wait "$CONSUMER_PID" 2>/dev/null; CONSUMER_PID=""
+stop_redis
+start_redis
+start_consumer
+check "redis restarted while idle: NEIGH_TABLE rewritten" wait_converged 60
 check "SIGTERM exits 0 after all that" stop_daemon
 grep -q '^neighsyncd_batches_acknowledged_total [1-9]' "$DIR/metrics.prom" && ok "metrics textfile written" || fail "metrics textfile"
 ip netns exec "$NS" "$BIN" snapshot --db-config "$DIR/db.json" --out "$DIR/snap.sqlite" > /dev/null

@@ -9,7 +9,8 @@ public enum IPNeighJSON {
     /// Parses a file. An entry of the wrong shape is reported and skipped; the rest is returned.
     /// A second entry for the same dst and dev replaces the first, with a warning.
     public static func parse(_ bytes: some Collection<UInt8>, source: String) throws(SnapshotFormatError) -> Parsed {
-        let result = bytes.withContiguousStorageIfAvailable { parse(UnsafeRawBufferPointer($0), source: source) }
+        let result =
+            bytes.withContiguousStorageIfAvailable { parse(UnsafeRawBufferPointer($0), source: source) }
             ?? Array(bytes).withUnsafeBytes { parse($0, source: source) }
         return try result.get()
     }
@@ -78,9 +79,12 @@ public enum IPNeighJSON {
                 return e
             }
             var object = try r.beginObject()
-            var seen: UInt8 = 0   // a bit per known field
+            var seen: UInt8 = 0  // a bit per known field
             while let key = try r.nextKey(in: &object) {
-                guard let bit = knownFields.firstIndex(of: key) else { try r.skipValue(); continue }
+                guard let bit = knownFields.firstIndex(of: key) else {
+                    try r.skipValue()
+                    continue
+                }
                 if seen & 1 << bit != 0 { e.repeatedFields.append(key) }
                 seen |= 1 << bit
                 switch key {
@@ -88,8 +92,12 @@ public enum IPNeighJSON {
                 case "dev": e.dev = try e.string(key, &r)
                 case "lladdr": e.lladdr = try e.string(key, &r)
                 case "state": try e.readStates(&r)
-                case "router": e.flags.insert(.router); try r.skipValue()   // ip prints `"router": null`
-                default: e.flags.insert(.extLearned); try r.skipValue()
+                case "router":
+                    e.flags.insert(.router)
+                    try r.skipValue()  // ip prints `"router": null`
+                default:
+                    e.flags.insert(.extLearned)
+                    try r.skipValue()
                 }
             }
             return e
@@ -126,7 +134,10 @@ public enum IPNeighJSON {
                     continue
                 }
                 let name = try r.readString()
-                if name == "extern_learn" { flags.insert(.extLearned); continue }
+                if name == "extern_learn" {
+                    flags.insert(.extLearned)
+                    continue
+                }
                 // As `ip` prints them first (no upper-casing per entry), then in any case.
                 guard let s = NUDState.names.first(where: { $0.1 == name })?.0 ?? NUDState(name: name) else {
                     note("unknown state \"\(name)\"")

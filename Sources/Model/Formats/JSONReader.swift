@@ -156,7 +156,10 @@ public struct JSONReader {
                     more = try next(in: &top.container)
                 }
                 open[open.count - 1] = top
-                if !more { open.removeLast(); continue }
+                if !more {
+                    open.removeLast()
+                    continue
+                }
             }
             switch try peek() {
             case .object, .array:
@@ -199,7 +202,10 @@ public struct JSONReader {
     /// Consumes the `,` before a member that is not the first, or the closing bracket.
     private mutating func separator(in container: inout Container, close: UInt8) throws(JSONError) -> Bool {
         skipSpace()
-        if byte == close { offset += 1; return false }
+        if byte == close {
+            offset += 1
+            return false
+        }
         if container.first {
             container.first = false
             return true
@@ -277,7 +283,8 @@ public struct JSONReader {
 
     private func error(_ reason: String, at position: Int? = nil) -> JSONError {
         let at = min(position ?? offset, bytes.count)
-        var line = 1, lineStart = 0
+        var line = 1
+        var lineStart = 0
         for (i, b) in bytes[..<at].enumerated() where b == UInt8(ascii: "\n") {
             line += 1
             lineStart = i + 1

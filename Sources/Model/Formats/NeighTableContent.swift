@@ -21,8 +21,11 @@ public struct NeighTableContent: Sendable {
     /// without keeping every stored hash on the way (a 50 MB dump held ~200 MB of them). First
     /// pass: the pending operations. Second pass: each consumed entry with no pending operation is
     /// judged at once and dropped; the few with one are kept for `snapshot()` to overlay.
-    public static func snapshot(dump bytes: some Collection<UInt8>, source: String,
-                                names: ProducerStateTableNames = .neighTable) throws(SnapshotFormatError)
+    public static func snapshot(
+        dump bytes: some Collection<UInt8>,
+        source: String,
+        names: ProducerStateTableNames = .neighTable
+    ) throws(SnapshotFormatError)
         -> (snapshot: StoreSnapshot, issues: [SnapshotIssue], warnings: [SnapshotIssue])
     {
         let filing = KeyFiling(names)
@@ -33,7 +36,7 @@ public struct NeighTableContent: Sendable {
             if pending.add(key, value, filing) { repeated.append(RedisDump.repeatedKey(key, source: source)) }
         }
         var snap = StoreSnapshot()
-        snap.entries.reserveCapacity(bytes.count / 100)   // a compact sonic-db-dump entry is ~110 bytes
+        snap.entries.reserveCapacity(bytes.count / 100)  // a compact sonic-db-dump entry is ~110 bytes
         var issues = first.issues
         let isConsumed = { (key: String) in key.hasPrefix(filing.tablePrefix) }
         let second = try RedisDump.read(bytes, source: source, keeping: isConsumed) { key, value in
@@ -108,7 +111,10 @@ public struct NeighTableContent: Sendable {
         for key in keySet {
             if delSet.contains(key) { eventual[key] = nil }
             if let pending = staging[key] {
-                guard let fields = pending else { eventual[key] = .some(nil); continue }
+                guard let fields = pending else {
+                    eventual[key] = .some(nil)
+                    continue
+                }
                 if fields.isEmpty { continue }
                 var merged = (eventual[key] ?? nil) ?? [:]
                 merged.merge(fields) { _, new in new }
@@ -123,8 +129,13 @@ public struct NeighTableContent: Sendable {
     }
 
     /// `judge(rawKey:)` for a key and hash held as strings (nil: not a hash).
-    static func judge(key: String, _ hash: [String: String]?, source: String,
-                      into snap: inout StoreSnapshot, _ issues: inout [SnapshotIssue]) {
+    static func judge(
+        key: String,
+        _ hash: [String: String]?,
+        source: String,
+        into snap: inout StoreSnapshot,
+        _ issues: inout [SnapshotIssue]
+    ) {
         var text = key
         text.withUTF8 { k in
             let key = UnsafeRawBufferPointer(k)
@@ -154,27 +165,41 @@ public struct NeighTableContent: Sendable {
     /// Judges one stored key and value as orchagent would read them, into `snap`, reporting what
     /// is malformed. The one place these rules live: the general overlay above and the daemon's
     /// APPL_DB reader (which passes hiredis's bytes) both call it.
-    public static func judge(rawKey: UnsafeRawBufferPointer, _ value: StoredValue, source: String,
-                             into snap: inout StoreSnapshot, _ issues: inout [SnapshotIssue]) {
+    public static func judge(
+        rawKey: UnsafeRawBufferPointer,
+        _ value: StoredValue,
+        source: String,
+        into snap: inout StoreSnapshot,
+        _ issues: inout [SnapshotIssue]
+    ) {
         // A key must be exactly what we would write (inet_ntop text), or it is never matched.
         guard let key = NeighborKey(canonicalUTF8: rawKey) else {
             // Deleting goes by name, and names here are text: a key that is not UTF-8 would be
             // deleted as its lossy decoding, a key that does not exist (or another entry's).
             guard let raw = String(validating: rawKey, as: UTF8.self) else {
-                issues.append(SnapshotIssue(source: source, item: escapedBytes(rawKey),
-                                            reason: "key is not UTF-8; left in place (delete it by hand)"))
+                issues.append(
+                    SnapshotIssue(
+                        source: source,
+                        item: escapedBytes(rawKey),
+                        reason: "key is not UTF-8; left in place (delete it by hand)"
+                    )
+                )
                 return
             }
             snap.malformedKeys.insert(raw)
-            issues.append(SnapshotIssue(source: source, item: raw, reason: "key is not <ifname>:<inet_ntop ip>; will be deleted"))
+            issues.append(
+                SnapshotIssue(source: source, item: raw, reason: "key is not <ifname>:<inet_ntop ip>; will be deleted")
+            )
             return
         }
         guard case .hash(let count, let neigh, let family) = value else {
             snap.entries[key] = .malformed
-            issues.append(SnapshotIssue(source: source, item: key.description, reason: "value is not a hash; will be repaired"))
+            issues.append(
+                SnapshotIssue(source: source, item: key.description, reason: "value is not a hash; will be repaired")
+            )
             return
         }
-        if count == 0 { return }   // upstream skips empty hashes too (or the key went away since a SCAN)
+        if count == 0 { return }  // upstream skips empty hashes too (or the key went away since a SCAN)
         switch entry(neigh: neigh, family: family, for: key) {
         case .success(let e): snap.entries[key] = .valid(e)
         case .failure(let why):
@@ -188,13 +213,21 @@ public struct NeighTableContent: Sendable {
 
     /// Checks a stored hash's `neigh` and `family` fields, given as UTF-8 bytes (nil: missing),
     /// the way orchagent would read them for this key.
-    static func entry(neigh: UnsafeRawBufferPointer?, family: UnsafeRawBufferPointer?, for key: NeighborKey) -> Result<NeighborEntry, Reason> {
+    static func entry(
+        neigh: UnsafeRawBufferPointer?,
+        family: UnsafeRawBufferPointer?,
+        for key: NeighborKey
+    ) -> Result<NeighborEntry, Reason> {
         guard let neigh else { return .failure(Reason(text: "missing field \"neigh\"")) }
-        guard let mac = MACAddress(utf8: neigh) else { return .failure(Reason(text: "bad MAC \"\(String(decoding: neigh, as: UTF8.self))\"")) }
+        guard let mac = MACAddress(utf8: neigh) else {
+            return .failure(Reason(text: "bad MAC \"\(String(decoding: neigh, as: UTF8.self))\""))
+        }
         guard let family else { return .failure(Reason(text: "missing field \"family\"")) }
         let fam = String(decoding: family, as: UTF8.self)
         guard let f = AddressFamily(fieldValue: fam) else { return .failure(Reason(text: "bad family \"\(fam)\"")) }
-        guard f == key.ip.family else { return .failure(Reason(text: "family \(fam) does not match the key's address")) }
+        guard f == key.ip.family else {
+            return .failure(Reason(text: "family \(fam) does not match the key's address"))
+        }
         return .success(NeighborEntry(mac: mac, family: f))
     }
 }

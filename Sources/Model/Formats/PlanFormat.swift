@@ -10,7 +10,11 @@ public enum PlanFormat: String, CaseIterable, Sendable {
         case .text: return Self.text(changes, unchanged: unchanged)
         case .json: return Self.json(changes)
         case .redis:
-            return changes.map { Self.redisCLILine(ProducerStateTableScript.command(for: $0)) + "\n" }.joined()
+            // One call of the writer's script per change: each line stands alone, so a reader can
+            // apply some of them.
+            return changes.map { change in
+                Self.redisCLILine(ProducerStateTableScript.eval([ProducerStateTableScript.operation(change)])) + "\n"
+            }.joined()
         }
     }
 
@@ -42,7 +46,8 @@ public enum PlanFormat: String, CaseIterable, Sendable {
         }
         sets.sort { $0.0 < $1.0 }
         let setLines = sets.map { k, e in
-            "    \(jsonString(k)): {\"neigh\": \(jsonString(e.mac.description)), \"family\": \(jsonString(e.family.description))}"
+            "    \(jsonString(k)): {\"neigh\": \(jsonString(e.mac.description)), \"family\": "
+                + "\(jsonString(e.family.description))}"
         }
         let delLines = dels.sorted().map { "    " + jsonString($0) }
         func block(_ open: String, _ close: String, _ lines: [String]) -> String {
@@ -67,7 +72,12 @@ public enum PlanFormat: String, CaseIterable, Sendable {
     /// One command line as `redis-cli` reads it: arguments quoted where needed.
     public static func redisCLILine(_ args: [String]) -> String {
         args.map { a in
-            let plain = !a.isEmpty && a.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "'") && $0 != UInt8(ascii: "\\") }
+            let plain =
+                !a.isEmpty
+                && a.utf8.allSatisfy {
+                    $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "'")
+                        && $0 != UInt8(ascii: "\\")
+                }
             if plain { return a }
             var q = "\""
             for ch in a.unicodeScalars {

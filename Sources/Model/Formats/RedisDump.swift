@@ -35,18 +35,24 @@ public enum RedisDump {
     /// Reads a dump item by item, handing each usable item whose key `keep` accepts to `visit`, in
     /// file order; other keys are checked as JSON and dropped. No table of the whole dump is
     /// built: the caller keeps what it needs.
-    public static func read(_ bytes: some Collection<UInt8>, source: String,
-                            keeping keep: (String) -> Bool = { _ in true },
-                            _ visit: (String, RedisValue) -> Void) throws(SnapshotFormatError) -> Report
-    {
-        let result = bytes.withContiguousStorageIfAvailable { read(UnsafeRawBufferPointer($0), source, keep, visit) }
+    public static func read(
+        _ bytes: some Collection<UInt8>,
+        source: String,
+        keeping keep: (String) -> Bool = { _ in true },
+        _ visit: (String, RedisValue) -> Void
+    ) throws(SnapshotFormatError) -> Report {
+        let result =
+            bytes.withContiguousStorageIfAvailable { read(UnsafeRawBufferPointer($0), source, keep, visit) }
             ?? Array(bytes).withUnsafeBytes { read($0, source, keep, visit) }
         return try result.get()
     }
 
-    static func read(_ bytes: UnsafeRawBufferPointer, _ source: String, _ keep: (String) -> Bool,
-                     _ visit: (String, RedisValue) -> Void) -> Result<Report, SnapshotFormatError>
-    {
+    static func read(
+        _ bytes: UnsafeRawBufferPointer,
+        _ source: String,
+        _ keep: (String) -> Bool,
+        _ visit: (String, RedisValue) -> Void
+    ) -> Result<Report, SnapshotFormatError> {
         var reader = JSONReader(bytes)
         var parsed: Report = ([], [])
         do {
@@ -57,7 +63,10 @@ public enum RedisDump {
             }
             var object = try reader.beginObject()
             while let key = try reader.nextKey(in: &object) {
-                guard keep(key) else { try reader.skipValue(); continue }
+                guard keep(key) else {
+                    try reader.skipValue()
+                    continue
+                }
                 let item = try Item.read(&reader)
                 parsed.issues += item.problems.map { SnapshotIssue(source: source, item: key, reason: $0) }
                 parsed.warnings += item.doubts.map { SnapshotIssue(source: source, item: key, reason: $0) }
@@ -100,12 +109,17 @@ public enum RedisDump {
                 item.problems.append("not a {\"type\", \"value\"} object (found \(kind.named))")
                 return item
             }
-            var type: String?, typeKind = JSONReader.Kind.null
+            var type: String?
+            var typeKind = JSONReader.Kind.null
             var shape = Shape.other(.null)
             var object = try r.beginObject()
-            var typeSeen = false, valueSeen = false
+            var typeSeen = false
+            var valueSeen = false
             while let member = try r.nextKey(in: &object) {
-                guard member == "type" || member == "value" else { try r.skipValue(); continue }
+                guard member == "type" || member == "value" else {
+                    try r.skipValue()
+                    continue
+                }
                 let again = member == "type" ? typeSeen : valueSeen
                 if again { item.doubts.append("\"\(member)\" appears more than once; the last one is used") }
                 if member == "type" {

@@ -6,39 +6,36 @@ import StoreObserver
 
 /// Reads APPL_DB on a thread and a connection of its own, so the event loop goes on (the kernel
 /// dump, the restore-flag wait, the reconcile timer) while Redis answers: a warm restart's read of
-/// 100,000 entries no longer sits between start-up and the dump. One read at a time; the loop
+/// 100,000 entries does not sit between start-up and the dump. One read at a time; the loop
 /// learns that it ended when `fileDescriptor` (an eventfd) becomes readable, then calls `take()`.
-final class StoreLoader: @unchecked Sendable {
-    struct Loaded: Sendable {
-        var snapshot: StoreSnapshot
-        var issues: [SnapshotIssue]
-        var milliseconds: UInt64
-    }
-
-    let fileDescriptor: Int32
+public final class StoreLoader: StoreReading, @unchecked Sendable {
+    public let fileDescriptor: Int32
+    private let databases: DatabaseConfig
+    private let password: String?
     private let lock = NSLock()
-    private var result: Result<Loaded, RedisError>?
+    private var result: Result<LoadedStore, RedisError>?
     /// A read is running or its result has not been taken (event-loop side only).
-    private(set) var busy = false
+    private var busy = false
 
-    init() throws {
+    public init(databases: DatabaseConfig, password: String?) throws {
         fileDescriptor = nsd_eventfd_open()
         guard fileDescriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: -fileDescriptor) ?? .EIO) }
+        self.databases = databases
+        self.password = password
     }
 
-    /// Starts a read: a fresh connection, then ProducerStateTable `clear()` if `clearingPending`,
-    /// then the snapshot. Ignored while another read is running.
-    func start(databases: DatabaseConfig, password: String?, clearingPending: Bool, expected: Int) {
+    public func start(clearingPending: Bool, expected: Int) {
         guard !busy else { return }
         busy = true
         let t = Thread { [self] in
-            let t0 = Daemon.monotonicNow()
-            let r: Result<Loaded, RedisError>
+            let t0 = PosixClock.now()
+            let r: Result<LoadedStore, RedisError>
             do throws(RedisError) {
                 let c = try databases.connect("APPL_DB", password: password)
                 if clearingPending { try ProducerStateTable(connection: c).clearPending() }
                 let (snapshot, issues) = try StoreReader.snapshot(c, expected: expected)
-                r = .success(Loaded(snapshot: snapshot, issues: issues, milliseconds: (Daemon.monotonicNow() - t0) / 1_000_000))
+                let ms = (PosixClock.now() - t0) / 1_000_000
+                r = .success(LoadedStore(snapshot: snapshot, issues: issues, milliseconds: ms))
             } catch {
                 r = .failure(error)
             }
@@ -50,11 +47,14 @@ final class StoreLoader: @unchecked Sendable {
         t.start()
     }
 
-    /// The finished read's result, once `fileDescriptor` is readable; nil while it runs.
-    func take() -> Result<Loaded, RedisError>? {
+    public func take() -> Result<LoadedStore, RedisError>? {
         var count: UInt64 = 0
         _ = read(fileDescriptor, &count, 8)
-        guard let r = lock.withLock({ () -> Result<Loaded, RedisError>? in defer { result = nil }; return result }) else { return nil }
+        let r = lock.withLock { () -> Result<LoadedStore, RedisError>? in
+            defer { result = nil }
+            return result
+        }
+        guard let r else { return nil }
         busy = false
         return r
     }

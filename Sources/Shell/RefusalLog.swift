@@ -18,7 +18,10 @@ struct RefusalLog {
             return "APPL_DB refused 1 write: \(reason); the connection is kept, retrying with backoff"
         }
         guard now - last >= Self.intervalNanoseconds else { return nil }
-        defer { lastLine = now; unreported = 0 }
+        defer {
+            lastLine = now
+            unreported = 0
+        }
         return "APPL_DB refused \(unreported) writes in the last \((now - last) / 1_000_000_000) s: \(reason)"
     }
 

@@ -4,13 +4,13 @@ import Model
 import Reconciler
 
 /// A latency histogram in Prometheus form (cumulative buckets, seconds).
-struct Histogram {
+public struct Histogram: Sendable {
     static let bounds: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
-    var counts = [Int](repeating: 0, count: bounds.count)
-    var total = 0
-    var sum = 0.0
+    public private(set) var counts = [Int](repeating: 0, count: bounds.count)
+    public private(set) var total = 0
+    public private(set) var sum = 0.0
 
-    mutating func observe(_ seconds: Double) {
+    public mutating func observe(_ seconds: Double) {
         for (i, b) in Self.bounds.enumerated() where seconds <= b { counts[i] += 1 }
         total += 1
         sum += seconds
@@ -25,18 +25,20 @@ struct Histogram {
 }
 
 /// The daemon's metrics, written as a node_exporter textfile (atomically: temp file + rename).
-struct Metrics {
-    var batchLatency = Histogram()
-    var dumpLatency = Histogram()
-    var redisReconnects = 0
-    /// Dumps abandoned because they made no progress (KernelObserver.checkDump).
-    var dumpsStalled = 0
-    var redisErrors = 0
-    /// From the kernel observer: links whose names cannot be keys, and their neighbors' messages skipped.
-    var linksRefused = 0
-    var neighborsRefused = 0
+public struct Metrics: Sendable {
+    public init() {}
 
-    func render(_ s: DaemonState, redisUp: Bool, logDropped: Int, journalErrors: Int) -> String {
+    public var batchLatency = Histogram()
+    public var dumpLatency = Histogram()
+    public var redisReconnects = 0
+    /// Dumps abandoned because they made no progress (KernelObserver.checkDump).
+    public var dumpsStalled = 0
+    public var redisErrors = 0
+    /// From the kernel observer: links whose names cannot be keys, and their neighbors' messages skipped.
+    public var linksRefused = 0
+    public var neighborsRefused = 0
+
+    public func render(_ s: DaemonState, redisUp: Bool, logDropped: Int, journalErrors: Int) -> String {
         let c = s.counters
         var out = ""
         func counter(_ name: String, _ help: String, _ v: Int) {
@@ -52,13 +54,19 @@ struct Metrics {
         counter("dumps_interrupted_total", "Dumps redone after NLM_F_DUMP_INTR.", c.dumpsInterrupted)
         counter("dumps_failed_total", "Dumps refused by the kernel or not sent (redone).", c.dumpsFailed)
         counter("dumps_raced_total", "Dumps that read a neighbor after its notification (redone).", c.dumpsRaced)
-        counter("dumps_stalled_total", "Dumps abandoned after making no progress (redone on a fresh socket).",
-                dumpsStalled)
+        counter(
+            "dumps_stalled_total",
+            "Dumps abandoned after making no progress (redone on a fresh socket).",
+            dumpsStalled
+        )
         counter("batches_written_total", "Batches written to APPL_DB.", c.batchesWritten)
         counter("batches_acknowledged_total", "Batches whose every reply was read and checked.", c.batchesAcknowledged)
         counter("batches_failed_total", "Batches that could not be confirmed.", c.batchesFailed)
-        counter("redis_write_refusals_total", "Batches APPL_DB refused with an error reply (OOM, WRONGTYPE); retried.",
-                c.batchesRefused)
+        counter(
+            "redis_write_refusals_total",
+            "Batches APPL_DB refused with an error reply (OOM, WRONGTYPE); retried.",
+            c.batchesRefused
+        )
         counter("sets_total", "Acknowledged SET operations.", c.setsAcknowledged)
         counter("dels_total", "Acknowledged DEL operations.", c.delsAcknowledged)
         counter("store_reloads_total", "Times APPL_DB was read back (start and reconnects).", c.storeReloads)
@@ -72,8 +80,11 @@ struct Metrics {
         gauge("actual_entries", "Entries NEIGH_TABLE holds, as acknowledged.", s.actual.entries.count)
         gauge("pending_changes", "Changes waiting to be written.", s.pendingCount)
         gauge("redis_up", "1 when the APPL_DB connection is up.", redisUp ? 1 : 0)
-        gauge("redis_writes_refused", "1 from a refused write until the next acknowledged one.",
-              s.writesRefused ? 1 : 0)
+        gauge(
+            "redis_writes_refused",
+            "1 from a refused write until the next acknowledged one.",
+            s.writesRefused ? 1 : 0
+        )
         out += "# HELP neighsyncd_phase Current phase (1 for the current one).\n# TYPE neighsyncd_phase gauge\n"
         for p in Phase.allCases {
             out += "neighsyncd_phase{phase=\"\(p.rawValue)\"} \(s.phase == p ? 1 : 0)\n"
@@ -85,7 +96,7 @@ struct Metrics {
 
     /// Mode 0644 whatever the umask (node_exporter reads it as another user); never through a
     /// temp name someone could have placed a symlink at.
-    static func write(_ text: String, to path: String) throws(FileWriteError) {
+    public static func write(_ text: String, to path: String) throws(FileWriteError) {
         try AtomicFile.write(Array(text.utf8), to: path, mode: 0o644)
     }
 }

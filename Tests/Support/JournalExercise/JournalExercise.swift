@@ -1,11 +1,13 @@
 import Model
 
-/// A deterministic stream of journal records, for the crash test (`neighsyncd journal-exercise`
-/// killed at random points) and for anyone checking a journal file by hand.
+/// A deterministic stream of journal records: `neighsyncd-crash-tester journal-exercise` writes
+/// it and `CrashTests` kills that at random points, then checks what the journal replays to.
 public enum JournalExercise {
     /// Batch `n` (from 1): sets 10 neighbors with MAC `n`, deletes the 10 that batch `n - 2` set.
     public static func batch(_ n: Int) -> Batch {
-        var changes: [Change] = (0..<10).map { i in .set(key(n * 10 + i), NeighborEntry(mac: MACAddress(rawValue: UInt64(n)), family: .ipv4)) }
+        var changes: [Change] = (0..<10).map { i in
+            .set(key(n * 10 + i), NeighborEntry(mac: MACAddress(rawValue: UInt64(n)), family: .ipv4))
+        }
         if n > 2 { changes += (0..<10).map { i in .del(key((n - 2) * 10 + i)) } }
         return Batch(id: UInt64(n), changes: changes)
     }

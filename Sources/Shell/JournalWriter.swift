@@ -1,0 +1,155 @@
+import CNetlink
+import Foundation
+import Journal
+import Model
+
+/// Writes journal records on a thread of its own, so SQLite never stalls the event loop; after
+/// each `batchWritten` commit it says how far it got through an eventfd (`JournalLink` holds a
+/// batch's write until its record is committed).
+///
+/// Of the records queued together, the `batchWritten` ones are written first: a batch waits for
+/// its record, and must not wait behind the acknowledgements before it (each an append, sometimes
+/// a fold of the whole store view). That reordering changes nothing the journal replays: a
+/// `batchWritten` adds its batch to those in flight, its entries to the desired view and raises
+/// the last batch id, which commutes with the `batchApplied` of another batch (batches in flight
+/// share no key, and an acknowledgement touches only the store view and its own batch). It never
+/// overtakes a `storeReloaded` (which forgets the batches in flight) or a `desiredReplaced`
+/// (which replaces the desired view the batch adds to). `JournalWriterOrderTests` replays both
+/// orders and compares. For the same reason the folding of acknowledged batches into the store
+/// view (tens of milliseconds for a large table) waits for a quiet moment (`quietMilliseconds`
+/// with nothing submitted) rather than happening between two batches of a burst.
+public final class JournalWriter: JournalSink, @unchecked Sendable {
+    private struct Queued {
+        var record: JournalRecord
+        var time: Int64
+        var position: UInt64
+        var isBatch: Bool
+    }
+
+    private let journal: Journal
+    private let lock = NSCondition()
+    private var queue: [Queued] = []
+    private var submitted: UInt64 = 0
+    private var batchesCommitted: UInt64 = 0
+    private var busy = false
+    /// `finish` took the journal over: the thread must not touch it again.
+    private var finishing = false
+    private let report: @Sendable (String) -> Void
+    private var failures = 0
+    public let fileDescriptor: Int32
+    /// Nothing submitted for this long: a due compaction runs.
+    static let quietMilliseconds = 50
+
+    public init(journal: Journal, report: @escaping @Sendable (String) -> Void) throws {
+        fileDescriptor = nsd_eventfd_open()
+        guard fileDescriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: -fileDescriptor) ?? .EIO) }
+        self.journal = journal
+        self.report = report
+        let t = Thread { [unowned self] in self.loop() }
+        t.name = "journal-writer"
+        t.start()
+    }
+
+    public func submit(_ r: JournalRecord) -> UInt64 {
+        var isBatch = false
+        if case .batchWritten = r { isBatch = true }
+        lock.lock()
+        defer { lock.unlock() }
+        submitted += 1
+        queue.append(Queued(record: r, time: Int64(time(nil)), position: submitted, isBatch: isBatch))
+        lock.signal()
+        return submitted
+    }
+
+    public var batchesCommittedThrough: UInt64 { lock.withLock { batchesCommitted } }
+
+    public func takeWakeups() {
+        var count: UInt64 = 0
+        _ = read(fileDescriptor, &count, 8)
+    }
+
+    public var idle: Bool { lock.withLock { queue.isEmpty && !busy } }
+    public var errors: Int { lock.withLock { failures } }
+
+    public func finish() {
+        lock.lock()
+        while !queue.isEmpty || busy { lock.wait() }
+        finishing = true  // the writer thread keeps off the journal from here on
+        lock.unlock()
+        compactIfDue()
+        do { try journal.checkpoint() } catch { report("\(error)") }
+    }
+
+    /// The order to write records queued together in: between two records that replace a whole
+    /// view, the `batchWritten` records first (each kind keeping its order), then the others.
+    static func writingOrder(_ records: [JournalRecord]) -> [Int] {
+        var out: [Int] = []
+        var others: [Int] = []
+        out.reserveCapacity(records.count)
+        for (i, r) in records.enumerated() {
+            switch r {
+            case .storeReloaded, .desiredReplaced:
+                out += others
+                others = []
+                out.append(i)
+            case .batchWritten:
+                out.append(i)
+            case .batchApplied:
+                others.append(i)
+            }
+        }
+        return out + others
+    }
+
+    /// A record that cannot be written is reported and counted, and counts as done: the journal is
+    /// a hint, and a full disk must not stop the writes to APPL_DB.
+    private func loop() {
+        while true {
+            lock.lock()
+            while queue.isEmpty {
+                if !lock.wait(until: Date(timeIntervalSinceNow: Double(Self.quietMilliseconds) / 1000)),
+                    queue.isEmpty, !finishing
+                {
+                    busy = true
+                    lock.unlock()
+                    compactIfDue()
+                    lock.lock()
+                    busy = false
+                    lock.broadcast()
+                    if queue.isEmpty { lock.wait() }
+                }
+            }
+            let records = queue
+            queue.removeAll(keepingCapacity: true)
+            busy = true
+            lock.unlock()
+            for q in Self.writingOrder(records.map(\.record)).map({ records[$0] }) {
+                var failed = false
+                do { try journal.record(q.record, now: q.time, compacting: false) } catch {
+                    failed = true
+                    report("\(error)")
+                }
+                lock.withLock {
+                    if q.isBatch { batchesCommitted = max(batchesCommitted, q.position) }
+                    if failed { failures += 1 }
+                }
+                // Said at once, not after the whole queue: a batch's write waits for its record.
+                if q.isBatch {
+                    var one: UInt64 = 1
+                    _ = write(fileDescriptor, &one, 8)
+                }
+            }
+            lock.lock()
+            busy = false
+            lock.broadcast()
+            lock.unlock()
+        }
+    }
+
+    private func compactIfDue() {
+        do { try journal.compact() } catch {
+            lock.withLock { failures += 1 }
+            report("\(error)")
+        }
+    }
+}

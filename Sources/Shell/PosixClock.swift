@@ -1,0 +1,10 @@
+import Glibc
+
+/// The system's monotonic clock, in nanoseconds.
+public enum PosixClock {
+    public static func now() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+}

@@ -1,0 +1,232 @@
+import Model
+import StoreObserver
+
+/// The APPL_DB side: the connection the batches go out on, the batches waiting for their journal
+/// record, the batches sent and awaiting replies (the one place they live), and the reads of the
+/// whole table. Replies are matched to batches in the order they were sent.
+public final class StoreLink {
+    private unowned let context: ShellContext
+    private let journal: JournalLink
+    /// Opens a fresh APPL_DB connection.
+    private let connect: () throws(RedisError) -> any RedisTransport
+    private let reader: any StoreReading
+    private var appl: (any RedisTransport)?
+    private var writer: ProducerStateTable?
+    private var routeWriter: ProducerStateTable?
+    /// Batches the core wrote whose `batchWritten` record is not committed yet, oldest first.
+    private var held: [Batch] = []
+    /// Batches sent whose replies are still to be read, oldest first, and when each was sent.
+    private var sent: [ProducerStateTable.SentBatch] = []
+    private var sentAt: [UInt64] = []
+    private var readWanted = false
+    /// The size the core expects the table to have (to size the read's table once).
+    private var readExpected = 0
+    /// The next read starts with ProducerStateTable `clear()` (until one succeeds).
+    private var clearPending = false
+    /// Reads of APPL_DB failed in a row: sets the wait before the next.
+    private var readFailures = 0
+    private var refusals = RefusalLog()
+    private let retryBackoff = Backoff()
+    /// Told each batch id as it goes out (tests check the journal's durability rule with it).
+    public var onSend: ((UInt64) -> Void)?
+
+    public init(
+        context: ShellContext,
+        journal: JournalLink,
+        reader: any StoreReading,
+        connect: @escaping () throws(RedisError) -> any RedisTransport
+    ) {
+        self.context = context
+        self.journal = journal
+        self.reader = reader
+        self.connect = connect
+    }
+
+    /// Replies are awaited: the runtime looks at its sockets without waiting, then `collect`s.
+    public var awaitingReplies: Bool { !sent.isEmpty }
+    /// Batches wait for their journal record.
+    public var holdingBatches: Bool { !held.isEmpty }
+    /// The APPL_DB connection, polled while idle: Redis closing it (a restart, CLIENT KILL) must be
+    /// noticed even when nothing is being written, or a restarted, empty APPL_DB stays empty.
+    public var connectionDescriptor: Int32? {
+        guard let fd = appl?.fileDescriptor, fd >= 0, sent.isEmpty else { return nil }
+        return fd
+    }
+    /// The read's eventfd, for the runtime to poll.
+    public var readDescriptor: Int32? { reader.fileDescriptor >= 0 ? reader.fileDescriptor : nil }
+    /// The connection is usable and the last read did not fail.
+    var up: Bool { appl?.broken == false && !context.deadlines.isArmed(.storeRead) }
+
+    // MARK: reading the table
+
+    func load(clearingPending: Bool, expected: Int) {
+        readWanted = true
+        readExpected = expected
+        clearPending = clearPending || clearingPending
+        startRead()
+    }
+
+    private func startRead() {
+        guard readWanted else { return }
+        reader.start(clearingPending: clearPending, expected: readExpected)
+    }
+
+    /// The deadline of a failed read passed.
+    func retryRead() { startRead() }
+
+    /// Call when the read's descriptor is readable (or the fake's read ended).
+    public func readEnded() {
+        guard let result = reader.take() else { return }
+        do throws(RedisError) {
+            let loaded = try result.get()
+            // Batches go out on the loop's own connection: have one before the core may write.
+            if appl == nil || appl?.broken == true {
+                use(try connect())
+                context.metrics.redisReconnects += 1
+                context.log(.notice, "APPL_DB reconnected")
+            }
+            if clearPending {
+                context.log(.notice, "APPL_DB: pending NEIGH_TABLE operations of the previous instance cleared")
+            }
+            context.log(
+                .notice,
+                "APPL_DB NEIGH_TABLE read: \(loaded.snapshot.entries.count) entries, "
+                    + "\(loaded.issues.count) malformed, in \(loaded.milliseconds) ms"
+            )
+            for i in loaded.issues.prefix(100) { context.log(.warning, "\(i)") }
+            if loaded.issues.count > 100 {
+                context.log(.warning, "… and \(loaded.issues.count - 100) more malformed APPL_DB entries")
+            }
+            readWanted = false
+            clearPending = false
+            readFailures = 0
+            context.enqueue(.storeLoaded(loaded.snapshot))
+        } catch {
+            // The read had a connection of its own: the loop's is left as it is.
+            context.metrics.redisErrors += 1
+            readFailures += 1
+            let wait = retryBackoff.milliseconds(afterFailures: readFailures)
+            context.log(.error, "reading APPL_DB: \(error); retrying in \(wait) ms")
+            context.arm(.storeRead, afterMilliseconds: wait)
+        }
+    }
+
+    /// Takes the connection the first read made, at start-up (none before: the read makes one).
+    private func use(_ c: any RedisTransport) {
+        appl = c
+        writer = ProducerStateTable(connection: c)
+        routeWriter = ProducerStateTable(
+            connection: c,
+            names: ProducerStateTableNames(table: "ROUTE_TABLE", databaseID: c.database)
+        )
+    }
+
+    /// Call when the idle connection is readable: Redis closed it (or sent what nobody asked for).
+    /// The store's content is then unknown: the core reads it again.
+    public func connectionReadable() {
+        guard let c = appl, sent.isEmpty else { return }
+        do throws(RedisError) {
+            let unasked = try c.readAvailable()
+            guard !unasked.isEmpty else { return }
+            throw RedisError(.reply, "replies nobody asked for: \(unasked.prefix(3))")
+        } catch {
+            context.log(.error, "APPL_DB connection lost while idle: \(error)")
+            failed(error)
+            context.enqueue(.storeUnavailable)
+        }
+    }
+
+    // MARK: writing
+
+    /// Sends the batch once its `batchWritten` record is committed (at once when it is).
+    func write(_ batch: Batch) {
+        if held.isEmpty && journal.isCommitted(batch: batch.id) { send(batch) } else { held.append(batch) }
+    }
+
+    /// The journal committed more: sends the batches held for it, in order.
+    func journalAdvanced() {
+        while let b = held.first, journal.isCommitted(batch: b.id) {
+            held.removeFirst()
+            send(b)
+        }
+    }
+
+    /// Sends a batch and returns: `collect` reads its replies once the loop has looked at its
+    /// sockets, so Redis works on it while the core builds the next one.
+    private func send(_ batch: Batch) {
+        guard let w = writer else {
+            context.enqueue(.batchFailed(id: batch.id, reason: "APPL_DB not connected"))
+            return
+        }
+        do {
+            sent.append(try w.send(batch))
+            sentAt.append(context.now)
+            onSend?(batch.id)
+        } catch  where error.kind == .refused {  // SCRIPT LOAD refused: nothing of the batch was sent
+            refused(id: batch.id, error.message)
+        } catch {
+            failed(error, alsoLost: batch.id)
+        }
+    }
+
+    /// Reads the replies of the oldest batch sent (waiting for them) and reports what completed.
+    public func collect() {
+        guard !sent.isEmpty else { return }
+        let awaited = sent
+        do throws(RedisError) {
+            guard let w = writer else { throw RedisError(.io, "APPL_DB not connected") }
+            let replies = try w.collect(&sent).replies
+            guard !replies.isEmpty, replies.map(\.id).elementsEqual(awaited.prefix(replies.count).map(\.id)) else {
+                throw RedisError(.reply, "replies for batches \(replies.map(\.id)), awaited \(awaited.map(\.id))")
+            }
+            let now = context.now
+            for (i, reply) in replies.enumerated() {
+                if let refusal = reply.refusal {
+                    refused(id: reply.id, refusal)
+                    continue
+                }
+                context.metrics.batchLatency.observe(Double(now - min(now, sentAt[i])) / 1e9)
+                context.log(.info, "applied batch \(reply.id): \(awaited[i].sets) set, \(awaited[i].dels) del")
+                if let line = refusals.accepted() { context.log(.notice, line) }
+                context.enqueue(.batchAcknowledged(id: reply.id))
+            }
+            sentAt.removeFirst(min(replies.count, sentAt.count))
+        } catch {
+            sent = awaited  // the writer forgot them; every one of them is lost
+            failed(error)
+        }
+    }
+
+    /// Redis answered with an error reply (OOM, WRONGTYPE): the connection is fine and is kept;
+    /// the core writes the batch again after a backoff. The log sums the refusals up.
+    private func refused(id: UInt64, _ reason: String) {
+        if let line = refusals.refused(reason, at: context.now) { context.log(.warning, line) }
+        context.enqueue(.batchRefused(id: id, reason: reason))
+    }
+
+    /// The connection is gone (or its replies made no sense) with every reply still awaited: none
+    /// of those batches, nor those held for the journal, is acknowledged; the core reads the store
+    /// again, and the next read opens a fresh connection.
+    private func failed(_ error: RedisError, alsoLost unsent: UInt64? = nil) {
+        context.metrics.redisErrors += 1
+        appl = nil
+        writer = nil
+        routeWriter = nil
+        let lost = sent.map(\.id) + (unsent.map { [$0] } ?? []) + held.map(\.id)
+        sent = []
+        sentAt = []
+        held = []
+        for id in lost { context.enqueue(.batchFailed(id: id, reason: "\(error)")) }
+    }
+
+    /// EVPN: `ROUTE_TABLE` del `<vrf>:<ip>` on the same connection, after the replies of the
+    /// batches sent (nothing may be awaited when a command is sent).
+    func removeHostRoute(vrf: InterfaceName, ip: IPAddress) {
+        while !sent.isEmpty { collect() }
+        do {
+            try routeWriter?.delete(keys: ["\(vrf):\(ip)"])
+        } catch {
+            context.log(.error, "ROUTE_TABLE del \(vrf):\(ip): \(error)")
+        }
+    }
+}
