@@ -59,12 +59,14 @@ let package = Package(
         .testTarget(
             name: "ReconcilerTests",
             dependencies: [
-                "Model", "Reconciler",
+                "Model", "Reconciler", "ChildTest",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "FilesTests", dependencies: ["Files"]),
+        // Runs the test binary again for one test (a seed replayed in another process).
+        .target(name: "ChildTest", path: "Tests/Support/ChildTest"),
         // The embedded runtime: the shell's production handlers on a virtual clock and fakes.
         .target(
             name: "ShellTesting",
@@ -74,6 +76,7 @@ let package = Package(
         .testTarget(
             name: "ShellTests",
             dependencies: [
+                "ChildTest",
                 "Model", "Reconciler", "Shell", "ShellTesting", "KernelObserver",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]

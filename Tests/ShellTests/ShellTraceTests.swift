@@ -1,3 +1,4 @@
+import ChildTest
 import Foundation
 import ShellTesting
 import Testing
@@ -43,26 +44,11 @@ import Testing
 
     /// Runs this test binary again for `printShellTraceHash` alone and returns its `trace` line.
     static func traceInChildProcess(deterministicHashing: Bool) throws -> String {
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        child.arguments = ["--testing-library", "swift-testing", "--filter", "printShellTraceHash"]
-        var environment = ProcessInfo.processInfo.environment
-        environment[seedVariable] = String(seed)
-        environment["SWIFT_DETERMINISTIC_HASHING"] = deterministicHashing ? "1" : nil
-        child.environment = environment
-        let output = Pipe()
-        child.standardOutput = output
-        child.standardError = output
-        try child.run()  // throws, failing the test, when the binary cannot be started
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        child.waitUntilExit()
-        let lines = text.split(separator: "\n").filter { $0.hasPrefix("trace ") }
-        guard child.terminationStatus == 0, lines.count == 1 else {
-            Issue.record(
-                "\(CommandLine.arguments[0]) exited \(child.terminationStatus), \(lines.count) trace lines:\n\(text)"
-            )
-            return ""
-        }
-        return String(lines[0])
+        try lineFromTestInChildProcess(
+            "printShellTraceHash",
+            environment: [seedVariable: String(seed)],
+            deterministicHashing: deterministicHashing,
+            prefix: "trace "
+        )
     }
 }

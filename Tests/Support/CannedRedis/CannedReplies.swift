@@ -51,14 +51,7 @@ public final class CannedReplies {
     ) throws(RedisError)
         -> RedisConnection
     {
-        let c = try RedisConnection(
-            endpoint: .unix(path: socketPath),
-            database: 0,
-            timeoutMilliseconds: timeoutMilliseconds
-        )
-        let peer = accept(listener, nil, nil)
-        guard peer >= 0 else { throw RedisError(.connect, "accept: \(String(cString: strerror(errno)))") }
-        peers.append(peer)
+        let (c, peer) = try connectAndAccept(timeoutMilliseconds: timeoutMilliseconds)
         // Nothing reads the other end until this returns: replies beyond the socket's buffer are
         // an error here rather than a write that blocks forever.
         _ = fcntl(peer, F_SETFL, fcntl(peer, F_GETFL) | O_NONBLOCK)
@@ -94,14 +87,7 @@ public final class CannedReplies {
     )
         throws(RedisError) -> RedisConnection
     {
-        let c = try RedisConnection(
-            endpoint: .unix(path: socketPath),
-            database: 0,
-            timeoutMilliseconds: timeoutMilliseconds
-        )
-        let peer = accept(listener, nil, nil)
-        guard peer >= 0 else { throw RedisError(.connect, "accept: \(String(cString: strerror(errno)))") }
-        peers.append(peer)
+        let (c, peer) = try connectAndAccept(timeoutMilliseconds: timeoutMilliseconds)
         let t = Thread {
             var sent = 0
             while sent < replies.count {
@@ -115,6 +101,19 @@ public final class CannedReplies {
         }
         t.start()
         return c
+    }
+
+    /// A client connection and the server's end of it (kept, closed by `closeConnections`).
+    private func connectAndAccept(timeoutMilliseconds: Int) throws(RedisError) -> (RedisConnection, Int32) {
+        let c = try RedisConnection(
+            endpoint: .unix(path: socketPath),
+            database: 0,
+            timeoutMilliseconds: timeoutMilliseconds
+        )
+        let peer = accept(listener, nil, nil)
+        guard peer >= 0 else { throw RedisError(.connect, "accept: \(String(cString: strerror(errno)))") }
+        peers.append(peer)
+        return (c, peer)
     }
 
     /// Closes the server's end of every connection made so far.
