@@ -39,7 +39,8 @@ public final class KernelLink {
         }
     }
 
-    /// Call when the socket is readable: reads a bounded number of datagrams into the queue.
+    /// Call when the socket is readable: reads datagrams into the queue until it holds
+    /// `eventsPerTurn` events or the socket is empty.
     public func readable() {
         guard let o = observer else { return }
         do {
