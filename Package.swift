@@ -59,12 +59,18 @@ let package = Package(
         .testTarget(
             name: "ReconcilerTests",
             dependencies: [
-                "Model", "Reconciler", "ChildTest",
+                "Model", "Reconciler", "ChildTest", "PropertySeed",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "FilesTests", dependencies: ["Files"]),
+        // NEIGHSYNCD_PROPERTY_SEED: a property runs the one case a failure printed the seed of.
+        .target(
+            name: "PropertySeed",
+            dependencies: [.product(name: "PropertyBased", package: "swift-property-based")],
+            path: "Tests/Support/PropertySeed"
+        ),
         // Runs the test binary again for one test (a seed replayed in another process).
         .target(name: "ChildTest", path: "Tests/Support/ChildTest"),
         // The embedded runtime: the shell's production handlers on a virtual clock and fakes.
@@ -77,6 +83,7 @@ let package = Package(
             name: "ShellTests",
             dependencies: [
                 "ChildTest",
+                "PropertySeed",
                 "Model", "Reconciler", "Shell", "ShellTesting", "KernelObserver",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]

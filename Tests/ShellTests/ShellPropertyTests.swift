@@ -1,13 +1,15 @@
 import Foundation
 import Model
 import PropertyBased
+import PropertySeed
 import Reconciler
 import Shell
 import ShellTesting
 import Testing
 
 /// Properties of the shell's production handlers under the embedded runtime, over generated
-/// kernels and fault sequences. A failure prints the scenario and the seed that replays it.
+/// kernels and fault sequences. A failure prints the scenario and the seed that replays it:
+/// `NEIGHSYNCD_PROPERTY_SEED=<seed> swift test --filter ShellPropertyTests/<property>`.
 @Suite struct ShellPropertyTests {
     static let cases = ProcessInfo.processInfo.environment["NEIGHSYNCD_PROPERTY_CASES"].flatMap { Int($0) } ?? 1_000
     static func report(_ name: String = #function) { print("property \(name): \(cases) generated cases checked") }
@@ -22,7 +24,7 @@ import Testing
     }
 
     /// Every fault at once: the store ends equal to the kernel, and the core knows it exactly.
-    @Test func convergesThroughEveryFault() async {
+    @Test(replayingSeed) func convergesThroughEveryFault() async {
         await propertyCheck(count: Self.cases, input: Self.input) { values in
             let s = ShellScenario(values)
             Self.converged(s.run(), s)
@@ -33,7 +35,7 @@ import Testing
     /// Replies are matched to their batches with up to three batches in flight, through error
     /// replies, NOSCRIPT and resets: a reply taken for the wrong batch leaves the core's store
     /// view unequal to APPL_DB. Each acknowledged batch was sent, and acknowledged once.
-    @Test func repliesMatchTheirBatches() async {
+    @Test(replayingSeed) func repliesMatchTheirBatches() async {
         let kinds: Set<ShellScenario.Kind> = [.set, .delete, .burst, .wait, .refuse, .reset, .scriptFlush]
         await propertyCheck(count: Self.cases, input: Self.input, Gen.int(in: 1...3), Gen.int(in: 1...6)) {
             values,
@@ -56,7 +58,7 @@ import Testing
     /// kill -9 with journal records queued: no batch goes out before its `batchWritten` record is
     /// committed, so no id is reused after the crash and the journal knows every batch Redis may
     /// have applied; the restarted daemon converges.
-    @Test func crashWithJournalRecordsQueued() async {
+    @Test(replayingSeed) func crashWithJournalRecordsQueued() async {
         let kinds: Set<ShellScenario.Kind> = [.set, .delete, .burst, .wait, .crash, .refuse, .reset]
         await propertyCheck(count: Self.cases, input: Self.input) { values in
             let s = ShellScenario(values, allowing: kinds)
@@ -74,7 +76,7 @@ import Testing
 
     /// Redis down: the reads retry with backoff (a handful, not one per turn), and once Redis is
     /// back the store converges whether it kept NEIGH_TABLE or lost it.
-    @Test func reconnectBacksOff() async {
+    @Test(replayingSeed) func reconnectBacksOff() async {
         let kinds: Set<ShellScenario.Kind> = [.set, .burst, .wait, .restartRedis]
         await propertyCheck(count: Self.cases, input: Self.input) { values in
             let s = ShellScenario(values, allowing: kinds)
@@ -106,7 +108,7 @@ import Testing
 
     /// Redis restarted, or the connection reset, with batches on the wire: nothing is acknowledged
     /// that Redis did not answer, and the store is read again and repaired.
-    @Test func redisRestartMidPipeline() async {
+    @Test(replayingSeed) func redisRestartMidPipeline() async {
         let kinds: Set<ShellScenario.Kind> = [.set, .delete, .burst, .reset, .restartRedis]
         await propertyCheck(count: Self.cases, input: Self.input, Gen.int(in: 1...3)) { values, window in
             let s = ShellScenario(values, allowing: kinds)
@@ -120,7 +122,7 @@ import Testing
 
     /// SIGTERM with batches in flight (or refused, or on a dead connection): the daemon exits 0
     /// within a bounded time, having waited for the replies it could get; the next start converges.
-    @Test func shutdownWithBatchesInFlight() async {
+    @Test(replayingSeed) func shutdownWithBatchesInFlight() async {
         let kinds: Set<ShellScenario.Kind> = [.set, .burst, .refuse, .reset, .shutdown, .restartRedis]
         await propertyCheck(count: Self.cases, input: Self.input) { values in
             let s = ShellScenario(values, allowing: kinds)
