@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(
             name: "ReconcilerTests",
             dependencies: [
-                "Model", "Reconciler", "ChildTest", "PropertySeed",
+                "Model", "Reconciler", "ChildTest", "PropertySeed", "RunTrace",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             resources: [.copy("Fixtures")]
@@ -71,19 +71,21 @@ let package = Package(
             dependencies: [.product(name: "PropertyBased", package: "swift-property-based")],
             path: "Tests/Support/PropertySeed"
         ),
+        // A hash of a run's events and effects that is the same in every process.
+        .target(name: "RunTrace", dependencies: ["Model"], path: "Tests/Support/RunTrace"),
         // Runs the test binary again for one test (a seed replayed in another process).
         .target(name: "ChildTest", path: "Tests/Support/ChildTest"),
         // The embedded runtime: the shell's production handlers on a virtual clock and fakes.
         .target(
             name: "ShellTesting",
-            dependencies: ["Model", "Reconciler", "Shell", "KernelObserver", "StoreObserver", "CNetlink"],
+            dependencies: ["RunTrace", "Model", "Reconciler", "Shell", "KernelObserver", "StoreObserver", "CNetlink"],
             path: "Tests/Support/ShellTesting"
         ),
         .testTarget(
             name: "ShellTests",
             dependencies: [
                 "ChildTest",
-                "PropertySeed",
+                "PropertySeed", "RunTrace",
                 "Model", "Reconciler", "Shell", "ShellTesting", "KernelObserver",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]

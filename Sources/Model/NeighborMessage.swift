@@ -55,6 +55,25 @@ public struct NeighborMessage: Hashable, Sendable {
         self.flags = flags
     }
 
+    /// The message the kernel sends for `neighbor` under `key` (the inverse of `key` and `neighbor`).
+    public init(
+        _ type: NeighborMessageType,
+        _ key: NeighborKey,
+        _ neighbor: KernelNeighbor,
+        master: InterfaceName? = nil
+    ) {
+        self.init(
+            type: type,
+            family: key.ip.family.rawValue,
+            interface: key.interface,
+            master: master,
+            destination: key.ip,
+            linkLayerAddress: neighbor.linkLayerAddress,
+            state: neighbor.state,
+            flags: neighbor.flags
+        )
+    }
+
     /// The APPL_DB key, when the message names an IP destination.
     public var key: NeighborKey? { destination.map { NeighborKey(interface: interface, ip: $0) } }
 

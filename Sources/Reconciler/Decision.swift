@@ -83,14 +83,5 @@ public func decide(_ m: NeighborMessage, policy: Policy) -> Decision {
 /// What a neighbor contributes to the desired view: the SET a fresh NEWNEIGH for it would make.
 /// The desired view is thus a function of the kernel's current table and the policy only.
 public func desiredEntry(for key: NeighborKey, _ n: KernelNeighbor, policy: Policy) -> NeighborEntry? {
-    let m = NeighborMessage(
-        type: .newNeighbor,
-        family: key.ip.family.rawValue,
-        interface: key.interface,
-        destination: key.ip,
-        linkLayerAddress: n.linkLayerAddress,
-        state: n.state,
-        flags: n.flags
-    )
-    return decide(m, policy: policy).entry
+    decide(NeighborMessage(.newNeighbor, key, n), policy: policy).entry
 }

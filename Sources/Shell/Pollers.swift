@@ -9,7 +9,6 @@ public final class Pollers {
     private let settings: any SettingsSource
     private let restoreTimeoutSeconds: Int
     private let policyPollSeconds: Int
-    private let retryBackoff = Backoff()
     private var startupFailures = 0
     private var policyFailures = 0
     private var restoreDeadline: UInt64?
@@ -37,11 +36,7 @@ public final class Pollers {
         do throws(RedisError) {
             s = try settings.startup()
         } catch {
-            startupFailures += 1
-            context.metrics.redisErrors += 1
-            let wait = retryBackoff.milliseconds(afterFailures: startupFailures)
-            context.log(.error, "reading start-up settings: \(error); retrying in \(wait) ms")
-            context.arm(.startup, afterMilliseconds: wait)
+            context.retry(.startup, after: error, "reading start-up settings", failures: &startupFailures)
             return
         }
         if s.config.warmStart {
@@ -106,11 +101,7 @@ public final class Pollers {
     }
 
     private func retryPolicy(after error: RedisError, _ what: String) {
-        context.metrics.redisErrors += 1
-        policyFailures += 1
-        let wait = retryBackoff.milliseconds(afterFailures: policyFailures)
-        context.log(.error, "\(what): \(error); retrying in \(wait) ms")
-        context.arm(.policyRetry, afterMilliseconds: wait)
+        context.retry(.policyRetry, after: error, what, failures: &policyFailures)
     }
 
     // MARK: warm restart

@@ -1,4 +1,5 @@
 import Model
+import StoreObserver
 
 /// What the handlers share, as swift-nio's handlers share their channel's context: the event queue
 /// every source feeds, the deadline heap, the clock, the log and the metrics. Owned by `Shell`.
@@ -10,6 +11,7 @@ public final class ShellContext {
     let log: (LogLevel, String) -> Void
     public internal(set) var metrics = Metrics()
     public internal(set) var deadlines = DeadlineHeap()
+    private let retryBackoff = Backoff()
     private var queue: [Event] = []
     private var head = 0
 
@@ -45,6 +47,16 @@ public final class ShellContext {
 
     /// The earliest deadline armed, if any.
     public func nextDeadline() -> UInt64? { deadlines.next() }
+
+    /// A Redis read failed: counts and logs it and arms `deadline` for the next try, after the wait
+    /// `failures` in a row call for (100 ms doubling to 5 s, one rule for every retry).
+    func retry(_ deadline: Deadline, after error: RedisError, _ what: String, failures: inout Int) {
+        metrics.redisErrors += 1
+        failures += 1
+        let wait = retryBackoff.milliseconds(afterFailures: failures)
+        log(.error, "\(what): \(error); retrying in \(wait) ms")
+        arm(deadline, afterMilliseconds: wait)
+    }
 
     public func arm(_ d: Deadline, afterMilliseconds ms: Int) {
         deadlines.arm(d, at: now + UInt64(max(0, ms)) * 1_000_000)

@@ -26,7 +26,6 @@ public final class StoreLink {
     /// Reads of APPL_DB failed in a row: sets the wait before the next.
     private var readFailures = 0
     private var refusals = RefusalLog()
-    private let retryBackoff = Backoff()
     /// Told each batch id as it goes out (tests check the journal's durability rule with it).
     public var onSend: ((UInt64) -> Void)?
 
@@ -103,11 +102,7 @@ public final class StoreLink {
             context.enqueue(.storeLoaded(loaded.snapshot))
         } catch {
             // The read had a connection of its own: the loop's is left as it is.
-            context.metrics.redisErrors += 1
-            readFailures += 1
-            let wait = retryBackoff.milliseconds(afterFailures: readFailures)
-            context.log(.error, "reading APPL_DB: \(error); retrying in \(wait) ms")
-            context.arm(.storeRead, afterMilliseconds: wait)
+            context.retry(.storeRead, after: error, "reading APPL_DB", failures: &readFailures)
         }
     }
 
@@ -162,7 +157,8 @@ public final class StoreLink {
             sent.append(try w.send(batch))
             sentAt.append(context.now)
             onSend?(batch.id)
-        } catch  where error.kind == .refused {  // SCRIPT LOAD refused: nothing of the batch was sent
+        } catch let error where error.kind == .refused {
+            // SCRIPT LOAD refused: nothing of the batch was sent.
             refused(id: batch.id, error.message)
         } catch {
             failed(error, alsoLost: batch.id)
@@ -175,10 +171,8 @@ public final class StoreLink {
         let awaited = sent
         do throws(RedisError) {
             guard let w = writer else { throw RedisError(.io, "APPL_DB not connected") }
+            // The replies are those of `awaited`'s first batches, in order; `collect` removes them.
             let replies = try w.collect(&sent).replies
-            guard !replies.isEmpty, replies.map(\.id).elementsEqual(awaited.prefix(replies.count).map(\.id)) else {
-                throw RedisError(.reply, "replies for batches \(replies.map(\.id)), awaited \(awaited.map(\.id))")
-            }
             let now = context.now
             for (i, reply) in replies.enumerated() {
                 if let refusal = reply.refusal {
@@ -190,9 +184,8 @@ public final class StoreLink {
                 if let line = refusals.accepted() { context.log(.notice, line) }
                 context.enqueue(.batchAcknowledged(id: reply.id))
             }
-            sentAt.removeFirst(min(replies.count, sentAt.count))
+            sentAt.removeFirst(replies.count)
         } catch {
-            sent = awaited  // the writer forgot them; every one of them is lost
             failed(error)
         }
     }

@@ -114,7 +114,8 @@ public final class ProducerStateTable {
     /// again. Those then run after calls sent later, which is harmless only because batches in
     /// flight share no key (the core's rule). An error reply (OOM, WRONGTYPE) refuses its batch;
     /// the batch's other replies are still read, so the connection stays in step. Throws if a
-    /// reply is missing or of a kind no call gives; nothing sent is then acknowledged.
+    /// reply is missing or of a kind no call gives; nothing sent is then acknowledged, and `sent` is
+    /// left as it was (the caller reports every batch in it as lost).
     public func collect(_ sent: inout [SentBatch]) throws(RedisError) -> Collected {
         var out = Collected()
         guard !sent.isEmpty else { return out }
@@ -134,23 +135,19 @@ public final class ProducerStateTable {
             }
             out.replies.append(BatchReply(id: b.id, refusal: refusal))
         }
-        do throws(RedisError) {
-            try read(sent.removeFirst())
-            if !retry.isEmpty {
-                while !sent.isEmpty { try read(sent.removeFirst()) }
-                try loadScript()
-                for (i, what, args) in retry {
-                    switch try connection.command(["EVALSHA", sha ?? "", "0"] + args) {
-                    case .integer(let n) where Self.isNotificationCount(n, for: args): out.published += Int(n)
-                    case .error(let e): out.replies[i].refusal = out.replies[i].refusal ?? e
-                    case let other: throw RedisError(.reply, "\(what) after SCRIPT LOAD: \(other)")
-                    }
+        try read(sent[0])
+        if !retry.isEmpty {
+            for b in sent.dropFirst() { try read(b) }
+            try loadScript()
+            for (i, what, args) in retry {
+                switch try connection.command(["EVALSHA", sha ?? "", "0"] + args) {
+                case .integer(let n) where Self.isNotificationCount(n, for: args): out.published += Int(n)
+                case .error(let e): out.replies[i].refusal = out.replies[i].refusal ?? e
+                case let other: throw RedisError(.reply, "\(what) after SCRIPT LOAD: \(other)")
                 }
             }
-        } catch {
-            sent = []
-            throw error
         }
+        sent.removeFirst(out.replies.count)
         return out
     }
 

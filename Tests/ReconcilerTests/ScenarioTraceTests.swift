@@ -2,6 +2,7 @@ import ChildTest
 import Foundation
 import Model
 import PropertyBased
+import RunTrace
 import Testing
 
 @testable import Reconciler

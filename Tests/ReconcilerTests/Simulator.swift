@@ -1,4 +1,5 @@
 import Model
+import RunTrace
 
 @testable import Reconciler
 
@@ -133,22 +134,10 @@ struct Simulator {
 
     mutating func notify(_ type: NeighborMessageType, _ key: NeighborKey, _ n: KernelNeighbor) {
         guard !lossy, subscribed else { return }
-        send(.kernelMessage(message(type, key, n)))
+        send(.kernelMessage(NeighborMessage(type, key, n)))
     }
 
     var subscribed: Bool { state.counters.dumps > 0 && exitCode == nil }
-
-    func message(_ type: NeighborMessageType, _ key: NeighborKey, _ n: KernelNeighbor) -> NeighborMessage {
-        NeighborMessage(
-            type: type,
-            family: key.ip.family.rawValue,
-            interface: key.interface,
-            destination: key.ip,
-            linkLayerAddress: n.linkLayerAddress,
-            state: n.state,
-            flags: n.flags
-        )
-    }
 
     /// The socket overflows: notifications are lost until the reader reports ENOBUFS.
     mutating func beginOverrun() { if subscribed { lossy = true } }
@@ -176,7 +165,7 @@ struct Simulator {
         cursor.removeAll { $0 == key }  // read into the datagram: the dump will not read it again
         dumpCursor = cursor
         kernelSet(key, n)
-        send(.kernelMessage(message(.newNeighbor, key, old)))
+        send(.kernelMessage(NeighborMessage(.newNeighbor, key, old)))
         dumpRaced = true
     }
 
@@ -188,7 +177,7 @@ struct Simulator {
             let k = cursor.removeFirst()
             if let v = kernel[k] {
                 dumpCursor = cursor
-                send(.kernelMessage(message(.newNeighbor, k, v)))
+                send(.kernelMessage(NeighborMessage(.newNeighbor, k, v)))
                 sent += 1
             }
         }

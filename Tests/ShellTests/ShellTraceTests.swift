@@ -1,5 +1,6 @@
 import ChildTest
 import Foundation
+import RunTrace
 import ShellTesting
 import Testing
 
@@ -14,11 +15,9 @@ import Testing
         var rng = SplitMix64(seed: seed)
         let values = (0..<32).map { _ in UInt32(truncatingIfNeeded: rng.next()) }
         let outcome = ShellScenario(values).run()
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for run in outcome.runs {
-            h = (h ^ run.traceDigest) &* 0x100_0000_01b3
-        }
-        return (h, outcome.runs.reduce(0) { $0 + $1.trace.count })
+        var hash = TraceHash()
+        for run in outcome.runs { run.addTrace(to: &hash) }
+        return (hash.value, hash.lines)
     }
 
     /// The child's side: prints `trace <hash> <events>` for the seed in the variable.

@@ -1,6 +1,7 @@
 import KernelObserver
 import Model
 import Reconciler
+import RunTrace
 import Shell
 import StoreObserver
 
@@ -125,42 +126,16 @@ public final class EmbeddedRuntime {
         now = max(now, end)
     }
 
-    /// A stable digest of the whole trace: the same for the same seed and inputs, in any process
-    /// (FNV-1a over the events' and effects' descriptions, so no hash seed enters it).
+    /// Adds every event fed and every effect returned, in order, to `hash`: the same for the same
+    /// seed and inputs in any process (`canonical` prints hashed collections sorted).
+    public func addTrace(to hash: inout TraceHash) {
+        for (e, effects) in trace { hash.add("\(canonical(e))|\(effects.map(canonical))") }
+    }
+
+    /// `addTrace` of this run alone.
     public var traceDigest: UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for (e, effects) in trace {
-            for byte in "\(Self.canonical(e))|\(effects.map(Self.canonical))\n".utf8 {
-                h ^= UInt64(byte)
-                h = h &* 0x100_0000_01b3
-            }
-        }
-        return h
-    }
-}
-
-extension EmbeddedRuntime {
-    /// An event as text, with the contents of hashed collections sorted: their order is the
-    /// hasher's, not a decision of the daemon.
-    static func canonical(_ e: Event) -> String {
-        switch e {
-        case .storeLoaded(let s): return "storeLoaded(\(canonical(s)))"
-        case .started(let c): return "started(\(c.warmStart), \(c.reconcileTimerSeconds), \(canonical(c.policy)))"
-        case .policyChanged(let p): return "policyChanged(\(canonical(p)))"
-        default: return "\(e)"
-        }
-    }
-
-    static func canonical(_ e: Effect) -> String {
-        if case .journal(.storeReloaded(let s)) = e { return "journal(storeReloaded(\(canonical(s))))" }
-        return "\(e)"
-    }
-
-    static func canonical(_ s: StoreSnapshot) -> String {
-        "\(s.entries.map { "\($0.key)=\($0.value)" }.sorted()) \(s.malformedKeys.sorted())"
-    }
-
-    static func canonical(_ p: Policy) -> String {
-        "dualToR \(p.dualToR) evpn \(p.evpn) linkLocal \(p.linkLocalInterfaces.map(\.rawValue).sorted())"
+        var hash = TraceHash()
+        addTrace(to: &hash)
+        return hash.value
     }
 }
