@@ -85,6 +85,9 @@ public struct Metrics: Sendable {
             "1 from a refused write until the next acknowledged one.",
             s.writesRefused ? 1 : 0
         )
+        out += "# HELP neighsyncd_build_info The running release (the value is always 1).\n"
+        out += "# TYPE neighsyncd_build_info gauge\n"
+        out += "neighsyncd_build_info{version=\"\(NeighsyncdVersion.current)\"} 1\n"
         out += "# HELP neighsyncd_phase Current phase (1 for the current one).\n# TYPE neighsyncd_phase gauge\n"
         for p in Phase.allCases {
             out += "neighsyncd_phase{phase=\"\(p.rawValue)\"} \(s.phase == p ? 1 : 0)\n"

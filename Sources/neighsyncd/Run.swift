@@ -16,10 +16,12 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Keep APPL_DB NEIGH_TABLE equal to the kernel's neighbor table (the daemon).",
         discussion: """
-            Serves the network namespace it is started in (`ip netns exec NS neighsyncd run`). \
+            `neighsyncd` with no subcommand is this, with every default: SONiC's paths, as swss's \
+            supervisord starts it. Serves the network namespace it is started in. \
             Reaches Redis as database_config.json says, preferring an instance's unix socket. \
             The Redis password is read from --redis-password-file or $REDIS_PASSWORD, never from \
-            the command line. SIGTERM/SIGINT: the batches in flight are finished and journaled, exit 0.
+            the command line. SIGTERM/SIGINT: the batches in flight are finished and journaled, exit 0. \
+            A start-up failure exits non-zero with one line saying why.
             """
     )
 
@@ -27,10 +29,10 @@ struct Run: ParsableCommand {
         name: .customLong("db-config"),
         help: "SONiC database_config.json; if missing, APPL_DB 0 / CONFIG_DB 4 / STATE_DB 6 on 127.0.0.1:6379."
     )
-    var dbConfig = DatabaseConfig.defaultPath
+    var dbConfig = DefaultPaths.databaseConfig
 
     @Option(help: "The journal file (SQLite, mode 0600). A bad one is set aside as FILE.bad-TIME.")
-    var journal = "/var/lib/neighsyncd/journal.sqlite"
+    var journal = DefaultPaths.journal
 
     @Option(
         name: .customLong("journal-durability"),
@@ -74,8 +76,11 @@ struct Run: ParsableCommand {
     @Flag(name: .customLong("no-syslog"), help: "Log to stderr only (default: stderr and syslog).")
     var noSyslog = false
 
-    @Option(help: "Prometheus textfile to write every 5 s and at exit (for node_exporter). Default: none.")
-    var metrics: String?
+    @Option(help: "Prometheus textfile to write every 5 s and at exit (`neighsyncd status` reads it).")
+    var metrics = DefaultPaths.metrics
+
+    @Flag(name: .customLong("no-metrics"), help: "Write no metrics textfile.")
+    var noMetrics = false
 
     @Option(
         name: .customLong("redis-password-file"),
@@ -101,15 +106,40 @@ struct Run: ParsableCommand {
         }
     }
 
+    /// Every setting that shapes the run, for the first NOTICE line (the password never).
+    var effectiveSettings: String {
+        let passwordSource =
+            redisPasswordFile.map { "from \($0)" }
+            ?? (ProcessInfo.processInfo.environment["REDIS_PASSWORD"] == nil ? "none" : "from $REDIS_PASSWORD")
+        return [
+            "db-config \(dbConfig)",
+            noJournal ? "no journal" : "journal \(journal) (\(journalDurability.rawValue))",
+            noMetrics ? "no metrics" : "metrics \(metrics)",
+            "redis password \(passwordSource)",
+            "rcvbuf \(rcvbuf)",
+            "batch-size \(batchSize)",
+            "batch-delay-ms \(batchDelayMs)",
+            "batches-in-flight \(batchesInFlight)",
+            "redump-cooldown-ms \(redumpCooldownMs)",
+            "restore-timeout \(restoreTimeout) s",
+            "policy-poll-seconds \(policyPollSeconds)",
+            "log-level \(logLevel)",
+        ].joined(separator: ", ")
+    }
+
     func run() throws {
         nsd_malloc_for_large_tables()
         // Signals are blocked before any other thread starts, so only the signalfd sees them.
         let sfd = nsd_signalfd_open()
-        guard sfd >= 0 else { throw ValidationError("signalfd: errno \(-sfd)") }
+        guard sfd >= 0 else {
+            printError("neighsyncd: cannot open a signalfd: \(String(cString: strerror(-sfd)))")
+            throw ExitCode(1)
+        }
         let sink = LogSink(syslog: !noSyslog)
         let level = Logger.Level(rawValue: logLevel) ?? .notice
         let log = Logger(label: "neighsyncd") { _ in SinkLogHandler(sink: sink, logLevel: level) }
         defer { sink.flush() }
+        log.notice("neighsyncd \(NeighsyncdVersion.current) starting: \(effectiveSettings)")
 
         var password: String?
         if let f = redisPasswordFile {
@@ -137,6 +167,13 @@ struct Run: ParsableCommand {
             log.error("\(error)")
             throw ExitCode(2)
         }
+        if !noMetrics {
+            do {
+                try PrivateFolder.create((metrics as NSString).deletingLastPathComponent, mode: 0o755)
+            } catch {
+                log.error("metrics textfile \(metrics): \(error); pass --metrics PATH or --no-metrics")
+            }
+        }
         if !noJournal {
             // Folders made here are 0700 whatever the umask; a failure shows when the journal opens.
             do {
@@ -155,7 +192,7 @@ struct Run: ParsableCommand {
                 redumpCooldownMilliseconds: redumpCooldownMs,
                 batchesInFlight: batchesInFlight
             ),
-            metricsPath: metrics,
+            metricsPath: noMetrics ? nil : metrics,
             restoreTimeoutSeconds: restoreTimeout,
             password: password,
             policyPollSeconds: policyPollSeconds

@@ -11,21 +11,24 @@ struct Status: ParsableCommand {
             + "reconcile."
     )
 
-    @Option(help: "The metrics textfile `neighsyncd run --metrics` writes.")
+    @Option(help: "The metrics textfile `neighsyncd run --metrics` writes (default: \(DefaultPaths.metrics)).")
     var metrics: String?
 
-    @Option(help: "The journal file.")
-    var journal = "/var/lib/neighsyncd/journal.sqlite"
+    @Option(help: "The journal file (default: \(DefaultPaths.journal)).")
+    var journal: String?
 
     func run() throws {
         var shown = false
-        if let path = metrics {
+        // A default file that is missing is not an error (the daemon may run without one); a named one is.
+        let path = metrics ?? DefaultPaths.metrics
+        if metrics != nil || FileManager.default.fileExists(atPath: path) {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                 printError("neighsyncd status: cannot read \(path)")
                 throw ExitCode(2)
             }
             var values: [String: String] = [:]
             var phase = "unknown"
+            var version = "unknown"
             for line in text.split(separator: "\n") where !line.hasPrefix("#") {
                 let parts = line.split(separator: " ")
                 guard parts.count == 2 else { continue }
@@ -33,12 +36,16 @@ struct Status: ParsableCommand {
                 if name.hasPrefix("neighsyncd_phase{"), parts[1] == "1" {
                     phase = name.split(separator: "\"").dropFirst().first.map(String.init) ?? phase
                 }
+                if name.hasPrefix("neighsyncd_build_info{") {
+                    version = name.split(separator: "\"").dropFirst().first.map(String.init) ?? version
+                }
                 values[name] = String(parts[1])
             }
             func v(_ n: String) -> String { values["neighsyncd_" + n] ?? "?" }
             let age = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date).map {
                 Int(-$0.timeIntervalSinceNow)
             }
+            print("version:      \(version)")
             print("phase:        \(phase)  (metrics written \(age.map { "\($0) s" } ?? "?") ago)")
             print(
                 "entries:      desired \(v("desired_entries")), actual \(v("actual_entries")), pending "
@@ -60,6 +67,7 @@ struct Status: ParsableCommand {
             shown = true
         }
         // Read-only: status never creates, migrates or converts a journal.
+        let journal = journal ?? DefaultPaths.journal
         if FileManager.default.fileExists(atPath: journal) {
             do {
                 let meta = try JournalReader(path: journal).metadata()
@@ -79,7 +87,10 @@ struct Status: ParsableCommand {
             }
         }
         if !shown {
-            printError("neighsyncd status: nothing to show: pass --metrics (as given to `run`) or --journal")
+            printError(
+                "neighsyncd status: nothing to show: neither \(path) nor \(journal) exists "
+                    + "(pass --metrics and --journal as given to `run`)"
+            )
             throw ExitCode(2)
         }
     }
