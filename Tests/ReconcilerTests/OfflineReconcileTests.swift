@@ -317,6 +317,8 @@ import Testing
         let redis = PlanFormat.redis.render([.delMalformed("Eth\u{1B}[2J\u{9B}0\nFORGED:1")], unchanged: 0)
         #expect(redis.hasSuffix(#" G D "Eth\x1b[2J\xc2\x9b0\nFORGED:1"\#n"#))
         #expect(redis.dropLast().unicodeScalars.allSatisfy { $0.value >= 0x20 && !(0x7F...0x9F).contains($0.value) })
+        let jsonDel = PlanFormat.json.render([.delMalformed("Eth\u{1B}[2J\u{9B}0\u{7F}")], unchanged: 0)
+        #expect(jsonDel.contains(#""Eth\u001b[2J\u009b0\u007f""#))
     }
 }
 
