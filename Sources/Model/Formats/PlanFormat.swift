@@ -51,8 +51,12 @@ public enum PlanFormat: String, CaseIterable, Sendable {
     /// keys in byte order. Each issue is `{"file", "key" (or "entry", its index, and "item"), "reason",
     /// "effect"}`, the effect "skipped" (the plan may be wrong), "repaired" (the plan repairs it)
     /// or "warning" (kept as read).
-    static func json(_ changes: [Change], unchanged: Int, issues: [SnapshotIssue], warnings: [SnapshotIssue]) -> String
-    {
+    static func json(
+        _ changes: [Change],
+        unchanged: Int,
+        issues: [SnapshotIssue],
+        warnings: [SnapshotIssue]
+    ) -> String {
         var sets: [(String, NeighborEntry)] = []
         var dels: [String] = []
         for c in changes {
