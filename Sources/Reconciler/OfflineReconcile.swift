@@ -5,8 +5,11 @@ import Model
 /// CONFIG_DB dump (both `sonic-db-dump` JSON). Pure: the caller reads the files.
 public struct OfflineReconcile: Sendable {
     public var plan: Plan
-    /// Entries that were skipped or will be repaired, each naming its file and entry.
+    /// Entries that had to be skipped, each naming its file and entry: the plan may lack a change
+    /// or hold a wrong one (a kernel entry skipped makes the plan DEL a live neighbor).
     public var issues: [SnapshotIssue]
+    /// Malformed store entries, each named too, that the plan repairs (DEL or a replacing SET).
+    public var repairs: [SnapshotIssue]
     /// Entries kept but doubtful (a key given twice, an unrecognised setting), each named too.
     public var warnings: [SnapshotIssue]
 
@@ -38,14 +41,15 @@ public struct OfflineReconcile: Sendable {
         issues += k.issues
         warnings += k.warnings
         let store = try storeRead.get()
-        issues += store.issues
+        issues += store.issues.filter { !$0.isRepaired }
         warnings += store.warnings
 
         // The desired entries are derived from the kernel table as the daemon derives them, not stored.
         let desired = { (key: NeighborKey, n: KernelNeighbor) in desiredEntry(for: key, n, policy: policy) }
         self.plan = diff(over: k.table, entry: desired, actual: store.snapshot)
-        self.issues = issues.sorted { ($0.source, $0.item) < ($1.source, $1.item) }
-        self.warnings = warnings.sorted { ($0.source, $0.item) < ($1.source, $1.item) }
+        self.issues = issues.sorted(by: SnapshotIssue.inFileOrder)
+        self.repairs = store.issues.filter(\.isRepaired).sorted(by: SnapshotIssue.inFileOrder)
+        self.warnings = warnings.sorted(by: SnapshotIssue.inFileOrder)
     }
 }
 

@@ -6,23 +6,35 @@ import Model
 import Reconciler
 
 /// `neighsyncd kernel-dump`: the kernel's neighbor table, read over rtnetlink as the daemon reads it.
+/// Raw by default, every entry in every state, so that a saved snapshot keeps what a policy may
+/// need later: `reconcile --kernel` applies the decision procedure itself.
 struct KernelDump: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kernel-dump",
-        abstract: "Print the kernel's neighbor table after policy, in the form `reconcile --kernel` reads.",
-        discussion: "Serves the network namespace it runs in (`ip netns exec NS neighsyncd kernel-dump`)."
+        abstract: "Print the kernel's whole neighbor table (`--json`: the form `reconcile --kernel` reads).",
+        discussion: """
+            Every entry in every state, as `ip -j neigh show nud all` lists them; `reconcile --kernel` \
+            applies the decision procedure, so a raw snapshot gives the same plan as a filtered one. \
+            --published shows only what the daemon would publish. Serves the network namespace it \
+            runs in (`ip netns exec NS neighsyncd kernel-dump`).
+            """
     )
 
     @Flag(help: "Print JSON as `ip -j neigh show` does (the default is one line per neighbor).")
     var json = false
 
-    @Flag(help: "Print every neighbor, also those the decision procedure would not publish.")
-    var all = false
+    @Flag(
+        help: ArgumentHelp(
+            "Print only the neighbors the daemon would publish to APPL_DB (the decision procedure, under the "
+                + "--config-db policy)."
+        )
+    )
+    var published = false
 
     @Option(
         name: .customLong("config-db"),
         help: ArgumentHelp(
-            "CONFIG_DB as printed by `sonic-db-dump -n CONFIG_DB`, for the policy. Default: none set.",
+            "CONFIG_DB as printed by `sonic-db-dump -n CONFIG_DB`, for the policy of --published. Default: none set.",
             valueName: "file"
         )
     )
@@ -30,6 +42,12 @@ struct KernelDump: ParsableCommand {
 
     @Option(help: "Receive buffer to request, in bytes.")
     var rcvbuf = 16 << 20
+
+    func validate() throws {
+        if configDB != nil && !published {
+            throw ValidationError("--config-db is the policy of --published; give both")
+        }
+    }
 
     func run() throws {
         var policy = Policy()
@@ -56,7 +74,7 @@ struct KernelDump: ParsableCommand {
             printError("neighsyncd kernel-dump: \(error)")
             throw ExitCode(1)
         }
-        let shown = all ? table : table.filter { desiredEntry(for: $0.key, $0.value, policy: policy) != nil }
+        let shown = published ? table.filter { desiredEntry(for: $0.key, $0.value, policy: policy) != nil } : table
         if json {
             FileHandle.standardOutput.write(IPNeighJSON.render(shown))
             print()

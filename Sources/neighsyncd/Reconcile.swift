@@ -11,10 +11,14 @@ struct Reconcile: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the minimal plan that makes a saved APPL_DB equal to a saved kernel table.",
         discussion: """
-            Exit status: 0 when nothing is to do, 1 when the plan is not empty, 2 on bad input \
-            (every bad entry is reported on stderr, naming its file; the rest is still reconciled) \
-            and on a usage error. A warning (a key or an entry given twice, an unrecognised setting) \
-            is printed on stderr and does not change the status. A FILE may be a pipe, e.g. /dev/stdin.
+            Exit status, as diff(1): 0 in sync; 1 the plan is not empty, also when it repairs \
+            malformed entries of the store (each one is warned about on stderr, naming file and key); \
+            2 trouble: a file that cannot be read or parsed, a kernel, CONFIG_DB or store entry that \
+            had to be skipped (each one is reported on stderr, naming its file; the rest is still \
+            reconciled, but the plan may DEL a live neighbor), or a usage error. Other warnings (a key \
+            or an entry given twice, an unrecognised setting) do not change the status. The json \
+            form also lists every issue and the unchanged count ("version": 1). A FILE may be a \
+            pipe, e.g. /dev/stdin.
             """
     )
 
@@ -49,7 +53,10 @@ struct Reconcile: ParsableCommand {
     var configDB: String?
 
     @Option(
-        help: "Output: text (summary and table), json ({\"set\": …, \"del\": […]}) or redis (one command per line)."
+        help: ArgumentHelp(
+            "Output: text (summary and table), json ({\"version\": 1, \"set\", \"del\", \"unchanged\", "
+                + "\"issues\"}) or redis (one command per line)."
+        )
     )
     var format: PlanFormat = .text
 
@@ -103,9 +110,15 @@ struct Reconcile: ParsableCommand {
             printError("neighsyncd reconcile: \(e)")
             throw ExitCode(2)
         }
-        for warning in result.warnings { printError("neighsyncd reconcile: warning: \(warning)") }
+        for warning in result.repairs + result.warnings { printError("neighsyncd reconcile: warning: \(warning)") }
         for issue in result.issues { printError("neighsyncd reconcile: \(issue)") }
-        print(format.render(result.plan.sorted, unchanged: result.plan.unchanged), terminator: "")
+        let output = format.render(
+            result.plan.sorted,
+            unchanged: result.plan.unchanged,
+            issues: result.issues + result.repairs,
+            warnings: result.warnings
+        )
+        print(output, terminator: "")
         if !result.issues.isEmpty { throw ExitCode(2) }
         if !result.plan.isEmpty { throw ExitCode(1) }
     }

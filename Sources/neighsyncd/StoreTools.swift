@@ -9,7 +9,9 @@ struct RedisOptions: ParsableArguments {
     @Option(name: .customLong("db-config"), help: "SONiC database_config.json.")
     var dbConfig = DatabaseConfig.defaultPath
 
-    func connect(_ db: String) throws -> RedisConnection {
+    func connect(_ db: String) throws -> RedisConnection { try Self.connect(db, dbConfig: dbConfig) }
+
+    static func connect(_ db: String, dbConfig: String) throws -> RedisConnection {
         let password = ProcessInfo.processInfo.environment["REDIS_PASSWORD"]
         return try DatabaseConfig.load(path: dbConfig).config.connect(db, password: password)
     }
@@ -32,23 +34,44 @@ struct StoreDump: ParsableCommand {
 }
 
 /// `neighsyncd consume`: pops NEIGH_TABLE as orchagent does, for demos and tests on a box without orchagent.
+/// On a switch it would take neighbor updates away from orchagent, so it is left out of the top-level
+/// help and has no default database config: it only runs against one named on the command line.
 struct Consume: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Pop NEIGH_TABLE with orchagent's semantics (for demos and tests without orchagent)."
+        abstract: "Pop NEIGH_TABLE with orchagent's semantics (demos and tests only; never on a switch).",
+        discussion: """
+            Stands in for orchagent where there is none. On a switch it would steal neighbor updates \
+            from orchagent, so it does not use the default database config: --db-config must name the \
+            (private) database to pop.
+            """,
+        shouldDisplay: false
     )
 
-    @OptionGroup var redis: RedisOptions
+    @Option(
+        name: .customLong("db-config"),
+        help: ArgumentHelp("database_config.json of the private Redis to pop (required).", valueName: "file")
+    )
+    var dbConfig: String?
 
     @Flag(help: "Pop what is pending once and exit (default: keep popping on each notification).")
     var once = false
 
+    func validate() throws {
+        guard dbConfig != nil else {
+            throw ValidationError(
+                "consume needs an explicit --db-config: on a switch it would steal neighbor updates from orchagent"
+            )
+        }
+    }
+
     func run() throws {
-        let consumer = ConsumerStateTable(connection: try redis.connect("APPL_DB"))
+        guard let dbConfig else { throw ExitCode.validationFailure }
+        let consumer = ConsumerStateTable(connection: try RedisOptions.connect("APPL_DB", dbConfig: dbConfig))
         if once {
             print(try consumer.drain())
             return
         }
-        let sub = try redis.connect("APPL_DB")
+        let sub = try RedisOptions.connect("APPL_DB", dbConfig: dbConfig)
         _ = try sub.command(["SUBSCRIBE", ProducerStateTableNames.neighTable.channel])
         while true {
             try consumer.drain()

@@ -47,12 +47,14 @@ import Testing
         )
         #expect(dels == ["Ethernet4:10.0.0.4", "Ethernet4:10.0.0.5", "Ethernet8:10.0.0.99", "garbage"])
         #expect(r.plan.unchanged == 6)
+        // Malformed store entries are repairs the plan makes, not skipped entries.
+        #expect(r.issues.isEmpty)
         #expect(
-            r.issues.map(\.item).sorted() == [
+            r.repairs.map(\.item).sorted() == [
                 "Ethernet0:10.0.0.3", "Ethernet4:10.0.0.7", "Ethernet4:10.0.0.8", "garbage",
             ]
         )
-        #expect(r.issues.allSatisfy { $0.source == "store-sample.json" })
+        #expect(r.repairs.allSatisfy { $0.source == "store-sample.json" && $0.isRepaired })
     }
 
     @Test func linkLocalEnabledPublishesFe80() throws {
@@ -129,8 +131,17 @@ import Testing
 
     @Test func formats() throws {
         let r = try Self.reconcile()
-        let json = PlanFormat.json.render(r.plan.sorted, unchanged: r.plan.unchanged)
+        let skipped = SnapshotIssue(source: "k.json", item: "entry 2 {…}", reason: "no dst", position: 2)
+        let doubt = SnapshotIssue(source: "c.json", item: "INTERFACE|Ethernet0", reason: "unrecognised")
+        let json = PlanFormat.json.render(
+            r.plan.sorted,
+            unchanged: r.plan.unchanged,
+            issues: [skipped] + r.repairs,
+            warnings: [doubt]
+        )
         let parsed = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        #expect(parsed["version"] as? Int == 1)
+        #expect(parsed["unchanged"] as? Int == 6)
         let set = try #require(parsed["set"] as? [String: [String: String]])
         #expect(set["Ethernet0:2000::2"] == ["neigh": "00:01:02:03:04:06", "family": "IPv6"])
         #expect(
@@ -138,6 +149,16 @@ import Testing
                 "Ethernet4:10.0.0.4", "Ethernet4:10.0.0.5", "Ethernet8:10.0.0.99", "garbage",
             ]
         )
+        let issues = try #require(parsed["issues"] as? [[String: Any]])
+        #expect(issues.count == 6)
+        #expect(issues.first?["entry"] as? Int == 2)
+        #expect(issues.first?["effect"] as? String == "skipped")
+        let garbage = issues.first { $0["key"] as? String == "garbage" }
+        #expect(garbage?["file"] as? String == "store-sample.json")
+        #expect(garbage?["effect"] as? String == "repaired")
+        #expect((garbage?["reason"] as? String)?.hasPrefix("key is not <ifname>:<inet_ntop ip>") == true)
+        #expect(issues.last?["key"] as? String == "INTERFACE|Ethernet0")
+        #expect(issues.last?["effect"] as? String == "warning")
 
         let text = PlanFormat.text.render(r.plan.sorted, unchanged: r.plan.unchanged)
         #expect(text.hasPrefix("5 set, 4 del, 6 unchanged\n"))
@@ -282,16 +303,22 @@ import Testing
         let kernel = #"[{"dst": "10.0.0.1", "dev": "Eth\u001b[0m", "state": ["REACHABLE"]}]"#
         let r = try Self.reconcile(kernel: kernel, store: store)
         let text = PlanFormat.text.render(r.plan.sorted, unchanged: r.plan.unchanged)
+        let json = PlanFormat.json.render(r.plan.sorted, unchanged: 0, issues: r.issues + r.repairs)
         let lines =
-            r.issues.map(\.description)
-            + text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        #expect(r.issues.count == 4)
-        #expect(lines.allSatisfy { !$0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } })
+            (r.issues + r.repairs).map(\.description)
+            + (text + json).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(r.issues.count == 1)  // the kernel entry, skipped; the three stored ones are repaired
+        #expect(r.repairs.count == 3)
+        #expect(
+            lines.allSatisfy { !$0.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) } }
+        )
         #expect(!lines.contains { $0.hasPrefix("FORGED") })
         #expect(text.contains(#"DEL  Eth\x1b[31m0\nFORGED:10.0.0.2  (malformed key)"#))
         let redis = PlanFormat.redis.render([.delMalformed("Eth\u{1B}[2J\u{9B}0\nFORGED:1")], unchanged: 0)
         #expect(redis.hasSuffix(#" G D "Eth\x1b[2J\xc2\x9b0\nFORGED:1"\#n"#))
         #expect(redis.dropLast().unicodeScalars.allSatisfy { $0.value >= 0x20 && !(0x7F...0x9F).contains($0.value) })
+        let jsonDel = PlanFormat.json.render([.delMalformed("Eth\u{1B}[2J\u{9B}0\u{7F}")], unchanged: 0)
+        #expect(jsonDel.contains(#""Eth\u001b[2J\u009b0\u007f""#))
     }
 }
 

@@ -108,6 +108,30 @@ N link add Vlan1000 type bridge
 for l in Ethernet0 Ethernet4 Ethernet8 Vlan1000 peer0 peer4 peer8; do N link set "$l" up; done
 start_consumer
 
+# --- 0. kernel-dump: the raw table by default; --published filters; reconcile decides the same ----
+N neigh add 10.9.0.50 lladdr 00:01:02:03:09:50 dev Ethernet8 nud noarp
+N neigh add 10.9.0.51 dev Ethernet8 nud incomplete
+N neigh add 10.9.0.52 dev Ethernet8 nud failed
+N neigh add 10.9.0.54 lladdr 00:01:02:03:09:54 dev Ethernet8 nud reachable
+kdump() { ip netns exec "$NS" "$BIN" kernel-dump --json "$@"; }
+kdump > "$DIR/raw.json" 2>"$DIR/kdump.err"; kdump --published > "$DIR/published.json" 2>>"$DIR/kdump.err"
+has() { python3 -c 'import json, sys; t = json.load(open(sys.argv[1]))
+sys.exit(0 if any(e["dst"] == sys.argv[2] and e.get("state") == [sys.argv[3]] for e in t) else 1)' "$@" 2>/dev/null; }
+R_JSON="$DIR/raw.json"
+check "kernel-dump: NOARP, INCOMPLETE and FAILED entries by default" eval \
+  'has "$R_JSON" 10.9.0.50 NOARP && has "$R_JSON" 10.9.0.51 INCOMPLETE && has "$R_JSON" 10.9.0.52 FAILED'
+check "kernel-dump --published: only what the daemon would publish" eval \
+  'has "$DIR/published.json" 10.9.0.54 REACHABLE && ! grep -qE "10\.9\.0\.5[012]" "$DIR/published.json"'
+echo '{}' > "$DIR/empty-store.json"
+plan_of() { "$BIN" reconcile --kernel "$1" --store "$DIR/empty-store.json" --format json 2>/dev/null; [ $? -eq 1 ]; }
+N -j neigh show nud all > "$DIR/ip.json"
+check "reconcile: the same plan from a raw dump, a filtered one and ip -j neigh" eval \
+  'plan_of "$DIR/raw.json" > "$DIR/plan-raw" && plan_of "$DIR/published.json" > "$DIR/plan-published" \
+   && plan_of "$DIR/ip.json" > "$DIR/plan-ip" && grep -q "Ethernet8:10.9.0.54" "$DIR/plan-raw" \
+   && cmp -s "$DIR/plan-raw" "$DIR/plan-published" && cmp -s "$DIR/plan-raw" "$DIR/plan-ip"'
+[ -s "$DIR/kdump.err" ] && fail "kernel-dump wrote to stderr: $(head -n 3 "$DIR/kdump.err")"
+for a in 10.9.0.50 10.9.0.51 10.9.0.52 10.9.0.54; do N neigh del "$a" dev Ethernet8; done
+
 # --- 1. test_neighbor: IPv6 and IPv4 add/remove, exact fields -----------------------------------
 # A symlink planted at the metrics file's old fixed temp name, and a umask that hides nothing.
 echo precious > "$DIR/victim"

@@ -35,7 +35,7 @@ public enum IPNeighJSON {
                 let entry = try Entry.read(&reader)
                 func report(_ reason: String) -> SnapshotIssue {
                     let item = "entry \(index) \(summary(reader.text(from: start)))"
-                    return SnapshotIssue(source: source, item: item, reason: reason)
+                    return SnapshotIssue(source: source, item: item, reason: reason, position: index)
                 }
                 switch entry.judged() {
                 case .failure(let why):

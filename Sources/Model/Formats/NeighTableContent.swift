@@ -187,16 +187,14 @@ public struct NeighTableContent: Sendable {
                 return
             }
             snap.malformedKeys.insert(raw)
-            issues.append(
-                SnapshotIssue(source: source, item: raw, reason: "key is not <ifname>:<inet_ntop ip>; will be deleted")
-            )
+            let reason = "key is not <ifname>:<inet_ntop ip>; will be deleted"
+            issues.append(SnapshotIssue(source: source, item: raw, reason: reason, isRepaired: true))
             return
         }
         guard case .hash(let count, let neigh, let family) = value else {
             snap.entries[key] = .malformed
-            issues.append(
-                SnapshotIssue(source: source, item: key.description, reason: "value is not a hash; will be repaired")
-            )
+            let reason = "value is not a hash; will be repaired"
+            issues.append(SnapshotIssue(source: source, item: key.description, reason: reason, isRepaired: true))
             return
         }
         if count == 0 { return }  // upstream skips empty hashes too (or the key went away since a SCAN)
@@ -204,7 +202,8 @@ public struct NeighTableContent: Sendable {
         case .success(let e): snap.entries[key] = .valid(e)
         case .failure(let why):
             snap.entries[key] = .malformed
-            issues.append(SnapshotIssue(source: source, item: key.description, reason: "\(why.text); will be repaired"))
+            let reason = "\(why.text); will be repaired"
+            issues.append(SnapshotIssue(source: source, item: key.description, reason: reason, isRepaired: true))
         }
     }
 

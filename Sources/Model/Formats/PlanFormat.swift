@@ -4,11 +4,18 @@ import Foundation
 public enum PlanFormat: String, CaseIterable, Sendable {
     case text, json, redis
 
-    /// Renders sorted changes. `unchanged` is only shown by the text form.
-    public func render(_ changes: [Change], unchanged: Int) -> String {
+    /// Renders sorted changes. `unchanged` is only shown by the text and JSON forms, the input
+    /// problems (`issues` skipped or repaired, `warnings` kept) only by the JSON form: the others
+    /// leave them to stderr.
+    public func render(
+        _ changes: [Change],
+        unchanged: Int,
+        issues: [SnapshotIssue] = [],
+        warnings: [SnapshotIssue] = []
+    ) -> String {
         switch self {
         case .text: return Self.text(changes, unchanged: unchanged)
-        case .json: return Self.json(changes)
+        case .json: return Self.json(changes, unchanged: unchanged, issues: issues, warnings: warnings)
         case .redis:
             // One call of the writer's script per change: each line stands alone, so a reader can
             // apply some of them.
@@ -37,8 +44,19 @@ public enum PlanFormat: String, CaseIterable, Sendable {
         return s
     }
 
-    /// `{"set": {key: {"neigh", "family"}}, "del": [key]}`, keys in byte order.
-    static func json(_ changes: [Change]) -> String {
+    /// The JSON form's version: a reader checks it before reading the rest.
+    public static let jsonVersion = 1
+
+    /// `{"version": 1, "set": {key: {"neigh", "family"}}, "del": [key], "unchanged": n, "issues": […]}`,
+    /// keys in byte order. Each issue is `{"file", "key" (or "entry", its index, and "item"), "reason",
+    /// "effect"}`, the effect "skipped" (the plan may be wrong), "repaired" (the plan repairs it)
+    /// or "warning" (kept as read).
+    static func json(
+        _ changes: [Change],
+        unchanged: Int,
+        issues: [SnapshotIssue],
+        warnings: [SnapshotIssue]
+    ) -> String {
         var sets: [(String, NeighborEntry)] = []
         var dels: [String] = []
         for c in changes {
@@ -53,7 +71,23 @@ public enum PlanFormat: String, CaseIterable, Sendable {
         func block(_ open: String, _ close: String, _ lines: [String]) -> String {
             lines.isEmpty ? open + close : open + "\n" + lines.joined(separator: ",\n") + "\n  " + close
         }
-        return "{\n  \"set\": \(block("{", "}", setLines)),\n  \"del\": \(block("[", "]", delLines))\n}\n"
+        let issueLines =
+            issues.map { jsonIssue($0, effect: $0.isRepaired ? "repaired" : "skipped") }
+            + warnings.map { jsonIssue($0, effect: "warning") }
+        return "{\n  \"version\": \(jsonVersion),\n  \"set\": \(block("{", "}", setLines)),\n"
+            + "  \"del\": \(block("[", "]", delLines)),\n  \"unchanged\": \(unchanged),\n"
+            + "  \"issues\": \(block("[", "]", issueLines))\n}\n"
+    }
+
+    /// One issue, a member a line. A kernel entry has no key: it is named by its index in the file
+    /// and its text (shortened).
+    static func jsonIssue(_ issue: SnapshotIssue, effect: String) -> String {
+        let item = jsonString(issue.item)
+        let name = issue.position.map { ["\"entry\": \($0)", "\"item\": \(item)"] } ?? ["\"key\": \(item)"]
+        let members =
+            ["\"file\": \(jsonString(issue.source))"] + name
+            + ["\"reason\": \(jsonString(issue.reason))", "\"effect\": \"\(effect)\""]
+        return "    {\n" + members.map { "      " + $0 }.joined(separator: ",\n") + "\n    }"
     }
 
     static func jsonString(_ s: String) -> String {
@@ -63,7 +97,12 @@ public enum PlanFormat: String, CaseIterable, Sendable {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
             default:
-                if ch.value < 0x20 { out += String(format: "\\u%04x", ch.value) } else { out.unicodeScalars.append(ch) }
+                // C0, DEL and C1 (0x9B is a terminal's CSI) escaped: valid JSON, nothing a terminal acts on.
+                if ch.value < 0x20 || (0x7F...0x9F).contains(ch.value) {
+                    out += String(format: "\\u%04x", ch.value)
+                } else {
+                    out.unicodeScalars.append(ch)
+                }
             }
         }
         return out + "\""
