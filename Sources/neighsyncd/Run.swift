@@ -68,10 +68,25 @@ struct Run: ParsableCommand {
     )
     var restoreTimeout = 180
 
-    @Option(name: .customLong("log-level"), help: "debug, info, notice, warning or error.")
-    var logLevel = "notice"
+    @Option(
+        name: .customLong("log-level"),
+        help: """
+            EMERG, ALERT, CRIT, ERROR, WARN, NOTICE, INFO or DEBUG (any case; warning also taken). \
+            In force until CONFIG_DB LOGGER|neighsyncd LOGLEVEL is read, and written there if absent.
+            """
+    )
+    var logLevel = "NOTICE"
 
-    @Flag(name: .customLong("no-syslog"), help: "Log to stderr only (default: stderr and syslog).")
+    @Option(
+        name: .customLong("log-output"),
+        help: """
+            syslog, stderr or stdout. Default: syslog when stderr is not a terminal, else stderr. \
+            In force until CONFIG_DB LOGGER|neighsyncd LOGOUTPUT is read, and written there if absent.
+            """
+    )
+    var logOutput: String?
+
+    @Flag(name: .customLong("no-syslog"), help: .hidden)  // before --log-output: the same as `--log-output stderr`
     var noSyslog = false
 
     @Option(help: "Prometheus textfile to write every 5 s and at exit (for node_exporter). Default: none.")
@@ -96,9 +111,20 @@ struct Run: ParsableCommand {
         guard batchDelayMs >= 0, redumpCooldownMs >= 0, restoreTimeout > 0, policyPollSeconds > 0 else {
             throw ValidationError("durations must not be negative")
         }
-        guard Logger.Level(rawValue: logLevel) != nil else {
-            throw ValidationError("--log-level: one of debug, info, notice, warning, error")
+        guard LogSeverity(name: logLevel) != nil else {
+            throw ValidationError("--log-level: one of \(LogSeverity.spellings) (any case)")
         }
+        guard logOutput.map({ LogOutput(name: $0) != nil }) ?? true else {
+            throw ValidationError("--log-output: one of syslog, stderr, stdout (any case)")
+        }
+    }
+
+    /// The log settings until CONFIG_DB's are read. Under a supervisor (stderr not a terminal:
+    /// supervisord sends it to syslog too) only syslog, so each line is logged once.
+    var logging: LoggerSettings {
+        let output =
+            logOutput.flatMap { LogOutput(name: $0) } ?? (noSyslog || isatty(STDERR_FILENO) == 1 ? .stderr : .syslog)
+        return LoggerSettings(level: LogSeverity(name: logLevel) ?? .notice, output: output)
     }
 
     func run() throws {
@@ -106,9 +132,9 @@ struct Run: ParsableCommand {
         // Signals are blocked before any other thread starts, so only the signalfd sees them.
         let sfd = nsd_signalfd_open()
         guard sfd >= 0 else { throw ValidationError("signalfd: errno \(-sfd)") }
-        let sink = LogSink(syslog: !noSyslog)
-        let level = Logger.Level(rawValue: logLevel) ?? .notice
-        let log = Logger(label: "neighsyncd") { _ in SinkLogHandler(sink: sink, logLevel: level) }
+        let logging = self.logging
+        let sink = LogSink(settings: logging)
+        let log = Logger(label: "neighsyncd") { _ in SinkLogHandler(sink: sink) }
         defer { sink.flush() }
 
         var password: String?
@@ -158,7 +184,8 @@ struct Run: ParsableCommand {
             metricsPath: metrics,
             restoreTimeoutSeconds: restoreTimeout,
             password: password,
-            policyPollSeconds: policyPollSeconds
+            policyPollSeconds: policyPollSeconds,
+            logging: logging
         )
         let runtime: PosixRuntime
         do {
