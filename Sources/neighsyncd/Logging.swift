@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import Logging
 import Model
+import Shell
 import StoreObserver
 import Synchronization
 
@@ -32,6 +33,9 @@ final class LogSink: @unchecked Sendable {
     private let thresholdIndex: Atomic<Int>
     private let outputIndex: Atomic<Int>
     private(set) var droppedTotal = 0
+    /// openlog keeps this pointer: it must outlive every syslog call (the sink lives as long as
+    /// the process; the string is never freed).
+    private let identifier = strdup("neighsyncd")
 
     init(capacity: Int = 100_000, settings: LoggerSettings) {
         self.capacity = capacity
@@ -39,10 +43,16 @@ final class LogSink: @unchecked Sendable {
         outputIndex = Atomic(LogOutput.allCases.firstIndex(of: settings.output) ?? 0)
         // No LOG_PID, facility user: the form swss-common's daemons log in (they never call
         // openlog), so an operator's filters for `neighsyncd:` keep working.
-        openlog("neighsyncd", 0, LOG_USER)
+        openlog(identifier, 0, LOG_USER)
         let t = Thread { [unowned self] in self.drainForever() }
         t.name = "log-writer"
         t.start()
+    }
+
+    /// The message as one C string argument: never as a format, and never a Swift String passed
+    /// as a C variadic argument (not a C string).
+    private static func syslog(_ priority: Int32, _ text: String) {
+        text.withCString { c in withVaList([c]) { vsyslog(priority, "%s", $0) } }
     }
 
     /// The least severe level logged: read by every logger on every call.
@@ -117,17 +127,16 @@ final class LogSink: @unchecked Sendable {
             var stdout = ""
             var stderr = ""
             for r in batch {
-                let body = LogLine.body(r.message, r.metadata)
                 switch r.output {
-                case .syslog: withVaList([body]) { vsyslog(LogLine.syslogPriority(r.level), "%s", $0) }
-                case .stdout: stdout += LogLine.stamped(r, body)
-                case .stderr: stderr += LogLine.stamped(r, body)
+                case .syslog: Self.syslog(r.severity.syslogPriority, r.body)
+                case .stdout: stdout += r.stamped
+                case .stderr: stderr += r.stamped
                 }
             }
             if lost > 0 {
                 let line = "neighsyncd: \(lost) log lines dropped (log output too slow)"
                 if output == .syslog {
-                    withVaList([line]) { vsyslog(LOG_WARNING, "%s", $0) }
+                    Self.syslog(LOG_WARNING, line)
                 } else {
                     stderr += line + "\n"
                 }
@@ -138,43 +147,15 @@ final class LogSink: @unchecked Sendable {
     }
 }
 
-/// How a record reads once written.
-enum LogLine {
-    /// The message, then `key=value` for each metadata entry (sorted by key). Messages and values
-    /// quote kernel, Redis and file data: escaped here, so no line can end early or forge another,
-    /// whichever code composed it.
-    static func body(_ message: Logger.Message, _ metadata: Logger.Metadata) -> String {
-        var out = message.description.escapedForLog
-        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
-            let text = "\(value)".escapedForLog
-            let quoted =
-                text.contains(" ") || text.contains("\"") || text.isEmpty
-                ? "\"" + text.replacingOccurrences(of: "\"", with: "\\\"") + "\"" : text
-            out += " \(key.escapedForLog)=\(quoted)"
-        }
-        return out
+extension LogRecord {
+    /// Metadata values are described here, on the writer thread.
+    var body: String { LogLine.body(message.description, metadata: metadata.mapValues { "\($0)" }) }
+
+    var stamped: String {
+        LogLine.stamped(body, severity: severity, seconds: seconds, milliseconds: milliseconds)
     }
 
-    /// A line for stderr or stdout: UTC time with milliseconds and SONiC's level name first. Syslog
-    /// lines have neither: syslog stamps them and carries the priority.
-    static func stamped(_ r: LogRecord, _ body: String) -> String {
-        var tm = tm()
-        var secs = r.seconds
-        gmtime_r(&secs, &tm)
-        let stamp = String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-            tm.tm_year + 1900,
-            tm.tm_mon + 1,
-            tm.tm_mday,
-            tm.tm_hour,
-            tm.tm_min,
-            tm.tm_sec,
-            r.milliseconds
-        )
-        return "\(stamp) \(severity(r.level).name) \(body)\n"
-    }
-
-    static func severity(_ level: Logger.Level) -> LogSeverity {
+    var severity: LogSeverity {
         switch level {
         case .trace, .debug: .debug
         case .info: .info
@@ -184,8 +165,6 @@ enum LogLine {
         case .critical: .crit
         }
     }
-
-    static func syslogPriority(_ level: Logger.Level) -> Int32 { severity(level).syslogPriority }
 }
 
 /// swift-log handler feeding the sink. Its level is the sink's, so a change of CONFIG_DB
