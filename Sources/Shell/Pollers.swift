@@ -45,7 +45,7 @@ public final class Pollers {
     /// Reads the start-up settings and reports `.started`; retried with backoff until they answer.
     func start() {
         let s: StartupSettings
-        let loggerRow: [String: String]?
+        let loggerRow: LoggerRow.Reading
         do throws(RedisError) {
             // The logger row first: `startup` counts a warm restart, so it must be the last read.
             loggerRow = try settings.loggerRow(writingAbsent: logging.fields)
@@ -54,7 +54,14 @@ public final class Pollers {
             context.retry(.startup, after: error, "reading start-up settings", failures: &startupFailures)
             return
         }
-        followLogger(loggerRow)
+        if let refusal = loggerRow.writeRefused {
+            context.log(
+                .warning,
+                "CONFIG_DB \(LoggerRow.key): writing its defaults was refused (\(refusal)); "
+                    + "swssloglevel will not list neighsyncd until the row exists"
+            )
+        }
+        followLogger(loggerRow.fields)
         if s.config.warmStart {
             context.log(.notice, "warm start: restore_count \(s.restoreCount)")
             if !s.timerValid {
@@ -110,7 +117,7 @@ public final class Pollers {
             _ = try settings.subscribe()
             if !wasSubscribed { context.log(.notice, "CONFIG_DB subscription restored") }
             context.enqueue(.policyChanged(try settings.policy()))
-            followLogger(try settings.loggerRow(writingAbsent: [:]))
+            followLogger(try settings.loggerRow(writingAbsent: [:]).fields)
             policyFailures = 0
         } catch {
             retryPolicy(after: error, "reading CONFIG_DB policy")
@@ -120,7 +127,7 @@ public final class Pollers {
     /// Only the logger row changed: the policy is not read again, the core hears nothing.
     private func rereadLogger() {
         do throws(RedisError) {
-            followLogger(try settings.loggerRow(writingAbsent: [:]))
+            followLogger(try settings.loggerRow(writingAbsent: [:]).fields)
         } catch {
             retryPolicy(after: error, "reading CONFIG_DB \(LoggerRow.key)")
         }

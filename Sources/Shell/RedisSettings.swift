@@ -61,7 +61,7 @@ public final class RedisSettings: SettingsSource {
 
     public var subscription: Int32? { watcher?.subscriber.fileDescriptor }
 
-    public func loggerRow(writingAbsent defaults: [String: String]) throws(RedisError) -> [String: String]? {
+    public func loggerRow(writingAbsent defaults: [String: String]) throws(RedisError) -> LoggerRow.Reading {
         try LoggerRow.read(try healthy(&configDB, "CONFIG_DB"), writingAbsent: defaults)
     }
 

@@ -34,9 +34,8 @@ public protocol SettingsSource: AnyObject {
     /// Reads the subscription: what changed (the policy's tables, the logger row). Throws when it
     /// was lost (killed, or Redis restarted); it is then dropped, and `subscribe` makes a new one.
     func configNotified() throws(RedisError) -> ConfigChange
-    /// CONFIG_DB `LOGGER|neighsyncd`, after writing the fields of `defaults` it lacks (at start);
-    /// nil when the key is not a hash.
-    func loggerRow(writingAbsent defaults: [String: String]) throws(RedisError) -> [String: String]?
+    /// CONFIG_DB `LOGGER|neighsyncd`, after writing the fields of `defaults` it lacks (at start).
+    func loggerRow(writingAbsent defaults: [String: String]) throws(RedisError) -> LoggerRow.Reading
     /// Connections replaced since start (for metrics).
     var reconnects: Int { get }
 }

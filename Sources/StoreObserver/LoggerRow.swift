@@ -35,20 +35,31 @@ public enum LoggerRow {
         return (s, problems)
     }
 
+    /// The row as read, and why the defaults could not be written, if they could not.
+    public struct Reading: Hashable, Sendable {
+        /// nil when the key holds something else than a hash (then nothing is written).
+        public var fields: [String: String]?
+        /// Redis refused the HSET (OOM, READONLY): the daemon runs on, with the row's values.
+        public var writeRefused: String?
+
+        public init(fields: [String: String]?, writeRefused: String? = nil) {
+            self.fields = fields
+            self.writeRefused = writeRefused
+        }
+    }
+
     /// Reads the row; the fields of `defaults` it lacks are written first (HSET of those alone,
-    /// so a value an operator set is never overwritten). Returns the row as it now is; nil when
-    /// the key holds something else than a hash (then nothing is written).
+    /// so a value an operator set is never overwritten).
     public static func read(
         _ c: RedisConnection,
         writingAbsent defaults: [String: String] = [:]
-    ) throws(RedisError) -> [String: String]? {
-        guard var row = try hashes(c, [key])[key] ?? nil else { return nil }
+    ) throws(RedisError) -> Reading {
+        guard var row = try hashes(c, [key])[key] ?? nil else { return Reading(fields: nil) }
         let absent = defaults.filter { row[$0.key] == nil }.sorted { $0.key < $1.key }
-        if !absent.isEmpty {
-            let r = try c.command(["HSET", key] + absent.flatMap { [$0.key, $0.value] })
-            if case .error(let message) = r { throw RedisError(.reply, "HSET \(key): \(message)") }
-            for (field, value) in absent { row[field] = value }
-        }
-        return row
+        guard !absent.isEmpty else { return Reading(fields: row) }
+        let r = try c.command(["HSET", key] + absent.flatMap { [$0.key, $0.value] })
+        if case .error(let message) = r { return Reading(fields: row, writeRefused: message) }
+        for (field, value) in absent { row[field] = value }
+        return Reading(fields: row)
     }
 }

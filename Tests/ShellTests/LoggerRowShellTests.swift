@@ -44,6 +44,20 @@ import Testing
         #expect(settings.logger == ["LOGLEVEL": "debug", "LOGOUTPUT": "STDERR"])
     }
 
+    /// Redis refuses the defaults (OOM): a warning, and the daemon starts on the row's values.
+    @Test func aRefusedWriteOfTheDefaultsDoesNotStopTheStart() {
+        let settings = FakeSettings()
+        settings.logger = ["LOGLEVEL": "DEBUG"]
+        settings.loggerWriteRefusal = "OOM command not allowed when used memory > 'maxmemory'."
+        let rt = Self.runtime(settings)
+        rt.run(for: 1_000_000_000)
+        #expect(rt.state.phase == .steady, "\(rt.logs)")
+        #expect(rt.loggingApplied == [Self.debug])
+        #expect(
+            rt.logs.contains { $0.hasPrefix("warning: CONFIG_DB LOGGER|neighsyncd: writing its defaults was refused") }
+        )
+    }
+
     /// `swssloglevel -l DEBUG -c neighsyncd` while running: applied at once, without a restart and
     /// without the core hearing of it (no policy re-read).
     @Test func aChangeArrivesLive() {

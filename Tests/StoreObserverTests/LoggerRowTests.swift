@@ -70,16 +70,16 @@ import Testing
         let server = try RedisServer()
         let c = try server.connect(4)
         let defaults = LoggerSettings(level: .notice, output: .syslog).fields
-        #expect(try LoggerRow.read(c, writingAbsent: defaults) == ["LOGLEVEL": "NOTICE", "LOGOUTPUT": "SYSLOG"])
+        #expect(try LoggerRow.read(c, writingAbsent: defaults).fields == ["LOGLEVEL": "NOTICE", "LOGOUTPUT": "SYSLOG"])
         #expect(try c.command(["HGET", "LOGGER|neighsyncd", "LOGOUTPUT"]).string == "SYSLOG")
         // An operator's value is never overwritten by a start.
         _ = try c.command(["HDEL", "LOGGER|neighsyncd", "LOGOUTPUT"])
         _ = try c.command(["HSET", "LOGGER|neighsyncd", "LOGLEVEL", "DEBUG"])
-        #expect(try LoggerRow.read(c, writingAbsent: defaults) == ["LOGLEVEL": "DEBUG", "LOGOUTPUT": "SYSLOG"])
+        #expect(try LoggerRow.read(c, writingAbsent: defaults).fields == ["LOGLEVEL": "DEBUG", "LOGOUTPUT": "SYSLOG"])
         #expect(try c.command(["HGET", "LOGGER|neighsyncd", "LOGLEVEL"]).string == "DEBUG")
         // Later reads write nothing.
         _ = try c.command(["DEL", "LOGGER|neighsyncd"])
-        #expect(try LoggerRow.read(c) == [:])
+        #expect(try LoggerRow.read(c) == LoggerRow.Reading(fields: [:]))
         #expect(try c.command(["EXISTS", "LOGGER|neighsyncd"]).integer == 0)
     }
 
@@ -87,8 +87,20 @@ import Testing
         let server = try RedisServer()
         let c = try server.connect(4)
         _ = try c.command(["SET", "LOGGER|neighsyncd", "DEBUG"])
-        #expect(try LoggerRow.read(c, writingAbsent: ["LOGLEVEL": "NOTICE"]) == nil)
+        #expect(try LoggerRow.read(c, writingAbsent: ["LOGLEVEL": "NOTICE"]) == LoggerRow.Reading(fields: nil))
         #expect(try c.command(["GET", "LOGGER|neighsyncd"]).string == "DEBUG")
+    }
+
+    /// Redis out of memory at start: the daemon must start all the same, with the row's values.
+    @Test func aRefusedWriteOfTheDefaultsIsReportedNotThrown() throws {
+        let server = try RedisServer()
+        let c = try server.connect(4)
+        _ = try c.command(["HSET", "LOGGER|neighsyncd", "LOGLEVEL", "INFO"])
+        _ = try c.command(["CONFIG", "SET", "maxmemory-policy", "noeviction"])
+        _ = try c.command(["CONFIG", "SET", "maxmemory", "1"])
+        let r = try LoggerRow.read(c, writingAbsent: ["LOGLEVEL": "NOTICE", "LOGOUTPUT": "SYSLOG"])
+        #expect(r.fields == ["LOGLEVEL": "INFO"])
+        #expect(r.writeRefused?.hasPrefix("OOM") == true)
     }
 
     /// `swssloglevel -l DEBUG -c neighsyncd` is an HSET of the row: the subscription the policy

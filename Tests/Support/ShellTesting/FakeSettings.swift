@@ -12,6 +12,8 @@ public final class FakeSettings: SettingsSource {
     public var notificationsEnabled = true
     /// CONFIG_DB `LOGGER|neighsyncd` (nil: the key is not a hash).
     public var logger: [String: String]? = [:]
+    /// Set: writing the logger row's defaults is refused with this error (OOM, READONLY).
+    public var loggerWriteRefusal: String?
     /// What the next read of the subscription reports; the embedded runtime reads it when not empty.
     public private(set) var pendingChange: ConfigChange = []
     public private(set) var warmRestartStates: [WarmRestartState] = []
@@ -56,12 +58,16 @@ public final class FakeSettings: SettingsSource {
         return pendingChange
     }
 
-    public func loggerRow(writingAbsent defaults: [String: String]) throws(RedisError) -> [String: String]? {
+    public func loggerRow(writingAbsent defaults: [String: String]) throws(RedisError) -> LoggerRow.Reading {
         try check()
-        guard var row = logger else { return nil }
-        for (field, value) in defaults where row[field] == nil { row[field] = value }
+        guard var row = logger else { return LoggerRow.Reading(fields: nil) }
+        let absent = defaults.filter { row[$0.key] == nil }
+        if let refusal = loggerWriteRefusal, !absent.isEmpty {
+            return LoggerRow.Reading(fields: row, writeRefused: refusal)
+        }
+        row.merge(absent) { $1 }
         logger = row
-        return row
+        return LoggerRow.Reading(fields: row)
     }
 
     /// `HSET LOGGER|neighsyncd …` as an operator (or `swssloglevel`) does it: notified.
