@@ -2,8 +2,9 @@ import Model
 import StoreObserver
 
 /// CONFIG_DB and STATE_DB over time: the start-up settings (read until they answer), the policy
-/// (re-read when notified, or on a period, and after a failure with backoff, so that a change is
-/// never missed for good), the warm start's restore flag, and the warm-restart state.
+/// and the logger row (re-read when notified, or on a period, and after a failure with backoff, so
+/// that a change is never missed for good), the warm start's restore flag, and the warm-restart
+/// state. The log settings are the shell's, not the core's: a change goes to `applyLogging`.
 public final class Pollers {
     private unowned let context: ShellContext
     private let settings: any SettingsSource
@@ -14,17 +15,28 @@ public final class Pollers {
     private var restoreDeadline: UInt64?
     /// Polling, not notifications: keyspace notifications cannot be enabled.
     private var polling = false
+    /// The log settings in force: the command line's until the logger row is read.
+    public private(set) var logging: LoggerSettings
+    private let applyLogging: (LoggerSettings) -> Void
+    /// The logger row last read: `.none` before the first read, `.some(nil)` when not a hash.
+    private var loggerRowSeen: [String: String]?? = .none
 
+    /// `logging`: the command line's log settings, written to the logger row's absent fields at
+    /// start; `applyLogging` sets the logger's level and output when the row changes them.
     public init(
         context: ShellContext,
         settings: any SettingsSource,
         restoreTimeoutSeconds: Int,
-        policyPollSeconds: Int
+        policyPollSeconds: Int,
+        logging: LoggerSettings,
+        applyLogging: @escaping (LoggerSettings) -> Void
     ) {
         self.context = context
         self.settings = settings
         self.restoreTimeoutSeconds = restoreTimeoutSeconds
         self.policyPollSeconds = policyPollSeconds
+        self.logging = logging
+        self.applyLogging = applyLogging
     }
 
     public var subscription: Int32? { settings.subscription }
@@ -33,12 +45,23 @@ public final class Pollers {
     /// Reads the start-up settings and reports `.started`; retried with backoff until they answer.
     func start() {
         let s: StartupSettings
+        let loggerRow: LoggerRow.Reading
         do throws(RedisError) {
+            // The logger row first: `startup` counts a warm restart, so it must be the last read.
+            loggerRow = try settings.loggerRow(writingAbsent: logging.fields)
             s = try settings.startup()
         } catch {
             context.retry(.startup, after: error, "reading start-up settings", failures: &startupFailures)
             return
         }
+        if let refusal = loggerRow.writeRefused {
+            context.log(
+                .warning,
+                "CONFIG_DB \(LoggerRow.key): writing its defaults was refused (\(refusal)); "
+                    + "swssloglevel will not list neighsyncd until the row exists"
+            )
+        }
+        followLogger(loggerRow.fields)
         if s.config.warmStart {
             context.log(.notice, "warm start: restore_count \(s.restoreCount)")
             if !s.timerValid {
@@ -74,14 +97,19 @@ public final class Pollers {
     /// Call when the subscription's socket is readable.
     public func subscriptionReadable() {
         do throws(RedisError) {
-            if try settings.policyNotified() { reread() }
+            let change = try settings.configNotified()
+            if change.contains(.policy) {
+                reread()
+            } else if change.contains(.logger) {
+                rereadLogger()
+            }
         } catch {
             context.log(.error, "CONFIG_DB subscription: \(error); subscribing again")
             reread()
         }
     }
 
-    /// Reads the policy, restoring the subscription first if it was lost.
+    /// Reads the policy and the logger row, restoring the subscription first if it was lost.
     func reread() {
         context.deadlines.cancel(.policyRetry)
         do throws(RedisError) {
@@ -89,10 +117,40 @@ public final class Pollers {
             _ = try settings.subscribe()
             if !wasSubscribed { context.log(.notice, "CONFIG_DB subscription restored") }
             context.enqueue(.policyChanged(try settings.policy()))
+            followLogger(try settings.loggerRow(writingAbsent: [:]).fields)
             policyFailures = 0
         } catch {
             retryPolicy(after: error, "reading CONFIG_DB policy")
         }
+    }
+
+    /// Only the logger row changed: the policy is not read again, the core hears nothing.
+    private func rereadLogger() {
+        do throws(RedisError) {
+            followLogger(try settings.loggerRow(writingAbsent: [:]).fields)
+        } catch {
+            retryPolicy(after: error, "reading CONFIG_DB \(LoggerRow.key)")
+        }
+    }
+
+    /// Takes the log settings from the logger row when the row changed since it was last read: like
+    /// swss-common, only a new value acts, so a row polled again unchanged logs nothing.
+    private func followLogger(_ row: [String: String]?) {
+        if let seen = loggerRowSeen, seen == row { return }
+        loggerRowSeen = .some(row)
+        guard let row else {
+            context.log(.error, "CONFIG_DB \(LoggerRow.key) is not a hash; the log settings stay as they are")
+            return
+        }
+        let (next, problems) = LoggerRow.settings(row, fallback: logging)
+        for p in problems { context.log(.error, "CONFIG_DB \(p)") }
+        guard next != logging else { return }
+        context.log(
+            .notice,
+            "log level \(next.level.name), output \(next.output.rawValue) (CONFIG_DB \(LoggerRow.key))"
+        )
+        logging = next
+        applyLogging(next)
     }
 
     func pollPolicy() {

@@ -61,8 +61,12 @@ public final class RedisSettings: SettingsSource {
 
     public var subscription: Int32? { watcher?.subscriber.fileDescriptor }
 
-    public func policyNotified() throws(RedisError) -> Bool {
-        guard let w = watcher else { return false }
+    public func loggerRow(writingAbsent defaults: [String: String]) throws(RedisError) -> LoggerRow.Reading {
+        try LoggerRow.read(try healthy(&configDB, "CONFIG_DB"), writingAbsent: defaults)
+    }
+
+    public func configNotified() throws(RedisError) -> ConfigChange {
+        guard let w = watcher else { return [] }
         do {
             return try w.changed()
         } catch {

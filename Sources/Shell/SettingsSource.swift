@@ -31,9 +31,11 @@ public protocol SettingsSource: AnyObject {
     func subscribe() throws(RedisError) -> Bool
     /// The subscription's socket, while subscribed.
     var subscription: Int32? { get }
-    /// Reads the subscription: true when a watched table changed. Throws when it was lost (killed,
-    /// or Redis restarted); it is then dropped, and `subscribe` makes a new one.
-    func policyNotified() throws(RedisError) -> Bool
+    /// Reads the subscription: what changed (the policy's tables, the logger row). Throws when it
+    /// was lost (killed, or Redis restarted); it is then dropped, and `subscribe` makes a new one.
+    func configNotified() throws(RedisError) -> ConfigChange
+    /// CONFIG_DB `LOGGER|neighsyncd`, after writing the fields of `defaults` it lacks (at start).
+    func loggerRow(writingAbsent defaults: [String: String]) throws(RedisError) -> LoggerRow.Reading
     /// Connections replaced since start (for metrics).
     var reconnects: Int { get }
 }

@@ -156,6 +156,7 @@ public final class StoreLink {
         do {
             sent.append(try w.send(batch))
             sentAt.append(context.now)
+            context.log(.debug, "sent batch \(batch.id): \(batch.changes.count) changes")
             onSend?(batch.id)
         } catch let error where error.kind == .refused {
             // SCRIPT LOAD refused: nothing of the batch was sent.

@@ -19,6 +19,8 @@ struct DaemonOptions {
     var restoreTimeoutSeconds: Int
     var password: String?
     var policyPollSeconds: Int
+    /// The log settings until CONFIG_DB `LOGGER|neighsyncd` is read (its defaults, if absent).
+    var logging: LoggerSettings
 }
 
 /// `neighsyncd run` as wiring: the journal replayed into the core's state, one handler per
@@ -54,7 +56,9 @@ enum Daemon {
             context: context,
             settings: RedisSettings(databases: databases, password: options.password, log: report),
             restoreTimeoutSeconds: options.restoreTimeoutSeconds,
-            policyPollSeconds: options.policyPollSeconds
+            policyPollSeconds: options.policyPollSeconds,
+            logging: options.logging,
+            applyLogging: { sink.apply($0) }
         )
         let shell = Shell(
             context: context,

@@ -3,37 +3,103 @@ import Foundation
 import Glibc
 import Logging
 import Model
+import Shell
+import StoreObserver
+import Synchronization
+
+/// A log line as its caller gave it. The timestamp, level name, metadata and escaping are put
+/// together on the writer thread, never on the event loop.
+struct LogRecord: Sendable {
+    var level: Logger.Level
+    var message: Logger.Message
+    var metadata: Logger.Metadata
+    /// Where the line goes: the output in force when it was logged.
+    var output: LogOutput
+    var seconds: Int
+    var milliseconds: Int
+}
 
 /// Log lines leave the event loop through a bounded queue drained by a writer thread, so a
 /// burst of decisions never stalls netlink reads. When the queue is full, lines are dropped
-/// and counted (and the count is logged once the queue drains).
+/// and counted (and the count is logged once the queue drains). One output at a time: syslog
+/// (identifier `neighsyncd`, facility user, as swss daemons log), stdout or stderr; the level and
+/// the output change while running (CONFIG_DB `LOGGER|neighsyncd`).
 final class LogSink: @unchecked Sendable {
     private let lock = NSLock()
-    private var lines: [(Int32, String)] = []
+    private var records: [LogRecord] = []
     private var dropped = 0
     private let capacity: Int
     private let wake = DispatchSemaphore(value: 0)
-    private let syslog: Bool
+    private let thresholdIndex: Atomic<Int>
+    private let outputIndex: Atomic<Int>
     private(set) var droppedTotal = 0
+    /// openlog keeps this pointer: it must outlive every syslog call (the sink lives as long as
+    /// the process; the string is never freed).
+    private let identifier = strdup("neighsyncd")
 
-    init(capacity: Int = 100_000, syslog: Bool) {
+    init(capacity: Int = 100_000, settings: LoggerSettings) {
         self.capacity = capacity
-        self.syslog = syslog
-        if syslog { openlog("neighsyncd", LOG_PID, LOG_DAEMON) }
+        thresholdIndex = Atomic(Self.index(Self.threshold(settings.level)))
+        outputIndex = Atomic(LogOutput.allCases.firstIndex(of: settings.output) ?? 0)
+        // No LOG_PID, facility user: the form swss-common's daemons log in (they never call
+        // openlog), so an operator's filters for `neighsyncd:` keep working.
+        openlog(identifier, 0, LOG_USER)
         let t = Thread { [unowned self] in self.drainForever() }
         t.name = "log-writer"
         t.start()
     }
 
-    func submit(_ priority: Int32, _ line: String) {
+    /// The message as one C string argument: never as a format, and never a Swift String passed
+    /// as a C variadic argument (not a C string).
+    private static func syslog(_ priority: Int32, _ text: String) {
+        text.withCString { c in withVaList([c]) { vsyslog(priority, "%s", $0) } }
+    }
+
+    /// The least severe level logged: read by every logger on every call.
+    var level: Logger.Level { Logger.Level.allCases[thresholdIndex.load(ordering: .relaxed)] }
+
+    var output: LogOutput { LogOutput.allCases[outputIndex.load(ordering: .relaxed)] }
+
+    /// Takes new settings at once, for every logger sharing this sink (any thread may call).
+    func apply(_ settings: LoggerSettings) {
+        thresholdIndex.store(Self.index(Self.threshold(settings.level)), ordering: .relaxed)
+        outputIndex.store(LogOutput.allCases.firstIndex(of: settings.output) ?? 0, ordering: .relaxed)
+    }
+
+    private static func index(_ level: Logger.Level) -> Int { Logger.Level.allCases.firstIndex(of: level) ?? 0 }
+
+    /// SONiC's EMERG, ALERT and CRIT all mean "critical only" (swift-log's most severe level);
+    /// DEBUG lets everything through.
+    static func threshold(_ s: LogSeverity) -> Logger.Level {
+        switch s {
+        case .emerg, .alert, .crit: .critical
+        case .error: .error
+        case .warn: .warning
+        case .notice: .notice
+        case .info: .info
+        case .debug: .trace
+        }
+    }
+
+    func submit(_ level: Logger.Level, _ message: Logger.Message, _ metadata: Logger.Metadata) {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        let record = LogRecord(
+            level: level,
+            message: message,
+            metadata: metadata,
+            output: output,
+            seconds: ts.tv_sec,
+            milliseconds: ts.tv_nsec / 1_000_000
+        )
         lock.lock()
-        if lines.count >= capacity {
+        if records.count >= capacity {
             dropped += 1
             droppedTotal += 1
             lock.unlock()
             return
         }
-        lines.append((priority, line))
+        records.append(record)
         lock.unlock()
         wake.signal()
     }
@@ -42,7 +108,7 @@ final class LogSink: @unchecked Sendable {
     func flush() {
         for _ in 0..<200 {
             lock.lock()
-            let empty = lines.isEmpty
+            let empty = records.isEmpty
             lock.unlock()
             if empty { return }
             usleep(5_000)
@@ -53,30 +119,64 @@ final class LogSink: @unchecked Sendable {
         while true {
             wake.wait()
             lock.lock()
-            let batch = lines
-            lines = []  // a burst's capacity is not kept
+            let batch = records
+            records = []  // a burst's capacity is not kept
             let lost = dropped
             dropped = 0
             lock.unlock()
-            var out = ""
-            for (p, raw) in batch {
-                // Messages quote kernel, Redis and file data: escaped here, no line can end early
-                // or forge another, whichever code composed it.
-                let l = raw.escapedForLog
-                out += l + "\n"
-                if syslog { withVaList([l]) { vsyslog(p, "%s", $0) } }
+            var stdout = ""
+            var stderr = ""
+            for r in batch {
+                switch r.output {
+                case .syslog: Self.syslog(r.severity.syslogPriority, r.body)
+                case .stdout: stdout += r.stamped
+                case .stderr: stderr += r.stamped
+                }
             }
-            if lost > 0 { out += "neighsyncd: \(lost) log lines dropped (log output too slow)\n" }
-            FileHandle.standardError.write(Data(out.utf8))
+            if lost > 0 {
+                let line = "neighsyncd: \(lost) log lines dropped (log output too slow)"
+                if output == .syslog {
+                    Self.syslog(LOG_WARNING, line)
+                } else {
+                    stderr += line + "\n"
+                }
+            }
+            if !stdout.isEmpty { FileHandle.standardOutput.write(Data(stdout.utf8)) }
+            if !stderr.isEmpty { FileHandle.standardError.write(Data(stderr.utf8)) }
         }
     }
 }
 
-/// swift-log handler feeding the sink.
+extension LogRecord {
+    /// Metadata values are described here, on the writer thread.
+    var body: String { LogLine.body(message.description, metadata: metadata.mapValues { "\($0)" }) }
+
+    var stamped: String {
+        LogLine.stamped(body, severity: severity, seconds: seconds, milliseconds: milliseconds)
+    }
+
+    var severity: LogSeverity {
+        switch level {
+        case .trace, .debug: .debug
+        case .info: .info
+        case .notice: .notice
+        case .warning: .warn
+        case .error: .error
+        case .critical: .crit
+        }
+    }
+}
+
+/// swift-log handler feeding the sink. Its level is the sink's, so a change of CONFIG_DB
+/// `LOGGER|neighsyncd` reaches every logger at once; setting it on one logger changes them all.
 struct SinkLogHandler: LogHandler {
     let sink: LogSink
-    var logLevel: Logger.Level
     var metadata: Logger.Metadata = [:]
+
+    var logLevel: Logger.Level {
+        get { sink.level }
+        set {}  // one level for the process: CONFIG_DB's, or the command line's until it is read
+    }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -84,33 +184,10 @@ struct SinkLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        let level = event.level
-        let message = event.message
-        let priority: Int32 =
-            switch level {
-            case .trace, .debug: LOG_DEBUG
-            case .info: LOG_INFO
-            case .notice: LOG_NOTICE
-            case .warning: LOG_WARNING
-            case .error: LOG_ERR
-            case .critical: LOG_CRIT
-            }
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        var tm = tm()
-        var secs = ts.tv_sec
-        gmtime_r(&secs, &tm)
-        let stamp = String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-            tm.tm_year + 1900,
-            tm.tm_mon + 1,
-            tm.tm_mday,
-            tm.tm_hour,
-            tm.tm_min,
-            tm.tm_sec,
-            ts.tv_nsec / 1_000_000
-        )
-        sink.submit(priority, "\(stamp) \(level.rawValue.uppercased()) \(message)")
+        var all = metadata
+        if let extra = event.metadata { all.merge(extra) { $1 } }
+        if let error = event.error { all["error"] = "\(error)" }
+        sink.submit(event.level, event.message, all)
     }
 }
 

@@ -70,10 +70,25 @@ struct Run: ParsableCommand {
     )
     var restoreTimeout = 180
 
-    @Option(name: .customLong("log-level"), help: "debug, info, notice, warning or error.")
-    var logLevel = "notice"
+    @Option(
+        name: .customLong("log-level"),
+        help: """
+            EMERG, ALERT, CRIT, ERROR, WARN, NOTICE, INFO or DEBUG (any case; warning also taken). \
+            In force until CONFIG_DB LOGGER|neighsyncd LOGLEVEL is read, and written there if absent.
+            """
+    )
+    var logLevel = "NOTICE"
 
-    @Flag(name: .customLong("no-syslog"), help: "Log to stderr only (default: stderr and syslog).")
+    @Option(
+        name: .customLong("log-output"),
+        help: """
+            syslog, stderr or stdout. Default: syslog when stderr is not a terminal, else stderr. \
+            In force until CONFIG_DB LOGGER|neighsyncd LOGOUTPUT is read, and written there if absent.
+            """
+    )
+    var logOutput: String?
+
+    @Flag(name: .customLong("no-syslog"), help: .hidden)  // before --log-output: the same as `--log-output stderr`
     var noSyslog = false
 
     @Option(help: "Prometheus textfile to write every 5 s and at exit (`neighsyncd status` reads it).")
@@ -101,9 +116,20 @@ struct Run: ParsableCommand {
         guard batchDelayMs >= 0, redumpCooldownMs >= 0, restoreTimeout > 0, policyPollSeconds > 0 else {
             throw ValidationError("durations must not be negative")
         }
-        guard Logger.Level(rawValue: logLevel) != nil else {
-            throw ValidationError("--log-level: one of debug, info, notice, warning, error")
+        guard LogSeverity(name: logLevel) != nil else {
+            throw ValidationError("--log-level: one of \(LogSeverity.spellings) (any case)")
         }
+        guard logOutput.map({ LogOutput(name: $0) != nil }) ?? true else {
+            throw ValidationError("--log-output: one of syslog, stderr, stdout (any case)")
+        }
+    }
+
+    /// The log settings until CONFIG_DB's are read. Under a supervisor (stderr not a terminal:
+    /// supervisord sends it to syslog too) only syslog, so each line is logged once.
+    var logging: LoggerSettings {
+        let output =
+            logOutput.flatMap { LogOutput(name: $0) } ?? (noSyslog || isatty(STDERR_FILENO) == 1 ? .stderr : .syslog)
+        return LoggerSettings(level: LogSeverity(name: logLevel) ?? .notice, output: output)
     }
 
     /// Every setting that shapes the run, for the first NOTICE line (the password never).
@@ -123,7 +149,8 @@ struct Run: ParsableCommand {
             "redump-cooldown-ms \(redumpCooldownMs)",
             "restore-timeout \(restoreTimeout) s",
             "policy-poll-seconds \(policyPollSeconds)",
-            "log-level \(logLevel)",
+            "log-level \(logging.level.name)",
+            "log-output \(logging.output.rawValue)",
         ].joined(separator: ", ")
     }
 
@@ -135,9 +162,9 @@ struct Run: ParsableCommand {
             printError("neighsyncd: cannot open a signalfd: \(String(cString: strerror(-sfd)))")
             throw ExitCode(1)
         }
-        let sink = LogSink(syslog: !noSyslog)
-        let level = Logger.Level(rawValue: logLevel) ?? .notice
-        let log = Logger(label: "neighsyncd") { _ in SinkLogHandler(sink: sink, logLevel: level) }
+        let logging = self.logging
+        let sink = LogSink(settings: logging)
+        let log = Logger(label: "neighsyncd") { _ in SinkLogHandler(sink: sink) }
         defer { sink.flush() }
         log.notice("neighsyncd \(NeighsyncdVersion.current) starting: \(effectiveSettings)")
 
@@ -195,7 +222,8 @@ struct Run: ParsableCommand {
             metricsPath: noMetrics ? nil : metrics,
             restoreTimeoutSeconds: restoreTimeout,
             password: password,
-            policyPollSeconds: policyPollSeconds
+            policyPollSeconds: policyPollSeconds,
+            logging: logging
         )
         let runtime: PosixRuntime
         do {

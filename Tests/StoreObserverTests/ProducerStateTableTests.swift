@@ -377,11 +377,11 @@ import Testing
         _ = try config.command(["HSET", "INTERFACE|Ethernet0", "ipv6_use_link_local_only", "enable"])
         var p = pollfd(fd: watcher.subscriber.fileDescriptor, events: Int16(POLLIN), revents: 0)
         #expect(poll(&p, 1, 2000) == 1)
-        #expect(try watcher.changed())
+        #expect(try watcher.changed() == .policy)
         #expect(try ConfigReader.policy(config).linkLocalInterfaces == [InterfaceName("Ethernet0")!])
         _ = try config.command(["HSET", "PEER_SWITCH|peer", "address_ipv4", "10.1.0.1"])
         #expect(poll(&p, 1, 2000) == 1)
-        #expect(try watcher.changed())
+        #expect(try watcher.changed() == .policy)
         #expect(try ConfigReader.policy(config).dualToR)
     }
 

@@ -13,12 +13,14 @@ DIR=$(mktemp -d /tmp/nsd-e2e-XXXXXX)
 SOCK="$DIR/redis.sock"
 DAEMON_PID=""
 CONSUMER_PID=""
+SYSLOG_PID=""
 FAILS=0
 PASSES=0
 
 cleanup() {
   [ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null
   [ -n "$CONSUMER_PID" ] && { kill -9 "$CONSUMER_PID"; wait "$CONSUMER_PID"; } 2>/dev/null
+  [ -n "$SYSLOG_PID" ] && { kill -9 "$SYSLOG_PID"; wait "$SYSLOG_PID"; } 2>/dev/null
   redis-cli -s "$SOCK" shutdown nosave >/dev/null 2>&1
   ip netns del "$NS" 2>/dev/null
   rm -rf "$DIR"
@@ -48,8 +50,8 @@ cat > "$DIR/db.json" <<JSON
 JSON
 
 start_daemon() {  # extra flags...
-  ip netns exec "$NS" "$BIN" run --db-config "$DIR/db.json" --journal "${JOURNAL:-$DIR/journal.sqlite}" --no-syslog \
-    --log-level info --metrics "$DIR/metrics.prom" "$@" >>"$DIR/daemon.log" 2>&1 &
+  ip netns exec "$NS" "$BIN" run --db-config "$DIR/db.json" --journal "${JOURNAL:-$DIR/journal.sqlite}" \
+    --log-output stderr --log-level "${LOG_LEVEL:-info}" --metrics "$DIR/metrics.prom" "$@" >>"$DIR/daemon.log" 2>&1 &
   DAEMON_PID=$!
 }
 stop_daemon() {  # SIGTERM; returns the exit status
@@ -420,8 +422,70 @@ echo s3cret > "$DIR/password"; chmod 0644 "$DIR/password"
 start_daemon --redis-password-file "$DIR/password"   # this redis has no password: it keeps retrying
 wait_log() { for _ in $(seq 150); do grep -q "$1" "$DIR/daemon.log" && return 0; sleep 0.2; done; return 1; }
 check "world-readable password file: WARNING with its name and mode" \
-  wait_log "WARNING Redis password file $DIR/password is mode 0644"
+  wait_log "WARN Redis password file $DIR/password is mode 0644"
 stop_daemon
+
+# --- 15. CONFIG_DB LOGGER|neighsyncd: created at start, a level change followed without a restart ---
+# `swssloglevel -l DEBUG -c neighsyncd` is this HSET. Before: the row was never written nor read,
+# the level changed only by a restart, and `--log-level NOTICE` was refused.
+DB=4 R del "LOGGER|neighsyncd" >/dev/null
+: > "$DIR/daemon.log"
+LOG_LEVEL=NOTICE start_daemon
+STARTED_PID=$DAEMON_PID
+row_is() {  # field value
+  for _ in $(seq 150); do [ "$(DB=4 R hget "LOGGER|neighsyncd" "$1")" = "$2" ] && return 0; sleep 0.2; done; return 1
+}
+check "LOGGER|neighsyncd created at start: LOGLEVEL NOTICE" row_is LOGLEVEL NOTICE
+check "LOGGER|neighsyncd created at start: LOGOUTPUT STDERR" row_is LOGOUTPUT STDERR
+check "at NOTICE: converged" wait_converged 30
+N neigh replace 10.0.0.98 lladdr 00:00:00:00:00:98 dev Ethernet8 nud reachable
+check "at NOTICE: a new neighbor is published" wait_converged 20
+check "at NOTICE: no DEBUG line" test "$(grep -c ' DEBUG ' "$DIR/daemon.log")" -eq 0
+DB=4 R hset "LOGGER|neighsyncd" LOGLEVEL DEBUG >/dev/null
+check "the change is logged" wait_log "log level DEBUG, output STDERR (CONFIG_DB LOGGER|neighsyncd)"
+N neigh replace 10.0.0.97 lladdr 00:00:00:00:00:97 dev Ethernet8 nud reachable
+check "after HSET LOGLEVEL DEBUG: DEBUG lines appear" wait_log " DEBUG sent batch [0-9]*: 1 changes"
+check "... without a restart" \
+  test "$DAEMON_PID" = "$STARTED_PID" -a "$(grep -c 'databases from' "$DIR/daemon.log")" -eq 1
+DB=4 R hset "LOGGER|neighsyncd" LOGLEVEL notice >/dev/null
+check "and back to NOTICE (any case)" wait_log "log level NOTICE, output STDERR"
+check "SIGTERM exits 0 after the level changes" stop_daemon
+N neigh del 10.0.0.98 dev Ethernet8; N neigh del 10.0.0.97 dev Ethernet8
+
+# --- 16. under a supervisor (stderr not a terminal): syslog only, in swss-common's form ------------
+# Before: every line went to stderr, which supervisord sends to syslog, and to syslog itself, where
+# it was garbage (the identifier and the message were dangling pointers), facility daemon. A private
+# /dev (a mount namespace) whose /dev/log is a socket this test reads.
+python3 - "$DIR/syslog.sock" "$DIR/syslog.txt" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "ab", buffering=0) as out:
+    while True:
+        out.write(s.recv(65536).replace(b"\n", b"\\n") + b"\n")
+PY
+SYSLOG_PID=$!
+for _ in $(seq 100); do [ -S "$DIR/syslog.sock" ] && break; sleep 0.05; done
+DB=4 R del "LOGGER|neighsyncd" >/dev/null
+: > "$DIR/daemon.log"
+# shellcheck disable=SC2016
+unshare -m --propagation private sh -c 'd=$1; shift; mkdir "$d/hostdev" && mount --rbind /dev "$d/hostdev" &&
+  mount -t tmpfs tmpfs /dev && for f in "$d"/hostdev/*; do ln -s "$f" /dev/; done &&
+  rm -f /dev/log && ln -s "$d/syslog.sock" /dev/log && exec "$@"' sh "$DIR" \
+  ip netns exec "$NS" "$BIN" run --db-config "$DIR/db.json" --journal "$DIR/journal.sqlite" \
+  >>"$DIR/daemon.log" 2>&1 &
+DAEMON_PID=$!
+check "default output under a supervisor: LOGGER|neighsyncd LOGOUTPUT SYSLOG" row_is LOGOUTPUT SYSLOG
+check "syslog output: converged" wait_converged 30
+check "SIGTERM exits 0 with syslog output" stop_daemon
+syslog_has() { for _ in $(seq 50); do grep -q "$1" "$DIR/syslog.txt" && return 0; sleep 0.1; done; return 1; }
+check "syslog: facility user, identifier neighsyncd without a pid, as swss daemons" \
+  syslog_has '^<13>[A-Z][a-z][a-z] [ 0-9][0-9] [0-9:]* neighsyncd: databases from '
+check "syslog: the exit line too" syslog_has '^<13>.* neighsyncd: exit 0$'
+check "syslog: no timestamp or level of our own in a line" \
+  test "$(grep -cE 'neighsyncd(\[[0-9]+\])?: (20[0-9][0-9]-|NOTICE )' "$DIR/syslog.txt")" -eq 0
+check "stderr: nothing (each line logged once)" test ! -s "$DIR/daemon.log"
+kill -9 "$SYSLOG_PID"; wait "$SYSLOG_PID" 2>/dev/null; SYSLOG_PID=""
 
 echo "e2e: $PASSES passed, $FAILS failed"
 [ "$FAILS" -eq 0 ]

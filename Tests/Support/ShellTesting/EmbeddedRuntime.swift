@@ -24,6 +24,8 @@ public final class EmbeddedRuntime {
     /// committed each one's `batchWritten` record when it went.
     public private(set) var sent: [(id: UInt64, journaled: Bool)] = []
     public private(set) var logs: [String] = []
+    /// The log settings the shell applied, in order (a change of CONFIG_DB `LOGGER|neighsyncd`).
+    public private(set) var loggingApplied: [LoggerSettings] = []
     /// Virtual time each busy step takes, so timers interleave with I/O as in a real run.
     public var stepNanoseconds: UInt64 = 50_000
     private var rng: SplitMix64
@@ -60,7 +62,15 @@ public final class EmbeddedRuntime {
         let kernelLink = KernelLink(context: context) { () throws(KernelObserverError) -> KernelObserver in
             try KernelObserver(receiveBuffer: 64 << 10, open: kernel.open)
         }
-        let pollers = Pollers(context: context, settings: settings, restoreTimeoutSeconds: 180, policyPollSeconds: 10)
+        var applyLogging: (LoggerSettings) -> Void = { _ in }
+        let pollers = Pollers(
+            context: context,
+            settings: settings,
+            restoreTimeoutSeconds: 180,
+            policyPollSeconds: 10,
+            logging: LoggerSettings(level: .notice, output: .stderr),
+            applyLogging: { applyLogging($0) }
+        )
         shell = Shell(
             context: context,
             state: DaemonState(config: config, replaying: image),
@@ -72,6 +82,7 @@ public final class EmbeddedRuntime {
         clock = { [unowned self] in self.now }
         random = { [unowned self] bound in Int(self.rng.next() % UInt64(max(0, bound) + 1)) }
         log = { [unowned self] level, message in self.logs.append("\(level): \(message)") }
+        applyLogging = { [unowned self] in self.loggingApplied.append($0) }
         shell.observe = { [unowned self] e, effects in self.trace.append((e, effects)) }
         store.onSend = { [unowned self] id in
             self.sent.append((id, self.journal.committedBatches.contains(id)))
@@ -103,6 +114,10 @@ public final class EmbeddedRuntime {
             if redis.generation != generationSeen {  // the server closed its connections
                 generationSeen = redis.generation
                 shell.store.connectionReadable()
+                busy = true
+            }
+            if !settings.pendingChange.isEmpty {  // a CONFIG_DB change notified
+                shell.pollers.subscriptionReadable()
                 busy = true
             }
             if journal.commitDue() {

@@ -8,6 +8,14 @@ public final class FakeSettings: SettingsSource {
     public var currentPolicy = Policy()
     public var restoreFlag = true
     public var down = false
+    /// False: keyspace notifications "cannot be enabled", so the shell polls.
+    public var notificationsEnabled = true
+    /// CONFIG_DB `LOGGER|neighsyncd` (nil: the key is not a hash).
+    public var logger: [String: String]? = [:]
+    /// Set: writing the logger row's defaults is refused with this error (OOM, READONLY).
+    public var loggerWriteRefusal: String?
+    /// What the next read of the subscription reports; the embedded runtime reads it when not empty.
+    public private(set) var pendingChange: ConfigChange = []
     public private(set) var warmRestartStates: [WarmRestartState] = []
     public private(set) var subscription: Int32?
     public let reconnects = 0
@@ -38,14 +46,33 @@ public final class FakeSettings: SettingsSource {
         warmRestartStates.append(s)
     }
 
-    /// Notifications "enabled": nothing arrives unless a test changes the policy and calls in.
+    /// Nothing arrives unless a test changes something and says so (`setLogger`).
     public func subscribe() throws(RedisError) -> Bool {
         try check()
-        return true
+        return notificationsEnabled
     }
 
-    public func policyNotified() throws(RedisError) -> Bool {
+    public func configNotified() throws(RedisError) -> ConfigChange {
         try check()
-        return false
+        defer { pendingChange = [] }
+        return pendingChange
+    }
+
+    public func loggerRow(writingAbsent defaults: [String: String]) throws(RedisError) -> LoggerRow.Reading {
+        try check()
+        guard var row = logger else { return LoggerRow.Reading(fields: nil) }
+        let absent = defaults.filter { row[$0.key] == nil }
+        if let refusal = loggerWriteRefusal, !absent.isEmpty {
+            return LoggerRow.Reading(fields: row, writeRefused: refusal)
+        }
+        row.merge(absent) { $1 }
+        logger = row
+        return LoggerRow.Reading(fields: row)
+    }
+
+    /// `HSET LOGGER|neighsyncd …` as an operator (or `swssloglevel`) does it: notified.
+    public func setLogger(_ fields: [String: String]) {
+        logger = (logger ?? [:]).merging(fields) { $1 }
+        pendingChange.insert(.logger)
     }
 }
