@@ -1,4 +1,3 @@
-import Files
 import Foundation
 import Model
 import Reconciler
@@ -97,9 +96,4 @@ public struct Metrics: Sendable {
         return out
     }
 
-    /// Mode 0644 whatever the umask (node_exporter reads it as another user); never through a
-    /// temp name someone could have placed a symlink at.
-    public static func write(_ text: String, to path: String) throws(FileWriteError) {
-        try AtomicFile.write(Array(text.utf8), to: path, mode: 0o644)
-    }
 }

@@ -69,11 +69,10 @@ enum Daemon {
             pollers: pollers
         )
         if let path = options.metricsPath {
+            let textfile = MetricsTextfile(path: path)
             shell.writeMetrics = { [unowned shell] in
-                do {
-                    try Metrics.write(shell.renderMetrics(logDropped: sink.droppedTotal), to: path)
-                } catch {
-                    log.error("writing metrics to \(path): \(error)")
+                if let (level, message) = textfile.write(shell.renderMetrics(logDropped: sink.droppedTotal)) {
+                    report(level, message)
                 }
             }
             context.arm(.metrics, afterMilliseconds: 0)
