@@ -18,8 +18,16 @@ public enum PrivateFolder {
                 }
             } else if errno != EEXIST {
                 throw FileWriteError(operation: "mkdir", path: prefix, errno: errno)
+            } else if !isFolder(prefix) {
+                throw FileWriteError(operation: "mkdir", path: prefix, errno: ENOTDIR)
             }
             prefix += "/"
         }
+    }
+
+    /// A folder, or a symbolic link to one (an operator's choice of where things live).
+    private static func isFolder(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR
     }
 }

@@ -94,6 +94,12 @@ import Testing
             #expect(Self.mode(dir + "/existing/a/b") & 0o7777 == 0o700)
             try "x".write(toFile: dir + "/file", atomically: false, encoding: .utf8)
             #expect(throws: FileWriteError.self) { try PrivateFolder.create(dir + "/file/a") }
+            // The last part being a file is no folder either: said at once, not by every later write.
+            #expect {
+                try PrivateFolder.create(dir + "/file")
+            } throws: { e in
+                (e as? FileWriteError)?.errno == ENOTDIR && "\(e)".contains(dir + "/file")
+            }
         }
     }
 }
