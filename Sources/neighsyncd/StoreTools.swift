@@ -9,9 +9,7 @@ struct RedisOptions: ParsableArguments {
     @Option(name: .customLong("db-config"), help: "SONiC database_config.json.")
     var dbConfig = DatabaseConfig.defaultPath
 
-    func connect(_ db: String) throws -> RedisConnection { try Self.connect(db, dbConfig: dbConfig) }
-
-    static func connect(_ db: String, dbConfig: String) throws -> RedisConnection {
+    func connect(_ db: String) throws -> RedisConnection {
         let password = ProcessInfo.processInfo.environment["REDIS_PASSWORD"]
         return try DatabaseConfig.load(path: dbConfig).config.connect(db, password: password)
     }
@@ -66,12 +64,19 @@ struct Consume: ParsableCommand {
 
     func run() throws {
         guard let dbConfig else { throw ExitCode.validationFailure }
-        let consumer = ConsumerStateTable(connection: try RedisOptions.connect("APPL_DB", dbConfig: dbConfig))
+        // A missing file would mean the default instance, 127.0.0.1:6379: a switch's own APPL_DB.
+        let loaded = try DatabaseConfig.load(path: dbConfig)
+        guard loaded.fromFile else {
+            printError("neighsyncd consume: \(dbConfig) does not exist; consume never falls back to 127.0.0.1:6379")
+            throw ExitCode(2)
+        }
+        let password = ProcessInfo.processInfo.environment["REDIS_PASSWORD"]
+        let consumer = ConsumerStateTable(connection: try loaded.config.connect("APPL_DB", password: password))
         if once {
             print(try consumer.drain())
             return
         }
-        let sub = try RedisOptions.connect("APPL_DB", dbConfig: dbConfig)
+        let sub = try loaded.config.connect("APPL_DB", password: password)
         _ = try sub.command(["SUBSCRIBE", ProducerStateTableNames.neighTable.channel])
         while true {
             try consumer.drain()
