@@ -20,6 +20,7 @@ struct Status: ParsableCommand {
     func run() throws {
         var shown = false
         // A default file that is missing is not an error (the daemon may run without one); a named one is.
+        // The same for the journal below.
         let path = metrics ?? DefaultPaths.metrics
         if metrics != nil || FileManager.default.fileExists(atPath: path) {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
@@ -33,12 +34,10 @@ struct Status: ParsableCommand {
                 let parts = line.split(separator: " ")
                 guard parts.count == 2 else { continue }
                 let name = String(parts[0])
-                if name.hasPrefix("neighsyncd_phase{"), parts[1] == "1" {
-                    phase = name.split(separator: "\"").dropFirst().first.map(String.init) ?? phase
-                }
-                if name.hasPrefix("neighsyncd_build_info{") {
-                    version = name.split(separator: "\"").dropFirst().first.map(String.init) ?? version
-                }
+                // The value of a series' one label: `phase` in `neighsyncd_phase{phase="steady"}`.
+                let label = name.split(separator: "\"").dropFirst().first.map(String.init)
+                if name.hasPrefix("neighsyncd_phase{"), parts[1] == "1" { phase = label ?? phase }
+                if name.hasPrefix("neighsyncd_build_info{") { version = label ?? version }
                 values[name] = String(parts[1])
             }
             func v(_ n: String) -> String { values["neighsyncd_" + n] ?? "?" }
@@ -67,7 +66,12 @@ struct Status: ParsableCommand {
             shown = true
         }
         // Read-only: status never creates, migrates or converts a journal.
+        let named = journal != nil
         let journal = journal ?? DefaultPaths.journal
+        if named && !FileManager.default.fileExists(atPath: journal) {
+            printError("neighsyncd status: \(journal) does not exist")
+            throw ExitCode(2)
+        }
         if FileManager.default.fileExists(atPath: journal) {
             do {
                 let meta = try JournalReader(path: journal).metadata()
