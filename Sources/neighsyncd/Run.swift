@@ -113,8 +113,11 @@ struct Run: ParsableCommand {
         guard batchSize > 0, batchesInFlight > 0 else {
             throw ValidationError("--batch-size and --batches-in-flight must be positive")
         }
-        guard batchDelayMs >= 0, redumpCooldownMs >= 0, restoreTimeout > 0, policyPollSeconds > 0 else {
-            throw ValidationError("durations must not be negative")
+        guard batchDelayMs >= 0, redumpCooldownMs >= 0 else {
+            throw ValidationError("--batch-delay-ms and --redump-cooldown-ms must not be negative")
+        }
+        guard restoreTimeout > 0, policyPollSeconds > 0 else {
+            throw ValidationError("--restore-timeout and --policy-poll-seconds must be positive")
         }
         guard LogSeverity(name: logLevel) != nil else {
             throw ValidationError("--log-level: one of \(LogSeverity.spellings) (any case)")
@@ -132,11 +135,13 @@ struct Run: ParsableCommand {
         return LoggerSettings(level: LogSeverity(name: logLevel) ?? .notice, output: output)
     }
 
+    /// The password when no --redis-password-file is given.
+    var environmentPassword: String? { ProcessInfo.processInfo.environment["REDIS_PASSWORD"] }
+
     /// Every setting that shapes the run, for the first NOTICE line (the password never).
     var effectiveSettings: String {
         let passwordSource =
-            redisPasswordFile.map { "from \($0)" }
-            ?? (ProcessInfo.processInfo.environment["REDIS_PASSWORD"] == nil ? "none" : "from $REDIS_PASSWORD")
+            redisPasswordFile.map { "from \($0)" } ?? (environmentPassword == nil ? "none" : "from $REDIS_PASSWORD")
         return [
             "db-config \(dbConfig)",
             noJournal ? "no journal" : "journal \(journal) (\(journalDurability.rawValue))",
@@ -179,7 +184,7 @@ struct Run: ParsableCommand {
                 throw ExitCode(2)
             }
         } else {
-            password = ProcessInfo.processInfo.environment["REDIS_PASSWORD"]
+            password = environmentPassword
         }
         let databases: DatabaseConfig
         do {
