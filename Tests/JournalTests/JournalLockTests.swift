@@ -40,7 +40,9 @@ import Testing
         let path = dir.appendingPathComponent("j.sqlite").path
         let held = try Journal(path: path)
         let noConfig = dir.appendingPathComponent("none.json").path
-        let r = try JournalReadOnlyTests.run(["run", "--journal", path, "--no-syslog", "--db-config", noConfig])
+        let r = try JournalReadOnlyTests.run([
+            "run", "--journal", path, "--no-syslog", "--no-metrics", "--db-config", noConfig,
+        ])
         #expect(r.status == 1)
         #expect(
             r.stderr.contains("ERROR journal \(path) is in use by another neighsyncd (pid \(getpid()))"),

@@ -44,6 +44,7 @@ check "the C++ binary is kept as /usr/bin/neighsyncd.swss" says /usr/bin/neighsy
 check "the supervisord entry is installed" test -s /usr/share/doc/neighsyncd/supervisord-neighsyncd.conf
 check "reinstalling is fine" dpkg -i /tmp/debs/neighsyncd.deb
 check "dpkg -r neighsyncd" dpkg -r neighsyncd
+check "dpkg --purge neighsyncd after it" dpkg --purge neighsyncd
 check "rollback: /usr/bin/neighsyncd is the C++ one again" says /usr/bin/neighsyncd "C++ neighsyncd"
 check "rollback: no diversion left" test -z "$(dpkg-divert --list /usr/bin/neighsyncd)"
 check "rollback: swss still owns it" dpkg -S /usr/bin/neighsyncd
