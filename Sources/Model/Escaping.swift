@@ -16,7 +16,7 @@ extension StringProtocol {
             default:
                 if scalar.value < 0x20 || scalar.value == 0x7F {
                     appendHexByte(UInt8(scalar.value), to: &out)
-                } else if Self.isInvisible(scalar) {
+                } else if scalar.isControlOrInvisible {
                     out += "\\u{" + String(scalar.value, radix: 16) + "}"
                 } else {
                     out.unicodeScalars.append(scalar)
@@ -25,11 +25,14 @@ extension StringProtocol {
         }
         return out
     }
+}
 
-    /// C1 controls (U+0085 ends a line in some viewers), format characters (bidi overrides, zero
-    /// widths) and the Unicode line and paragraph separators.
-    private static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.properties.generalCategory {
+extension Unicode.Scalar {
+    /// Controls (C0, DEL, C1: U+0085 ends a line in some viewers, 0x9B is a terminal's CSI), format
+    /// characters (bidi overrides, zero widths) and the Unicode line and paragraph separators: what
+    /// every output of outside data writes as an escape.
+    public var isControlOrInvisible: Bool {
+        switch properties.generalCategory {
         case .control, .format, .lineSeparator, .paragraphSeparator: return true
         default: return false
         }

@@ -319,6 +319,10 @@ import Testing
         #expect(redis.dropLast().unicodeScalars.allSatisfy { $0.value >= 0x20 && !(0x7F...0x9F).contains($0.value) })
         let jsonDel = PlanFormat.json.render([.delMalformed("Eth\u{1B}[2J\u{9B}0\u{7F}")], unchanged: 0)
         #expect(jsonDel.contains(#""Eth\u001b[2J\u009b0\u007f""#))
+        // Invisible characters too, as the text form and stderr write them: a bidi override, a line
+        // separator, a zero width (outside the BMP: a surrogate pair, as JSON spells it).
+        let jsonInvisible = PlanFormat.json.render([.delMalformed("Eth\u{202E}0\u{2028}\u{E0001}")], unchanged: 0)
+        #expect(jsonInvisible.contains(#""Eth\u202e0\u2028\udb40\udc01""#))
     }
 }
 

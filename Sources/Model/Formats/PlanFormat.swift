@@ -97,9 +97,10 @@ public enum PlanFormat: String, CaseIterable, Sendable {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
             default:
-                // C0, DEL and C1 (0x9B is a terminal's CSI) escaped: valid JSON, nothing a terminal acts on.
-                if ch.value < 0x20 || (0x7F...0x9F).contains(ch.value) {
-                    out += String(format: "\\u%04x", ch.value)
+                // Escaped as the text form escapes them: valid JSON, nothing a terminal acts on or a
+                // reader cannot see (a scalar outside the BMP is a surrogate pair in JSON).
+                if ch.isControlOrInvisible {
+                    for unit in String(ch).utf16 { out += String(format: "\\u%04x", unit) }
                 } else {
                     out.unicodeScalars.append(ch)
                 }
