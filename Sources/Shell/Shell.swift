@@ -83,6 +83,7 @@ public final class Shell {
         case .requestKernelDump: kernel.requestDump()
         case .write(let batch): store.write(batch)
         case .removeHostRoute(let vrf, let ip): store.removeHostRoute(vrf: vrf, ip: ip)
+        case .writeFailedNeighbors(let changes): store.writeFailedNeighbors(changes)
         case .journal(let record): journal.record(record)
         case .armTimer(let t, var ms):
             // Up to a quarter more, so daemons that Redis refused together do not retry together.

@@ -13,6 +13,7 @@ public final class StoreLink {
     private var appl: (any RedisTransport)?
     private var writer: ProducerStateTable?
     private var routeWriter: ProducerStateTable?
+    private var failedWriter: ProducerStateTable?
     /// Batches the core wrote whose `batchWritten` record is not committed yet, oldest first.
     private var held: [Batch] = []
     /// Batches sent whose replies are still to be read, oldest first, and when each was sent.
@@ -90,7 +91,8 @@ public final class StoreLink {
             context.log(
                 .notice,
                 "APPL_DB NEIGH_TABLE read: \(loaded.snapshot.entries.count) entries, "
-                    + "\(loaded.issues.count) malformed, in \(loaded.milliseconds) ms"
+                    + "\(loaded.issues.count) malformed, \(loaded.failedNeighbors.count) NEIGH_FAILED_TABLE rows, "
+                    + "in \(loaded.milliseconds) ms"
             )
             for i in loaded.issues.prefix(100) { context.log(.warning, "\(i)") }
             if loaded.issues.count > 100 {
@@ -99,7 +101,7 @@ public final class StoreLink {
             readWanted = false
             clearPending = false
             readFailures = 0
-            context.enqueue(.storeLoaded(loaded.snapshot))
+            context.enqueue(.storeLoaded(loaded.snapshot, failedNeighbors: loaded.failedNeighbors))
         } catch {
             // The read had a connection of its own: the loop's is left as it is.
             context.retry(.storeRead, after: error, "reading APPL_DB", failures: &readFailures)
@@ -114,6 +116,7 @@ public final class StoreLink {
             connection: c,
             names: ProducerStateTableNames(table: "ROUTE_TABLE", databaseID: c.database)
         )
+        failedWriter = ProducerStateTable(connection: c, names: .neighFailedTable.on(database: c.database))
     }
 
     /// Call when the idle connection is readable: Redis closed it (or sent what nobody asked for).
@@ -205,6 +208,7 @@ public final class StoreLink {
         appl = nil
         writer = nil
         routeWriter = nil
+        failedWriter = nil
         let lost = sent.map(\.id) + (unsent.map { [$0] } ?? []) + held.map(\.id)
         sent = []
         sentAt = []
@@ -220,6 +224,30 @@ public final class StoreLink {
             try routeWriter?.delete(keys: ["\(vrf):\(ip)"])
         } catch {
             context.log(.error, "ROUTE_TABLE del \(vrf):\(ip): \(error)")
+        }
+    }
+
+    /// Dual-ToR: `NEIGH_FAILED_TABLE` operations on the same connection, after the replies of the
+    /// batches sent, so they precede on the wire every batch the core emitted after them (the
+    /// NEIGH_TABLE op of the same message among them). One round trip per call, as upstream pays
+    /// per message; a dual-ToR's FAILED neighbors are few next to its table.
+    func writeFailedNeighbors(_ changes: [FailedNeighborChange]) {
+        while !sent.isEmpty, writer != nil { collect() }
+        guard let w = failedWriter else {
+            // Lost with the connection: the core reads APPL_DB again and repairs the rows then.
+            context.log(.warning, "NEIGH_FAILED_TABLE: not connected; \(changes.count) operations left to the re-read")
+            return
+        }
+        do throws(RedisError) {
+            try w.run(changes.map(ProducerStateTableScript.operation), what: "NEIGH_FAILED_TABLE")
+            for c in changes { context.log(.info, "NEIGH_FAILED_TABLE \(c)") }
+        } catch let error where error.kind == .refused {
+            // The connection is fine (OOM, WRONGTYPE): not retried; upstream would abort here.
+            context.log(.error, "NEIGH_FAILED_TABLE: \(changes.count) operations refused, not retried: \(error)")
+        } catch {
+            context.log(.error, "NEIGH_FAILED_TABLE: \(error)")
+            failed(error)
+            context.enqueue(.storeUnavailable)
         }
     }
 }

@@ -6,11 +6,19 @@ public struct LoadedStore: Sendable {
     public var snapshot: StoreSnapshot
     public var issues: [SnapshotIssue]
     public var milliseconds: UInt64
+    /// Dual-ToR: the `NEIGH_FAILED_TABLE` rows APPL_DB holds (spec §12).
+    public var failedNeighbors: Set<NeighborKey>
 
-    public init(snapshot: StoreSnapshot, issues: [SnapshotIssue], milliseconds: UInt64) {
+    public init(
+        snapshot: StoreSnapshot,
+        issues: [SnapshotIssue],
+        milliseconds: UInt64,
+        failedNeighbors: Set<NeighborKey> = []
+    ) {
         self.snapshot = snapshot
         self.issues = issues
         self.milliseconds = milliseconds
+        self.failedNeighbors = failedNeighbors
     }
 }
 

@@ -28,6 +28,8 @@ public final class FakeStoreReader: StoreReading {
         guard let end = endsAt, end <= clock() else { return nil }
         endsAt = nil
         guard server.up else { return .failure(RedisError(.connect, "fake redis: connection refused")) }
-        return .success(LoadedStore(snapshot: server.snapshot, issues: [], milliseconds: 0))
+        return .success(
+            LoadedStore(snapshot: server.snapshot, issues: [], milliseconds: 0, failedNeighbors: server.failedNeighbors)
+        )
     }
 }

@@ -1,0 +1,113 @@
+import Model
+
+/// What one kernel message asks of `NEIGH_FAILED_TABLE` (spec §12), before it is known whether the
+/// row exists.
+public enum FailedNeighborRule: Hashable, Sendable {
+    /// RTM_NEWNEIGH with state exactly FAILED: write the row (every time: each write is one more
+    /// request to nbrmgrd, as upstream sends one per message).
+    case set
+    /// RTM_DELNEIGH (any state), or RTM_NEWNEIGH in a valid state: remove the row if it exists.
+    case removeIfPresent
+}
+
+/// Spec §12, as upstream places it in `onMsg`: dual-ToR and IPv6 only, after the link-local and
+/// ff02 filters (rules 6 and 7) and the key, before the EVPN PROBE and NOARP filters (rules 8 and
+/// 9), whatever the NEIGH_TABLE decision. nil: the message leaves the table alone (INCOMPLETE,
+/// NONE, GET, IPv4, not dual-ToR, filtered).
+public func failedNeighborRule(_ m: NeighborMessage, policy: Policy) -> FailedNeighborRule? {
+    guard policy.dualToR, m.family == KernelFamily.inet6, let ip = m.destination, ip.family == .ipv6 else {
+        return nil
+    }
+    let isDelete = m.type == .deleteNeighbor
+    if ip.isIPv6LinkLocal && !isDelete && !policy.isLinkLocalEnabled(on: m.interface) { return nil }  // 6
+    if ip.isIPv6MulticastLinkLocal { return nil }  // 7
+    switch m.type {
+    case .newNeighbor where m.state == .failed: return .set
+    case .newNeighbor where m.state.isValidForFailedTable: return .removeIfPresent
+    case .deleteNeighbor: return .removeIfPresent
+    default: return nil
+    }
+}
+
+/// The core's side of `NEIGH_FAILED_TABLE`: a side channel written per message, not a view diffed
+/// like NEIGH_TABLE, and no part of warm restart (not journaled, not cleared at a warm start, not
+/// held back by the reconcile timer).
+public struct FailedTable: Sendable {
+    /// The keys whose row exists or is pending a SET: written by this process and not removed
+    /// since, or found by the first read of APPL_DB.
+    ///
+    /// Why not upstream's check: upstream reads the consumed hash `NEIGH_FAILED_TABLE:<key>` before
+    /// each removal (a Redis round trip per valid message) so that only rows that exist are
+    /// deleted; without it every REACHABLE/STALE/DELAY/PROBE notification of every IPv6 neighbor
+    /// would write a DEL. This set answers the same question from what was written and read. It
+    /// differs only for a row nbrmgrd has not popped yet: upstream sends no DEL, so nbrmgrd later
+    /// pops the SET, finds the neighbor no longer FAILED and skips it, and the row stays until the
+    /// next valid message of that neighbor; here the DEL goes out, the consumer pops a DEL
+    /// instead (nbrmgrd ignores DELs of this table) and no row is left behind. Every DEL upstream
+    /// sends, this sends too (the first read covers rows left by an earlier instance).
+    public private(set) var rows: Set<NeighborKey> = []
+    /// Rules met while APPL_DB was not readable (before the first read, or after the connection
+    /// was lost), in message order; carried out once it is read.
+    public private(set) var unsent: [(key: NeighborKey, rule: FailedNeighborRule)] = []
+    /// Operations emitted so far (for status and tests).
+    public private(set) var sets = 0
+    public private(set) var dels = 0
+
+    public init() {}
+
+    /// One kernel message's effect: operations to write now (when the store is ready), else
+    /// kept for the next read.
+    mutating func observe(
+        _ m: NeighborMessage,
+        key: NeighborKey,
+        policy: Policy,
+        storeReady: Bool
+    ) -> [FailedNeighborChange] {
+        guard let rule = failedNeighborRule(m, policy: policy) else { return [] }
+        guard storeReady else {
+            unsent.append((key, rule))
+            return []
+        }
+        return apply(rule, to: key).map { [$0] } ?? []
+    }
+
+    /// APPL_DB was read: `present` are the rows it holds (consumed, or pending a SET). The first
+    /// read of a process adopts them (rows of an earlier instance, or of a run before a crash, are
+    /// removed by the same rules as this process's own); a later read (after a lost connection or a
+    /// Redis restart) repairs the difference, since a write may have been lost. Then the rules met
+    /// meanwhile are carried out, in order.
+    mutating func storeLoaded(present: Set<NeighborKey>, firstRead: Bool) -> [FailedNeighborChange] {
+        var out: [FailedNeighborChange] = []
+        if firstRead {
+            rows.formUnion(present)
+        } else {
+            out += present.subtracting(rows).sorted().map { .del($0) }
+            out += rows.subtracting(present).sorted().map { .set($0) }
+            count(out)
+        }
+        let pending = unsent
+        unsent = []
+        for (key, rule) in pending { if let c = apply(rule, to: key) { out.append(c) } }
+        return out
+    }
+
+    private mutating func apply(_ rule: FailedNeighborRule, to key: NeighborKey) -> FailedNeighborChange? {
+        let change: FailedNeighborChange
+        switch rule {
+        case .set:
+            rows.insert(key)
+            change = .set(key)
+        case .removeIfPresent:
+            guard rows.remove(key) != nil else { return nil }
+            change = .del(key)
+        }
+        count([change])
+        return change
+    }
+
+    private mutating func count(_ changes: [FailedNeighborChange]) {
+        for c in changes {
+            if case .set = c { sets += 1 } else { dels += 1 }
+        }
+    }
+}
