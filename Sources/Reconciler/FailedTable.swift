@@ -46,9 +46,15 @@ public struct FailedTable: Sendable {
     /// instead (nbrmgrd ignores DELs of this table) and no row is left behind. Every DEL upstream
     /// sends, this sends too (the first read covers rows left by an earlier instance).
     public private(set) var rows: Set<NeighborKey> = []
-    /// Rules met while APPL_DB was not readable (before the first read, or after the connection
-    /// was lost), in message order; carried out once it is read.
-    public private(set) var unsent: [(key: NeighborKey, rule: FailedNeighborRule)] = []
+    /// What happened while APPL_DB could not be written (before the first read, or after the
+    /// connection was lost), in order; carried out once it is read.
+    public private(set) var unsent: [Deferred] = []
+
+    public enum Deferred: Sendable {
+        case message(NeighborKey, FailedNeighborRule)
+        /// A complete dump ended holding these neighbors.
+        case sweep(keeping: [NeighborKey: KernelNeighbor])
+    }
     /// Operations emitted so far (for status and tests).
     public private(set) var sets = 0
     public private(set) var dels = 0
@@ -65,7 +71,7 @@ public struct FailedTable: Sendable {
     ) -> [FailedNeighborChange] {
         guard let rule = failedNeighborRule(m, policy: policy) else { return [] }
         guard storeReady else {
-            unsent.append((key, rule))
+            unsent.append(.message(key, rule))
             return []
         }
         return apply(rule, to: key).map { [$0] } ?? []
@@ -87,7 +93,38 @@ public struct FailedTable: Sendable {
         }
         let pending = unsent
         unsent = []
-        for (key, rule) in pending { if let c = apply(rule, to: key) { out.append(c) } }
+        for d in pending {
+            switch d {
+            case .message(let key, let rule): if let c = apply(rule, to: key) { out.append(c) }
+            case .sweep(let kernel): out += sweep(keeping: kernel)
+            }
+        }
+        return out
+    }
+
+    /// A complete dump ended: the rows of neighbors it did not hold are removed, as the DELNEIGH
+    /// this process did not read (lost in an overrun, or sent while no instance was running) would
+    /// have removed them. Upstream never re-dumps and would keep such a row for good; nbrmgrd
+    /// ignores the DEL of a row that is not there. Waits for APPL_DB's read, in turn with the
+    /// messages (the dump's table is shared, not copied, until the kernel view next changes).
+    mutating func dumpCompleted(
+        kernel: [NeighborKey: KernelNeighbor],
+        policy: Policy,
+        storeReady: Bool
+    ) -> [FailedNeighborChange] {
+        guard policy.dualToR else { return [] }
+        guard storeReady else {
+            unsent.append(.sweep(keeping: kernel))
+            return []
+        }
+        return sweep(keeping: kernel)
+    }
+
+    private mutating func sweep(keeping kernel: [NeighborKey: KernelNeighbor]) -> [FailedNeighborChange] {
+        let gone = rows.filter { kernel[$0] == nil }.sorted()
+        rows.subtract(gone)
+        let out = gone.map { FailedNeighborChange.del($0) }
+        count(out)
         return out
     }
 

@@ -222,6 +222,8 @@ extension DaemonState {
         kernel = view
         kernelMasters = dumpMasters
         dumpMasters = [:]
+        let failed = failedTable.dumpCompleted(kernel: kernel, policy: policy, storeReady: storeReady)
+        if !failed.isEmpty { out.append(.writeFailedNeighbors(failed)) }
         let entries = desiredEntries
         desiredCount = entries.count
         out.append(.journal(.desiredReplaced(entries)))

@@ -17,6 +17,8 @@ struct Simulator {
     var failedExpected: Set<NeighborKey> = []
     /// Every write in the order it reached Redis: `F` a NEIGH_FAILED_TABLE operation, `B` a batch.
     var wire: [(kind: Character, keys: [NeighborKey])] = []
+    /// Every NEIGH_FAILED_TABLE operation written, in order.
+    var failedLog: [FailedNeighborChange] = []
     var policy = Policy()
     var warmStart = false
     var restoreFlag = true
@@ -69,10 +71,15 @@ struct Simulator {
     mutating func send(_ e: Event) {
         guard exitCode == nil else { return }
         let phaseBefore = state.phase
+        let dumpRunning = state.dumpView != nil
         if case .kernelMessage(let m) = e, [.dumping, .awaitingReconcileTimer, .steady].contains(phaseBefore) {
             Self.expectFailedTable(m, policy: state.policy, &failedExpected)
         }
         let effects = step(&state, e)
+        if case .kernelDumpDone(interrupted: false) = e, dumpRunning, state.policy.dualToR {
+            // A complete dump stands for the DELNEIGHs not read: rows of neighbors it lacks go.
+            failedExpected = failedExpected.filter { state.kernel[$0] != nil }
+        }
         if trace != nil {
             trace?.add("\(now) event \(canonical(e))")
             for eff in effects { trace?.add("effect \(canonical(eff))") }
@@ -122,6 +129,7 @@ struct Simulator {
                 if case .set(let k) = c { failedStore.insert(k) } else { failedStore.remove(c.key) }
             }
             wire.append(("F", changes.map(\.key)))
+            failedLog += changes
         case .journal(let r): journal.apply(r)
         case .armTimer(let t, let ms):
             // Re-arming replaces the deadline (Effect.armTimer).
