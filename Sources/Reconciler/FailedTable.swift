@@ -47,17 +47,18 @@ public struct FailedTable: Sendable {
     /// sends, this sends too (the first read covers rows left by an earlier instance).
     public private(set) var rows: Set<NeighborKey> = []
     /// What happened while APPL_DB could not be written (before the first read, or after the
-    /// connection was lost), in order; carried out once it is read.
-    public private(set) var unsent: [Deferred] = []
+    /// connection was lost), in order; carried out once it is read. Bounded by the number of keys:
+    /// a key's later rule replaces its earlier one (the row ends the same; nbrmgrd gets one request
+    /// where it would have had several), and a later sweep merges with an earlier one (below).
+    private var deferred: [Deferred?] = []
+    private var deferredAt: [NeighborKey: Int] = [:]
+    private var sweepAt: Int?
 
-    public enum Deferred: Sendable {
+    enum Deferred {
         case message(NeighborKey, FailedNeighborRule)
         /// A complete dump ended holding these neighbors.
-        case sweep(keeping: [NeighborKey: KernelNeighbor])
+        case sweep(keeping: Set<NeighborKey>)
     }
-    /// Operations emitted so far (for status and tests).
-    public private(set) var sets = 0
-    public private(set) var dels = 0
 
     public init() {}
 
@@ -71,7 +72,7 @@ public struct FailedTable: Sendable {
     ) -> [FailedNeighborChange] {
         guard let rule = failedNeighborRule(m, policy: policy) else { return [] }
         guard storeReady else {
-            unsent.append(.message(key, rule))
+            postpone(.message(key, rule))
             return []
         }
         return apply(rule, to: key).map { [$0] } ?? []
@@ -89,14 +90,14 @@ public struct FailedTable: Sendable {
         } else {
             out += present.subtracting(rows).sorted().map { .del($0) }
             out += rows.subtracting(present).sorted().map { .set($0) }
-            count(out)
         }
-        let pending = unsent
-        unsent = []
+        let pending = deferred
+        (deferred, deferredAt, sweepAt) = ([], [:], nil)
         for d in pending {
             switch d {
-            case .message(let key, let rule): if let c = apply(rule, to: key) { out.append(c) }
-            case .sweep(let kernel): out += sweep(keeping: kernel)
+            case .message(let key, let rule)?: if let c = apply(rule, to: key) { out.append(c) }
+            case .sweep(let kernel)?: out += sweep(keeping: kernel)
+            case nil: continue
             }
         }
         return out
@@ -105,8 +106,8 @@ public struct FailedTable: Sendable {
     /// A complete dump ended: the rows of neighbors it did not hold are removed, as the DELNEIGH
     /// this process did not read (lost in an overrun, or sent while no instance was running) would
     /// have removed them. Upstream never re-dumps and would keep such a row for good; nbrmgrd
-    /// ignores the DEL of a row that is not there. Waits for APPL_DB's read, in turn with the
-    /// messages (the dump's table is shared, not copied, until the kernel view next changes).
+    /// ignores the DEL of a row that is not there. Before APPL_DB is read (only a dual-ToR pays
+    /// for it) the dump's keys wait for the read, in turn with the messages.
     mutating func dumpCompleted(
         kernel: [NeighborKey: KernelNeighbor],
         policy: Policy,
@@ -114,18 +115,18 @@ public struct FailedTable: Sendable {
     ) -> [FailedNeighborChange] {
         guard policy.dualToR else { return [] }
         guard storeReady else {
-            unsent.append(.sweep(keeping: kernel))
+            postpone(.sweep(keeping: Set(kernel.keys)))
             return []
         }
-        return sweep(keeping: kernel)
-    }
-
-    private mutating func sweep(keeping kernel: [NeighborKey: KernelNeighbor]) -> [FailedNeighborChange] {
         let gone = rows.filter { kernel[$0] == nil }.sorted()
         rows.subtract(gone)
-        let out = gone.map { FailedNeighborChange.del($0) }
-        count(out)
-        return out
+        return gone.map { FailedNeighborChange.del($0) }
+    }
+
+    private mutating func sweep(keeping kept: Set<NeighborKey>) -> [FailedNeighborChange] {
+        let gone = rows.subtracting(kept).sorted()
+        rows.subtract(gone)
+        return gone.map { FailedNeighborChange.del($0) }
     }
 
     private mutating func apply(_ rule: FailedNeighborRule, to key: NeighborKey) -> FailedNeighborChange? {
@@ -138,13 +139,36 @@ public struct FailedTable: Sendable {
             guard rows.remove(key) != nil else { return nil }
             change = .del(key)
         }
-        count([change])
         return change
     }
 
-    private mutating func count(_ changes: [FailedNeighborChange]) {
-        for c in changes {
-            if case .set = c { sets += 1 } else { dels += 1 }
+    private mutating func postpone(_ d: Deferred) {
+        switch d {
+        case .message(let key, _):
+            if let i = deferredAt[key] { deferred[i] = nil }
+            deferredAt[key] = deferred.count
+        case .sweep(let later):
+            guard let i = sweepAt, case .sweep(let earlier)? = deferred[i] else {
+                sweepAt = deferred.count
+                break
+            }
+            // Two sweeps with messages between, as one at the later place: a row survives both if
+            // both dumps held it, or if a message after the first set it and the later dump holds it.
+            var kept = earlier.filter { later.contains($0) }
+            for (key, at) in deferredAt where at > i && later.contains(key) { kept.insert(key) }
+            deferred[i] = nil
+            sweepAt = deferred.count
+            deferred.append(.sweep(keeping: kept))
+            return
+        }
+        deferred.append(d)
+        if deferred.count > 2 * (deferredAt.count + 1) + 64 {
+            let live = deferred.compactMap { $0 }
+            (deferred, deferredAt, sweepAt) = ([], [:], nil)
+            for d in live { postpone(d) }
         }
     }
+
+    /// How many operations and sweeps wait for APPL_DB to be read (at most one per key, plus one).
+    public var waiting: Int { deferredAt.count + (sweepAt == nil ? 0 : 1) }
 }

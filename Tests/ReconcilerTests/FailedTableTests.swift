@@ -163,6 +163,20 @@ import Testing
         #expect(sim.failedStore == [Self.v6])
     }
 
+    /// While APPL_DB is down, what waits for it is one operation per key, whatever the churn; the
+    /// row ends as the last message says.
+    @Test func whatWaitsForTheStoreIsOnePerKey() {
+        var sim = Self.steady()
+        sim.storeGoesDown(wipe: false)
+        for i in 0..<1000 { sim.kernelSet(Self.v6, Self.neighbor(i % 2 == 0 ? .failed : .reachable)) }
+        sim.kernelSet(Self.v6, Self.neighbor(.failed))
+        #expect(sim.state.failedTable.waiting == 1)
+        #expect(sim.failedLog.isEmpty)
+        sim.quiesce()
+        #expect(sim.failedLog == [.set(Self.v6)])
+        #expect(sim.failedStore == [Self.v6])
+    }
+
     /// Rules 6 and 7 come first: fe80 only where link-local is enabled (a DEL always passes),
     /// ff02 never.
     @Test func linkLocalAndMulticastFiltersComeFirst() {

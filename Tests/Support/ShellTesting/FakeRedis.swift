@@ -8,9 +8,10 @@ import StoreObserver
 public final class FakeRedisServer {
     /// NEIGH_TABLE by key text: each key's `neigh` and `family`.
     public private(set) var table: [String: NeighborEntry] = [:]
-    /// NEIGH_FAILED_TABLE's rows by key text (dual-ToR), and every operation on it, in order.
+    /// NEIGH_FAILED_TABLE's rows by key text (dual-ToR).
     public private(set) var failedRows: Set<String> = []
-    public private(set) var failedOperations: [String] = []
+    /// Every operation of both tables in the order Redis ran them: `TABLE S key` or `TABLE D key`.
+    public private(set) var operations: [String] = []
     public private(set) var up = true
     private var scriptLoaded = false
     /// Bumped by a restart: connections made before it are reset (and see their socket close).
@@ -98,6 +99,7 @@ public final class FakeRedisServer {
         var added = 0
         while i < args.count {
             let key = args[i + 1]
+            operations.append("NEIGH_TABLE \(args[i]) \(key)")
             if args[i] == "S", i + 3 < args.count,
                 let mac = MACAddress(args[i + 2]), let family = AddressFamily(fieldValue: args[i + 3])
             {
@@ -116,7 +118,7 @@ public final class FakeRedisServer {
         var added = 0
         while i + 1 < args.count {
             let key = args[i + 1]
-            failedOperations.append("\(args[i]) \(key)")
+            operations.append("NEIGH_FAILED_TABLE \(args[i]) \(key)")
             if args[i] == "S" {
                 if failedRows.insert(key).inserted { added += 1 }
                 i += 2 + fields
