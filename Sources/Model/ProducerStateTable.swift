@@ -54,21 +54,27 @@ public enum ProducerStateTableScript {
     /// consumer; adding all keys with one SADD gives the count of keys newly added, and exactly
     /// that many notifications are published — what one SADD and PUBLISH per key would give.
     /// The header names the table's fields (`ARGV[6]` of them from `ARGV[7]` on), so one script
-    /// writes every table: a SET's values follow its key in that order.
+    /// writes every table: a SET's values follow its key in that order. Two fields (NEIGH_TABLE,
+    /// the hot path) take a branch that builds no Lua table per key.
     public static let text = """
         local keys, dels, staged = {}, {}, {}
         local n = tonumber(ARGV[6])
+        local f1, f2 = ARGV[7], ARGV[8]
         local i = 7 + n
         while i <= #ARGV do
           local key = ARGV[i + 1]
           keys[#keys + 1] = key
           if ARGV[i] == 'S' then
-            local fv = {}
-            for f = 1, n do
-              fv[2 * f - 1] = ARGV[6 + f]
-              fv[2 * f] = ARGV[i + 1 + f]
+            if n == 2 then
+              redis.call('HSET', ARGV[4] .. key, f1, ARGV[i + 2], f2, ARGV[i + 3])
+            else
+              local fv = {}
+              for f = 1, n do
+                fv[2 * f - 1] = ARGV[6 + f]
+                fv[2 * f] = ARGV[i + 1 + f]
+              end
+              redis.call('HSET', ARGV[4] .. key, unpack(fv))
             end
-            redis.call('HSET', ARGV[4] .. key, unpack(fv))
             i = i + 2 + n
           else
             dels[#dels + 1] = key
