@@ -40,12 +40,17 @@ public final class Shell {
 
     /// Feeds every queued event to the core (and those its effects queue), in order.
     public func turn() {
-        while exitCode == nil, let e = context.dequeue() {
-            let effects = step(&state, e)
-            observe?(e, effects)
-            for effect in effects { perform(effect) }
-            eventsHandled += 1
-        }
+        repeat {
+            while exitCode == nil, let e = context.dequeue() {
+                let effects = step(&state, e)
+                observe?(e, effects)
+                for effect in effects { perform(effect) }
+                eventsHandled += 1
+            }
+            // NEIGH_FAILED_TABLE operations the turn gathered go out in one call (a failure queues
+            // `storeUnavailable`, fed to the core at once).
+            store.sendFailedNeighbors()
+        } while exitCode == nil && context.eventsQueued > 0
     }
 
     /// Runs every deadline due now, in (time, arming) order.

@@ -14,6 +14,9 @@ public final class StoreLink {
     private var writer: ProducerStateTable?
     private var routeWriter: ProducerStateTable?
     private var failedWriter: ProducerStateTable?
+    /// NEIGH_FAILED_TABLE operations gathered this turn: sent before the next batch or host route,
+    /// or at the end of the turn, whichever comes first.
+    private var failedPending: [FailedNeighborChange] = []
     /// Batches the core wrote whose `batchWritten` record is not committed yet, oldest first.
     private var held: [Batch] = []
     /// Batches sent whose replies are still to be read, oldest first, and when each was sent.
@@ -152,6 +155,7 @@ public final class StoreLink {
     /// Sends a batch and returns: `collect` reads its replies once the loop has looked at its
     /// sockets, so Redis works on it while the core builds the next one.
     private func send(_ batch: Batch) {
+        sendFailedNeighbors()
         guard let w = writer else {
             context.enqueue(.batchFailed(id: batch.id, reason: "APPL_DB not connected"))
             return
@@ -209,6 +213,7 @@ public final class StoreLink {
         writer = nil
         routeWriter = nil
         failedWriter = nil
+        failedPending = []  // the core's next read of APPL_DB repairs the rows
         let lost = sent.map(\.id) + (unsent.map { [$0] } ?? []) + held.map(\.id)
         sent = []
         sentAt = []
@@ -219,6 +224,7 @@ public final class StoreLink {
     /// EVPN: `ROUTE_TABLE` del `<vrf>:<ip>` on the same connection, after the replies of the
     /// batches sent (nothing may be awaited when a command is sent).
     func removeHostRoute(vrf: InterfaceName, ip: IPAddress) {
+        sendFailedNeighbors()
         while !sent.isEmpty { collect() }
         do {
             try routeWriter?.delete(keys: ["\(vrf):\(ip)"])
@@ -227,12 +233,19 @@ public final class StoreLink {
         }
     }
 
-    /// Dual-ToR: `NEIGH_FAILED_TABLE` operations on the same connection, after the replies of the
-    /// batches sent, so they precede on the wire every batch the core emitted after them (the
-    /// NEIGH_TABLE op of the same message among them). One round trip per call, as upstream pays
-    /// per message; a dual-ToR's FAILED neighbors are few next to its table.
-    func writeFailedNeighbors(_ changes: [FailedNeighborChange]) {
-        while !sent.isEmpty, writer != nil { collect() }
+    /// Dual-ToR: `NEIGH_FAILED_TABLE` operations, gathered until the turn ends or a batch or a host
+    /// route is sent, whichever is first: so they precede on the wire every batch the core emitted
+    /// after them (the NEIGH_TABLE op of the same message among them), and a burst costs one round
+    /// trip per turn, not one per message as upstream pays.
+    func writeFailedNeighbors(_ changes: [FailedNeighborChange]) { failedPending += changes }
+
+    /// Sends the gathered operations in one call on the batches' connection, after the replies of
+    /// the batches sent.
+    func sendFailedNeighbors() {
+        guard !failedPending.isEmpty else { return }
+        let changes = failedPending
+        failedPending = []
+        while !sent.isEmpty { collect() }
         guard let w = failedWriter else {
             // Lost with the connection: the core reads APPL_DB again and repairs the rows then.
             context.log(.warning, "NEIGH_FAILED_TABLE: not connected; \(changes.count) operations left to the re-read")
