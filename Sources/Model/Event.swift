@@ -30,8 +30,9 @@ public enum Event: Hashable, Sendable {
     /// The process started; the journal was already replayed into the state.
     case started(StartupConfig)
     /// APPL_DB was read (at start, or after a reconnect): `NEIGH_TABLE`, and the keys of the
-    /// `NEIGH_FAILED_TABLE` rows that exist or are pending a SET (spec §12).
-    case storeLoaded(StoreSnapshot, failedNeighbors: Set<NeighborKey> = [])
+    /// `NEIGH_FAILED_TABLE` rows that exist or are pending a SET (spec §12); nil when that table
+    /// was not read (not a dual-ToR when the read began).
+    case storeLoaded(StoreSnapshot, failedNeighbors: Set<NeighborKey>? = nil)
     /// The idle APPL_DB connection closed (Redis restarted, CLIENT KILL): its content is unknown;
     /// the shell reconnects with backoff.
     case storeUnavailable

@@ -53,6 +53,8 @@ public struct FailedTable: Sendable {
     private var deferred: [Deferred?] = []
     private var deferredAt: [NeighborKey: Int] = [:]
     private var sweepAt: Int?
+    /// A read of APPL_DB has read the table (and its rows were adopted).
+    private var adopted = false
 
     enum Deferred {
         case message(NeighborKey, FailedNeighborRule)
@@ -78,16 +80,18 @@ public struct FailedTable: Sendable {
         return apply(rule, to: key).map { [$0] } ?? []
     }
 
-    /// APPL_DB was read: `present` are the rows it holds (consumed, or pending a SET). The first
-    /// read of a process adopts them (rows of an earlier instance, or of a run before a crash, are
-    /// removed by the same rules as this process's own); a later read (after a lost connection or a
-    /// Redis restart) repairs the difference, since a write may have been lost. Then the rules met
-    /// meanwhile are carried out, in order.
-    mutating func storeLoaded(present: Set<NeighborKey>, firstRead: Bool) -> [FailedNeighborChange] {
+    /// APPL_DB was read: `present` are the rows it holds (consumed, or pending a SET), nil if the
+    /// table was not read (not a dual-ToR then: its SCAN costs ~50 ms with 100,000 neighbors). The
+    /// first read of the table adopts them (rows of an earlier instance, or of a run before a
+    /// crash, are removed by the same rules as this process's own); a later one (after a lost
+    /// connection or a Redis restart) repairs the difference, since a write may have been lost.
+    /// Then the rules met meanwhile are carried out, in order.
+    mutating func storeLoaded(present: Set<NeighborKey>?) -> [FailedNeighborChange] {
         var out: [FailedNeighborChange] = []
-        if firstRead {
+        if let present, !adopted {
+            adopted = true
             rows.formUnion(present)
-        } else {
+        } else if let present {
             out += present.subtracting(rows).sorted().map { .del($0) }
             out += rows.subtracting(present).sorted().map { .set($0) }
         }

@@ -100,7 +100,7 @@ extension DaemonState {
 
     private mutating func storeLoaded(
         _ snapshot: StoreSnapshot,
-        failedNeighbors: Set<NeighborKey>,
+        failedNeighbors: Set<NeighborKey>?,
         _ out: inout [Effect]
     ) {
         guard phase != .starting, phase != .stopped else { return }
@@ -109,7 +109,7 @@ extension DaemonState {
         counters.storeReloads += 1
         // Before any NEIGH_TABLE write this read allows: the failed-table operations of messages
         // that came while the store could not be written precede those messages' NEIGH_TABLE ops.
-        let failed = failedTable.storeLoaded(present: failedNeighbors, firstRead: counters.storeReloads == 1)
+        let failed = failedTable.storeLoaded(present: failedNeighbors)
         if !failed.isEmpty { out.append(.writeFailedNeighbors(failed)) }
         out.append(.journal(.storeReloaded(snapshot)))
         if warmStart && counters.storeReloads == 1 { out.append(.setWarmRestartState(.restored)) }

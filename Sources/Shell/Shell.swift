@@ -83,7 +83,11 @@ public final class Shell {
         switch effect {
         case .setWarmRestartState(let s): pollers.setWarmRestartState(s)
         case .loadStore(let clearingPending):
-            store.load(clearingPending: clearingPending, expected: state.actual.entries.count)
+            store.load(
+                clearingPending: clearingPending,
+                expected: state.actual.entries.count,
+                failedTable: state.policy.dualToR
+            )
         case .waitForRestoreFlag: pollers.waitForRestoreFlag()
         case .requestKernelDump: kernel.requestDump()
         case .write(let batch): store.write(batch)

@@ -25,6 +25,8 @@ public final class StoreLink {
     private var readWanted = false
     /// The size the core expects the table to have (to size the read's table once).
     private var readExpected = 0
+    /// The read includes `NEIGH_FAILED_TABLE` (a dual-ToR when it was asked for).
+    private var readFailedTable = false
     /// The next read starts with ProducerStateTable `clear()` (until one succeeds).
     private var clearPending = false
     /// Reads of APPL_DB failed in a row: sets the wait before the next.
@@ -62,16 +64,17 @@ public final class StoreLink {
 
     // MARK: reading the table
 
-    func load(clearingPending: Bool, expected: Int) {
+    func load(clearingPending: Bool, expected: Int, failedTable: Bool) {
         readWanted = true
         readExpected = expected
+        readFailedTable = failedTable
         clearPending = clearPending || clearingPending
         startRead()
     }
 
     private func startRead() {
         guard readWanted else { return }
-        reader.start(clearingPending: clearPending, expected: readExpected)
+        reader.start(clearingPending: clearPending, expected: readExpected, failedTable: readFailedTable)
     }
 
     /// The deadline of a failed read passed.
@@ -94,7 +97,8 @@ public final class StoreLink {
             context.log(
                 .notice,
                 "APPL_DB NEIGH_TABLE read: \(loaded.snapshot.entries.count) entries, "
-                    + "\(loaded.issues.count) malformed, \(loaded.failedNeighbors.count) NEIGH_FAILED_TABLE rows, "
+                    + "\(loaded.issues.count) malformed, "
+                    + (loaded.failedNeighbors.map { "\($0.count) NEIGH_FAILED_TABLE rows, " } ?? "")
                     + "in \(loaded.milliseconds) ms"
             )
             for i in loaded.issues.prefix(100) { context.log(.warning, "\(i)") }

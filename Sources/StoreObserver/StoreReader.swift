@@ -163,9 +163,16 @@ public enum StoreReader {
         _ c: RedisConnection,
         names: ProducerStateTableNames = .neighFailedTable
     ) throws(RedisError) -> (keys: Set<NeighborKey>, issues: [SnapshotIssue]) {
-        let content = try content(c, names: names)
-        var present = Set(content.table.keys).subtracting(content.keySet.intersection(content.delSet))
-        present.formUnion(content.keySet.intersection(content.staging.keys))
+        // One SCAN (the consumed rows); the pending keys, few, are looked up by name.
+        let consumed = try scanKeys(c, match: names.tablePrefix + "*").map {
+            String($0.dropFirst(names.tablePrefix.count))
+        }
+        let keySet = try members(c, names.keySet)
+        let delSet = keySet.isEmpty ? [] : try members(c, names.delSet)
+        let pending = Array(keySet)
+        let staged = try hashes(c, pending.map(names.stagingKey))
+        var present = Set(consumed).subtracting(keySet.intersection(delSet))
+        for k in pending where (staged[names.stagingKey(k)] ?? nil)?.isEmpty == false { present.insert(k) }
         var keys: Set<NeighborKey> = []
         var issues: [SnapshotIssue] = []
         for raw in present.sorted() {

@@ -143,6 +143,18 @@ import Testing
         #expect(sim.failedStore == [other])
     }
 
+    /// A read that skipped the table (not a dual-ToR when it began) is neither an adoption nor a
+    /// repair: the first read of the table adopts its rows, and only later ones repair.
+    @Test func aReadWithoutTheTableNeitherAdoptsNorRepairs() {
+        let other = NeighborKey("Vlan1000:fc02:1000::6")!
+        var t = FailedTable()
+        #expect(t.storeLoaded(present: nil).isEmpty)
+        #expect(t.storeLoaded(present: [Self.v6]).isEmpty)
+        #expect(t.rows == [Self.v6])
+        #expect(t.storeLoaded(present: nil).isEmpty)
+        #expect(t.storeLoaded(present: [other]) == [.del(other), .set(Self.v6)])
+    }
+
     /// A neighbor deleted while no DELNEIGH was read (an overrun): the re-dump's sweep removes it.
     @Test func aRowWhoseNeighborIsGoneIsSweptByTheNextDump() {
         var sim = Self.steady()

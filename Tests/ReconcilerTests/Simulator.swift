@@ -269,7 +269,8 @@ struct Simulator {
     mutating func completeStoreRead() {
         guard storeUp, wantsStoreLoad else { return }
         wantsStoreLoad = false
-        send(.storeLoaded(store, failedNeighbors: failedStore))
+        // As the shell: NEIGH_FAILED_TABLE is read only on a dual-ToR.
+        send(.storeLoaded(store, failedNeighbors: state.policy.dualToR ? failedStore : nil))
     }
 
     /// Time passes until `t` fires (if it is armed): every timer due before it fires first.

@@ -18,8 +18,11 @@ public final class FakeStoreReader: StoreReading {
         self.clock = clock
     }
 
-    public func start(clearingPending: Bool, expected: Int) {
+    private var failedTable = false
+
+    public func start(clearingPending: Bool, expected: Int, failedTable: Bool) {
         guard endsAt == nil else { return }
+        self.failedTable = failedTable
         readsStarted += 1
         endsAt = clock() + latencyNanoseconds
     }
@@ -29,7 +32,12 @@ public final class FakeStoreReader: StoreReading {
         endsAt = nil
         guard server.up else { return .failure(RedisError(.connect, "fake redis: connection refused")) }
         return .success(
-            LoadedStore(snapshot: server.snapshot, issues: [], milliseconds: 0, failedNeighbors: server.failedNeighbors)
+            LoadedStore(
+                snapshot: server.snapshot,
+                issues: [],
+                milliseconds: 0,
+                failedNeighbors: failedTable ? server.failedNeighbors : nil
+            )
         )
     }
 }
