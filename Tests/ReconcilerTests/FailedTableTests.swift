@@ -14,10 +14,9 @@ import Testing
     }
 
     /// A cold start in steady state, the store read, on `policy`.
-    static func steady(_ policy: Policy = dualToR, batchSize: Int = 4, failedRows: Set<NeighborKey> = []) -> Simulator {
+    static func steady(_ policy: Policy = dualToR, batchSize: Int = 4) -> Simulator {
         var sim = Simulator(config: ReconcilerConfig(batchSize: batchSize, batchDelayMilliseconds: 5))
         sim.policy = policy
-        sim.failedStore = failedRows
         sim.boot()
         sim.quiesce()
         #expect(sim.state.phase == .steady)
