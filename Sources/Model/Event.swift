@@ -29,8 +29,10 @@ public enum TimerID: Hashable, Sendable, CaseIterable {
 public enum Event: Hashable, Sendable {
     /// The process started; the journal was already replayed into the state.
     case started(StartupConfig)
-    /// APPL_DB was read (at start, or after a reconnect).
-    case storeLoaded(StoreSnapshot)
+    /// APPL_DB was read (at start, or after a reconnect): `NEIGH_TABLE`, and the keys of the
+    /// `NEIGH_FAILED_TABLE` rows that exist or are pending a SET (spec §12); nil when that table
+    /// was not read (not a dual-ToR when the read began).
+    case storeLoaded(StoreSnapshot, failedNeighbors: Set<NeighborKey>? = nil)
     /// The idle APPL_DB connection closed (Redis restarted, CLIENT KILL): its content is unknown;
     /// the shell reconnects with backoff.
     case storeUnavailable
@@ -114,6 +116,10 @@ public enum Effect: Hashable, Sendable {
     case write(Batch)
     /// EVPN: `ROUTE_TABLE` del `<vrf>:<ip>` before the neighbor is set.
     case removeHostRoute(vrf: InterfaceName, ip: IPAddress)
+    /// Dual-ToR: `NEIGH_FAILED_TABLE` operations, in order, written at once and before any write
+    /// emitted after this effect (spec §12: before the NEIGH_TABLE op of the same event). Not
+    /// journaled, not part of warm restart.
+    case writeFailedNeighbors([FailedNeighborChange])
     case journal(JournalRecord)
     /// Fire `.timerFired(id)` after the delay (re-arming replaces the deadline).
     case armTimer(TimerID, milliseconds: Int)

@@ -1,14 +1,34 @@
-/// The Redis names of a SONiC ProducerStateTable (spec §4), for `NEIGH_TABLE` on APPL_DB.
+/// The Redis names of a SONiC ProducerStateTable (spec §4), e.g. `NEIGH_TABLE` on APPL_DB, and
+/// the fields a SET writes, in order.
 public struct ProducerStateTableNames: Hashable, Sendable {
     public var table: String
     public var databaseID: Int
+    /// The field names of a SET, in the order they are written; a SET carries one value for each.
+    public var fields: [String]
 
-    public init(table: String, databaseID: Int) {
+    public init(table: String, databaseID: Int, fields: [String] = []) {
         self.table = table
         self.databaseID = databaseID
+        self.fields = fields
     }
 
-    public static let neighTable = ProducerStateTableNames(table: "NEIGH_TABLE", databaseID: 0)
+    public static let neighTable = ProducerStateTableNames(
+        table: "NEIGH_TABLE",
+        databaseID: 0,
+        fields: ["neigh", "family"]
+    )
+
+    /// Dual-ToR (spec §12): rows `<ifname>:<ip>` with the single field `NULL` = `NULL`.
+    public static let neighFailedTable = ProducerStateTableNames(
+        table: "NEIGH_FAILED_TABLE",
+        databaseID: 0,
+        fields: [FailedNeighborChange.field]
+    )
+
+    /// The same table on another database id (the channel's `@<id>` suffix follows it).
+    public func on(database id: Int) -> ProducerStateTableNames {
+        ProducerStateTableNames(table: table, databaseID: id, fields: fields)
+    }
 
     public var keySet: String { "\(table)_KEY_SET" }
     public var delSet: String { "\(table)_DEL_SET" }
@@ -33,15 +53,29 @@ public enum ProducerStateTableScript {
     /// The script is atomic, so the order of its commands inside one call is invisible to the
     /// consumer; adding all keys with one SADD gives the count of keys newly added, and exactly
     /// that many notifications are published — what one SADD and PUBLISH per key would give.
+    /// The header names the table's fields (`ARGV[6]` of them from `ARGV[7]` on), so one script
+    /// writes every table: a SET's values follow its key in that order. Two fields (NEIGH_TABLE,
+    /// the hot path) take a branch that builds no Lua table per key.
     public static let text = """
         local keys, dels, staged = {}, {}, {}
-        local i = 6
+        local n = tonumber(ARGV[6])
+        local f1, f2 = ARGV[7], ARGV[8]
+        local i = 7 + n
         while i <= #ARGV do
           local key = ARGV[i + 1]
           keys[#keys + 1] = key
           if ARGV[i] == 'S' then
-            redis.call('HSET', ARGV[4] .. key, 'neigh', ARGV[i + 2], 'family', ARGV[i + 3])
-            i = i + 4
+            if n == 2 then
+              redis.call('HSET', ARGV[4] .. key, f1, ARGV[i + 2], f2, ARGV[i + 3])
+            else
+              local fv = {}
+              for f = 1, n do
+                fv[2 * f - 1] = ARGV[6 + f]
+                fv[2 * f] = ARGV[i + 1 + f]
+              end
+              redis.call('HSET', ARGV[4] .. key, unpack(fv))
+            end
+            i = i + 2 + n
           else
             dels[#dels + 1] = key
             staged[#staged + 1] = ARGV[4] .. key
@@ -58,9 +92,11 @@ public enum ProducerStateTableScript {
         return added
         """
 
-    /// The ARGV every call starts with: channel, key set, delete set, staging prefix, payload.
+    /// The ARGV every call starts with: channel, key set, delete set, staging prefix, payload, the
+    /// number of fields of a SET, then their names.
     public static func header(_ names: ProducerStateTableNames) -> [String] {
         [names.channel, names.keySet, names.delSet, names.stagingPrefix, ProducerStateTableNames.notification]
+            + [String(names.fields.count)] + names.fields
     }
 
     /// One change's ARGV after the header: `S key mac family` or `D key`.
@@ -73,6 +109,14 @@ public enum ProducerStateTableScript {
 
     /// The ARGV deleting a key given as text, for tables whose keys are not neighbor keys.
     public static func deletion(_ key: String) -> [String] { ["D", key] }
+
+    /// One `NEIGH_FAILED_TABLE` operation's ARGV (with `ProducerStateTableNames.neighFailedTable`).
+    public static func operation(_ change: FailedNeighborChange) -> [String] {
+        switch change {
+        case .set(let k): ["S", k.description, FailedNeighborChange.value]
+        case .del(let k): deletion(k.description)
+        }
+    }
 
     /// The EVAL command (as arguments) carrying out `operations` in one call.
     public static func eval(_ operations: [[String]], names: ProducerStateTableNames = .neighTable) -> [String] {

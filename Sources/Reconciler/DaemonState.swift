@@ -85,6 +85,9 @@ public struct DaemonState: Sendable {
     /// Redis is refusing writes.
     public internal(set) var refusalStreak = 0
     public var writesRefused: Bool { refusalStreak > 0 }
+    /// Dual-ToR: the `NEIGH_FAILED_TABLE` rows (spec §12). Not journaled: a start adopts the rows
+    /// its first read of APPL_DB finds.
+    public internal(set) var failedTable = FailedTable()
 
     var dirty = DirtyQueue()
     /// The keys of the batches in flight: a key waits for its batch before it joins another.

@@ -12,7 +12,7 @@ extension DaemonState {
     mutating func handle(_ event: Event, _ out: inout [Effect]) {
         switch event {
         case .started(let cfg): started(cfg, &out)
-        case .storeLoaded(let snapshot): storeLoaded(snapshot, &out)
+        case .storeLoaded(let snapshot, let failed): storeLoaded(snapshot, failedNeighbors: failed, &out)
         case .storeUnavailable: storeLost(reason: "store unavailable", &out)
         case .restoreFlagSet:
             guard phase == .awaitingRestoreFlag else { return }
@@ -98,11 +98,19 @@ extension DaemonState {
         }
     }
 
-    private mutating func storeLoaded(_ snapshot: StoreSnapshot, _ out: inout [Effect]) {
+    private mutating func storeLoaded(
+        _ snapshot: StoreSnapshot,
+        failedNeighbors: Set<NeighborKey>?,
+        _ out: inout [Effect]
+    ) {
         guard phase != .starting, phase != .stopped else { return }
         actual = snapshot
         storeReady = true
         counters.storeReloads += 1
+        // Before any NEIGH_TABLE write this read allows: the failed-table operations of messages
+        // that came while the store could not be written precede those messages' NEIGH_TABLE ops.
+        let failed = failedTable.storeLoaded(present: failedNeighbors)
+        if !failed.isEmpty { out.append(.writeFailedNeighbors(failed)) }
         out.append(.journal(.storeReloaded(snapshot)))
         if warmStart && counters.storeReloads == 1 { out.append(.setWarmRestartState(.restored)) }
         switch phase {
@@ -174,6 +182,11 @@ extension DaemonState {
             counters.ignoredMessages += 1
             return
         }
+        // Spec §12, a side effect of every message (dump entries too) in any phase that reads the
+        // kernel: not held back by a dump or the reconcile timer, and emitted before anything this
+        // message may make the core write to NEIGH_TABLE.
+        let failed = failedTable.observe(m, key: key, policy: policy, storeReady: storeReady)
+        if !failed.isEmpty { out.append(.writeFailedNeighbors(failed)) }
 
         if dumpView != nil {
             if isNew { dumpView![key] = m.neighbor } else { dumpView!.removeValue(forKey: key) }
@@ -209,6 +222,8 @@ extension DaemonState {
         kernel = view
         kernelMasters = dumpMasters
         dumpMasters = [:]
+        let failed = failedTable.dumpCompleted(kernel: kernel, policy: policy, storeReady: storeReady)
+        if !failed.isEmpty { out.append(.writeFailedNeighbors(failed)) }
         let entries = desiredEntries
         desiredCount = entries.count
         out.append(.journal(.desiredReplaced(entries)))

@@ -40,12 +40,17 @@ public final class Shell {
 
     /// Feeds every queued event to the core (and those its effects queue), in order.
     public func turn() {
-        while exitCode == nil, let e = context.dequeue() {
-            let effects = step(&state, e)
-            observe?(e, effects)
-            for effect in effects { perform(effect) }
-            eventsHandled += 1
-        }
+        repeat {
+            while exitCode == nil, let e = context.dequeue() {
+                let effects = step(&state, e)
+                observe?(e, effects)
+                for effect in effects { perform(effect) }
+                eventsHandled += 1
+            }
+            // NEIGH_FAILED_TABLE operations the turn gathered go out in one call (a failure queues
+            // `storeUnavailable`, fed to the core at once).
+            store.sendFailedNeighbors()
+        } while exitCode == nil && context.eventsQueued > 0
     }
 
     /// Runs every deadline due now, in (time, arming) order.
@@ -78,11 +83,16 @@ public final class Shell {
         switch effect {
         case .setWarmRestartState(let s): pollers.setWarmRestartState(s)
         case .loadStore(let clearingPending):
-            store.load(clearingPending: clearingPending, expected: state.actual.entries.count)
+            store.load(
+                clearingPending: clearingPending,
+                expected: state.actual.entries.count,
+                failedTable: state.policy.dualToR
+            )
         case .waitForRestoreFlag: pollers.waitForRestoreFlag()
         case .requestKernelDump: kernel.requestDump()
         case .write(let batch): store.write(batch)
         case .removeHostRoute(let vrf, let ip): store.removeHostRoute(vrf: vrf, ip: ip)
+        case .writeFailedNeighbors(let changes): store.writeFailedNeighbors(changes)
         case .journal(let record): journal.record(record)
         case .armTimer(let t, var ms):
             // Up to a quarter more, so daemons that Redis refused together do not retry together.

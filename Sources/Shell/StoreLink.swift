@@ -13,6 +13,10 @@ public final class StoreLink {
     private var appl: (any RedisTransport)?
     private var writer: ProducerStateTable?
     private var routeWriter: ProducerStateTable?
+    private var failedWriter: ProducerStateTable?
+    /// NEIGH_FAILED_TABLE operations gathered this turn: sent before the next batch or host route,
+    /// or at the end of the turn, whichever comes first.
+    private var failedPending: [FailedNeighborChange] = []
     /// Batches the core wrote whose `batchWritten` record is not committed yet, oldest first.
     private var held: [Batch] = []
     /// Batches sent whose replies are still to be read, oldest first, and when each was sent.
@@ -21,6 +25,8 @@ public final class StoreLink {
     private var readWanted = false
     /// The size the core expects the table to have (to size the read's table once).
     private var readExpected = 0
+    /// The read includes `NEIGH_FAILED_TABLE` (a dual-ToR when it was asked for).
+    private var readFailedTable = false
     /// The next read starts with ProducerStateTable `clear()` (until one succeeds).
     private var clearPending = false
     /// Reads of APPL_DB failed in a row: sets the wait before the next.
@@ -58,16 +64,17 @@ public final class StoreLink {
 
     // MARK: reading the table
 
-    func load(clearingPending: Bool, expected: Int) {
+    func load(clearingPending: Bool, expected: Int, failedTable: Bool) {
         readWanted = true
         readExpected = expected
+        readFailedTable = failedTable
         clearPending = clearPending || clearingPending
         startRead()
     }
 
     private func startRead() {
         guard readWanted else { return }
-        reader.start(clearingPending: clearPending, expected: readExpected)
+        reader.start(clearingPending: clearPending, expected: readExpected, failedTable: readFailedTable)
     }
 
     /// The deadline of a failed read passed.
@@ -90,7 +97,9 @@ public final class StoreLink {
             context.log(
                 .notice,
                 "APPL_DB NEIGH_TABLE read: \(loaded.snapshot.entries.count) entries, "
-                    + "\(loaded.issues.count) malformed, in \(loaded.milliseconds) ms"
+                    + "\(loaded.issues.count) malformed, "
+                    + (loaded.failedNeighbors.map { "\($0.count) NEIGH_FAILED_TABLE rows, " } ?? "")
+                    + "in \(loaded.milliseconds) ms"
             )
             for i in loaded.issues.prefix(100) { context.log(.warning, "\(i)") }
             if loaded.issues.count > 100 {
@@ -99,7 +108,7 @@ public final class StoreLink {
             readWanted = false
             clearPending = false
             readFailures = 0
-            context.enqueue(.storeLoaded(loaded.snapshot))
+            context.enqueue(.storeLoaded(loaded.snapshot, failedNeighbors: loaded.failedNeighbors))
         } catch {
             // The read had a connection of its own: the loop's is left as it is.
             context.retry(.storeRead, after: error, "reading APPL_DB", failures: &readFailures)
@@ -114,6 +123,7 @@ public final class StoreLink {
             connection: c,
             names: ProducerStateTableNames(table: "ROUTE_TABLE", databaseID: c.database)
         )
+        failedWriter = ProducerStateTable(connection: c, names: .neighFailedTable.on(database: c.database))
     }
 
     /// Call when the idle connection is readable: Redis closed it (or sent what nobody asked for).
@@ -149,6 +159,7 @@ public final class StoreLink {
     /// Sends a batch and returns: `collect` reads its replies once the loop has looked at its
     /// sockets, so Redis works on it while the core builds the next one.
     private func send(_ batch: Batch) {
+        sendFailedNeighbors()
         guard let w = writer else {
             context.enqueue(.batchFailed(id: batch.id, reason: "APPL_DB not connected"))
             return
@@ -206,6 +217,8 @@ public final class StoreLink {
         appl = nil
         writer = nil
         routeWriter = nil
+        failedWriter = nil
+        failedPending = []  // the core's next read of APPL_DB repairs the rows
         let lost = sent.map(\.id) + (unsent.map { [$0] } ?? []) + held.map(\.id)
         sent = []
         sentAt = []
@@ -216,11 +229,43 @@ public final class StoreLink {
     /// EVPN: `ROUTE_TABLE` del `<vrf>:<ip>` on the same connection, after the replies of the
     /// batches sent (nothing may be awaited when a command is sent).
     func removeHostRoute(vrf: InterfaceName, ip: IPAddress) {
+        sendFailedNeighbors()
         while !sent.isEmpty { collect() }
         do {
             try routeWriter?.delete(keys: ["\(vrf):\(ip)"])
         } catch {
             context.log(.error, "ROUTE_TABLE del \(vrf):\(ip): \(error)")
+        }
+    }
+
+    /// Dual-ToR: `NEIGH_FAILED_TABLE` operations, gathered until the turn ends or a batch or a host
+    /// route is sent, whichever is first: so they precede on the wire every batch the core emitted
+    /// after them (the NEIGH_TABLE op of the same message among them), and a burst costs one round
+    /// trip per turn, not one per message as upstream pays.
+    func writeFailedNeighbors(_ changes: [FailedNeighborChange]) { failedPending += changes }
+
+    /// Sends the gathered operations in one call on the batches' connection, after the replies of
+    /// the batches sent.
+    func sendFailedNeighbors() {
+        guard !failedPending.isEmpty else { return }
+        let changes = failedPending
+        failedPending = []
+        while !sent.isEmpty { collect() }
+        guard let w = failedWriter else {
+            // Lost with the connection: the core reads APPL_DB again and repairs the rows then.
+            context.log(.warning, "NEIGH_FAILED_TABLE: not connected; \(changes.count) operations left to the re-read")
+            return
+        }
+        do throws(RedisError) {
+            try w.run(changes.map(ProducerStateTableScript.operation), what: "NEIGH_FAILED_TABLE")
+            for c in changes { context.log(.info, "NEIGH_FAILED_TABLE \(c)") }
+        } catch let error where error.kind == .refused {
+            // The connection is fine (OOM, WRONGTYPE): not retried; upstream would abort here.
+            context.log(.error, "NEIGH_FAILED_TABLE: \(changes.count) operations refused, not retried: \(error)")
+        } catch {
+            context.log(.error, "NEIGH_FAILED_TABLE: \(error)")
+            failed(error)
+            context.enqueue(.storeUnavailable)
         }
     }
 }

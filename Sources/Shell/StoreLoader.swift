@@ -24,7 +24,7 @@ public final class StoreLoader: StoreReading, @unchecked Sendable {
         self.password = password
     }
 
-    public func start(clearingPending: Bool, expected: Int) {
+    public func start(clearingPending: Bool, expected: Int, failedTable: Bool) {
         guard !busy else { return }
         busy = true
         let t = Thread { [self] in
@@ -34,8 +34,18 @@ public final class StoreLoader: StoreReading, @unchecked Sendable {
                 let c = try databases.connect("APPL_DB", password: password)
                 if clearingPending { try ProducerStateTable(connection: c).clearPending() }
                 let (snapshot, issues) = try StoreReader.snapshot(c, expected: expected)
+                let failed =
+                    failedTable
+                    ? try StoreReader.failedNeighbors(c, names: .neighFailedTable.on(database: c.database)) : nil
                 let ms = (PosixClock.now() - t0) / 1_000_000
-                r = .success(LoadedStore(snapshot: snapshot, issues: issues, milliseconds: ms))
+                r = .success(
+                    LoadedStore(
+                        snapshot: snapshot,
+                        issues: issues + (failed?.issues ?? []),
+                        milliseconds: ms,
+                        failedNeighbors: failed?.keys
+                    )
+                )
             } catch {
                 r = .failure(error)
             }

@@ -6,11 +6,19 @@ public struct LoadedStore: Sendable {
     public var snapshot: StoreSnapshot
     public var issues: [SnapshotIssue]
     public var milliseconds: UInt64
+    /// Dual-ToR: the `NEIGH_FAILED_TABLE` rows APPL_DB holds (spec §12); nil when not read.
+    public var failedNeighbors: Set<NeighborKey>?
 
-    public init(snapshot: StoreSnapshot, issues: [SnapshotIssue], milliseconds: UInt64) {
+    public init(
+        snapshot: StoreSnapshot,
+        issues: [SnapshotIssue],
+        milliseconds: UInt64,
+        failedNeighbors: Set<NeighborKey>? = nil
+    ) {
         self.snapshot = snapshot
         self.issues = issues
         self.milliseconds = milliseconds
+        self.failedNeighbors = failedNeighbors
     }
 }
 
@@ -19,9 +27,9 @@ public struct LoadedStore: Sendable {
 public protocol StoreReading: AnyObject {
     /// Readable when a read ended; -1 when there is nothing to poll (a fake).
     var fileDescriptor: Int32 { get }
-    /// Starts a read: ProducerStateTable `clear()` first if `clearingPending`, then the snapshot.
-    /// Ignored while another read is running.
-    func start(clearingPending: Bool, expected: Int)
+    /// Starts a read: ProducerStateTable `clear()` first if `clearingPending`, then the snapshot,
+    /// and `NEIGH_FAILED_TABLE` if `failedTable` (dual-ToR). Ignored while another read is running.
+    func start(clearingPending: Bool, expected: Int, failedTable: Bool)
     /// The finished read's result, once `fileDescriptor` is readable; nil while it runs.
     func take() -> Result<LoadedStore, RedisError>?
 }

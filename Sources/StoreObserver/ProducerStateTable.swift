@@ -72,7 +72,16 @@ public final class ProducerStateTable {
     /// be awaiting replies on the connection.
     @discardableResult
     public func delete(keys: [String]) throws(RedisError) -> Int {
-        try sendAndCollect(keys.map(ProducerStateTableScript.deletion), id: 0, what: "delete")
+        try run(keys.map(ProducerStateTableScript.deletion), what: "delete")
+    }
+
+    /// Runs operations given as script ARGV (`ProducerStateTableScript.operation`), in order, and
+    /// reads every reply: the writes of a table whose changes are not NEIGH_TABLE batches
+    /// (`NEIGH_FAILED_TABLE`). A SET carries one value per field of `names`. Nothing else may be
+    /// awaiting replies on the connection. Returns the notifications published.
+    @discardableResult
+    public func run(_ operations: [[String]], what: String) throws(RedisError) -> Int {
+        try sendAndCollect(operations, id: 0, what: what)
     }
 
     private func sendAndCollect(_ operations: [[String]], id: UInt64, what: String) throws(RedisError) -> Int {

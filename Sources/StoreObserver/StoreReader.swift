@@ -155,6 +155,43 @@ public enum StoreReader {
         return content
     }
 
+    /// Dual-ToR (spec §12): the keys of the `NEIGH_FAILED_TABLE` rows that exist once the pending
+    /// operations are consumed — a consumed row not pending a DEL, or a pending SET (a staging hash
+    /// whose key is in the key set). A key that is not `<ifname>:<ip>` names no neighbor: reported
+    /// and left alone.
+    public static func failedNeighbors(
+        _ c: RedisConnection,
+        names: ProducerStateTableNames = .neighFailedTable
+    ) throws(RedisError) -> (keys: Set<NeighborKey>, issues: [SnapshotIssue]) {
+        // One SCAN (the consumed rows); the pending keys, few, are looked up by name.
+        let consumed = try scanKeys(c, match: names.tablePrefix + "*").map {
+            String($0.dropFirst(names.tablePrefix.count))
+        }
+        let keySet = try members(c, names.keySet)
+        let delSet = keySet.isEmpty ? [] : try members(c, names.delSet)
+        let pending = Array(keySet)
+        let staged = try hashes(c, pending.map(names.stagingKey))
+        var present = Set(consumed).subtracting(keySet.intersection(delSet))
+        for k in pending where (staged[names.stagingKey(k)] ?? nil)?.isEmpty == false { present.insert(k) }
+        var keys: Set<NeighborKey> = []
+        var issues: [SnapshotIssue] = []
+        for raw in present.sorted() {
+            var text = raw
+            if let k = text.withUTF8({ NeighborKey(canonicalUTF8: UnsafeRawBufferPointer($0)) }) {
+                keys.insert(k)
+            } else {
+                issues.append(
+                    SnapshotIssue(
+                        source: "APPL_DB",
+                        item: names.tableKey(raw),
+                        reason: "not <ifname>:<ip>; left in place"
+                    )
+                )
+            }
+        }
+        return (keys, issues)
+    }
+
     /// A set's members; those that are not UTF-8 go to `undecodable` instead (they name no key
     /// this daemon can write or delete).
     static func members(

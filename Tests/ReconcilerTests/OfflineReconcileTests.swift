@@ -169,7 +169,7 @@ import Testing
         #expect(redis.allSatisfy { $0.hasPrefix("EVAL \"") })
         // The writer's script, one change per call (its effects: RedisPlanFormatTests).
         let script = PlanFormat.redisCLILine([ProducerStateTableScript.text])
-        let header = " 0 NEIGH_TABLE_CHANNEL@0 NEIGH_TABLE_KEY_SET NEIGH_TABLE_DEL_SET _NEIGH_TABLE: G "
+        let header = " 0 NEIGH_TABLE_CHANNEL@0 NEIGH_TABLE_KEY_SET NEIGH_TABLE_DEL_SET _NEIGH_TABLE: G 2 neigh family "
         #expect(redis.contains { $0 == "EVAL " + script + header + "S Ethernet0:2000::2 00:01:02:03:04:06 IPv6" })
         #expect(redis.contains { $0 == "EVAL " + script + header + "D garbage" })
     }
@@ -315,7 +315,7 @@ import Testing
         #expect(!lines.contains { $0.hasPrefix("FORGED") })
         #expect(text.contains(#"DEL  Eth\x1b[31m0\nFORGED:10.0.0.2  (malformed key)"#))
         let redis = PlanFormat.redis.render([.delMalformed("Eth\u{1B}[2J\u{9B}0\nFORGED:1")], unchanged: 0)
-        #expect(redis.hasSuffix(#" G D "Eth\x1b[2J\xc2\x9b0\nFORGED:1"\#n"#))
+        #expect(redis.hasSuffix(#" G 2 neigh family D "Eth\x1b[2J\xc2\x9b0\nFORGED:1"\#n"#))
         #expect(redis.dropLast().unicodeScalars.allSatisfy { $0.value >= 0x20 && !(0x7F...0x9F).contains($0.value) })
         let jsonDel = PlanFormat.json.render([.delMalformed("Eth\u{1B}[2J\u{9B}0\u{7F}")], unchanged: 0)
         #expect(jsonDel.contains(#""Eth\u001b[2J\u009b0\u007f""#))

@@ -297,6 +297,59 @@ import Testing
         Self.report()
     }
 
+    /// Spec §12 over generated runs on a dual-ToR (the policy held; Redis restarts keep their
+    /// data): with nbrmgrd popping at once, NEIGH_FAILED_TABLE ends holding exactly the rows found
+    /// at boot, plus the key of each IPv6 RTM_NEWNEIGH in state FAILED the daemon read, minus the
+    /// key of each RTM_DELNEIGH or valid-state RTM_NEWNEIGH it read later (link-local and ff02
+    /// filtered first), minus the rows of neighbors a complete dump no longer held (the DELNEIGHs
+    /// it did not read) — whatever the batching, the store outages, refusals and timers.
+    @Test(replayingSeed) func failedTableFollowsTheMessagesRead() async {
+        await propertyCheck(count: Self.cases, input: Self.input, Gen.int(in: 0...3)) { values, variant in
+            var s = Scenario(values)
+            s.policy = Universe.policies[1 + 2 * variant]  // dual-ToR, with or without EVPN and link-local
+            s.actions = s.actions.compactMap {
+                switch $0 {
+                case .crash, .policy: nil
+                case .storeDown: .storeDown(wipe: false)
+                default: $0
+                }
+            }
+            let sim = s.run()
+            #expect(sim.violations.isEmpty, "\(sim.violations) in \(s)")
+            #expect(
+                sim.failedStore == sim.failedExpected,
+                "rows \(sim.failedStore.sorted()) != \(sim.failedExpected.sorted()) after \(sim.failedLog) in \(s)"
+            )
+            #expect(sim.storeIsExpected, "NEIGH_TABLE not converged in \(s)")
+        }
+        Self.report()
+    }
+
+    /// The same table through crashes and Redis restarts that lose APPL_DB, in its level form: a
+    /// FAILED neighbor has a row, a neighbor in a valid state or gone has none (what an instance
+    /// had not written when it crashed is lost, as upstream loses it; INCOMPLETE and NONE keep
+    /// whatever the last decisive message left).
+    @Test(replayingSeed) func failedTableHoldsEveryFailedNeighborAndNoValidOrGoneOne() async {
+        await propertyCheck(count: Self.cases, input: Self.input, Gen.int(in: 0...3)) { values, variant in
+            var s = Scenario(values)
+            s.policy = Universe.policies[1 + 2 * variant]
+            s.actions = s.actions.filter { if case .policy = $0 { false } else { true } }
+            let sim = s.run()
+            #expect(sim.violations.isEmpty, "\(sim.violations) in \(s)")
+            let valid: [NUDState] = [.permanent, .noarp, .reachable, .probe, .stale, .delay]
+            for k in Universe.keys where k.ip.family == .ipv6 && !k.ip.isIPv6MulticastLinkLocal {
+                if k.ip.isIPv6LinkLocal && !s.policy.isLinkLocalEnabled(on: k.interface) { continue }
+                let state = sim.kernel[k]?.state
+                if state == .failed {
+                    #expect(sim.failedStore.contains(k), "FAILED \(k) has no row in \(s)")
+                } else if state == nil || valid.contains(state!) {
+                    #expect(!sim.failedStore.contains(k), "\(k) (\(String(describing: state))) has a row in \(s)")
+                }
+            }
+        }
+        Self.report()
+    }
+
     @Test(replayingSeed) func shutdownFinishesTheBatchInFlightAndStartsNoOther() async {
         await propertyCheck(count: Self.cases, input: Self.input, Gen.int(in: 0...80)) { values, at in
             let s = Scenario(values)

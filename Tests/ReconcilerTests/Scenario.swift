@@ -104,6 +104,8 @@ struct Scenario: CustomStringConvertible {
     var policy: Policy
     var kernel: [NeighborKey: KernelNeighbor] = [:]
     var store = StoreSnapshot()
+    /// NEIGH_FAILED_TABLE rows left by an earlier instance (IPv6 keys only).
+    var failedRows: Set<NeighborKey> = []
     var actions: [Action]
 
     init(_ values: [UInt32]) {
@@ -115,7 +117,9 @@ struct Scenario: CustomStringConvertible {
             let key = Universe.key(v >> 2)
             switch v % 4 {
             case 0, 1: kernel[key] = Universe.neighbor(v >> 7)
-            case 2: store.entries[key] = Universe.storedEntry(v >> 7, for: key)
+            case 2:
+                store.entries[key] = Universe.storedEntry(v >> 7, for: key)
+                if key.ip.family == .ipv6 && (v >> 9) & 1 == 1 { failedRows.insert(key) }
             default:
                 if v & 0x80 == 0 {
                     store.entries[key] = .valid(
@@ -131,7 +135,8 @@ struct Scenario: CustomStringConvertible {
 
     var description: String {
         "warm: \(warmStart), policy: \(policy), kernel: \(kernel.count), store: "
-            + "\(store.entries.count)+\(store.malformedKeys.count) malformed, actions: \(actions)"
+            + "\(store.entries.count)+\(store.malformedKeys.count) malformed, failed rows: \(failedRows.sorted()), "
+            + "actions: \(actions)"
     }
 
     func makeSimulator(
@@ -142,6 +147,8 @@ struct Scenario: CustomStringConvertible {
         sim.policy = policy
         sim.kernel = kernel
         sim.store = store
+        sim.failedStore = failedRows
+        sim.failedExpected = failedRows
         return sim
     }
 

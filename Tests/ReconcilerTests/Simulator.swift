@@ -10,6 +10,15 @@ struct Simulator {
     // The outside world.
     var kernel: [NeighborKey: KernelNeighbor] = [:]
     var store = StoreSnapshot()
+    /// NEIGH_FAILED_TABLE's rows, as nbrmgrd sees them when it pops at once.
+    var failedStore: Set<NeighborKey> = []
+    /// The rows spec §12 says should exist, from the messages the daemon read, in order: what
+    /// upstream would leave (with nbrmgrd popping at once, so its existence check is the row's).
+    var failedExpected: Set<NeighborKey> = []
+    /// Every write in the order it reached Redis: `F` a NEIGH_FAILED_TABLE operation, `B` a batch.
+    var wire: [(kind: Character, keys: [NeighborKey])] = []
+    /// Every NEIGH_FAILED_TABLE operation written, in order.
+    var failedLog: [FailedNeighborChange] = []
     var policy = Policy()
     var warmStart = false
     var restoreFlag = true
@@ -62,7 +71,15 @@ struct Simulator {
     mutating func send(_ e: Event) {
         guard exitCode == nil else { return }
         let phaseBefore = state.phase
+        let dumpRunning = state.dumpView != nil
+        if case .kernelMessage(let m) = e, [.dumping, .awaitingReconcileTimer, .steady].contains(phaseBefore) {
+            Self.expectFailedTable(m, policy: state.policy, &failedExpected)
+        }
         let effects = step(&state, e)
+        if case .kernelDumpDone(interrupted: false) = e, dumpRunning, state.policy.dualToR {
+            // A complete dump stands for the DELNEIGHs not read: rows of neighbors it lacks go.
+            failedExpected = failedExpected.filter { state.kernel[$0] != nil }
+        }
         if trace != nil {
             trace?.add("\(now) event \(canonical(e))")
             for eff in effects { trace?.add("effect \(canonical(eff))") }
@@ -104,7 +121,15 @@ struct Simulator {
             // A batch written again after a refusal is the same batch, not a new write: it may
             // repeat what a script that failed half-way applied.
             if refusedIDs.contains(b.id) { rewrites.append(b) } else { writes.append((b, store)) }
+            wire.append(("B", b.changes.compactMap { NeighborKey($0.keyText) }))
         case .removeHostRoute: break
+        case .writeFailedNeighbors(let changes):
+            if !storeUp { violations.append("NEIGH_FAILED_TABLE written while the store is down") }
+            for c in changes {
+                if case .set(let k) = c { failedStore.insert(k) } else { failedStore.remove(c.key) }
+            }
+            wire.append(("F", changes.map(\.key)))
+            failedLog += changes
         case .journal(let r): journal.apply(r)
         case .armTimer(let t, let ms):
             // Re-arming replaces the deadline (Effect.armTimer).
@@ -228,7 +253,10 @@ struct Simulator {
     mutating func storeGoesDown(wipe: Bool) {
         inFlight = []  // the replies never come; Redis may or may not have applied them
         storeUp = false
-        if wipe { store = StoreSnapshot() }
+        if wipe {
+            store = StoreSnapshot()
+            failedStore = []
+        }
         send(.storeUnavailable)
     }
 
@@ -241,7 +269,8 @@ struct Simulator {
     mutating func completeStoreRead() {
         guard storeUp, wantsStoreLoad else { return }
         wantsStoreLoad = false
-        send(.storeLoaded(store))
+        // As the shell: NEIGH_FAILED_TABLE is read only on a dual-ToR.
+        send(.storeLoaded(store, failedNeighbors: state.policy.dualToR ? failedStore : nil))
     }
 
     /// Time passes until `t` fires (if it is armed): every timer due before it fires first.
@@ -331,6 +360,22 @@ struct Simulator {
         var d: [NeighborKey: NeighborEntry] = [:]
         for (k, n) in kernel { if let e = desiredEntry(for: k, n, policy: policy) { d[k] = e } }
         return d
+    }
+
+    /// Spec §12 stated on its own (not through the core's `failedNeighborRule`): on a dual-ToR, an
+    /// IPv6 key that passes the link-local and ff02 filters gets a row from a NEWNEIGH in state
+    /// exactly FAILED, and loses it to a DELNEIGH or a NEWNEIGH in a valid state.
+    static func expectFailedTable(_ m: NeighborMessage, policy: Policy, _ rows: inout Set<NeighborKey>) {
+        guard policy.dualToR, let key = m.key, key.ip.family == .ipv6 else { return }
+        let del = m.type == .deleteNeighbor
+        if key.ip.isIPv6LinkLocal && !del && !policy.isLinkLocalEnabled(on: key.interface) { return }
+        if key.ip.isIPv6MulticastLinkLocal { return }
+        let valid: [NUDState] = [.permanent, .noarp, .reachable, .probe, .stale, .delay]
+        if m.type == .newNeighbor && m.state == .failed {
+            rows.insert(key)
+        } else if del || (m.type == .newNeighbor && valid.contains(m.state)) {
+            rows.remove(key)
+        }
     }
 
     var storeIsExpected: Bool {

@@ -56,6 +56,40 @@ import Testing
         #expect(rt.state.actual == redis.snapshot)
     }
 
+    /// Dual-ToR (spec §12) through the production handlers: a FAILED IPv6 neighbor's
+    /// NEIGH_FAILED_TABLE row reaches Redis before its NEIGH_TABLE SET, and its removal before the
+    /// SET of its resolved MAC.
+    @Test func failedTableRowGoesBeforeTheNeighTableOpOnTheWire() {
+        let k = FakeKernel(links: Self.links)
+        let ip = IPAddress("fc02:1000::5")!
+        k.set(ifindex: 3, ip: ip, mac: Self.mac(1), state: .failed)
+        let settings = FakeSettings()
+        settings.currentPolicy = Policy(dualToR: true)
+        settings.startupSettings = StartupSettings(
+            config: StartupConfig(warmStart: false, policy: settings.currentPolicy)
+        )
+        let redis = FakeRedisServer()
+        let rt = EmbeddedRuntime(
+            seed: 4,
+            config: ReconcilerConfig(batchSize: 8),
+            kernel: k,
+            redis: redis,
+            settings: settings
+        )
+        rt.run(for: 1_000_000_000)
+        #expect(redis.failedRows == ["Vlan1000:fc02:1000::5"], "\(rt.logs)")
+        k.set(ifindex: 3, ip: ip, mac: Self.mac(2), state: .reachable)
+        rt.run(for: 1_000_000_000)
+        #expect(redis.failedRows.isEmpty)
+        #expect(
+            redis.operations == [
+                "NEIGH_FAILED_TABLE S Vlan1000:fc02:1000::5", "NEIGH_TABLE S Vlan1000:fc02:1000::5",
+                "NEIGH_FAILED_TABLE D Vlan1000:fc02:1000::5", "NEIGH_TABLE S Vlan1000:fc02:1000::5",
+            ]
+        )
+        #expect(redis.snapshot == StoreSnapshot(valid: k.desired(policy: settings.currentPolicy)))
+    }
+
     @Test func sameSeedSameTrace() {
         func digest() -> UInt64 {
             let rt = EmbeddedRuntime(

@@ -170,6 +170,7 @@ N neigh replace 10.77.0.2 lladdr 00:00:00:00:77:01 dev "$FF" nud permanent
 N neigh replace 10.77.0.2 lladdr 00:00:00:00:77:02 dev "$FE" nud permanent
 N neigh replace 10.77.0.9 lladdr 00:00:00:00:77:09 dev Ethernet8 nud permanent   # a marker, handled after them
 wait_key() { for _ in $(seq 150); do [ "$(R exists "$1")" -eq 1 ] && return 0; sleep 0.2; done; return 1; }
+wait_key_value() { for _ in $(seq 150); do [ "$(R hget "$1" neigh)" = "$2" ] && return 0; sleep 0.2; done; return 1; }
 check "a neighbor after those on refused links is published" wait_key NEIGH_TABLE:Ethernet8:10.77.0.9
 check "neighbors on links named Eth\\xff / Eth\\xfe are never published" \
   test -z "$(R --scan --pattern '*10.77.0.2*'; R smembers NEIGH_TABLE_KEY_SET | grep -a 10.77.0.2)"
@@ -195,6 +196,40 @@ check "dual-ToR: INCOMPLETE published with 00:00:00:00:00:00" test "$(R hget NEI
 N neigh del 10.0.0.77 dev Ethernet8
 sleep 0.5
 check "dual-ToR: DELNEIGH removes it" test "$(R exists NEIGH_TABLE:Ethernet8:10.0.0.77)" -eq 0
+
+# --- 3b. dual-ToR: a FAILED IPv6 neighbor goes to NEIGH_FAILED_TABLE, a valid state removes it ------
+# A real FAILED: one datagram to an address nobody answers makes the kernel solicit it (INCOMPLETE,
+# no notification) and report FAILED about 3 s later. (`ip neigh replace … nud failed` notifies
+# nothing.) nbrmgrd's pop of the table, as a ConsumerStateTable does it:
+pop_failed() {
+  R eval "for _, k in ipairs(redis.call('SPOP', KEYS[1], 128)) do
+      if redis.call('SREM', KEYS[2], k) == 1 then redis.call('DEL', 'NEIGH_FAILED_TABLE:' .. k) end
+      local f = redis.call('HGETALL', '_NEIGH_FAILED_TABLE:' .. k)
+      if #f > 0 then redis.call('HSET', 'NEIGH_FAILED_TABLE:' .. k, unpack(f)) end
+      redis.call('DEL', '_NEIGH_FAILED_TABLE:' .. k)
+    end" 2 NEIGH_FAILED_TABLE_KEY_SET NEIGH_FAILED_TABLE_DEL_SET >/dev/null
+}
+failed_row() {  # the consumed row's fields, or "gone"
+  pop_failed
+  if [ "$(R exists NEIGH_FAILED_TABLE:Ethernet8:fc02:1000::5)" -eq 0 ]; then echo gone; return; fi
+  R hgetall NEIGH_FAILED_TABLE:Ethernet8:fc02:1000::5 | tr '\n' ' '
+}
+wait_failed_row() {  # expected row text
+  for _ in $(seq 50); do [ "$(failed_row)" = "$1" ] && return 0; sleep 0.2; done; return 1
+}
+N addr add fc02:1000::1/64 dev Ethernet8 nodad
+ip netns exec "$NS" python3 -c 'import socket
+socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).sendto(b"x", ("fc02:1000::5", 9))'
+for _ in $(seq 50); do N neigh show fc02:1000::5 dev Ethernet8 | grep -q FAILED && break; sleep 0.2; done
+check "dual-ToR: the kernel reports fc02:1000::5 FAILED" eval 'N neigh show fc02:1000::5 dev Ethernet8 | grep -q FAILED'
+check "dual-ToR: the FAILED IPv6 neighbor is in NEIGH_FAILED_TABLE with NULL=NULL" wait_failed_row "NULL NULL "
+check "dual-ToR: NEIGH_TABLE still gets its zero-MAC SET" \
+  test "$(R hget NEIGH_TABLE:Ethernet8:fc02:1000::5 neigh)" = "00:00:00:00:00:00"
+N neigh replace fc02:1000::5 lladdr 00:01:02:03:04:05 dev Ethernet8 nud reachable
+check "dual-ToR: resolved (REACHABLE), its NEIGH_FAILED_TABLE row is removed" wait_failed_row gone
+check "dual-ToR: and NEIGH_TABLE holds its MAC" wait_key_value NEIGH_TABLE:Ethernet8:fc02:1000::5 00:01:02:03:04:05
+N neigh del fc02:1000::5 dev Ethernet8
+N addr del fc02:1000::1/64 dev Ethernet8
 DB=4 R del "PEER_SWITCH|peer_switch_hostname" >/dev/null
 
 # --- 4. 50,000-neighbor burst, add then delete, with an 8 MiB receive buffer ------------------------

@@ -21,7 +21,8 @@ public struct TraceHash: Sendable {
 public func canonical(_ e: Event) -> String {
     switch e {
     case .started(let c): "started(warm: \(c.warmStart), timer: \(c.reconcileTimerSeconds), \(canonical(c.policy)))"
-    case .storeLoaded(let s): "storeLoaded(\(canonical(s)))"
+    case .storeLoaded(let s, let failed):
+        "storeLoaded(\(canonical(s)), failed: \(failed.map { $0.map(\.description).sorted() } ?? ["not read"]))"
     case .policyChanged(let p): "policyChanged(\(canonical(p)))"
     default: String(describing: e)
     }

@@ -8,6 +8,10 @@ import StoreObserver
 public final class FakeRedisServer {
     /// NEIGH_TABLE by key text: each key's `neigh` and `family`.
     public private(set) var table: [String: NeighborEntry] = [:]
+    /// NEIGH_FAILED_TABLE's rows by key text (dual-ToR).
+    public private(set) var failedRows: Set<String> = []
+    /// Every operation of both tables in the order Redis ran them: `TABLE S key` or `TABLE D key`.
+    public private(set) var operations: [String] = []
     public private(set) var up = true
     private var scriptLoaded = false
     /// Bumped by a restart: connections made before it are reset (and see their socket close).
@@ -37,12 +41,18 @@ public final class FakeRedisServer {
         up = false
         generation += 1
         scriptLoaded = false
-        if losingData { table = [:] }
+        if losingData {
+            table = [:]
+            failedRows = []
+        }
     }
 
     public func start() { up = true }
 
     public func flushScripts() { scriptLoaded = false }
+
+    /// NEIGH_FAILED_TABLE's rows as the daemon reads them back.
+    public var failedNeighbors: Set<NeighborKey> { Set(failedRows.compactMap { NeighborKey($0) }) }
 
     /// NEIGH_TABLE as the daemon reads it back.
     public var snapshot: StoreSnapshot {
@@ -77,13 +87,19 @@ public final class FakeRedisServer {
     }
 
     /// The batch script's ARGV after `EVALSHA sha 0`: channel, key set, delete set, staging
-    /// prefix, payload, then `S key mac family` or `D key` per change.
+    /// prefix, payload, the field count and names, then `S key mac family` or `D key` per change
+    /// (NEIGH_TABLE), or `S key NULL` or `D key` (NEIGH_FAILED_TABLE).
     private func apply(_ args: [String]) -> RedisReply {
         callsRun += 1
-        var i = 8
+        let fields = args.count > 8 ? Int(args[8]) ?? 0 : 0
+        if args.count > 3, args[3] == ProducerStateTableNames.neighFailedTable.channel {
+            return applyFailed(args, from: 9 + fields, fields: fields)
+        }
+        var i = 9 + fields
         var added = 0
         while i < args.count {
             let key = args[i + 1]
+            operations.append("NEIGH_TABLE \(args[i]) \(key)")
             if args[i] == "S", i + 3 < args.count,
                 let mac = MACAddress(args[i + 2]), let family = AddressFamily(fieldValue: args[i + 3])
             {
@@ -91,6 +107,23 @@ public final class FakeRedisServer {
                 i += 4
             } else {
                 table.removeValue(forKey: key)
+                i += 2
+            }
+        }
+        return .integer(Int64(added))
+    }
+
+    private func applyFailed(_ args: [String], from start: Int, fields: Int) -> RedisReply {
+        var i = start
+        var added = 0
+        while i + 1 < args.count {
+            let key = args[i + 1]
+            operations.append("NEIGH_FAILED_TABLE \(args[i]) \(key)")
+            if args[i] == "S" {
+                if failedRows.insert(key).inserted { added += 1 }
+                i += 2 + fields
+            } else {
+                failedRows.remove(key)
                 i += 2
             }
         }

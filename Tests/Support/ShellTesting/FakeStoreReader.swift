@@ -18,8 +18,11 @@ public final class FakeStoreReader: StoreReading {
         self.clock = clock
     }
 
-    public func start(clearingPending: Bool, expected: Int) {
+    private var failedTable = false
+
+    public func start(clearingPending: Bool, expected: Int, failedTable: Bool) {
         guard endsAt == nil else { return }
+        self.failedTable = failedTable
         readsStarted += 1
         endsAt = clock() + latencyNanoseconds
     }
@@ -28,6 +31,13 @@ public final class FakeStoreReader: StoreReading {
         guard let end = endsAt, end <= clock() else { return nil }
         endsAt = nil
         guard server.up else { return .failure(RedisError(.connect, "fake redis: connection refused")) }
-        return .success(LoadedStore(snapshot: server.snapshot, issues: [], milliseconds: 0))
+        return .success(
+            LoadedStore(
+                snapshot: server.snapshot,
+                issues: [],
+                milliseconds: 0,
+                failedNeighbors: failedTable ? server.failedNeighbors : nil
+            )
+        )
     }
 }
