@@ -36,6 +36,10 @@ public struct Metrics: Sendable {
     /// From the kernel observer: links whose names cannot be keys, and their neighbors' messages skipped.
     public var linksRefused = 0
     public var neighborsRefused = 0
+    /// Dual-ToR: NEIGH_FAILED_TABLE operations written (sets, dels) and refused by Redis.
+    public var failedTableSets = 0
+    public var failedTableDels = 0
+    public var failedTableRefused = 0
 
     public func render(_ s: DaemonState, redisUp: Bool, logDropped: Int, journalErrors: Int) -> String {
         let c = s.counters
@@ -73,6 +77,13 @@ public struct Metrics: Sendable {
         counter("redis_errors_total", "Redis errors.", redisErrors)
         counter("journal_errors_total", "Journal write errors.", journalErrors)
         counter("log_lines_dropped_total", "Log lines dropped because output was too slow.", logDropped)
+        counter("failed_table_sets_total", "Dual-ToR: NEIGH_FAILED_TABLE rows written.", failedTableSets)
+        counter("failed_table_dels_total", "Dual-ToR: NEIGH_FAILED_TABLE rows removed.", failedTableDels)
+        counter(
+            "failed_table_refused_total",
+            "Dual-ToR: NEIGH_FAILED_TABLE operations Redis refused (not retried).",
+            failedTableRefused
+        )
         counter("neighbors_refused_total", "Neighbor messages skipped: their link's name is refused.", neighborsRefused)
         gauge("links_refused", "Links whose names are not UTF-8 or hold a control character, '/' or ':'.", linksRefused)
         gauge("desired_entries", "Entries the kernel wants in NEIGH_TABLE.", s.desiredCount)

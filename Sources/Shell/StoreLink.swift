@@ -258,8 +258,12 @@ public final class StoreLink {
         }
         do throws(RedisError) {
             try w.run(changes.map(ProducerStateTableScript.operation), what: "NEIGH_FAILED_TABLE")
-            for c in changes { context.log(.info, "NEIGH_FAILED_TABLE \(c)") }
+            for c in changes {
+                context.log(.info, "NEIGH_FAILED_TABLE \(c)")
+                if case .set = c { context.metrics.failedTableSets += 1 } else { context.metrics.failedTableDels += 1 }
+            }
         } catch let error where error.kind == .refused {
+            context.metrics.failedTableRefused += changes.count
             // The connection is fine (OOM, WRONGTYPE): not retried; upstream would abort here.
             context.log(.error, "NEIGH_FAILED_TABLE: \(changes.count) operations refused, not retried: \(error)")
         } catch {

@@ -228,6 +228,12 @@ check "dual-ToR: NEIGH_TABLE still gets its zero-MAC SET" \
 N neigh replace fc02:1000::5 lladdr 00:01:02:03:04:05 dev Ethernet8 nud reachable
 check "dual-ToR: resolved (REACHABLE), its NEIGH_FAILED_TABLE row is removed" wait_failed_row gone
 check "dual-ToR: and NEIGH_TABLE holds its MAC" wait_key_value NEIGH_TABLE:Ethernet8:fc02:1000::5 00:01:02:03:04:05
+failed_counted() {
+  grep -qE '^neighsyncd_failed_table_sets_total [1-9]' "$DIR/metrics.prom" \
+    && grep -qE '^neighsyncd_failed_table_dels_total [1-9]' "$DIR/metrics.prom"
+}
+wait_failed_counted() { for _ in $(seq 40); do failed_counted && return 0; sleep 0.2; done; return 1; }
+check "dual-ToR: the metrics count the row's set and del" wait_failed_counted
 N neigh del fc02:1000::5 dev Ethernet8
 N addr del fc02:1000::1/64 dev Ethernet8
 DB=4 R del "PEER_SWITCH|peer_switch_hostname" >/dev/null
