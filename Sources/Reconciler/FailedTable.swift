@@ -65,14 +65,20 @@ public struct FailedTable: Sendable {
     public init() {}
 
     /// One kernel message's effect: operations to write now (when the store is ready), else
-    /// kept for the next read.
+    /// kept for the next read. `redump`: the message is an entry of a dump taken again while
+    /// running (after an overrun, a link renamed), not a notification: a FAILED neighbor whose row
+    /// is already written asks nothing more. Upstream dumps only at start, so it asks nbrmgrd once
+    /// per FAILED notification; a re-dump answering again for every FAILED neighbor would have
+    /// nbrmgrd probe them all at once, in the burst that caused the overrun.
     mutating func observe(
         _ m: NeighborMessage,
         key: NeighborKey,
         policy: Policy,
-        storeReady: Bool
+        storeReady: Bool,
+        redump: Bool
     ) -> [FailedNeighborChange] {
         guard let rule = failedNeighborRule(m, policy: policy) else { return [] }
+        if redump && rule == .set && rows.contains(key) { return [] }
         guard storeReady else {
             postpone(.message(key, rule))
             return []

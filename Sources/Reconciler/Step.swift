@@ -185,7 +185,13 @@ extension DaemonState {
         // Spec §12, a side effect of every message (dump entries too) in any phase that reads the
         // kernel: not held back by a dump or the reconcile timer, and emitted before anything this
         // message may make the core write to NEIGH_TABLE.
-        let failed = failedTable.observe(m, key: key, policy: policy, storeReady: storeReady)
+        let failed = failedTable.observe(
+            m,
+            key: key,
+            policy: policy,
+            storeReady: storeReady,
+            redump: dumpView != nil && phase == .steady
+        )
         if !failed.isEmpty { out.append(.writeFailedNeighbors(failed)) }
 
         if dumpView != nil {

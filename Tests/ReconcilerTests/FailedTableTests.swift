@@ -165,6 +165,21 @@ import Testing
         #expect(sim.failedStore.isEmpty)
     }
 
+    /// A re-dump (an overrun) finds the neighbor still FAILED: its row is written already, so
+    /// nbrmgrd gets no second request; one that turned FAILED meanwhile is still set.
+    @Test func aReDumpAsksNothingMoreForARowAlreadyWritten() {
+        var sim = Self.steady()
+        let other = NeighborKey("Vlan1000:fc02:1000::6")!
+        sim.kernelSet(Self.v6, Self.neighbor(.failed))
+        sim.kernelSet(other, Self.neighbor(.reachable))
+        sim.quiesce()
+        sim.beginOverrun()
+        sim.kernelSet(other, Self.neighbor(.failed))
+        sim.quiesce()
+        #expect(sim.failedLog == [.set(Self.v6), .set(other)])
+        #expect(sim.failedStore == [Self.v6, other])
+    }
+
     /// Redis restarted empty while the daemon ran: the next read repairs the rows.
     @Test func aWipedTableIsRepairedAtTheNextRead() {
         var sim = Self.steady()
