@@ -17,18 +17,22 @@ public final class Pollers {
     private var polling = false
     /// The log settings in force: the command line's until the logger row is read.
     public private(set) var logging: LoggerSettings
+    /// The logger row's fields the command line gave: they win over the row at start.
+    private let loggingGiven: Set<String>
     private let applyLogging: (LoggerSettings) -> Void
     /// The logger row last read: `.none` before the first read, `.some(nil)` when not a hash.
     private var loggerRowSeen: [String: String]?? = .none
 
-    /// `logging`: the command line's log settings, written to the logger row's absent fields at
-    /// start; `applyLogging` sets the logger's level and output when the row changes them.
+    /// `logging`: the log settings at start; `loggingGiven`: the row's fields (`LoggerRow.levelField`,
+    /// `.outputField`) the command line set, which keep their value until the row changes them;
+    /// `applyLogging` sets the logger's level and output when the row changes them.
     public init(
         context: ShellContext,
         settings: any SettingsSource,
         restoreTimeoutSeconds: Int,
         policyPollSeconds: Int,
         logging: LoggerSettings,
+        loggingGiven: Set<String> = [],
         applyLogging: @escaping (LoggerSettings) -> Void
     ) {
         self.context = context
@@ -36,6 +40,7 @@ public final class Pollers {
         self.restoreTimeoutSeconds = restoreTimeoutSeconds
         self.policyPollSeconds = policyPollSeconds
         self.logging = logging
+        self.loggingGiven = loggingGiven
         self.applyLogging = applyLogging
     }
 
@@ -48,7 +53,7 @@ public final class Pollers {
         let loggerRow: LoggerRow.Reading
         do throws(RedisError) {
             // The logger row first: `startup` counts a warm restart, so it must be the last read.
-            loggerRow = try settings.loggerRow(writingAbsent: logging.fields)
+            loggerRow = try settings.loggerRow(writingAbsent: LoggerRow.defaults)
             s = try settings.startup()
         } catch {
             context.retry(.startup, after: error, "reading start-up settings", failures: &startupFailures)
@@ -133,24 +138,33 @@ public final class Pollers {
         }
     }
 
-    /// Takes the log settings from the logger row when the row changed since it was last read: like
-    /// swss-common, only a new value acts, so a row polled again unchanged logs nothing.
+    /// Takes the log settings from the logger row. Like swss-common, only a new value acts: at the
+    /// first read every field the command line did not give, later each field whose value changed,
+    /// so a row polled again unchanged logs nothing and `swssloglevel -l DEBUG` leaves the output be.
     private func followLogger(_ row: [String: String]?) {
-        if let seen = loggerRowSeen, seen == row { return }
+        let previous = loggerRowSeen
+        if let seen = previous, seen == row { return }
         loggerRowSeen = .some(row)
         guard let row else {
             context.log(.error, "CONFIG_DB \(LoggerRow.key) is not a hash; the log settings stay as they are")
             return
         }
-        let (next, problems) = LoggerRow.settings(row, fallback: logging)
+        let acting =
+            switch previous {
+            case .none: row.filter { !loggingGiven.contains($0.key) }
+            case .some(let seen?): row.filter { seen[$0.key] != $0.value }
+            case .some(nil): row
+            }
+        let (next, problems) = LoggerRow.settings(acting, fallback: logging)
         for p in problems { context.log(.error, "CONFIG_DB \(p)") }
         guard next != logging else { return }
+        // Applied first, so the line saying so goes to the new output.
+        logging = next
+        applyLogging(next)
         context.log(
             .notice,
             "log level \(next.level.name), output \(next.output.rawValue) (CONFIG_DB \(LoggerRow.key))"
         )
-        logging = next
-        applyLogging(next)
     }
 
     func pollPolicy() {

@@ -5,6 +5,9 @@ public enum LoggerRow {
     public static let key = "LOGGER|neighsyncd"
     public static let levelField = "LOGLEVEL"
     public static let outputField = "LOGOUTPUT"
+    /// What swss-common writes for a daemon's absent fields: its built-in defaults, never how one
+    /// run was started (a terminal's DEBUG to stderr would stay in the row, and `config save` keep it).
+    public static let defaults = LoggerSettings(level: .notice, output: .syslog).fields
 
     /// The settings a row holds. A field it lacks keeps `fallback`'s value; a value that is not a
     /// level (or an output) gives NOTICE (or SYSLOG), as swss-common does, and a problem to log.

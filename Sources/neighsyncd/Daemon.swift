@@ -21,6 +21,8 @@ struct DaemonOptions {
     var policyPollSeconds: Int
     /// The log settings until CONFIG_DB `LOGGER|neighsyncd` is read (its defaults, if absent).
     var logging: LoggerSettings
+    /// The logger row's fields the command line gave (`Run.loggingGiven`).
+    var loggingGiven: Set<String>
 }
 
 /// `neighsyncd run` as wiring: the journal replayed into the core's state, one handler per
@@ -58,6 +60,7 @@ enum Daemon {
             restoreTimeoutSeconds: options.restoreTimeoutSeconds,
             policyPollSeconds: options.policyPollSeconds,
             logging: options.logging,
+            loggingGiven: options.loggingGiven,
             applyLogging: { sink.apply($0) }
         )
         let shell = Shell(

@@ -28,6 +28,10 @@ final class LogSink: @unchecked Sendable {
     private let lock = NSLock()
     private var records: [LogRecord] = []
     private var dropped = 0
+    /// The writer holds a batch taken from `records` and has not finished writing it.
+    private var writing = false
+    /// stdout or stderr refused a write (a closed pipe, a closed descriptor): reported once, in syslog.
+    private var streamFailed = false
     private let capacity: Int
     private let wake = DispatchSemaphore(value: 0)
     private let thresholdIndex: Atomic<Int>
@@ -104,13 +108,13 @@ final class LogSink: @unchecked Sendable {
         wake.signal()
     }
 
-    /// Waits until everything queued is written (at exit).
+    /// Waits until everything queued is written (at exit), the batch being written included.
     func flush() {
         for _ in 0..<200 {
             lock.lock()
-            let empty = records.isEmpty
+            let done = records.isEmpty && !writing
             lock.unlock()
-            if empty { return }
+            if done { return }
             usleep(5_000)
         }
     }
@@ -123,7 +127,13 @@ final class LogSink: @unchecked Sendable {
             records = []  // a burst's capacity is not kept
             let lost = dropped
             dropped = 0
+            writing = true
             lock.unlock()
+            defer {
+                lock.lock()
+                writing = false
+                lock.unlock()
+            }
             var stdout = ""
             var stderr = ""
             for r in batch {
@@ -135,15 +145,45 @@ final class LogSink: @unchecked Sendable {
             }
             if lost > 0 {
                 let line = "neighsyncd: \(lost) log lines dropped (log output too slow)"
-                if output == .syslog {
-                    Self.syslog(LOG_WARNING, line)
-                } else {
-                    stderr += line + "\n"
+                switch output {
+                case .syslog: Self.syslog(LOG_WARNING, line)
+                case .stdout: stdout += line + "\n"
+                case .stderr: stderr += line + "\n"
                 }
             }
-            if !stdout.isEmpty { FileHandle.standardOutput.write(Data(stdout.utf8)) }
-            if !stderr.isEmpty { FileHandle.standardError.write(Data(stderr.utf8)) }
+            write(stdout, to: STDOUT_FILENO, "stdout")
+            write(stderr, to: STDERR_FILENO, "stderr")
         }
+    }
+
+    /// Writes all of `text`, or gives up on the first error. Never Foundation's FileHandle.write,
+    /// which stops the process on an error: a pipe whose reader went away (EPIPE: SIGPIPE is
+    /// taken by the signalfd) or a closed descriptor costs the lines, not the daemon. The first
+    /// failure is said in syslog, the one output left.
+    private func write(_ text: String, to fd: Int32, _ name: String) {
+        guard !text.isEmpty else { return }
+        var failure: Int32?
+        text.utf8CString.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            var offset = 0
+            let total = buffer.count - 1  // without the terminating NUL
+            while offset < total {
+                let n = Glibc.write(fd, base + offset, total - offset)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else {
+                    failure = n < 0 ? errno : EIO
+                    return
+                }
+                offset += n
+            }
+        }
+        guard let failure, !streamFailed else { return }
+        streamFailed = true
+        Self.syslog(
+            LOG_ERR,
+            "neighsyncd: writing the log to \(name) failed (\(String(cString: strerror(failure)))); lines for it "
+                + "are lost (said once; CONFIG_DB LOGGER|neighsyncd LOGOUTPUT picks another output)"
+        )
     }
 }
 

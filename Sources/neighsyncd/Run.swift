@@ -74,16 +74,18 @@ struct Run: ParsableCommand {
         name: .customLong("log-level"),
         help: """
             EMERG, ALERT, CRIT, ERROR, WARN, NOTICE, INFO or DEBUG (any case; warning also taken). \
-            In force until CONFIG_DB LOGGER|neighsyncd LOGLEVEL is read, and written there if absent.
+            Kept at start whatever CONFIG_DB LOGGER|neighsyncd LOGLEVEL says, until that changes. \
+            Default: the row's value, NOTICE if none.
             """
     )
-    var logLevel = "NOTICE"
+    var logLevel: String?
 
     @Option(
         name: .customLong("log-output"),
         help: """
-            syslog, stderr or stdout. Default: syslog when stderr is not a terminal, else stderr. \
-            In force until CONFIG_DB LOGGER|neighsyncd LOGOUTPUT is read, and written there if absent.
+            syslog, stderr or stdout. Default: the row's value (until read: syslog when stderr is not \
+            a terminal, else stderr). Kept at start whatever CONFIG_DB LOGGER|neighsyncd LOGOUTPUT \
+            says, until that changes.
             """
     )
     var logOutput: String?
@@ -119,7 +121,7 @@ struct Run: ParsableCommand {
         guard restoreTimeout > 0, policyPollSeconds > 0 else {
             throw ValidationError("--restore-timeout and --policy-poll-seconds must be positive")
         }
-        guard LogSeverity(name: logLevel) != nil else {
+        guard logLevel.map({ LogSeverity(name: $0) != nil }) ?? true else {
             throw ValidationError("--log-level: one of \(LogSeverity.spellings) (any case)")
         }
         guard logOutput.map({ LogOutput(name: $0) != nil }) ?? true else {
@@ -132,7 +134,15 @@ struct Run: ParsableCommand {
     var logging: LoggerSettings {
         let output =
             logOutput.flatMap { LogOutput(name: $0) } ?? (noSyslog || isatty(STDERR_FILENO) == 1 ? .stderr : .syslog)
-        return LoggerSettings(level: LogSeverity(name: logLevel) ?? .notice, output: output)
+        return LoggerSettings(level: logLevel.flatMap { LogSeverity(name: $0) } ?? .notice, output: output)
+    }
+
+    /// The logger row's fields given here: they keep their value at start whatever the row says.
+    var loggingGiven: Set<String> {
+        var given: Set<String> = []
+        if logLevel != nil { given.insert(LoggerRow.levelField) }
+        if logOutput != nil || noSyslog { given.insert(LoggerRow.outputField) }
+        return given
     }
 
     /// The password when no --redis-password-file is given.
@@ -160,6 +170,11 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
+        // Started with stdin, stdout or stderr closed, the next descriptor opened (the signalfd, the
+        // journal) would take its number and log lines would be written into it.
+        for fd in STDIN_FILENO...STDERR_FILENO where fcntl(fd, F_GETFD) == -1 {
+            _ = open("/dev/null", O_RDWR)
+        }
         nsd_malloc_for_large_tables()
         // Signals are blocked before any other thread starts, so only the signalfd sees them.
         let sfd = nsd_signalfd_open()
@@ -228,7 +243,8 @@ struct Run: ParsableCommand {
             restoreTimeoutSeconds: restoreTimeout,
             password: password,
             policyPollSeconds: policyPollSeconds,
-            logging: logging
+            logging: logging,
+            loggingGiven: loggingGiven
         )
         let runtime: PosixRuntime
         do {

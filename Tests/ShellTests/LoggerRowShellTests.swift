@@ -7,20 +7,23 @@ import Testing
 
 /// CONFIG_DB `LOGGER|neighsyncd` followed by the production pollers, under the embedded runtime.
 @Suite struct LoggerRowShellTests {
-    static func runtime(_ settings: FakeSettings) -> EmbeddedRuntime {
+    /// The embedded runtime's command line logs NOTICE to stderr; `given`: the fields it gave.
+    static func runtime(_ settings: FakeSettings, given: Set<String> = []) -> EmbeddedRuntime {
         let kernel = FakeKernel(links: [FakeKernel.Link(index: 2, name: "Ethernet0")])
         return EmbeddedRuntime(
             seed: 7,
             config: ReconcilerConfig(batchSize: 8),
             kernel: kernel,
             redis: FakeRedisServer(),
-            settings: settings
+            settings: settings,
+            loggingGiven: given
         )
     }
 
     static let debug = LoggerSettings(level: .debug, output: .stderr)
+    static let output: Set<String> = [LoggerRow.outputField]
 
-    @Test func theRowIsCreatedWithTheCommandLinesSettingsAtStart() {
+    @Test func theRowIsCreatedWithSONiCsDefaultsAtStart() {
         let settings = FakeSettings()
         settings.logger = nil  // not a hash: reported, nothing applied
         let rt = Self.runtime(settings)
@@ -28,11 +31,26 @@ import Testing
         #expect(rt.logs.contains { $0.contains("LOGGER|neighsyncd is not a hash") })
         #expect(rt.loggingApplied.isEmpty)
 
+        // Never the command line's settings: one run from a terminal would leave STDERR (or DEBUG)
+        // in the row for every later start under supervisord.
         let fresh = FakeSettings()
         let rt2 = Self.runtime(fresh)
         rt2.run(for: 1_000_000_000)
-        #expect(fresh.logger == ["LOGLEVEL": "NOTICE", "LOGOUTPUT": "STDERR"])
-        #expect(rt2.loggingApplied.isEmpty)  // the row says what the command line said
+        #expect(fresh.logger == ["LOGLEVEL": "NOTICE", "LOGOUTPUT": "SYSLOG"])
+        #expect(rt2.loggingApplied == [LoggerSettings(level: .notice, output: .syslog)])
+    }
+
+    /// A field given on the command line keeps its value at start whatever the row says, until the
+    /// row's value for it changes; the others follow the row from the start.
+    @Test func theCommandLineWinsAtStartAndTheRowsChangesAfter() {
+        let settings = FakeSettings()
+        settings.logger = ["LOGLEVEL": "DEBUG", "LOGOUTPUT": "STDOUT"]
+        let rt = Self.runtime(settings, given: Self.output)
+        rt.run(for: 1_000_000_000)
+        #expect(rt.loggingApplied == [Self.debug])  // the level from the row, stderr from the command line
+        settings.setLogger(["LOGLEVEL": "DEBUG", "LOGOUTPUT": "SYSLOG"])
+        rt.run(for: 1_000_000)
+        #expect(rt.loggingApplied == [Self.debug, LoggerSettings(level: .debug, output: .syslog)])
     }
 
     @Test func theRowsValueWinsAtStart() {
@@ -40,8 +58,8 @@ import Testing
         settings.logger = ["LOGLEVEL": "debug"]
         let rt = Self.runtime(settings)
         rt.run(for: 1_000_000_000)
-        #expect(rt.loggingApplied == [Self.debug])
-        #expect(settings.logger == ["LOGLEVEL": "debug", "LOGOUTPUT": "STDERR"])
+        #expect(rt.loggingApplied == [LoggerSettings(level: .debug, output: .syslog)])
+        #expect(settings.logger == ["LOGLEVEL": "debug", "LOGOUTPUT": "SYSLOG"])
     }
 
     /// Redis refuses the defaults (OOM): a warning, and the daemon starts on the row's values.
@@ -62,7 +80,7 @@ import Testing
     /// without the core hearing of it (no policy re-read).
     @Test func aChangeArrivesLive() {
         let settings = FakeSettings()
-        let rt = Self.runtime(settings)
+        let rt = Self.runtime(settings, given: Self.output)
         rt.run(for: 1_000_000_000)
         #expect(rt.state.phase == .steady, "\(rt.logs)")
         let policyReads = rt.trace.count { if case .policyChanged = $0.0 { true } else { false } }
@@ -88,7 +106,7 @@ import Testing
     @Test func withoutNotificationsTheRowIsPolled() {
         let settings = FakeSettings()
         settings.notificationsEnabled = false
-        let rt = Self.runtime(settings)
+        let rt = Self.runtime(settings, given: Self.output)
         rt.run(for: 1_000_000_000)
         settings.logger?["LOGLEVEL"] = "DEBUG"  // no notification
         rt.run(for: 11_000_000_000)

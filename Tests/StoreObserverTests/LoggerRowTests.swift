@@ -69,7 +69,7 @@ import Testing
     @Test func startWritesOnlyTheFieldsTheRowLacks() throws {
         let server = try RedisServer()
         let c = try server.connect(4)
-        let defaults = LoggerSettings(level: .notice, output: .syslog).fields
+        let defaults = LoggerRow.defaults
         #expect(try LoggerRow.read(c, writingAbsent: defaults).fields == ["LOGLEVEL": "NOTICE", "LOGOUTPUT": "SYSLOG"])
         #expect(try c.command(["HGET", "LOGGER|neighsyncd", "LOGOUTPUT"]).string == "SYSLOG")
         // An operator's value is never overwritten by a start.

@@ -477,7 +477,8 @@ row_is() {  # field value
   for _ in $(seq 150); do [ "$(DB=4 R hget "LOGGER|neighsyncd" "$1")" = "$2" ] && return 0; sleep 0.2; done; return 1
 }
 check "LOGGER|neighsyncd created at start: LOGLEVEL NOTICE" row_is LOGLEVEL NOTICE
-check "LOGGER|neighsyncd created at start: LOGOUTPUT STDERR" row_is LOGOUTPUT STDERR
+# SONiC's default, never the command line's: a run from a terminal must not leave STDERR in the row.
+check "LOGGER|neighsyncd created at start: LOGOUTPUT SYSLOG" row_is LOGOUTPUT SYSLOG
 check "at NOTICE: converged" wait_converged 30
 N neigh replace 10.0.0.98 lladdr 00:00:00:00:00:98 dev Ethernet8 nud reachable
 check "at NOTICE: a new neighbor is published" wait_converged 20
@@ -527,6 +528,20 @@ check "syslog: no timestamp or level of our own in a line" \
   test "$(grep -cE 'neighsyncd(\[[0-9]+\])?: (20[0-9][0-9]-|NOTICE )' "$DIR/syslog.txt")" -eq 0
 check "stderr: nothing (each line logged once)" test ! -s "$DIR/daemon.log"
 kill -9 "$SYSLOG_PID"; wait "$SYSLOG_PID" 2>/dev/null; SYSLOG_PID=""
+
+# --- 17. a log output whose reader went away (a closed pipe): the lines are lost, not the daemon ---
+# Before: Foundation's FileHandle.write stopped the process on EPIPE (exit 132), and a CONFIG_DB
+# LOGOUTPUT change could point the log at such a stream.
+DB=4 R del "LOGGER|neighsyncd" >/dev/null
+ip netns exec "$NS" "$BIN" run --db-config "$DIR/db.json" --journal "$DIR/journal.sqlite" --log-output stderr \
+  --log-level info --metrics "$DIR/metrics.prom" 2> >(head -c 1 >/dev/null) &
+DAEMON_PID=$!
+check "stderr a closed pipe: converged" wait_converged 30
+burst add 200 300000 7
+check "stderr a closed pipe: a burst logged at INFO is published" wait_converged 30
+check "stderr a closed pipe: still running" kill -0 "$DAEMON_PID"
+check "stderr a closed pipe: SIGTERM exits 0" stop_daemon
+burst del 200 300000 7
 
 echo "e2e: $PASSES passed, $FAILS failed"
 [ "$FAILS" -eq 0 ]

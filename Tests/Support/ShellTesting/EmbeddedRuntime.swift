@@ -41,6 +41,7 @@ public final class EmbeddedRuntime {
         redis: FakeRedisServer,
         settings: FakeSettings = FakeSettings(),
         image: JournalImage = .empty,
+        loggingGiven: Set<String> = [],
         startingAt start: UInt64 = 1_000_000_000
     ) {
         now = start
@@ -69,6 +70,7 @@ public final class EmbeddedRuntime {
             restoreTimeoutSeconds: 180,
             policyPollSeconds: 10,
             logging: LoggerSettings(level: .notice, output: .stderr),
+            loggingGiven: loggingGiven,
             applyLogging: { applyLogging($0) }
         )
         shell = Shell(
