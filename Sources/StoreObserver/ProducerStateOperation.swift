@@ -1,0 +1,34 @@
+import Model
+
+/// One key's operation in a write to a ProducerStateTable: its key and, for a SET, one value per
+/// field of the table (`ProducerStateTableNames.fields`, in that order).
+public protocol ProducerStateOperation {
+    var keyText: String { get }
+    var isSet: Bool { get }
+    /// The value of the table's field number `field` (a SET only).
+    func value(ofField field: Int) -> String
+}
+
+/// NEIGH_TABLE: `neigh` then `family`.
+extension Change: ProducerStateOperation {
+    public func value(ofField field: Int) -> String {
+        guard case .set(_, let e) = self else { return "" }
+        return field == 0 ? e.mac.description : e.family.description
+    }
+}
+
+/// NEIGH_FAILED_TABLE: the single field `NULL` = `NULL`.
+extension FailedNeighborChange: ProducerStateOperation {
+    public var keyText: String { key.description }
+    public var isSet: Bool { if case .set = self { true } else { false } }
+    public func value(ofField field: Int) -> String { FailedNeighborChange.value }
+}
+
+/// A DEL of a key given as text, for tables whose keys are not neighbor keys (EVPN's
+/// `ROUTE_TABLE` host route `<vrf>:<ip>`).
+public struct KeyDeletion: ProducerStateOperation, Hashable, Sendable {
+    public var keyText: String
+    public var isSet: Bool { false }
+    public init(_ key: String) { keyText = key }
+    public func value(ofField field: Int) -> String { "" }
+}
