@@ -38,7 +38,7 @@ enum ProducerStateTransaction {
             RESP.bulk(names.stagingPrefix, key, to: &out)
             for (i, field) in names.fields.enumerated() {
                 RESP.bulk(field, to: &out)
-                RESP.bulk(op.value(ofField: i), to: &out)
+                op.appendValue(ofField: i, to: &out)
             }
         }
         var queued = keys.count - dels

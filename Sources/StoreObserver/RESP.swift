@@ -42,6 +42,14 @@ enum RESP {
         out.append(contentsOf: [13, 10])
     }
 
+    /// One argument of `length` bytes that `write` appends.
+    static func bulk(length: Int, to out: inout [UInt8], _ write: (inout [UInt8]) -> Void) {
+        out.append(UInt8(ascii: "$"))
+        decimal(length, to: &out)
+        write(&out)
+        out.append(contentsOf: [13, 10])
+    }
+
     /// `n` in decimal, then CRLF.
     private static func decimal(_ n: Int, to out: inout [UInt8]) {
         out.append(contentsOf: String(n).utf8)
