@@ -24,6 +24,7 @@ enum ProducerStateTransaction {
     ) -> Int where Operations.Element: ProducerStateOperation {
         keys.removeAll(keepingCapacity: true)
         var dels = 0
+        let staging = names.stagingPrefix  // computed: built once, not per key
         RESP.arguments(1, to: &out)
         RESP.bulk("MULTI", to: &out)
         for op in operations {
@@ -35,7 +36,7 @@ enum ProducerStateTransaction {
             }
             RESP.arguments(2 + 2 * names.fields.count, to: &out)
             RESP.bulk("HSET", to: &out)
-            RESP.bulk(names.stagingPrefix, key, to: &out)
+            RESP.bulk(staging, key, to: &out)
             for (i, field) in names.fields.enumerated() {
                 RESP.bulk(field, to: &out)
                 op.appendValue(ofField: i, to: &out)
@@ -56,7 +57,7 @@ enum ProducerStateTransaction {
             for (k, op) in zip(keys, operations) where !op.isSet { RESP.bulk(k, to: &out) }
             RESP.arguments(1 + dels, to: &out)
             RESP.bulk("DEL", to: &out)
-            for (k, op) in zip(keys, operations) where !op.isSet { RESP.bulk(names.stagingPrefix, k, to: &out) }
+            for (k, op) in zip(keys, operations) where !op.isSet { RESP.bulk(staging, k, to: &out) }
             queued += 2
         }
         let notifications = (keys.count + keysPerNotification - 1) / keysPerNotification
