@@ -59,7 +59,7 @@ private func read(with c: RedisConnection, mode: UInt8) {
         _ = try? w.reconcileTimer()
         _ = try? w.restoreFlagSet()
     case 4:
-        let p = ProducerStateTable(connection: c, keysPerCall: 2)
+        let p = ProducerStateTable(connection: c, keysPerTransaction: 2)
         _ = try? p.write(Batch(id: 1, changes: [.set(k4, e), .del(k6), .delMalformed("x")]))
         if let sent = try? p.send(Batch(id: 2, changes: [.del(k4)])) {
             var pipeline = [sent]

@@ -66,6 +66,22 @@ public struct MACAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
         }
     }
 
+    /// The text form's length: `aa:bb:cc:dd:ee:ff`.
+    public static let textLength = 17
+
+    /// Appends the text form (`description`'s bytes) to `out`, building no string: the batch
+    /// writer lays out a MAC per SET.
+    public func appendText(to out: inout [UInt8]) {
+        for shift in stride(from: 40, through: 0, by: -8) {
+            let b = UInt8(truncatingIfNeeded: rawValue >> UInt64(shift))
+            if shift < 40 { out.append(UInt8(ascii: ":")) }
+            out.append(Self.hexDigit(b >> 4))
+            out.append(Self.hexDigit(b & 0xF))
+        }
+    }
+
+    private static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? UInt8(ascii: "0") + v : UInt8(ascii: "a") + v - 10 }
+
     public static func < (a: MACAddress, b: MACAddress) -> Bool { a.rawValue < b.rawValue }
 }
 

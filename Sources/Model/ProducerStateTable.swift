@@ -44,10 +44,12 @@ public struct ProducerStateTableNames: Hashable, Sendable {
     public func tableKey(_ key: String) -> String { tablePrefix + key }
 }
 
-/// The one Lua script that carries out ProducerStateTable operations with the effects a consumer
-/// expects (spec §4), written here from that description, and its arguments. The writer sends it
-/// by EVALSHA, many changes per call; `reconcile --format redis` prints it as EVAL, one change per
-/// line. Text only, no I/O.
+/// A Lua script that carries out ProducerStateTable operations with the effects a consumer
+/// expects (spec §4), written here from that description, and its arguments: upstream's way,
+/// one PUBLISH per key newly added. The daemon writes transactions instead
+/// (`StoreObserver.ProducerStateTransaction`); `reconcile --format redis` prints this script as
+/// EVAL, one change per line, so that each line stands alone, and the benchmark runs it as
+/// upstream's pattern. Text only, no I/O.
 public enum ProducerStateTableScript {
     /// ARGV: `header`, then per change `operation`. Returns how many notifications it published.
     /// The script is atomic, so the order of its commands inside one call is invisible to the
@@ -107,16 +109,8 @@ public enum ProducerStateTableScript {
         }
     }
 
-    /// The ARGV deleting a key given as text, for tables whose keys are not neighbor keys.
+    /// The ARGV deleting a key given as text.
     public static func deletion(_ key: String) -> [String] { ["D", key] }
-
-    /// One `NEIGH_FAILED_TABLE` operation's ARGV (with `ProducerStateTableNames.neighFailedTable`).
-    public static func operation(_ change: FailedNeighborChange) -> [String] {
-        switch change {
-        case .set(let k): ["S", k.description, FailedNeighborChange.value]
-        case .del(let k): deletion(k.description)
-        }
-    }
 
     /// The EVAL command (as arguments) carrying out `operations` in one call.
     public static func eval(_ operations: [[String]], names: ProducerStateTableNames = .neighTable) -> [String] {

@@ -169,9 +169,6 @@ public final class StoreLink {
             sentAt.append(context.now)
             context.log(.debug, "sent batch \(batch.id): \(batch.changes.count) changes")
             onSend?(batch.id)
-        } catch let error where error.kind == .refused {
-            // SCRIPT LOAD refused: nothing of the batch was sent.
-            refused(id: batch.id, error.message)
         } catch {
             failed(error, alsoLost: batch.id)
         }
@@ -179,24 +176,20 @@ public final class StoreLink {
 
     /// Reads the replies of the oldest batch sent (waiting for them) and reports what completed.
     public func collect() {
-        guard !sent.isEmpty else { return }
-        let awaited = sent
+        guard let oldest = sent.first else { return }
         do throws(RedisError) {
             guard let w = writer else { throw RedisError(.io, "APPL_DB not connected") }
-            // The replies are those of `awaited`'s first batches, in order; `collect` removes them.
-            let replies = try w.collect(&sent).replies
-            let now = context.now
-            for (i, reply) in replies.enumerated() {
-                if let refusal = reply.refusal {
-                    refused(id: reply.id, refusal)
-                    continue
-                }
-                context.metrics.batchLatency.observe(Double(now - min(now, sentAt[i])) / 1e9)
-                context.log(.info, "applied batch \(reply.id): \(awaited[i].sets) set, \(awaited[i].dels) del")
-                if let line = refusals.accepted() { context.log(.notice, line) }
-                context.enqueue(.batchAcknowledged(id: reply.id))
+            let reply = try w.collect(&sent)
+            let sentTime = sentAt.removeFirst()
+            if let refusal = reply.refusal {
+                refused(id: reply.id, refusal)
+                return
             }
-            sentAt.removeFirst(replies.count)
+            let now = context.now
+            context.metrics.batchLatency.observe(Double(now - min(now, sentTime)) / 1e9)
+            context.log(.info, "applied batch \(reply.id): \(oldest.sets) set, \(oldest.dels) del")
+            if let line = refusals.accepted() { context.log(.notice, line) }
+            context.enqueue(.batchAcknowledged(id: reply.id))
         } catch {
             failed(error)
         }
@@ -257,7 +250,7 @@ public final class StoreLink {
             return
         }
         do throws(RedisError) {
-            try w.run(changes.map(ProducerStateTableScript.operation), what: "NEIGH_FAILED_TABLE")
+            try w.run(changes, what: "NEIGH_FAILED_TABLE")
             for c in changes {
                 context.log(.info, "NEIGH_FAILED_TABLE \(c)")
                 if case .set = c { context.metrics.failedTableSets += 1 } else { context.metrics.failedTableDels += 1 }

@@ -140,8 +140,8 @@ public final class RedisConnection {
     }
 
     /// Queues `commands` commands already in the Redis protocol (RESP); each gives one reply. For
-    /// bulk reads that would otherwise build an argument array per command.
-    func appendProtocol(_ bytes: [UInt8], commands: Int) throws(RedisError) {
+    /// bulk reads and batch writes that would otherwise build an argument array per command.
+    public func appendProtocol(_ bytes: [UInt8], commands: Int) throws(RedisError) {
         guard !broken else { throw RedisError(.io, "\(endpoint): connection is broken") }
         let rc = bytes.withUnsafeBufferPointer { b in
             b.withMemoryRebound(to: CChar.self) { redisAppendFormattedCommand(context, $0.baseAddress, $0.count) }

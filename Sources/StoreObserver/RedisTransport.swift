@@ -1,5 +1,5 @@
 /// A connection commands are pipelined on: hiredis's (`RedisConnection`), or a test's fake that
-/// answers with pipelined replies, error replies, NOSCRIPT or a reset mid-pipeline.
+/// answers with pipelined replies, error replies, refused transactions or a reset mid-pipeline.
 public protocol RedisTransport: AnyObject {
     /// The database the connection selected.
     var database: Int { get }
@@ -12,6 +12,9 @@ public protocol RedisTransport: AnyObject {
     /// Queues a command; `flush` sends what is queued, `reply` reads the oldest reply awaited.
     func append(_ args: [String]) throws(RedisError)
     func flush() throws(RedisError)
+    /// Queues `commands` commands already laid out in the Redis protocol (`RESP`); each gives
+    /// one reply.
+    func appendProtocol(_ bytes: [UInt8], commands: Int) throws(RedisError)
     func reply() throws(RedisError) -> RedisReply
     /// The socket, for an event loop to poll; -1 when there is none (a fake).
     var fileDescriptor: Int32 { get }

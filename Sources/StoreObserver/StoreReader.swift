@@ -209,33 +209,3 @@ public enum StoreReader {
         return out
     }
 }
-
-/// The Redis protocol, for commands laid out by hand.
-enum RESP {
-    static func command(_ args: [String]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.append(contentsOf: "*\(args.count)\r\n".utf8)
-        for a in args { bulk(a.utf8, to: &out) }
-        return out
-    }
-
-    /// `args` then one more argument given as bytes.
-    static func append(_ args: [String], _ last: UnsafeRawBufferPointer, to out: inout [UInt8]) {
-        out.append(contentsOf: "*\(args.count + 1)\r\n".utf8)
-        for a in args { bulk(a.utf8, to: &out) }
-        bulk(last, to: &out)
-    }
-
-    private static func bulk<C: Collection>(_ a: C, to out: inout [UInt8]) where C.Element == UInt8 {
-        out.append(UInt8(ascii: "$"))
-        out.append(contentsOf: String(a.count).utf8)
-        out.append(contentsOf: [13, 10])
-        out.append(contentsOf: a)
-        out.append(contentsOf: [13, 10])
-    }
-
-    /// A reply string's bytes, valid while the reply is.
-    static func bytes(_ r: redisReply) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: r.str, count: r.str == nil ? 0 : Int(r.len))
-    }
-}

@@ -44,6 +44,24 @@ import Testing
         }
     }
 
+    /// The batch writer declares `textLength` bytes, then appends the text: both must match
+    /// `description` for every MAC, or the protocol it lays out is corrupt.
+    @Test func macTextAppendedIsTheDescription() {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let samples =
+            [0, 0xFFFF_FFFF_FFFF, 0x0A0B_0C0D_0E0F]
+            + (0..<1000).map { _ -> UInt64 in
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return state >> 16
+            }
+        for raw in samples {
+            let mac = MACAddress(rawValue: raw)
+            var out: [UInt8] = [1]
+            mac.appendText(to: &out)
+            #expect(out == [1] + Array(mac.description.utf8) && out.count == 1 + MACAddress.textLength, "\(mac)")
+        }
+    }
+
     @Test func keysSplitAtTheFirstColon() throws {
         let k = try #require(NeighborKey("Ethernet122:fe80::2e0:ecff:fe3b:d6ac"))
         #expect(k.interface.rawValue == "Ethernet122")

@@ -12,11 +12,10 @@ struct ShellScenario: CustomStringConvertible {
         /// Many changes at once, more than the 64 KiB receive queue holds.
         case burst(from: Int, count: Int)
         case wait(milliseconds: Int)
-        /// The next script calls are answered OOM.
+        /// The next transactions are answered OOM.
         case refuse(calls: Int)
         /// The connection resets after this many more commands.
         case reset(afterCommands: Int)
-        case scriptFlush
         /// Redis stops (APPL_DB lost or kept), stays down, and comes back.
         case restartRedis(losingData: Bool, downMilliseconds: Int)
         /// kill -9 and start again from what the journal committed.
@@ -34,7 +33,6 @@ struct ShellScenario: CustomStringConvertible {
             case .wait: self = .wait(milliseconds: 1 + a % 40)
             case .refuse: self = .refuse(calls: 1 + a % 4)
             case .reset: self = .reset(afterCommands: a % 6)
-            case .scriptFlush: self = .scriptFlush
             case .restartRedis: self = .restartRedis(losingData: a % 2 == 0, downMilliseconds: 10 + (a >> 1) % 3000)
             case .crash: self = .crash
             case .shutdown: self = .shutdown
@@ -49,7 +47,6 @@ struct ShellScenario: CustomStringConvertible {
             case .wait(let ms): "wait(\(ms) ms)"
             case .refuse(let n): "refuse(\(n))"
             case .reset(let k): "reset(after \(k))"
-            case .scriptFlush: "scriptFlush"
             case .restartRedis(let l, let ms): "restartRedis(\(l ? "losing data" : "keeping data"), \(ms) ms)"
             case .crash: "crash"
             case .shutdown: "shutdown"
@@ -58,7 +55,7 @@ struct ShellScenario: CustomStringConvertible {
     }
 
     enum Kind: CaseIterable {
-        case set, delete, burst, wait, refuse, reset, scriptFlush, restartRedis, crash, shutdown
+        case set, delete, burst, wait, refuse, reset, restartRedis, crash, shutdown
     }
 
     static let everything = Set(Kind.allCases)
@@ -128,7 +125,6 @@ struct ShellScenario: CustomStringConvertible {
             case .wait(let ms): rt.run(for: UInt64(ms) * 1_000_000)
             case .refuse(let n): redis.refuseNextCalls = n
             case .reset(let k): redis.resetAfterCommands = k
-            case .scriptFlush: redis.flushScripts()
             case .restartRedis(let losing, let ms):
                 redis.stop(losingData: losing)
                 let reads = rt.reader.readsStarted
@@ -159,7 +155,7 @@ struct ShellScenario: CustomStringConvertible {
         let ids = out.runs.flatMap { $0.sent.map(\.id) }
         var seen: [UInt64: Int] = [:]
         for id in ids { seen[id, default: 0] += 1 }
-        // A batch is sent again after a refusal or NOSCRIPT only within one run.
+        // A batch is sent again after a refusal only within one run.
         for r in out.runs.dropFirst().indices {
             let earlier = Set(out.runs[..<r].flatMap { $0.sent.map(\.id) })
             for s in out.runs[r].sent where earlier.contains(s.id) {

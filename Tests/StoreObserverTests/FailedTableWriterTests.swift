@@ -35,7 +35,7 @@ import Testing
         let c = try server.connect()
         let w = Self.writer(c)
         let sent = try Self.publishes(server, "NEIGH_FAILED_TABLE_CHANNEL@0") {
-            try w.run([ProducerStateTableScript.operation(FailedNeighborChange.set(Self.k))], what: "test")
+            try w.run([FailedNeighborChange.set(Self.k)], what: "test")
         }
         #expect(sent == ["G"])
         #expect(Self.strings(try c.command(["SMEMBERS", "NEIGH_FAILED_TABLE_KEY_SET"])) == ["Vlan1000:fc02:1000::5"])
@@ -53,7 +53,7 @@ import Testing
         )
         #expect(try StoreReader.failedNeighbors(c).keys == [Self.k])
 
-        try w.run([ProducerStateTableScript.operation(FailedNeighborChange.del(Self.k))], what: "test")
+        try w.run([FailedNeighborChange.del(Self.k)], what: "test")
         #expect(Self.strings(try c.command(["SMEMBERS", "NEIGH_FAILED_TABLE_DEL_SET"])) == ["Vlan1000:fc02:1000::5"])
         #expect(try c.command(["EXISTS", "_NEIGH_FAILED_TABLE:Vlan1000:fc02:1000::5"]).integer == 0)
         // Pending a DEL: read as gone.
@@ -70,7 +70,7 @@ import Testing
         let consumed = NeighborKey("Vlan1000:fc02:1000::6")!
         _ = try c.command(["HSET", "NEIGH_FAILED_TABLE:\(consumed)", "NULL", "NULL"])
         _ = try c.command(["HSET", "NEIGH_FAILED_TABLE:garbage", "NULL", "NULL"])
-        try Self.writer(c).run([ProducerStateTableScript.operation(FailedNeighborChange.set(Self.k))], what: "test")
+        try Self.writer(c).run([FailedNeighborChange.set(Self.k)], what: "test")
         let read = try StoreReader.failedNeighbors(c)
         #expect(read.keys == [Self.k, consumed])
         #expect(read.issues.map(\.item) == ["NEIGH_FAILED_TABLE:garbage"])
@@ -81,7 +81,7 @@ import Testing
     @Test func theWarmStartClearLeavesTheFailedTable() throws {
         let server = try RedisServer()
         let c = try server.connect()
-        try Self.writer(c).run([ProducerStateTableScript.operation(FailedNeighborChange.set(Self.k))], what: "test")
+        try Self.writer(c).run([FailedNeighborChange.set(Self.k)], what: "test")
         try ProducerStateTable(connection: c).clearPending()
         #expect(try c.command(["EXISTS", "_NEIGH_FAILED_TABLE:Vlan1000:fc02:1000::5"]).integer == 1)
         #expect(try StoreReader.failedNeighbors(c).keys == [Self.k])

@@ -6,16 +6,22 @@ import Testing
 /// Numbers in Redis replies and values are outside input: found by the fuzz target
 /// FuzzRedisReplies (reproducers under Fuzz/crashes/), each used to trap the daemon.
 @Suite struct UntrustedReplyTests {
-    /// A script reply of Int64.max, twice, overflowed the sum of notifications published.
-    @Test func producerStateTableRefusesAnImpossibleNotificationCount() throws {
+    /// Replies that do not fit the transaction sent are no refusal but a connection out of step
+    /// (`.reply`: the daemon drops the connection and reads the store again): an EXEC array
+    /// shorter than the commands queued, a queued command answering a number, MULTI answering
+    /// anything but OK or an error.
+    @Test(arguments: [
+        "+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*1\r\n:1\r\n",
+        "+OK\r\n:1\r\n",
+        "$2\r\nOK\r\n",
+    ]) func producerStateTableRejectsRepliesOutOfStep(replies: String) throws {
         let fake = try CannedReplies()
-        let sha = String(repeating: "a", count: 40)
-        let c = try fake.connect(replying: "$40\r\n\(sha)\r\n:9223372036854775807\r\n:9223372036854775807\r\n")
-        let writer = ProducerStateTable(connection: c, keysPerCall: 1)
+        let c = try fake.connect(replying: replies)
+        let writer = ProducerStateTable(connection: c)
         let k = NeighborKey(interface: InterfaceName("Ethernet0")!, ip: IPAddress(ipv4: 0x0A00_0002))
-        let other = NeighborKey(interface: k.interface, ip: IPAddress(ipv4: 0x0A00_0003))
-        let batch = Batch(id: 1, changes: [.del(k), .del(other)])
-        #expect(throws: RedisError.self) { try writer.write(batch) }
+        #expect { try writer.write(Batch(id: 1, changes: [.del(k)])) } throws: {
+            ($0 as? RedisError)?.kind == .reply
+        }
     }
 
     /// A `restore_count` of Int.max overflowed when incremented; it is no count: a cold start.

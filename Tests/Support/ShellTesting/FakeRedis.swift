@@ -2,29 +2,36 @@ import Model
 import StoreObserver
 
 /// An in-memory Redis for the embedded runtime, at the level of commands and replies: APPL_DB's
-/// NEIGH_TABLE as orchagent would end up with it (each script call applied whole, as Redis runs a
-/// script), the script cache, and the faults: error replies (OOM), NOSCRIPT after a script flush,
-/// a connection reset after some replies of a pipeline, a restart, a server that is down.
+/// NEIGH_TABLE as orchagent would end up with it (each transaction applied whole at its EXEC, as
+/// Redis runs one, and popped by a consumer at once), and the faults: error replies (OOM) that
+/// abort a transaction, a connection reset after some commands of a pipeline, a restart, a server
+/// that is down.
 public final class FakeRedisServer {
     /// NEIGH_TABLE by key text: each key's `neigh` and `family`.
     public private(set) var table: [String: NeighborEntry] = [:]
     /// NEIGH_FAILED_TABLE's rows by key text (dual-ToR).
     public private(set) var failedRows: Set<String> = []
-    /// Every operation of both tables in the order Redis ran them: `TABLE S key` or `TABLE D key`.
+    /// Every operation of both tables in the order a consumer popped them: `TABLE S key` or
+    /// `TABLE D key`.
     public private(set) var operations: [String] = []
     public private(set) var up = true
-    private var scriptLoaded = false
     /// Bumped by a restart: connections made before it are reset (and see their socket close).
     public private(set) var generation = 0
-    /// The next script calls answer this error and change nothing.
+    /// The next transactions have their commands answered with this error, and EXEC aborts them.
     public var refuseNextCalls = 0
     public var refusal = "OOM command not allowed when used memory > 'maxmemory'."
     /// After this many more commands are run, the connection running them is reset.
     public var resetAfterCommands: Int?
-    /// Script calls run, and connections made.
+    /// Transactions run, and connections made.
     public private(set) var callsRun = 0
     public private(set) var connections = 0
     public private(set) var connectAttempts = 0
+    /// Keys a transaction carried while not already pending, and its PUBLISHes, summed: a consumer
+    /// popping 128 keys per notification misses none while `published * 128 >= keysAdded` holds
+    /// for every transaction (`notificationShortfalls` counts those where it did not).
+    public private(set) var keysAdded = 0
+    public private(set) var published = 0
+    public private(set) var notificationShortfalls = 0
 
     public init() {}
 
@@ -40,7 +47,6 @@ public final class FakeRedisServer {
     public func stop(losingData: Bool) {
         up = false
         generation += 1
-        scriptLoaded = false
         if losingData {
             table = [:]
             failedRows = []
@@ -48,8 +54,6 @@ public final class FakeRedisServer {
     }
 
     public func start() { up = true }
-
-    public func flushScripts() { scriptLoaded = false }
 
     /// NEIGH_FAILED_TABLE's rows as the daemon reads them back.
     public var failedNeighbors: Set<NeighborKey> { Set(failedRows.compactMap { NeighborKey($0) }) }
@@ -61,8 +65,15 @@ public final class FakeRedisServer {
         return StoreSnapshot(valid: valid)
     }
 
-    /// Runs one command; nil when the connection is reset before it runs.
-    func run(_ args: [String]) -> RedisReply? {
+    /// A connection's transaction: nil outside MULTI; the commands queued, and whether one was
+    /// refused (EXEC then aborts).
+    struct Transaction {
+        var queued: [[String]] = []
+        var refused = false
+    }
+
+    /// Runs one command of a connection; nil when the connection is reset before it runs.
+    func run(_ args: [String], in transaction: inout Transaction?) -> RedisReply? {
         if let n = resetAfterCommands {
             guard n > 0 else {
                 resetAfterCommands = nil
@@ -71,63 +82,76 @@ public final class FakeRedisServer {
             resetAfterCommands = n - 1
         }
         switch args.first {
-        case "SCRIPT":
-            scriptLoaded = true
-            return .string("fake-sha")
-        case "EVALSHA":
-            guard scriptLoaded else { return .error("NOSCRIPT No matching script. Please use EVAL.") }
-            if refuseNextCalls > 0 {
-                refuseNextCalls -= 1
-                return .error(refusal)
-            }
-            return apply(args)
+        case "MULTI":
+            guard transaction == nil else { return .error("ERR MULTI calls can not be nested") }
+            transaction = Transaction(refused: refuseNextCalls > 0)
+            refuseNextCalls = max(0, refuseNextCalls - 1)
+            return .status("OK")
+        case "EXEC":
+            guard let t = transaction else { return .error("ERR EXEC without MULTI") }
+            transaction = nil
+            guard !t.refused else { return .error("EXECABORT Transaction discarded because of previous errors.") }
+            return .array(apply(t.queued))
+        case "HSET", "SADD", "DEL", "PUBLISH":
+            guard transaction != nil else { return .error("ERR fake redis: \(args[0]) outside a transaction") }
+            if transaction?.refused == true { return .error(refusal) }
+            transaction?.queued.append(args)
+            return .status("QUEUED")
         default:
             return .error("ERR fake redis: unknown command '\(args.first ?? "")'")
         }
     }
 
-    /// The batch script's ARGV after `EVALSHA sha 0`: channel, key set, delete set, staging
-    /// prefix, payload, the field count and names, then `S key mac family` or `D key` per change
-    /// (NEIGH_TABLE), or `S key NULL` or `D key` (NEIGH_FAILED_TABLE).
-    private func apply(_ args: [String]) -> RedisReply {
+    /// Runs a transaction's commands, then pops the keys they added as a consumer would (spec §4):
+    /// a key in the delete set is deleted, a staging hash's fields replace the row.
+    private func apply(_ commands: [[String]]) -> [RedisReply] {
         callsRun += 1
-        let fields = args.count > 8 ? Int(args[8]) ?? 0 : 0
-        if args.count > 3, args[3] == ProducerStateTableNames.neighFailedTable.channel {
-            return applyFailed(args, from: 9 + fields, fields: fields)
+        var staged: [String: [String]] = [:]
+        var deleted: Set<String> = []
+        var pending: [(table: String, key: String)] = []
+        var seen: Set<String> = []
+        var notifications = 0
+        var results: [RedisReply] = []
+        for args in commands {
+            switch args[0] {
+            case "HSET":
+                staged[args[1]] = Array(args.dropFirst(2))
+            case "SADD" where args[1].hasSuffix("_KEY_SET"):
+                let name = String(args[1].dropLast("_KEY_SET".count))
+                for key in args.dropFirst(2) where seen.insert("\(name) \(key)").inserted {
+                    pending.append((name, key))
+                }
+            case "SADD":
+                deleted.formUnion(args.dropFirst(2))
+            case "DEL":
+                for k in args.dropFirst() { staged[k] = nil }
+            default:
+                notifications += 1
+            }
+            results.append(.integer(0))
         }
-        var i = 9 + fields
-        var added = 0
-        while i < args.count {
-            let key = args[i + 1]
-            operations.append("NEIGH_TABLE \(args[i]) \(key)")
-            if args[i] == "S", i + 3 < args.count,
-                let mac = MACAddress(args[i + 2]), let family = AddressFamily(fieldValue: args[i + 3])
-            {
-                if table.updateValue(NeighborEntry(mac: mac, family: family), forKey: key) == nil { added += 1 }
-                i += 4
-            } else {
-                table.removeValue(forKey: key)
-                i += 2
+        keysAdded += pending.count
+        published += notifications
+        if notifications * 128 < pending.count { notificationShortfalls += 1 }
+        for (name, key) in pending {
+            let fields = staged["_\(name):\(key)"]
+            let isSet = fields != nil && !deleted.contains(key)
+            operations.append("\(name) \(isSet ? "S" : "D") \(key)")
+            switch name {
+            case ProducerStateTableNames.neighFailedTable.table:
+                if isSet { failedRows.insert(key) } else { failedRows.remove(key) }
+            case ProducerStateTableNames.neighTable.table:
+                if isSet, let f = fields, f.count == 4, let mac = MACAddress(f[1]),
+                    let family = AddressFamily(fieldValue: f[3])
+                {
+                    table[key] = NeighborEntry(mac: mac, family: family)
+                } else {
+                    table.removeValue(forKey: key)
+                }
+            default: break
             }
         }
-        return .integer(Int64(added))
-    }
-
-    private func applyFailed(_ args: [String], from start: Int, fields: Int) -> RedisReply {
-        var i = start
-        var added = 0
-        while i + 1 < args.count {
-            let key = args[i + 1]
-            operations.append("NEIGH_FAILED_TABLE \(args[i]) \(key)")
-            if args[i] == "S" {
-                if failedRows.insert(key).inserted { added += 1 }
-                i += 2 + fields
-            } else {
-                failedRows.remove(key)
-                i += 2
-            }
-        }
-        return .integer(Int64(added))
+        return results
     }
 }
 
@@ -141,6 +165,7 @@ final class FakeRedisConnection: RedisTransport {
     private(set) var broken = false
     private(set) var repliesAwaited = 0
     private var unsent: [[String]] = []
+    private var transaction: FakeRedisServer.Transaction?
     private var replies: [RedisReply] = []
     private var replyHead = 0
     /// The server reset the connection while running its pipeline.
@@ -163,10 +188,19 @@ final class FakeRedisConnection: RedisTransport {
         repliesAwaited += 1
     }
 
+    func appendProtocol(_ bytes: [UInt8], commands: Int) throws(RedisError) {
+        try usable()
+        guard let parsed = RESPCommands.parse(bytes), parsed.count == commands else {
+            throw RedisError(.reply, "fake redis: the protocol given does not hold \(commands) commands")
+        }
+        unsent += parsed
+        repliesAwaited += commands
+    }
+
     func flush() throws(RedisError) {
         try usable()
         for args in unsent {
-            guard !reset, let r = server.run(args) else {
+            guard !reset, let r = server.run(args, in: &transaction) else {
                 reset = true
                 break
             }
