@@ -494,6 +494,8 @@ extension DaemonState {
                 if pendingCount == 0 { flushDue = false }
                 return
             }
+            // Not steady: the first dump runs and its SETs go out (`writesOverlapDump`).
+            let steady = phase == .steady
             var changes: [Change] = []
             changes.reserveCapacity(min(pendingCount, config.batchSize))
             var waiting: [NeighborKey] = []
@@ -510,7 +512,6 @@ extension DaemonState {
                     waiting.append(key)
                     continue
                 }
-                let steady = phase == .steady
                 let desired = steady ? desiredEntry(for: key) : dumpDesiredEntry(for: key)
                 guard let c = minimalChange(for: key, desired: desired, actual: actual.entries[key]) else { continue }
                 // During the dump only SETs: the dump's end decides the rest (`writeDuringDump`).
