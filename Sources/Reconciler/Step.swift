@@ -242,7 +242,11 @@ extension DaemonState {
         }
         switch phase {
         case .dumping:
-            writtenDuringDump = []
+            if !writtenDuringDump.isEmpty {
+                // The resync's count that follows has only those not yet acknowledged.
+                out.append(.log(.info, "first dump: \(writtenDuringDump.count) set queued while it ran"))
+                writtenDuringDump = []
+            }
             if warmStart {
                 phase = .awaitingReconcileTimer
                 out.append(.armTimer(.reconcile, milliseconds: reconcileTimerSeconds * 1000))
