@@ -85,6 +85,22 @@ import Testing
         #expect(sim.storeIsExpected)
     }
 
+    /// Redis refuses a batch written during the dump: it is written again when the backoff ends,
+    /// in the dump or after it (before: the retry timer was ignored outside steady, and the
+    /// refused batch blocked every later write).
+    @Test(arguments: [false, true]) func aBatchRefusedDuringTheDumpIsWrittenAgain(retryAfterTheDump: Bool) {
+        var sim = Self.coldStart(count: 6)
+        sim.dumpChunk(4)
+        let batch = sim.inFlight.first
+        #expect(batch != nil && sim.state.phase == .dumping)
+        sim.refuseBatch(applied: 1)
+        if retryAfterTheDump { sim.dumpChunk(2) }
+        sim.fire(.writeRetry)
+        #expect(sim.rewrites.map(\.id) == [batch?.id], "\(sim.rewrites)")
+        sim.quiesce()
+        #expect(sim.storeIsExpected && sim.violations.isEmpty, "\(sim) \(sim.violations)")
+    }
+
     /// A stale store key, and a key deleted during the dump after its SET went out: both DELs
     /// wait for the dump's end.
     @Test func delsWaitForTheCompleteDump() {
@@ -111,11 +127,18 @@ import Testing
     }
 
     /// The actions of a start while its first dump runs: dump chunks, notifications, replies,
-    /// the store read and timers; nothing that loses the store or the process (the crash
-    /// property below adds that).
-    static func dumpWindow(_ values: [UInt32]) -> [Action] {
+    /// the store read and timers; with `faults`, also refused and failed batches and lost stores
+    /// (the crash property adds crashes).
+    static func dumpWindow(_ values: [UInt32], faults: Bool = false) -> [Action] {
         values.map { v in
             let a = v >> 5
+            if faults && v % 7 == 0 {
+                switch a % 3 {
+                case 0: return .refuseBatch(applied: Int(a % 5))
+                case 1: return .failBatch(applied: Int(a % 5))
+                default: return .storeDown(wipe: a & 4 != 0)
+                }
+            }
             switch v % 10 {
             case 0, 1, 2: return .dumpChunk(Int(a % 5) + 1)
             case 3, 4: return .kernelSet(Universe.key(a), Universe.neighbor(a >> 5))
@@ -197,7 +220,8 @@ import Testing
     }
 
     /// A crash anywhere during an overlapping cold start (with any prefix of the batches in flight
-    /// applied), then a start from the journal: the store ends as the desired view.
+    /// applied), among refused and failed batches and lost stores, then a start from the journal:
+    /// the store ends as the desired view.
     @Test(replayingSeed) func crashDuringAnOverlappingDumpConverges() async {
         let at = Gen.int(in: 0...80)
         let applied = Gen.int(in: 0...8)
@@ -207,7 +231,7 @@ import Testing
             at,
             applied in
             let s = Scenario(values)
-            var actions = [Action.storeRead] + Self.dumpWindow(window)
+            var actions = [Action.storeRead] + Self.dumpWindow(window, faults: true)
             actions.insert(.crash(applied: applied), at: min(at, actions.count))
             var sim = s.makeSimulator(config: Self.smallBatches)
             sim.warmStart = false
