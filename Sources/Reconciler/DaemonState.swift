@@ -13,19 +13,25 @@ public struct ReconcilerConfig: Hashable, Sendable {
     public var batchesInFlight: Int
     /// The wait before refused batches are written again, by the count of refusals in a row.
     public var writeRetry: Backoff
+    /// A cold or crash start writes the SETs its first dump calls for while that dump goes on, once
+    /// the store is read (docs/state-machine.md, "Writes overlapping the first dump"). Off: every
+    /// write waits for the complete dump, as the tests' baseline for the overlap.
+    public var writesOverlapDump: Bool
 
     public init(
         batchSize: Int = 1000,
         batchDelayMilliseconds: Int = 10,
         redumpCooldownMilliseconds: Int = 1000,
         batchesInFlight: Int = 2,
-        writeRetry: Backoff = Backoff()
+        writeRetry: Backoff = Backoff(),
+        writesOverlapDump: Bool = true
     ) {
         self.batchSize = max(1, batchSize)
         self.batchDelayMilliseconds = max(0, batchDelayMilliseconds)
         self.redumpCooldownMilliseconds = max(0, redumpCooldownMilliseconds)
         self.batchesInFlight = max(1, batchesInFlight)
         self.writeRetry = writeRetry
+        self.writesOverlapDump = writesOverlapDump
     }
 }
 
@@ -36,7 +42,8 @@ public enum Phase: String, Hashable, Sendable, CaseIterable {
     case starting
     /// Warm only: waiting for `NEIGH_RESTORE_TABLE|Flags restored`.
     case awaitingRestoreFlag
-    /// The first kernel dump is in progress.
+    /// The first kernel dump is in progress. A cold start with the store read writes the SETs the
+    /// dump calls for meanwhile; a warm start writes nothing.
     case dumping
     /// Warm only: the dump is complete, the reconcile timer runs; nothing is written.
     case awaitingReconcileTimer
@@ -103,6 +110,9 @@ public struct DaemonState: Sendable {
     var kernelMasters: [NeighborKey: InterfaceName] = [:]
     var dumpMasters: [NeighborKey: InterfaceName] = [:]
     var overrunDuringDump = false
+    /// Keys given a SET while the first dump ran (`dumping`, cold): each gets at most one, whatever
+    /// more the dump says of it; the dump's end decides the rest.
+    var writtenDuringDump: Set<NeighborKey> = []
     var redumpWanted = false
     var cooldownArmed = false
     /// Batches in flight that Redis refused, to be written again when `.writeRetry` fires.

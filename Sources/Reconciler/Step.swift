@@ -118,6 +118,8 @@ extension DaemonState {
             reconcile(&out)
         case .steady:
             resync(&out)
+        case .dumping:
+            writeDumpedSets(&out)
         default:
             break  // the diff is taken when the phase reaches steady
         }
@@ -197,6 +199,7 @@ extension DaemonState {
         if dumpView != nil {
             if isNew { dumpView![key] = m.neighbor } else { dumpView!.removeValue(forKey: key) }
             Self.note(master: isNew ? m.master : nil, of: key, in: &dumpMasters)
+            if writesOverlapDump { writeDuringDump(key, desired: isNew ? decide(m, policy: policy).entry : nil, &out) }
             return
         }
         Self.note(master: isNew ? m.master : nil, of: key, in: &kernelMasters)
@@ -239,6 +242,11 @@ extension DaemonState {
         }
         switch phase {
         case .dumping:
+            if !writtenDuringDump.isEmpty {
+                // The resync's count that follows has only those not yet acknowledged.
+                out.append(.log(.info, "first dump: \(writtenDuringDump.count) set queued while it ran"))
+                writtenDuringDump = []
+            }
             if warmStart {
                 phase = .awaitingReconcileTimer
                 out.append(.armTimer(.reconcile, milliseconds: reconcileTimerSeconds * 1000))
@@ -293,6 +301,51 @@ extension DaemonState {
         if phase == .steady { resync(&out) }
     }
 
+    // MARK: writes overlapping the first dump
+
+    /// A cold or crash start writes while its first dump runs, once the store is read: a SET for a
+    /// key whose entry in the dump's table the store does not hold goes out then, in full batches.
+    /// Safe there: the dump's table holds, for each key it has met, the kernel's latest word on it
+    /// (its entry, then every notification after it, in order), and the store as read is what is
+    /// written over; a DEL waits, since a key the dump has not reached yet looks absent.
+    /// Not in a warm start (nothing before the reconcile timer, spec §5), nor in a re-dump in steady:
+    /// there the queued changes are computed from the kernel view, which for a key the dump has met
+    /// is older than the dump's table and for the others the only word; writing from both would
+    /// write a key to one value and back. A re-dump repairs lost notifications, so little waits.
+    var writesOverlapDump: Bool {
+        config.writesOverlapDump && phase == .dumping && !warmStart && storeReady && dumpView != nil
+    }
+
+    /// What the store should hold for a key by the running dump's table.
+    func dumpDesiredEntry(for key: NeighborKey) -> NeighborEntry? {
+        dumpView?[key].flatMap { Reconciler.desiredEntry(for: key, $0, policy: policy) }
+    }
+
+    /// Queues the SET of a key the dump wants and the store lacks, once per start: what the dump
+    /// later says of that key (a notification) is settled by the dump's end, so a key is written at
+    /// most twice where the run without the overlap writes it at most once.
+    private mutating func writeDuringDump(_ key: NeighborKey, desired: NeighborEntry?, _ out: inout [Effect]) {
+        guard let desired, !writtenDuringDump.contains(key),
+            minimalChange(for: key, desired: desired, actual: actual.entries[key]) != nil
+        else { return }
+        writtenDuringDump.insert(key)
+        removeHostRoute(before: key, inDump: true, &out)
+        dirty.insert(key)
+        if pendingCount >= config.batchSize { flush(&out) }
+    }
+
+    /// The store was read while the first dump ran: the SETs the dump has called for so far, in
+    /// plan order (never a hash table's).
+    private mutating func writeDumpedSets(_ out: inout [Effect]) {
+        guard writesOverlapDump, let view = dumpView else { return }
+        var wanted: [DesiredEntry] = []
+        for (k, n) in view where !writtenDuringDump.contains(k) {
+            if let e = Reconciler.desiredEntry(for: k, n, policy: policy) { wanted.append(DesiredEntry(k, e)) }
+        }
+        sortInPlanOrder(&wanted, key: { $0.key })
+        for w in wanted { writeDuringDump(w.key, desired: w.entry, &out) }
+    }
+
     // MARK: timers
 
     private mutating func timerFired(_ t: TimerID, _ out: inout [Effect]) {
@@ -318,7 +371,8 @@ extension DaemonState {
             }
         case .writeRetry:
             retryTimerArmed = false
-            guard phase == .steady, !awaitingRetry.isEmpty else { return }
+            // A batch written while the first dump runs may be refused there too.
+            guard phase == .steady || phase == .dumping, !awaitingRetry.isEmpty else { return }
             // The same batches again: their keys stayed reserved, so nothing overtook them.
             for b in inFlight where awaitingRetry.contains(b.id) { out.append(.write(b)) }
             awaitingRetry = []
@@ -367,7 +421,7 @@ extension DaemonState {
         malformedToDelete = []
         dirty.reserve(plan.changes.count + inFlight.reduce(0) { $0 + $1.changes.count })
         for c in plan.changes {
-            if case .set(let k, _) = c { removeHostRoute(before: k, &out) }
+            if case .set(let k, _) = c { removeHostRoute(before: k, inDump: false, &out) }
             if case .delMalformed(let raw) = c { malformedToDelete.append(raw) } else { requeue(c) }
         }
         // Keys in flight are compared again once their batch is acknowledged.
@@ -389,8 +443,11 @@ extension DaemonState {
     /// that a resync writes: upstream handles a dump's messages as live ones, so a neighbor first
     /// seen in a dump (a cold start, a re-dump after lost notifications) or reconciled after a warm
     /// start gets it too.
-    private func removeHostRoute(before key: NeighborKey, _ out: inout [Effect]) {
-        guard policy.evpn, let master = kernelMasters[key], let n = kernel[key] else { return }
+    /// `inDump`: a SET written while the first dump runs, decided by the dump's table.
+    private func removeHostRoute(before key: NeighborKey, inDump: Bool, _ out: inout [Effect]) {
+        guard policy.evpn, let master = (inDump ? dumpMasters : kernelMasters)[key],
+            let n = inDump ? dumpView?[key] : kernel[key]
+        else { return }
         let m = NeighborMessage(
             type: .newNeighbor,
             family: key.ip.family.rawValue,
@@ -434,11 +491,15 @@ extension DaemonState {
     /// batch is full or due. A key whose write is in flight stays queued until that batch is
     /// acknowledged, so batches in flight never share a key.
     private mutating func flush(_ out: inout [Effect]) {
-        while phase == .steady, storeReady, awaitingRetry.isEmpty, inFlight.count < config.batchesInFlight {
+        while phase == .steady || writesOverlapDump, storeReady, awaitingRetry.isEmpty,
+            inFlight.count < config.batchesInFlight
+        {
             guard pendingCount >= config.batchSize || (flushDue && pendingCount > 0) else {
                 if pendingCount == 0 { flushDue = false }
                 return
             }
+            // Not steady: the first dump runs and its SETs go out (`writesOverlapDump`).
+            let steady = phase == .steady
             var changes: [Change] = []
             changes.reserveCapacity(min(pendingCount, config.batchSize))
             var waiting: [NeighborKey] = []
@@ -455,9 +516,11 @@ extension DaemonState {
                     waiting.append(key)
                     continue
                 }
-                if let c = minimalChange(for: key, desired: desiredEntry(for: key), actual: actual.entries[key]) {
-                    changes.append(c)
-                }
+                let desired = steady ? desiredEntry(for: key) : dumpDesiredEntry(for: key)
+                guard let c = minimalChange(for: key, desired: desired, actual: actual.entries[key]) else { continue }
+                // During the dump only SETs: the dump's end decides the rest (`writeDuringDump`).
+                if !steady, !c.isSet { continue }
+                changes.append(c)
             }
             malformedToDelete += waitingMalformed
             for k in waiting { dirty.insert(k) }
