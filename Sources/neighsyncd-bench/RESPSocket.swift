@@ -112,9 +112,15 @@ final class RESPSocket {
         }
     }
 
+    /// Redis's own bound on a bulk string (`proto-max-bulk-len`), applied to lengths and counts read.
+    static let maximumLength = 512 << 20
+
     func reply() throws -> Reply {
         let type = try byte()
         let line = try self.line()
+        if type == UInt8(ascii: "$") || type == UInt8(ascii: "*"), let n = Int(line), n > Self.maximumLength {
+            throw Failure(description: "reply length \(n) over \(Self.maximumLength)")
+        }
         switch type {
         case UInt8(ascii: "+"): return .status(line)
         case UInt8(ascii: "-"): return .error(line)

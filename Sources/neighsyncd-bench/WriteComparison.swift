@@ -56,6 +56,9 @@ struct WriteComparison {
         end
         """
 
+    /// Best of 3, but one run of the slow upstream pattern (5–10 s).
+    static func runs(_ p: Pattern) -> Int { p == .upstream ? 1 : 3 }
+
     /// Runs `patterns`, each `runs(pattern)` times (best wall and best server CPU kept), and prints
     /// the table. Returns the measurements.
     @discardableResult

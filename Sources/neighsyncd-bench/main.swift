@@ -42,9 +42,14 @@ if CommandLine.arguments.dropFirst().first == "writes" {
     }
     let count = args.dropFirst().first.flatMap(Int.init) ?? 100_000
     let patterns = args.dropFirst(2).compactMap(WriteComparison.Pattern.init(rawValue:))
+    guard patterns.count == args.dropFirst(2).count else {
+        let known = WriteComparison.Pattern.allCases.map(\.rawValue)
+        print("writes: unknown pattern in \(args.dropFirst(2)); known: \(known)")
+        exit(2)
+    }
     do {
         try WriteComparison(socketPath: socketPath, keys: (0..<count).map(key), entries: (0..<count).map { entry($0) })
-            .run(patterns.isEmpty ? WriteComparison.Pattern.allCases : patterns) { $0 == .upstream ? 1 : 3 }
+            .run(patterns.isEmpty ? WriteComparison.Pattern.allCases : patterns, runs: WriteComparison.runs)
         exit(0)
     } catch {
         print("writes: \(error)")
@@ -400,7 +405,7 @@ if let redisServer = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].fi
         // Issue 14: the floor, the transaction pattern, the product's writer and upstream's pattern.
         do {
             try WriteComparison(socketPath: sock, keys: (0..<count).map(key), entries: (0..<count).map { entry($0) })
-                .run(WriteComparison.Pattern.allCases) { $0 == .upstream ? 1 : 3 }
+                .run(WriteComparison.Pattern.allCases, runs: WriteComparison.runs)
         } catch {
             print("writes: \(error)")
         }
