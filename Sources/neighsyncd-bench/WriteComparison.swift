@@ -161,11 +161,9 @@ struct WriteComparison {
         let connection = try RedisConnection(endpoint: .unix(path: socketPath), database: names.databaseID)
         let writer = ProducerStateTable(connection: connection)
         var sent: [ProducerStateTable.SentBatch] = []
-        func collectOldest() throws {
-            if let refusal = try writer.collect(&sent).replies.lazy.compactMap(\.refusal).first {
-                throw RESPSocket.Failure(description: "product writer refused: \(refusal)")
-            }
-        }
+        // What `collect` returns differs between the Lua and the transaction writer; a refused batch
+        // shows in `verify` (keys missing), so the same line builds and measures either.
+        func collectOldest() throws { _ = try writer.collect(&sent) }
         for start in stride(from: 0, to: keys.count, by: chunkSize) {
             let changes = (start..<min(start + chunkSize, keys.count)).map { Change.set(keys[$0], entries[$0]) }
             sent.append(try writer.send(Batch(id: UInt64(start / chunkSize + 1), changes: changes)))
