@@ -86,6 +86,15 @@ final class RESPSocket {
         for a in args { argument(a) }
     }
 
+    /// The commands laid out so far, taken out unwritten: a request prepared before a timed run.
+    func take() -> [UInt8] {
+        defer { output.removeAll(keepingCapacity: true) }
+        return output
+    }
+
+    /// Lays out a request prepared by `take`.
+    func append(raw bytes: [UInt8]) { output.append(contentsOf: bytes) }
+
     /// Writes every command laid out so far.
     func flush() throws {
         var offset = 0

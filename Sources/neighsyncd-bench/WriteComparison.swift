@@ -13,6 +13,7 @@ import StoreObserver
 ///       unbuffered table does; and (d') the same calls pipelined per chunk (the server's share).
 /// Each beside Redis's server CPU (`INFO cpu`, sys + user, before and after) and `INFO
 /// commandstats`; chunks of 1,000 keys with `window` chunks in flight, as the daemon sends batches.
+/// (a), (b), (d) and (d') are laid out before the clock starts; (c) formats its changes as it runs.
 struct WriteComparison {
     enum Pattern: String, CaseIterable {
         case floor, transaction, product, upstream
@@ -107,16 +108,21 @@ struct WriteComparison {
     }
 
     private func measure(_ p: Pattern, admin: RESPSocket, sha: String) throws -> Measurement {
+        let s = try RESPSocket(path: socketPath)
+        let requests: Requests
+        switch p {
+        case .floor, .transaction: requests = chunkRequests(transaction: p == .transaction, on: s)
+        case .upstream, .upstreamPipelined: requests = upstreamRequests(sha: sha, pipelined: p != .upstream, on: s)
+        case .product: requests = []
+        }
         try admin.expect(command: ["FLUSHALL"])
         try admin.expect(command: ["CONFIG", "RESETSTAT"])
         let cpu0 = try serverCPU(admin)
         let start = DispatchTime.now().uptimeNanoseconds
         switch p {
-        case .floor: try writeChunks(transaction: false)
-        case .transaction: try writeChunks(transaction: true)
+        case .floor, .transaction, .upstreamPipelined: try send(requests, on: s, inFlight: window)
+        case .upstream: try send(requests, on: s, inFlight: 1)
         case .product: try writeWithProduct()
-        case .upstream: try writeUpstream(sha: sha, pipelined: false)
-        case .upstreamPipelined: try writeUpstream(sha: sha, pipelined: true)
         }
         let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let cpu = try serverCPU(admin) - cpu0
@@ -125,11 +131,14 @@ struct WriteComparison {
         return Measurement(wall: wall, serverCPU: cpu, commands: commands)
     }
 
+    /// A pattern's requests, laid out before the timed run (as `redis-cli --pipe` reads a file), so
+    /// that (a), (b) and (d) time Redis and the socket, not the bench's formatting: each request's
+    /// bytes and the number of replies it gets.
+    typealias Requests = [(bytes: [UInt8], replies: Int)]
+
     /// (a) and (b): per chunk an HSET per key, one SADD, ⌈keys/128⌉ PUBLISHes, optionally in MULTI/EXEC.
-    private func writeChunks(transaction: Bool) throws {
-        let s = try RESPSocket(path: socketPath)
-        var awaited: [Int] = []
-        for start in stride(from: 0, to: keys.count, by: chunkSize) {
+    private func chunkRequests(transaction: Bool, on s: RESPSocket) -> Requests {
+        stride(from: 0, to: keys.count, by: chunkSize).map { start in
             let range = start..<min(start + chunkSize, keys.count)
             let texts = range.map { keys[$0].description }
             let publishes = (range.count + Self.keysPerPublish - 1) / Self.keysPerPublish
@@ -149,9 +158,41 @@ struct WriteComparison {
             for k in texts { s.argument(k) }
             for _ in 0..<publishes { s.command(["PUBLISH", names.channel, ProducerStateTableNames.notification]) }
             if transaction { s.command(["EXEC"]) }
+            return (s.take(), range.count + 1 + publishes + (transaction ? 2 : 0))
+        }
+    }
+
+    /// (d) and (d'): per key one EVALSHA of upstream's script; KEYS: channel, key set, the staging
+    /// hash once per field; ARGV: `G`, key, then field, value per field. One request per key, or
+    /// per chunk when pipelined.
+    private func upstreamRequests(sha: String, pipelined: Bool, on s: RESPSocket) -> Requests {
+        let step = pipelined ? chunkSize : 1
+        return stride(from: 0, to: keys.count, by: step).map { start in
+            let range = start..<min(start + step, keys.count)
+            for i in range {
+                let k = keys[i].description
+                let staging = names.stagingKey(k)
+                s.command(13)
+                for a in ["EVALSHA", sha, "4", names.channel, names.keySet, staging, staging] { s.argument(a) }
+                s.argument(ProducerStateTableNames.notification)
+                s.argument(k)
+                s.argument("neigh")
+                s.argument(entries[i].mac.description)
+                s.argument("family")
+                s.argument(entries[i].family.description)
+            }
+            return (s.take(), range.count)
+        }
+    }
+
+    /// Sends the requests with up to `inFlight` awaiting their replies; 1 awaits each in turn.
+    private func send(_ requests: Requests, on s: RESPSocket, inFlight: Int) throws {
+        var awaited: [Int] = []
+        for r in requests {
+            s.append(raw: r.bytes)
             try s.flush()
-            awaited.append(range.count + 1 + publishes + (transaction ? 2 : 0))
-            while awaited.count >= window { try s.expect(awaited.removeFirst()) }
+            awaited.append(r.replies)
+            while awaited.count >= inFlight { try s.expect(awaited.removeFirst()) }
         }
         for n in awaited { try s.expect(n) }
     }
@@ -170,32 +211,6 @@ struct WriteComparison {
             while sent.count >= window { try collectOldest() }
         }
         while !sent.isEmpty { try collectOldest() }
-    }
-
-    /// (d) and (d'): per key one EVALSHA of upstream's script; KEYS: channel, key set, the staging
-    /// hash once per field; ARGV: `G`, key, then field, value per field.
-    private func writeUpstream(sha: String, pipelined: Bool) throws {
-        let s = try RESPSocket(path: socketPath)
-        var awaited: [Int] = []
-        for start in stride(from: 0, to: keys.count, by: pipelined ? chunkSize : 1) {
-            let range = start..<min(start + (pipelined ? chunkSize : 1), keys.count)
-            for i in range {
-                let k = keys[i].description
-                let staging = names.stagingKey(k)
-                s.command(13)
-                for a in ["EVALSHA", sha, "4", names.channel, names.keySet, staging, staging] { s.argument(a) }
-                s.argument(ProducerStateTableNames.notification)
-                s.argument(k)
-                s.argument("neigh")
-                s.argument(entries[i].mac.description)
-                s.argument("family")
-                s.argument(entries[i].family.description)
-            }
-            try s.flush()
-            awaited.append(range.count)
-            while awaited.count >= (pipelined ? window : 1) { try s.expect(awaited.removeFirst()) }
-        }
-        for n in awaited { try s.expect(n) }
     }
 
     /// Every key is in the key set and its staging hash holds what was written.
