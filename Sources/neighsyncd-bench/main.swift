@@ -32,6 +32,31 @@ func entry(_ i: Int, _ salt: UInt64 = 0) -> NeighborEntry {
     NeighborEntry(mac: MACAddress(rawValue: UInt64(i) &* 0x9E37_79B9 ^ salt), family: i % 2 == 0 ? .ipv4 : .ipv6)
 }
 
+// `neighsyncd-bench writes SOCKET [KEYS [PATTERN...]]`: only issue 14's write comparison, against a
+// running redis-server (scripts/bench-daemon's same-run baselines). Patterns: WriteComparison.Pattern.
+if CommandLine.arguments.dropFirst().first == "writes" {
+    let args = Array(CommandLine.arguments.dropFirst(2))
+    guard let socketPath = args.first else {
+        print("usage: neighsyncd-bench writes SOCKET [KEYS [PATTERN...]]")
+        exit(2)
+    }
+    let count = args.dropFirst().first.flatMap(Int.init) ?? 100_000
+    let patterns = args.dropFirst(2).compactMap(WriteComparison.Pattern.init(rawValue:))
+    guard patterns.count == args.dropFirst(2).count else {
+        let known = WriteComparison.Pattern.allCases.map(\.rawValue)
+        print("writes: unknown pattern in \(args.dropFirst(2)); known: \(known)")
+        exit(2)
+    }
+    do {
+        try WriteComparison(socketPath: socketPath, keys: (0..<count).map(key), entries: (0..<count).map { entry($0) })
+            .run(patterns.isEmpty ? WriteComparison.Pattern.allCases : patterns, runs: WriteComparison.runs)
+        exit(0)
+    } catch {
+        print("writes: \(error)")
+        exit(1)
+    }
+}
+
 // Desired and actual differ by 1% changed MACs, 0.5% added, 0.5% removed.
 var desired: [NeighborKey: NeighborEntry] = [:]
 desired.reserveCapacity(n)
@@ -287,7 +312,7 @@ if geteuid() == 0 {
 
 // 6. ProducerStateTable writes against a private redis-server: ours (batched, pipelined) beside
 //    (a) upstream's pattern — per neighbor one `KEYS PEER_SWITCH|*` and one unpipelined EVALSHA
-//    (of the same script, one change per call) —
+//    (of upstream's per-key script, `WriteComparison.upstreamScript`) —
 //    and (b) `redis-benchmark -P 1000 -t hset`, the server's own limit.
 if let redisServer = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first(where: {
     FileManager.default.fileExists(atPath: $0)
@@ -322,15 +347,19 @@ if let redisServer = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].fi
         }
         // (a) upstream: 20,000 operations, one round trip pair each, scaled to 100,000.
         _ = try? c.command(["FLUSHALL"])
-        let sha = (try? c.command(["SCRIPT", "LOAD", ProducerStateTableScript.text]))?.string ?? ""
-        let header = ProducerStateTableScript.header(.neighTable)
+        let sha = (try? c.command(["SCRIPT", "LOAD", WriteComparison.upstreamScript]))?.string ?? ""
+        let names = ProducerStateTableNames.neighTable
         let sample = 20_000
         let tUpstream =
             seconds {
                 for i in 0..<sample {
                     _ = try? config.command(["KEYS", "PEER_SWITCH|*"])
-                    let operation = ProducerStateTableScript.operation(.set(key(i), entry(i)))
-                    _ = try? c.command(["EVALSHA", sha, "0"] + header + operation)
+                    let k = key(i).description
+                    let e = entry(i)
+                    _ = try? c.command(
+                        ["EVALSHA", sha, "4", names.channel, names.keySet, names.stagingKey(k), names.stagingKey(k)]
+                            + ["G", k, "neigh", e.mac.description, "family", e.family.description]
+                    )
                 }
             } * Double(count) / Double(sample)
         // (b) the server's limit.
@@ -373,6 +402,13 @@ if let redisServer = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].fi
                 tOurs / tLimit
             )
         )
+        // Issue 14: the floor, the transaction pattern, the product's writer and upstream's pattern.
+        do {
+            try WriteComparison(socketPath: sock, keys: (0..<count).map(key), entries: (0..<count).map { entry($0) })
+                .run(WriteComparison.Pattern.allCases, runs: WriteComparison.runs)
+        } catch {
+            print("writes: \(error)")
+        }
     }
 } else {
     print("ProducerStateTable: skipped, no redis-server (scripts/bootstrap installs it)")
