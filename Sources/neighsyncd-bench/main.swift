@@ -148,9 +148,12 @@ tStep = best {
     var state = DaemonState(config: ReconcilerConfig(batchSize: 1000))
     _ = step(&state, .started(StartupConfig(warmStart: false)))
     _ = step(&state, .storeLoaded(StoreSnapshot()))
+    // Batches in flight are acknowledged in the order written, as Redis answers them. The store is
+    // read, so full batches of SETs go out while the dump goes on (issue 14).
+    var inFlight: [Batch] = []
     for i in 0..<m {
         let k = key(i)
-        _ = step(
+        let effects = step(
             &state,
             .kernelMessage(
                 NeighborMessage(
@@ -163,10 +166,9 @@ tStep = best {
                 )
             )
         )
+        for case .write(let b) in effects { inFlight.append(b) }
     }
     written = 0
-    // Batches in flight are acknowledged in the order written, as Redis answers them.
-    var inFlight: [Batch] = []
     for case .write(let b) in step(&state, .kernelDumpDone(interrupted: false)) { inFlight.append(b) }
     while !inFlight.isEmpty {
         let b = inFlight.removeFirst()
