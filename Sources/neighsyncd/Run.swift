@@ -145,13 +145,11 @@ struct Run: ParsableCommand {
         return given
     }
 
-    /// The password when no --redis-password-file is given.
-    var environmentPassword: String? { ProcessInfo.processInfo.environment["REDIS_PASSWORD"] }
-
     /// Every setting that shapes the run, for the first NOTICE line (the password never).
     var effectiveSettings: String {
         let passwordSource =
-            redisPasswordFile.map { "from \($0)" } ?? (environmentPassword == nil ? "none" : "from $REDIS_PASSWORD")
+            redisPasswordFile.map { "from \($0)" }
+            ?? (RedisOptions.environmentPassword == nil ? "none" : "from $REDIS_PASSWORD")
         return [
             "db-config \(dbConfig)",
             noJournal ? "no journal" : "journal \(journal) (\(journalDurability.rawValue))",
@@ -199,7 +197,7 @@ struct Run: ParsableCommand {
                 throw ExitCode(2)
             }
         } else {
-            password = environmentPassword
+            password = RedisOptions.environmentPassword
         }
         let databases: DatabaseConfig
         do {

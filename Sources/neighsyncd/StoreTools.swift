@@ -10,9 +10,11 @@ struct RedisOptions: ParsableArguments {
     var dbConfig = DatabaseConfig.defaultPath
 
     func connect(_ db: String) throws -> RedisConnection {
-        let password = ProcessInfo.processInfo.environment["REDIS_PASSWORD"]
-        return try DatabaseConfig.load(path: dbConfig).config.connect(db, password: password)
+        try DatabaseConfig.load(path: dbConfig).config.connect(db, password: Self.environmentPassword)
     }
+
+    /// The password every command uses when no file names one: `$REDIS_PASSWORD`, else none.
+    static var environmentPassword: String? { ProcessInfo.processInfo.environment["REDIS_PASSWORD"] }
 }
 
 /// `neighsyncd store-dump`: APPL_DB's NEIGH_TABLE keys as `sonic-db-dump` prints them, for `reconcile --store`.
@@ -70,7 +72,7 @@ struct Consume: ParsableCommand {
             printError("neighsyncd consume: \(dbConfig) does not exist; consume never falls back to 127.0.0.1:6379")
             throw ExitCode(2)
         }
-        let password = ProcessInfo.processInfo.environment["REDIS_PASSWORD"]
+        let password = RedisOptions.environmentPassword
         let consumer = ConsumerStateTable(connection: try loaded.config.connect("APPL_DB", password: password))
         if once {
             print(try consumer.drain())
