@@ -17,12 +17,21 @@ struct Status: ParsableCommand {
     @Option(help: "The journal file (default: \(DefaultPaths.journal)).")
     var journal: String?
 
+    /// The file to show: a named one must exist (exit 2); a default one that does not is skipped
+    /// (nil), since the daemon may run without it.
+    static func fileToRead(named: String?, default path: String) throws -> String? {
+        let file = named ?? path
+        if FileManager.default.fileExists(atPath: file) { return file }
+        guard named == nil else {
+            printError("neighsyncd status: \(file) does not exist")
+            throw ExitCode(2)
+        }
+        return nil
+    }
+
     func run() throws {
         var shown = false
-        // A default file that is missing is not an error (the daemon may run without one); a named one is.
-        // The same for the journal below.
-        let path = metrics ?? DefaultPaths.metrics
-        if metrics != nil || FileManager.default.fileExists(atPath: path) {
+        if let path = try Self.fileToRead(named: metrics, default: DefaultPaths.metrics) {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                 printError("neighsyncd status: cannot read \(path)")
                 throw ExitCode(2)
@@ -66,13 +75,7 @@ struct Status: ParsableCommand {
             shown = true
         }
         // Read-only: status never creates, migrates or converts a journal.
-        let named = journal != nil
-        let journal = journal ?? DefaultPaths.journal
-        if named && !FileManager.default.fileExists(atPath: journal) {
-            printError("neighsyncd status: \(journal) does not exist")
-            throw ExitCode(2)
-        }
-        if FileManager.default.fileExists(atPath: journal) {
+        if let journal = try Self.fileToRead(named: journal, default: DefaultPaths.journal) {
             do {
                 let meta = try JournalReader(path: journal).metadata()
                 func when(_ k: String) -> String {
@@ -92,8 +95,8 @@ struct Status: ParsableCommand {
         }
         if !shown {
             printError(
-                "neighsyncd status: nothing to show: neither \(path) nor \(journal) exists "
-                    + "(pass --metrics and --journal as given to `run`)"
+                "neighsyncd status: nothing to show: neither \(DefaultPaths.metrics) nor "
+                    + "\(DefaultPaths.journal) exists (pass --metrics and --journal as given to `run`)"
             )
             throw ExitCode(2)
         }
