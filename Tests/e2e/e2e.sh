@@ -515,7 +515,7 @@ unshare -m --propagation private sh -c 'd=$1; shift; mkdir "$d/hostdev" && mount
   mount -t tmpfs tmpfs /dev && for f in "$d"/hostdev/*; do ln -s "$f" /dev/; done &&
   rm -f /dev/log && ln -s "$d/syslog.sock" /dev/log && exec "$@"' sh "$DIR" \
   ip netns exec "$NS" "$BIN" run --db-config "$DIR/db.json" --journal "$DIR/journal.sqlite" \
-  >>"$DIR/daemon.log" 2>&1 &
+  --metrics "$DIR/metrics.prom" >>"$DIR/daemon.log" 2>&1 &
 DAEMON_PID=$!
 check "default output under a supervisor: LOGGER|neighsyncd LOGOUTPUT SYSLOG" row_is LOGOUTPUT SYSLOG
 check "syslog output: converged" wait_converged 30
