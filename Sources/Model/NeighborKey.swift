@@ -31,13 +31,25 @@ public struct NeighborKey: Hashable, Comparable, Sendable, CustomStringConvertib
 
     public var description: String { "\(interface.rawValue):\(ip)" }
 
-    /// One mixed word instead of a string and three fields: keys are hashed on every event.
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(
-            interface.fingerprint &* 0x9E37_79B9_7F4A_7C15 ^ ip.low ^ (ip.high &* 0xC2B2_AE3D_27D4_EB4F) ^ UInt64(
-                ip.family.rawValue
-            ) << 59
-        )
+    /// One mixed word: keys are hashed several times per event, so the word is what is hashed.
+    public func hash(into hasher: inout Hasher) { hasher.combine(word) }
+
+    /// Hash tables ask for this directly: two multiply-folds of the word instead of a SipHash
+    /// round (a fifth of the event loop's time in a cold start). Addresses are chosen by whoever
+    /// sends ARP/NDP, so the buckets must not be foreseeable: the table's seed (its storage
+    /// address) and a random key drawn once per process go in, as `Hasher`'s own seed does.
+    public func _rawHashValue(seed: Int) -> Int {
+        let first = (word ^ UInt64(truncatingIfNeeded: seed) ^ Self.processKey)
+            .multipliedFullWidth(by: 0x9E37_79B9_7F4A_7C15)
+        let second = (first.high ^ first.low ^ Self.processKey).multipliedFullWidth(by: 0xC2B2_AE3D_27D4_EB4F)
+        return Int(truncatingIfNeeded: second.high ^ second.low)
+    }
+
+    private static let processKey = UInt64.random(in: .min ... .max)
+
+    private var word: UInt64 {
+        interface.fingerprint &* 0x9E37_79B9_7F4A_7C15 ^ ip.low ^ (ip.high &* 0xC2B2_AE3D_27D4_EB4F)
+            ^ UInt64(ip.family.rawValue) << 59
     }
 
     public static func < (a: NeighborKey, b: NeighborKey) -> Bool {

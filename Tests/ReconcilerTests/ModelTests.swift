@@ -62,6 +62,31 @@ import Testing
         }
     }
 
+    /// The hash tables index by the hash's low bits: keys that differ only in the bits an on-link
+    /// sender picks (an IPv6 interface identifier, the last octets of an IPv4 address) must
+    /// spread over the buckets, not pile into a few (a flat word such as the address itself
+    /// would put every key of a stride into one bucket).
+    @Test(arguments: [1, 256, 65536])
+    func keysOfOneSubnetSpreadOverTheBuckets(stride step: Int) throws {
+        let name = try #require(InterfaceName("Ethernet0"))
+        let buckets = 1 << 14
+        // IPv4 has 24 bits under a /8 to give: the widest stride fits only IPv6's 64.
+        for ipv6 in step * buckets <= 1 << 24 ? [false, true] : [true] {
+            var load = [Int](repeating: 0, count: buckets)
+            for i in 0..<buckets {
+                let low = UInt64(i * step)
+                let ip =
+                    ipv6
+                    ? IPAddress(ipv6High: 0x2001_0db8_0000_0001, low: low)
+                    : IPAddress(ipv4: 0x0A00_0000 | UInt32(low))
+                let key = NeighborKey(interface: name, ip: ip)
+                load[key._rawHashValue(seed: 0x5EED) & (buckets - 1)] += 1
+            }
+            // A uniform hash puts at most ~9 of 16,384 keys in one of 16,384 buckets.
+            #expect(load.max()! <= 16, "IPv6 \(ipv6), stride \(step): \(load.max()!) keys in one bucket")
+        }
+    }
+
     @Test func keysSplitAtTheFirstColon() throws {
         let k = try #require(NeighborKey("Ethernet122:fe80::2e0:ecff:fe3b:d6ac"))
         #expect(k.interface.rawValue == "Ethernet122")
