@@ -86,7 +86,7 @@ let package = Package(
             dependencies: [
                 "ChildTest",
                 "PropertySeed", "RunTrace",
-                "Model", "Reconciler", "Shell", "ShellTesting", "KernelObserver",
+                "Model", "Reconciler", "Shell", "ShellTesting", "KernelObserver", "Journal",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),

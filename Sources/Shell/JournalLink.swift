@@ -35,6 +35,7 @@ public final class JournalLink {
 
     public var fileDescriptor: Int32? { sink.map(\.fileDescriptor).flatMap { $0 >= 0 ? $0 : nil } }
     var idle: Bool { sink?.idle ?? true }
+    func loopIsIdle() { sink?.loopIsIdle() }
     var errors: Int { sink?.errors ?? 0 }
     func finish() { sink?.finish() }
 }

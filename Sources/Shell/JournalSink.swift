@@ -14,6 +14,8 @@ public protocol JournalSink: AnyObject {
     var fileDescriptor: Int32 { get }
     /// Clears the readiness of `fileDescriptor`.
     func takeWakeups()
+    /// The event loop is about to sleep with nothing in flight: housekeeping (a fold) may run.
+    func loopIsIdle()
     /// Nothing queued and nothing being written.
     var idle: Bool { get }
     /// Records that could not be written (each reported when it happened).

@@ -38,6 +38,7 @@ public final class PosixRuntime {
                 fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
             }
             var timeout = shell.store.awaitingReplies || shell.context.eventsQueued > 0 ? 0 : pollTimeout()
+            if timeout != 0 && !shell.store.holdingBatches { shell.journal.loopIsIdle() }
             if shell.eventsHandled - eventsAtTrim >= Self.trimAfterEvents && (timeout < 0 || timeout > 100) {
                 // Idle after a burst: hand the peak's freed memory back, once the journal thread has
                 // finished with its share of the burst too.

@@ -29,6 +29,9 @@ public final class FakeJournal: JournalSink {
         return submitted
     }
 
+    /// Folds are the SQLite journal's housekeeping: the fake has none.
+    public func loopIsIdle() {}
+
     /// When the oldest queued record commits.
     public var nextCommitAt: UInt64? { queued.first?.commitAt }
 
