@@ -113,6 +113,9 @@ public struct DaemonState: Sendable {
     /// Keys given a SET while the first dump ran (`dumping`, cold): each gets at most one, whatever
     /// more the dump says of it; the dump's end decides the rest.
     var writtenDuringDump: Set<NeighborKey> = []
+    /// A dump completed since the desired view was last journaled: it is, once nothing is queued
+    /// or in flight, or at exit.
+    var desiredRecordDue = false
     var redumpWanted = false
     var cooldownArmed = false
     /// Batches in flight that Redis refused, to be written again when `.writeRetry` fires.
@@ -141,8 +144,8 @@ public struct DaemonState: Sendable {
         kernel[key].flatMap { Reconciler.desiredEntry(for: key, $0, policy: policy) }
     }
 
-    /// The whole desired view as a list in plan order, built when asked (the journal's record after
-    /// a dump). Sorted: the kernel view's own order changes from process to process.
+    /// The whole desired view as a list in plan order, built when asked (the journal's record of
+    /// a dump, once the store caught up with it). Sorted: the kernel view's own order changes from process to process.
     public var desiredEntries: [DesiredEntry] {
         var d: [DesiredEntry] = []
         d.reserveCapacity(kernel.count)

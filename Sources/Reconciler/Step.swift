@@ -233,9 +233,8 @@ extension DaemonState {
         dumpMasters = [:]
         let failed = failedTable.dumpCompleted(kernel: kernel, policy: policy, storeReady: storeReady)
         if !failed.isEmpty { out.append(.writeFailedNeighbors(failed)) }
-        let entries = desiredEntries
-        desiredCount = entries.count
-        out.append(.journal(.desiredReplaced(entries)))
+        recountDesired()
+        desiredRecordDue = true
         if overrunDuringDump {
             overrunDuringDump = false
             requestRedump(&out)
@@ -436,7 +435,7 @@ extension DaemonState {
         // A resync repairs a known divergence: its changes go out without waiting for the delay.
         flushDue = pendingCount > 0
         flush(&out)
-        if dirty.isEmpty && malformedToDelete.isEmpty { maybeReportReconciled(&out) }
+        if dirty.isEmpty && malformedToDelete.isEmpty { caughtUp(&out) }
     }
 
     /// EVPN: the host route a live SET of this neighbor removes first (spec §2 "Output"), for a SET
@@ -526,7 +525,7 @@ extension DaemonState {
             for k in waiting { dirty.insert(k) }
             if pendingCount == 0 { flushDue = false }
             guard !changes.isEmpty else {
-                maybeReportReconciled(&out)
+                caughtUp(&out)
                 return
             }
             lastBatchID += 1
@@ -590,7 +589,22 @@ extension DaemonState {
             return
         }
         flush(&out)
-        if inFlight.isEmpty { maybeReportReconciled(&out) }
+        if inFlight.isEmpty { caughtUp(&out) }
+    }
+
+    /// Nothing may be queued or in flight any more: what waits for that happens.
+    private mutating func caughtUp(_ out: inout [Effect]) {
+        maybeReportReconciled(&out)
+        recordDesiredViewIfCaughtUp(&out)
+    }
+
+    /// The last complete dump's desired view goes to the journal (for `reconcile --journal`) once
+    /// the store has caught up with it, not at the dump's end: building and committing 100,000
+    /// entries takes ~100 ms, which a cold start's batches would otherwise wait behind.
+    private mutating func recordDesiredViewIfCaughtUp(_ out: inout [Effect]) {
+        guard desiredRecordDue, phase == .steady, inFlight.isEmpty, pendingCount == 0 else { return }
+        desiredRecordDue = false
+        out.append(.journal(.desiredReplaced(desiredEntries)))
     }
 
     private mutating func maybeReportReconciled(_ out: inout [Effect]) {
@@ -604,6 +618,11 @@ extension DaemonState {
 
     private mutating func finish(_ out: inout [Effect]) {
         phase = .stopped
+        // A clean exit leaves the last dump's desired view in the journal even if it never caught up.
+        if desiredRecordDue {
+            desiredRecordDue = false
+            out.append(.journal(.desiredReplaced(desiredEntries)))
+        }
         out.append(.log(.notice, "stopped"))
         out.append(.exit(code: 0))
     }
