@@ -115,21 +115,34 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     public var description: String {
-        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { out -> String in
-            guard let base = out.baseAddress else { return "?" }
-            let ok: Bool
-            if family == .ipv4 {
-                var a = in_addr(s_addr: UInt32(truncatingIfNeeded: low).bigEndian)
-                ok = inet_ntop(AF_INET, &a, base, 64) != nil
-            } else {
-                var a = in6_addr()
-                withUnsafeMutableBytes(of: &a) {
-                    $0.storeBytes(of: high.bigEndian, as: UInt64.self)
-                    $0.storeBytes(of: low.bigEndian, toByteOffset: 8, as: UInt64.self)
-                }
-                ok = inet_ntop(AF_INET6, &a, base, 64) != nil
+        var text: [UInt8] = []
+        appendText(to: &text)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// The text `inet_ntop` prints, appended to `out`: IPv4 digit by digit, IPv6 through
+    /// `inet_ntop` itself (its zero-run rule is RFC 5952's), neither through a `String`.
+    public func appendText(to out: inout [UInt8]) {
+        if family == .ipv4 {
+            for shift in stride(from: 24, through: 0, by: -8) {
+                if shift < 24 { out.append(UInt8(ascii: ".")) }
+                let octet = UInt8(truncatingIfNeeded: low >> UInt64(shift))
+                if octet >= 100 { out.append(UInt8(ascii: "0") + octet / 100) }
+                if octet >= 10 { out.append(UInt8(ascii: "0") + octet / 10 % 10) }
+                out.append(UInt8(ascii: "0") + octet % 10)
             }
-            return ok ? String(cString: base) : "?"
+            return
+        }
+        var a = in6_addr()
+        withUnsafeMutableBytes(of: &a) {
+            $0.storeBytes(of: high.bigEndian, as: UInt64.self)
+            $0.storeBytes(of: low.bigEndian, toByteOffset: 8, as: UInt64.self)
+        }
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: Int(INET6_ADDRSTRLEN)) { text in
+            guard let base = text.baseAddress, inet_ntop(AF_INET6, &a, base, socklen_t(text.count)) != nil else {
+                return out.append(UInt8(ascii: "?"))  // not reached: the buffer fits every address
+            }
+            out.append(contentsOf: UnsafeRawBufferPointer(start: base, count: strlen(base)))
         }
     }
 

@@ -9,9 +9,12 @@ public protocol ProducerStateOperation {
     func value(ofField field: Int) -> String
     /// Appends that value as one RESP argument to `out`.
     func appendValue(ofField field: Int, to out: inout [UInt8])
+    /// Appends `keyText`'s bytes to `out`.
+    func appendKey(to out: inout [UInt8])
 }
 
 extension ProducerStateOperation {
+    public func appendKey(to out: inout [UInt8]) { out.append(contentsOf: keyText.utf8) }
     public func appendValue(ofField field: Int, to out: inout [UInt8]) { RESP.bulk(value(ofField: field), to: &out) }
 }
 
@@ -20,6 +23,14 @@ extension Change: ProducerStateOperation {
     public func value(ofField field: Int) -> String {
         guard case .set(_, let e) = self else { return "" }
         return field == 0 ? e.mac.description : e.family.description
+    }
+
+    /// The key's text goes straight into the buffer, as the MAC's does below.
+    public func appendKey(to out: inout [UInt8]) {
+        switch self {
+        case .set(let k, _), .del(let k): k.appendText(to: &out)
+        case .delMalformed(let raw): out.append(contentsOf: raw.utf8)
+        }
     }
 
     /// The MAC's text goes straight into the buffer: the hot path lays out 100,000 of them.

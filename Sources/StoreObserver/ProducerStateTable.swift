@@ -13,7 +13,7 @@ public final class ProducerStateTable {
     public let keysPerTransaction: Int
     /// The protocol of the batch being sent, and its key texts: reused from batch to batch.
     private var buffer: [UInt8] = []
-    private var keys: [String] = []
+    private var keys = ProducerStateTransaction.KeyScratch()
 
     /// A batch sent and not yet answered: what `collect` needs to read its replies. The caller
     /// keeps them, oldest first.

@@ -13,54 +13,69 @@ enum ProducerStateTransaction {
     /// PUBLISH per 128 keys carried strands none, whether or not each is new to the key set.
     static let keysPerNotification = 128
 
+    /// The keys of one transaction as text, laid out once and copied into each command that names
+    /// them (HSET's staging hash, SADD, DEL): no `String` per key. Reused from call to call.
+    struct KeyScratch {
+        var bytes: [UInt8] = []
+        /// Where each key's text ends in `bytes`; it starts where the one before ends.
+        var ends: [Int] = []
+
+        mutating func removeAll() {
+            bytes.removeAll(keepingCapacity: true)
+            ends.removeAll(keepingCapacity: true)
+        }
+
+        func key(_ i: Int) -> ArraySlice<UInt8> { bytes[(i == 0 ? 0 : ends[i - 1])..<ends[i]] }
+    }
+
     /// Appends the transaction carrying `operations` to `out`; returns the commands queued between
-    /// MULTI and EXEC (the replies are MULTI's, one per queued command, and EXEC's). `keys` is
-    /// scratch space, reused from call to call.
+    /// MULTI and EXEC (the replies are MULTI's, one per queued command, and EXEC's).
     static func append<Operations: Collection>(
         _ operations: Operations,
         names: ProducerStateTableNames,
-        keys: inout [String],
+        keys: inout KeyScratch,
         to out: inout [UInt8]
     ) -> Int where Operations.Element: ProducerStateOperation {
-        keys.removeAll(keepingCapacity: true)
+        keys.removeAll()
         var dels = 0
-        let staging = names.stagingPrefix  // computed: built once, not per key
+        let staging = Array(names.stagingPrefix.utf8)  // computed: built once, not per key
         RESP.arguments(1, to: &out)
         RESP.bulk("MULTI", to: &out)
         for op in operations {
-            let key = op.keyText
-            keys.append(key)
+            op.appendKey(to: &keys.bytes)
+            keys.ends.append(keys.bytes.count)
             guard op.isSet else {
                 dels += 1
                 continue
             }
             RESP.arguments(2 + 2 * names.fields.count, to: &out)
             RESP.bulk("HSET", to: &out)
-            RESP.bulk(staging, key, to: &out)
+            RESP.bulk(staging, keys.key(keys.ends.count - 1), to: &out)
             for (i, field) in names.fields.enumerated() {
                 RESP.bulk(field, to: &out)
                 op.appendValue(ofField: i, to: &out)
             }
         }
-        var queued = keys.count - dels
-        if !keys.isEmpty {
-            RESP.arguments(2 + keys.count, to: &out)
+        let count = keys.ends.count
+        var queued = count - dels
+        if count > 0 {
+            RESP.arguments(2 + count, to: &out)
             RESP.bulk("SADD", to: &out)
             RESP.bulk(names.keySet, to: &out)
-            for k in keys { RESP.bulk(k, to: &out) }
+            for i in 0..<count { RESP.bulk(keys.key(i), to: &out) }
             queued += 1
         }
         if dels > 0 {
             RESP.arguments(2 + dels, to: &out)
             RESP.bulk("SADD", to: &out)
             RESP.bulk(names.delSet, to: &out)
-            for (k, op) in zip(keys, operations) where !op.isSet { RESP.bulk(k, to: &out) }
+            for (i, op) in operations.enumerated() where !op.isSet { RESP.bulk(keys.key(i), to: &out) }
             RESP.arguments(1 + dels, to: &out)
             RESP.bulk("DEL", to: &out)
-            for (k, op) in zip(keys, operations) where !op.isSet { RESP.bulk(staging, k, to: &out) }
+            for (i, op) in operations.enumerated() where !op.isSet { RESP.bulk(staging, keys.key(i), to: &out) }
             queued += 2
         }
-        let notifications = (keys.count + keysPerNotification - 1) / keysPerNotification
+        let notifications = (count + keysPerNotification - 1) / keysPerNotification
         for _ in 0..<notifications {
             RESP.arguments(3, to: &out)
             RESP.bulk("PUBLISH", to: &out)

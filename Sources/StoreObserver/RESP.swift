@@ -27,11 +27,11 @@ enum RESP {
     static func bulk(_ s: String, to out: inout [UInt8]) { bulk(s.utf8, to: &out) }
 
     /// One argument made of `prefix` then `s` (a staging hash's name), without joining them first.
-    static func bulk(_ prefix: String, _ s: String, to out: inout [UInt8]) {
+    static func bulk(_ prefix: [UInt8], _ s: ArraySlice<UInt8>, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "$"))
-        decimal(prefix.utf8.count + s.utf8.count, to: &out)
-        out.append(contentsOf: prefix.utf8)
-        out.append(contentsOf: s.utf8)
+        decimal(prefix.count + s.count, to: &out)
+        out.append(contentsOf: prefix)
+        out.append(contentsOf: s)
         out.append(contentsOf: [13, 10])
     }
 
@@ -50,9 +50,17 @@ enum RESP {
         out.append(contentsOf: [13, 10])
     }
 
-    /// `n` in decimal, then CRLF.
+    /// `n` (never negative: a count or a length) in decimal, then CRLF; digit by digit, as a
+    /// `String` per number would cost more than the rest of a short argument.
     private static func decimal(_ n: Int, to out: inout [UInt8]) {
-        out.append(contentsOf: String(n).utf8)
+        var divisor = 1
+        while divisor <= n / 10 { divisor *= 10 }
+        var rest = max(0, n)
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
         out.append(contentsOf: [13, 10])
     }
 

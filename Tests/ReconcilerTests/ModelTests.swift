@@ -14,6 +14,26 @@ import Testing
         #expect(IPAddress(bytes: ip.bytes) == ip)
     }
 
+    /// IPv4 text is laid out digit by digit: it must be `inet_ntop`'s for every octet value.
+    @Test func ipv4TextIsInetNtopsForEveryOctet() {
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        let samples =
+            (0...255).map { UInt32($0) * 0x0101_0101 }
+            + (0..<2000).map { _ -> UInt32 in
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return UInt32(truncatingIfNeeded: state >> 29)
+            }
+        for raw in samples {
+            var a = in_addr(s_addr: raw.bigEndian)
+            var text = [CChar](repeating: 0, count: 16)
+            let ntop = inet_ntop(AF_INET, &a, &text, 16).map { String(cString: $0) }
+            let ip = IPAddress(ipv4: raw)
+            var out: [UInt8] = [7]
+            ip.appendText(to: &out)
+            #expect(ip.description == ntop && out == [7] + Array(ip.description.utf8), "\(raw)")
+        }
+    }
+
     @Test func ipTextIsCanonicalised() {
         #expect(IPAddress("2001:DB8:0:0:0:0:0:1")?.description == "2001:db8::1")
         #expect(IPAddress("fe80:0::1")?.description == "fe80::1")
