@@ -233,7 +233,6 @@ extension DaemonState {
         dumpMasters = [:]
         let failed = failedTable.dumpCompleted(kernel: kernel, policy: policy, storeReady: storeReady)
         if !failed.isEmpty { out.append(.writeFailedNeighbors(failed)) }
-        recountDesired()
         desiredRecordDue = true
         if overrunDuringDump {
             overrunDuringDump = false
@@ -247,6 +246,7 @@ extension DaemonState {
                 writtenDuringDump = []
             }
             if warmStart {
+                recountDesired()
                 phase = .awaitingReconcileTimer
                 out.append(.armTimer(.reconcile, milliseconds: reconcileTimerSeconds * 1000))
             } else {
@@ -256,7 +256,7 @@ extension DaemonState {
         case .steady:
             resync(&out)
         default:
-            break
+            recountDesired()
         }
     }
 
@@ -324,10 +324,9 @@ extension DaemonState {
     /// later says of that key (a notification) is settled by the dump's end, so a key is written at
     /// most twice where the run without the overlap writes it at most once.
     private mutating func writeDuringDump(_ key: NeighborKey, desired: NeighborEntry?, _ out: inout [Effect]) {
-        guard let desired, !writtenDuringDump.contains(key),
-            minimalChange(for: key, desired: desired, actual: actual.entries[key]) != nil
+        guard let desired, minimalChange(for: key, desired: desired, actual: actual.entries[key]) != nil,
+            writtenDuringDump.insert(key).inserted
         else { return }
-        writtenDuringDump.insert(key)
         removeHostRoute(before: key, inDump: true, &out)
         dirty.insert(key)
         if pendingCount >= config.batchSize { flush(&out) }
@@ -412,8 +411,13 @@ extension DaemonState {
     /// restart, everything queued is written at once and `reconciled` follows the last ack.
     /// Without a store read there is nothing to compare with: the read's `storeLoaded` resyncs.
     private mutating func resync(plan given: Plan? = nil, markingReconciled: Bool = false, _ out: inout [Effect]) {
-        guard storeReady else { return }
+        guard storeReady else {
+            recountDesired()
+            return
+        }
         let plan = given ?? plan()
+        // The plan covers the whole kernel view: its SETs and unchanged keys are the desired view.
+        desiredCount = plan.setCount + plan.unchanged
         // Once the plan is acknowledged the store view holds the desired view: grow its table
         // once, not by doubling as batches arrive (a cold start adds every neighbor).
         actual.entries.reserveCapacity(desiredCount)
