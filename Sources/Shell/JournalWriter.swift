@@ -16,10 +16,11 @@ import Model
 /// overtakes a `storeReloaded` (which forgets the batches in flight) or a `desiredReplaced`
 /// (which replaces the desired view the batch adds to). `JournalWriterOrderTests` replays both
 /// orders and compares. For the same reason the folding of acknowledged batches into the store
-/// view (~100 ms for 100,000 neighbors) waits until the event loop has said it is idle (nothing
-/// in flight, about to sleep) and nothing was submitted for `quietMilliseconds` after that: a
-/// pause in submissions alone (the loop busy computing a resync) would let a fold start just
-/// before the next batch's record, which would then wait for it.
+/// view (~100 ms for 100,000 neighbors), and the checkpoint of the WAL into the file, wait until
+/// the event loop has said it is idle (nothing in flight, about to sleep) and nothing was
+/// submitted for `quietMilliseconds` after that: a pause in submissions alone (the loop busy
+/// computing a resync) would let a fold start just before the next batch's record, which would
+/// then wait for it.
 public final class JournalWriter: JournalSink, @unchecked Sendable {
     private struct Queued {
         var record: JournalRecord
@@ -42,7 +43,7 @@ public final class JournalWriter: JournalSink, @unchecked Sendable {
     private var failures = 0
     private var foldsRun = 0
     public let fileDescriptor: Int32
-    /// Nothing submitted for this long: a due compaction runs.
+    /// Nothing submitted for this long after the loop said it is idle: housekeeping runs.
     static let quietMilliseconds = 50
 
     public init(journal: Journal, report: @escaping @Sendable (String) -> Void) throws {
@@ -90,7 +91,7 @@ public final class JournalWriter: JournalSink, @unchecked Sendable {
         while !queue.isEmpty || busy { lock.wait() }
         finishing = true  // the writer thread keeps off the journal from here on
         lock.unlock()
-        compactIfDue()
+        housekeeping()
         do { try journal.checkpoint() } catch { report("\(error)") }
     }
 
@@ -131,7 +132,7 @@ public final class JournalWriter: JournalSink, @unchecked Sendable {
                 loopIdle = false  // one fold per idle moment; the next `loopIsIdle` may bring another
                 busy = true
                 lock.unlock()
-                compactIfDue()
+                housekeeping()
                 lock.lock()
                 busy = false
                 lock.broadcast()
@@ -166,11 +167,14 @@ public final class JournalWriter: JournalSink, @unchecked Sendable {
     /// Folds run so far (tests check when they may run).
     public var folds: Int { lock.withLock { foldsRun } }
 
-    private func compactIfDue() {
-        guard journal.compactionDue else { return }
+    /// A fold if one is due, then a checkpoint of the WAL if one is due.
+    private func housekeeping() {
         do {
-            try journal.compact()
-            lock.withLock { foldsRun += 1 }
+            if journal.compactionDue {
+                try journal.compact()
+                lock.withLock { foldsRun += 1 }
+            }
+            try journal.checkpointIfDue()
         } catch {
             lock.withLock { failures += 1 }
             report("\(error)")
