@@ -343,9 +343,12 @@ if let redisServer = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].fi
         let count = 100_000
         let changes: [Change] = (0..<count).map { .set(key($0), entry($0)) }
         let writer = ProducerStateTable(connection: c)
-        let tOurs = best {
+        // Best of 3, each into an empty database: the FLUSHALL of the run before stays off the clock
+        // (it frees 200,000 keys, a third of the time it once added to this figure).
+        var tOurs = Double.infinity
+        for _ in 0..<3 {
             _ = try? c.command(["FLUSHALL"])
-            _ = try? writer.write(Batch(id: 1, changes: changes))
+            tOurs = min(tOurs, seconds { _ = try? writer.write(Batch(id: 1, changes: changes)) })
         }
         // (a) upstream: 20,000 operations, one round trip pair each, scaled to 100,000.
         _ = try? c.command(["FLUSHALL"])
