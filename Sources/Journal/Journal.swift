@@ -29,9 +29,9 @@ public final class Journal {
     /// SQLite checkpoints the WAL itself inside whichever commit crosses 1,000 pages by default: a
     /// batch's record once waited ~140 ms for it in a cold start. Its own checkpoint now runs only
     /// past this many pages (64 MiB: a burst that long without an idle moment); the daemon's
-    /// writer checkpoints at idle moments (`checkpointIfDue`) once `checkpointAfterBytes` went in.
+    /// writer checkpoints at idle moments (`checkpointIfDue`) once the WAL reached `checkpointAt`.
     static let forcedCheckpointPages = 16384
-    static let checkpointAfterBytes = 4 << 20
+    static let checkpointAt = 4 << 20
 
     public let path: String
     let db: Database
@@ -43,8 +43,6 @@ public final class Journal {
     private let markDesired: Statement
     /// Records in the store view, and in the deltas written since it: the compaction trigger.
     private var viewRecords = 0, deltaRecords = 0
-    /// Record bytes written since the last checkpoint (the WAL holds at least this much).
-    private var bytesSinceCheckpoint = 0
 
     /// Migrations, in order; each runs once, in a transaction, and bumps `user_version`.
     static let migrations: [String] = [
@@ -169,8 +167,9 @@ public final class Journal {
     }
 
     /// Applies one record in one transaction. `now` is the wall-clock time (Unix seconds) for the
-    /// audit row. `compacting: false` leaves due folding to a later `compact()` (a writer with
-    /// records waiting keeps them from waiting behind it), unless it is `compactionOverdue`.
+    /// audit row. `compacting: false` leaves due folding and checkpointing to a later `compact()`
+    /// and `checkpointIfDue()` (a writer with records waiting keeps them from waiting behind it),
+    /// unless folding is `compactionOverdue`.
     public func record(_ r: JournalRecord, now: Int64, compacting: Bool = true) throws(JournalError) {
         let before = (viewRecords, deltaRecords)
         do {
@@ -182,6 +181,7 @@ public final class Journal {
             (viewRecords, deltaRecords) = before  // rolled back: the counts with it
             throw error
         }
+        if compacting { try checkpointIfDue() }
     }
 
     private func apply(_ r: JournalRecord, now: Int64) throws(JournalError) {
@@ -193,7 +193,6 @@ public final class Journal {
                 $0.bind(2, w.bytes)
                 $0.bind(3, Int64(w.count))
             }
-            bytesSinceCheckpoint += w.bytes.count
             try raiseLastBatch.run { $0.bind(1, String(b.id)) }
         case .batchApplied(let b):
             let w = Records.encode(b.changes)
@@ -202,7 +201,6 @@ public final class Journal {
                 $0.bind(2, w.bytes)
                 $0.bind(3, Int64(w.count))
             }
-            bytesSinceCheckpoint += w.bytes.count
             deltaRecords += w.count
             try dropInflight.run { $0.bind(1, Int64(b.id)) }
             let sets = Int64(b.changes.count { $0.isSet })
@@ -242,13 +240,13 @@ public final class Journal {
         }
     }
 
-    /// Copies the WAL into the database file once `checkpointAfterBytes` were written since the
-    /// last time, without waiting for readers (`PASSIVE`): the daemon's writer calls it when the
-    /// event loop is idle, so no batch waits behind the copy and its fsync.
+    /// Copies the WAL into the database file once it holds `checkpointAt` bytes, without waiting
+    /// for readers (`PASSIVE`): the daemon's writer calls it when the event loop is idle, so no
+    /// batch waits behind the copy and its fsync. The WAL's size says how much it holds: each
+    /// checkpoint lets the next commit start it over, cut back to `journal_size_limit` (1 MiB).
     public func checkpointIfDue() throws(JournalError) {
-        guard bytesSinceCheckpoint >= Self.checkpointAfterBytes else { return }
+        guard let wal = JournalPath.status(path + "-wal"), wal.st_size >= Self.checkpointAt else { return }
         try db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        bytesSinceCheckpoint = 0
     }
 
     private func fold() throws(JournalError) {
@@ -262,7 +260,6 @@ public final class Journal {
             $0.bind(2, w.bytes)
             $0.bind(3, Int64(w.count))
         }
-        bytesSinceCheckpoint += w.bytes.count
         try markDesired.run()
     }
 
@@ -281,7 +278,6 @@ public final class Journal {
             $0.bind(2, w.bytes)
             $0.bind(3, Int64(w.count))
         }
-        bytesSinceCheckpoint += w.bytes.count
         try clearDeltas.run()
         viewRecords = w.count
         deltaRecords = 0

@@ -171,8 +171,8 @@ import Testing
             (try? FileManager.default.attributesOfItem(atPath: path + suffix)[.size] as? Int) ?? 0
         }
         // The same 1,000 neighbors rewritten over and over: the file must not grow with the events.
-        // Measured after a checkpoint, so the WAL's own cycle (it grows to SQLite's automatic
-        // checkpoint, 1,000 pages, and is cut back after each) does not blur the figure.
+        // Measured after a checkpoint, so the WAL's own cycle (it grows until the journal's
+        // checkpoint after 4 MiB of records, and is cut back after each) does not blur the figure.
         var early = 0
         var late = 0
         var wal = 0
