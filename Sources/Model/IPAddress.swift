@@ -140,7 +140,8 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
         }
         withUnsafeTemporaryAllocation(of: CChar.self, capacity: Int(INET6_ADDRSTRLEN)) { text in
             guard let base = text.baseAddress, inet_ntop(AF_INET6, &a, base, socklen_t(text.count)) != nil else {
-                return out.append(UInt8(ascii: "?"))  // not reached: the buffer fits every address
+                out.append(UInt8(ascii: "?"))  // not reached: the buffer fits every address
+                return
             }
             out.append(contentsOf: UnsafeRawBufferPointer(start: base, count: strlen(base)))
         }
