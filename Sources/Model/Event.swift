@@ -23,6 +23,9 @@ public enum TimerID: Hashable, Sendable, CaseIterable {
     case redumpCooldown
     /// Backoff before the batches Redis refused are written again (the shell adds jitter).
     case writeRetry
+    /// The latest a complete dump's desired view waits for the store to catch up before it is
+    /// journaled anyway.
+    case desiredRecord
 }
 
 /// Everything that can happen to the daemon, as data. `step` consumes these one at a time.

@@ -114,8 +114,11 @@ public struct DaemonState: Sendable {
     /// more the dump says of it; the dump's end decides the rest.
     var writtenDuringDump: Set<NeighborKey> = []
     /// A dump completed since the desired view was last journaled: it is, once nothing is queued
-    /// or in flight, or at exit.
+    /// or in flight, when `.desiredRecord` fires, or at exit, whichever comes first.
     var desiredRecordDue = false
+    var desiredRecordTimerArmed = false
+    /// How long after a dump's end its desired view may wait for the store to catch up.
+    static let desiredRecordDeadlineMilliseconds = 1000
     var redumpWanted = false
     var cooldownArmed = false
     /// Batches in flight that Redis refused, to be written again when `.writeRetry` fires.

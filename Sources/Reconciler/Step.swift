@@ -234,6 +234,10 @@ extension DaemonState {
         let failed = failedTable.dumpCompleted(kernel: kernel, policy: policy, storeReady: storeReady)
         if !failed.isEmpty { out.append(.writeFailedNeighbors(failed)) }
         desiredRecordDue = true
+        if !desiredRecordTimerArmed {
+            desiredRecordTimerArmed = true
+            out.append(.armTimer(.desiredRecord, milliseconds: Self.desiredRecordDeadlineMilliseconds))
+        }
         if overrunDuringDump {
             overrunDuringDump = false
             requestRedump(&out)
@@ -287,7 +291,7 @@ extension DaemonState {
     private mutating func policyChanged(_ p: Policy, _ out: inout [Effect]) {
         guard p != policy else { return }
         policy = p
-        recountDesired()
+        if phase != .steady { recountDesired() }  // in steady the resync below counts it
         out.append(
             .log(
                 .notice,
@@ -367,6 +371,9 @@ extension DaemonState {
                 redumpWanted = false
                 requestRedump(&out)
             }
+        case .desiredRecord:
+            desiredRecordTimerArmed = false
+            recordDesiredView(&out)
         case .writeRetry:
             retryTimerArmed = false
             // A batch written while the first dump runs may be refused there too.
@@ -604,9 +611,18 @@ extension DaemonState {
 
     /// The last complete dump's desired view goes to the journal (for `reconcile --journal`) once
     /// the store has caught up with it, not at the dump's end: building and committing 100,000
-    /// entries takes ~100 ms, which a cold start's batches would otherwise wait behind.
+    /// entries takes ~100 ms, which a cold start's batches would otherwise wait behind. If the
+    /// store does not catch up (writes refused, constant churn) it goes anyway when `.desiredRecord`
+    /// fires, so the journal's view is never more than that late.
     private mutating func recordDesiredViewIfCaughtUp(_ out: inout [Effect]) {
-        guard desiredRecordDue, phase == .steady, inFlight.isEmpty, pendingCount == 0 else { return }
+        guard phase == .steady, inFlight.isEmpty, pendingCount == 0 else { return }
+        recordDesiredView(&out)
+    }
+
+    /// Journals the kernel view's desired entries if a complete dump was not recorded yet. The kernel
+    /// view is always a complete dump's (a running dump builds a table of its own).
+    private mutating func recordDesiredView(_ out: inout [Effect]) {
+        guard desiredRecordDue else { return }
         desiredRecordDue = false
         out.append(.journal(.desiredReplaced(desiredEntries)))
     }
@@ -623,10 +639,7 @@ extension DaemonState {
     private mutating func finish(_ out: inout [Effect]) {
         phase = .stopped
         // A clean exit leaves the last dump's desired view in the journal even if it never caught up.
-        if desiredRecordDue {
-            desiredRecordDue = false
-            out.append(.journal(.desiredReplaced(desiredEntries)))
-        }
+        recordDesiredView(&out)
         out.append(.log(.notice, "stopped"))
         out.append(.exit(code: 0))
     }

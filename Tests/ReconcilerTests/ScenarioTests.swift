@@ -425,6 +425,22 @@ import Testing
         #expect(acknowledgements == 3 && state.desiredEntries.count == 5)
     }
 
+    /// A store that does not catch up (Redis refusing writes) does not keep the dump's desired view
+    /// out of the journal past `.desiredRecord`, armed at the dump's end.
+    @Test func theDesiredViewIsJournaledAtTheDeadlineIfTheStoreLags() throws {
+        var state = DaemonState(config: ReconcilerConfig(batchSize: 2, batchesInFlight: 1))
+        _ = step(&state, .started(StartupConfig(warmStart: false)))
+        _ = step(&state, .storeLoaded(StoreSnapshot()))
+        for i in 0..<5 { _ = step(&state, .kernelMessage(Self.newNeighbor(i))) }
+        let done = step(&state, .kernelDumpDone(interrupted: false))
+        #expect(done.contains(.armTimer(.desiredRecord, milliseconds: 1000)), "\(done)")
+        let id = try #require(state.inFlight.first?.id)
+        #expect(!step(&state, .batchRefused(id: id, reason: "OOM")).contains(where: Self.isDesiredRecord))
+        let fired = step(&state, .timerFired(.desiredRecord))
+        #expect(fired == [.journal(.desiredReplaced(state.desiredEntries))] && state.desiredEntries.count == 5)
+        #expect(!step(&state, .timerFired(.desiredRecord)).contains(where: Self.isDesiredRecord), "recorded twice")
+    }
+
     /// A clean exit before the store caught up still leaves the last complete dump's desired view.
     @Test func anExitBeforeCatchingUpJournalsTheDesiredView() throws {
         var state = DaemonState(config: ReconcilerConfig(batchSize: 2, batchesInFlight: 1))
