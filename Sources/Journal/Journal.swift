@@ -28,9 +28,10 @@ public final class Journal {
     static let compactionFloor = 4096
     /// SQLite checkpoints the WAL itself inside whichever commit crosses 1,000 pages by default: a
     /// batch's record once waited ~140 ms for it in a cold start. Its own checkpoint now runs only
-    /// past this many pages (64 MiB: a burst that long without an idle moment); the daemon's
-    /// writer checkpoints at idle moments (`checkpointIfDue`) once the WAL reached `checkpointAt`.
-    static let forcedCheckpointPages = 16384
+    /// past this many pages (16 MiB: a burst that long without an idle moment; a 100,000-neighbor
+    /// cold start writes ~8); the daemon's writer checkpoints at idle moments (`checkpointIfDue`)
+    /// once the WAL reached `checkpointAt`.
+    static let forcedCheckpointPages = 4096
     static let checkpointAt = 4 << 20
 
     public let path: String
@@ -244,9 +245,12 @@ public final class Journal {
     /// for readers (`PASSIVE`): the daemon's writer calls it when the event loop is idle, so no
     /// batch waits behind the copy and its fsync. The WAL's size says how much it holds: each
     /// checkpoint lets the next commit start it over, cut back to `journal_size_limit` (1 MiB).
-    public func checkpointIfDue() throws(JournalError) {
-        guard let wal = JournalPath.status(path + "-wal"), wal.st_size >= Self.checkpointAt else { return }
+    /// True when it ran one.
+    @discardableResult
+    public func checkpointIfDue() throws(JournalError) -> Bool {
+        guard let wal = JournalPath.status(path + "-wal"), wal.st_size >= Self.checkpointAt else { return false }
         try db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        return true
     }
 
     private func fold() throws(JournalError) {

@@ -9,12 +9,15 @@ public final class JournalLink {
     let sink: (any JournalSink)?
     /// The position of each batch's `batchWritten` record not yet known to be committed.
     private var pendingBatches: [(id: UInt64, position: UInt64)] = []
+    /// The sink was told the loop is idle (a record submitted since counts as busy, there too).
+    private var toldIdle = false
 
     /// `sink` nil: running without a journal, nothing to wait for.
     public init(sink: (any JournalSink)?) { self.sink = sink }
 
     func record(_ r: JournalRecord) {
         guard let sink else { return }
+        toldIdle = false
         let position = sink.submit(r)
         if case .batchWritten(let b) = r { pendingBatches.append((b.id, position)) }
     }
@@ -35,7 +38,18 @@ public final class JournalLink {
 
     public var fileDescriptor: Int32? { sink.map(\.fileDescriptor).flatMap { $0 >= 0 ? $0 : nil } }
     var idle: Bool { sink?.idle ?? true }
-    func loopIsIdle() { sink?.loopIsIdle() }
+    /// Each change of the loop's state is told once, not once per turn (a lock each).
+    func loopIsIdle() {
+        guard !toldIdle else { return }
+        toldIdle = true
+        sink?.loopIsIdle()
+    }
+
+    func loopIsBusy() {
+        guard toldIdle else { return }
+        toldIdle = false
+        sink?.loopIsBusy()
+    }
     var errors: Int { sink?.errors ?? 0 }
     func finish() { sink?.finish() }
 }

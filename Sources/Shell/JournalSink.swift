@@ -14,8 +14,11 @@ public protocol JournalSink: AnyObject {
     var fileDescriptor: Int32 { get }
     /// Clears the readiness of `fileDescriptor`.
     func takeWakeups()
-    /// The event loop is about to sleep with nothing in flight: housekeeping (a fold) may run.
+    /// The event loop is about to sleep with no reply awaited and no batch held: housekeeping (a
+    /// fold, a checkpoint) may run once nothing is submitted for a while.
     func loopIsIdle()
+    /// The event loop has events to handle again: housekeeping waits for the next idle moment.
+    func loopIsBusy()
     /// Nothing queued and nothing being written.
     var idle: Bool { get }
     /// Records that could not be written (each reported when it happened).

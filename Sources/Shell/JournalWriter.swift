@@ -35,13 +35,14 @@ public final class JournalWriter: JournalSink, @unchecked Sendable {
     private var submitted: UInt64 = 0
     private var batchesCommitted: UInt64 = 0
     private var busy = false
-    /// The event loop said it is idle, and nothing was submitted since.
+    /// The event loop said it is idle, and neither said it is busy nor submitted anything since.
     private var loopIdle = false
     /// `finish` took the journal over: the thread must not touch it again.
     private var finishing = false
     private let report: @Sendable (String) -> Void
     private var failures = 0
     private var foldsRun = 0
+    private var checkpointsRun = 0
     public let fileDescriptor: Int32
     /// Nothing submitted for this long after the loop said it is idle: housekeeping runs.
     static let quietMilliseconds = 50
@@ -82,6 +83,8 @@ public final class JournalWriter: JournalSink, @unchecked Sendable {
             lock.broadcast()
         }
     }
+
+    public func loopIsBusy() { lock.withLock { loopIdle = false } }
 
     public var idle: Bool { lock.withLock { queue.isEmpty && !busy } }
     public var errors: Int { lock.withLock { failures } }
@@ -164,8 +167,9 @@ public final class JournalWriter: JournalSink, @unchecked Sendable {
         }
     }
 
-    /// Folds run so far (tests check when they may run).
+    /// Folds and checkpoints run so far (tests check when they may run).
     public var folds: Int { lock.withLock { foldsRun } }
+    public var checkpoints: Int { lock.withLock { checkpointsRun } }
 
     /// A fold if one is due, then a checkpoint of the WAL if one is due.
     private func housekeeping() {
@@ -174,7 +178,7 @@ public final class JournalWriter: JournalSink, @unchecked Sendable {
                 try journal.compact()
                 lock.withLock { foldsRun += 1 }
             }
-            try journal.checkpointIfDue()
+            if try journal.checkpointIfDue() { lock.withLock { checkpointsRun += 1 } }
         } catch {
             lock.withLock { failures += 1 }
             report("\(error)")

@@ -27,6 +27,7 @@ public final class PosixRuntime {
 
     public func run() -> Int32 {
         while shell.exitCode == nil {
+            if shell.context.eventsQueued > 0 { shell.journal.loopIsBusy() }
             shell.turn()
             if shell.exitCode != nil { break }
             var fds = [pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0)]

@@ -31,6 +31,7 @@ public final class FakeJournal: JournalSink {
 
     /// Folds are the SQLite journal's housekeeping: the fake has none.
     public func loopIsIdle() {}
+    public func loopIsBusy() {}
 
     /// When the oldest queued record commits.
     public var nextCommitAt: UInt64? { queued.first?.commitAt }
