@@ -28,10 +28,10 @@ public final class Journal {
     static let compactionFloor = 4096
     /// SQLite checkpoints the WAL itself inside whichever commit crosses 1,000 pages by default: a
     /// batch's record once waited ~140 ms for it in a cold start. Its own checkpoint now runs only
-    /// past this many pages (16 MiB: a burst that long without an idle moment; a 100,000-neighbor
-    /// cold start writes ~8); the daemon's writer checkpoints at idle moments (`checkpointIfDue`)
+    /// past this many pages (32 MiB: a burst that long without an idle moment; a 100,000-neighbor
+    /// cold start writes 12); the daemon's writer checkpoints at idle moments (`checkpointIfDue`)
     /// once the WAL reached `checkpointAt`.
-    static let forcedCheckpointPages = 4096
+    static let forcedCheckpointPages = 8192
     static let checkpointAt = 4 << 20
 
     public let path: String

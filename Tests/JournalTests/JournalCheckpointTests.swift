@@ -6,7 +6,7 @@ import Testing
 /// SQLite checkpointed the WAL inside whichever commit crossed 1,000 pages: in a cold start a
 /// batch's `batchWritten` record waited ~140 ms for that copy and its fsync, and with it the
 /// batch (one run in three held a third of the batches back until the dump's end). Records never
-/// checkpoint now short of 64 MiB; the writer does it when the event loop is idle.
+/// checkpoint now short of 32 MiB; the writer does it when the event loop is idle.
 @Suite struct JournalCheckpointTests {
     typealias T = JournalTests
 

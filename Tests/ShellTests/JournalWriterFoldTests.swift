@@ -55,7 +55,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let writer = try JournalWriter(journal: journal) { Issue.record("journal error: \($0)") }
         defer { writer.finish() }
-        // Over 6 MiB of WAL (short of the 16 MiB where SQLite checkpoints by itself) from records of
+        // Over 6 MiB of WAL (short of the 32 MiB where SQLite checkpoints by itself) from records of
         // one change each, as a steady trickle writes them.
         let path = journal.path
         var id: UInt64 = 0
