@@ -44,6 +44,8 @@ public final class Journal {
     private let markDesired: Statement
     /// Records in the store view, and in the deltas written since it: the compaction trigger.
     private var viewRecords = 0, deltaRecords = 0
+    /// The WAL keeps its size until the next commit starts it over: no second checkpoint before.
+    private var checkpointedSinceRecord = false
 
     /// Migrations, in order; each runs once, in a transaction, and bumps `user_version`.
     static let migrations: [String] = [
@@ -173,6 +175,7 @@ public final class Journal {
     /// unless folding is `compactionOverdue`.
     public func record(_ r: JournalRecord, now: Int64, compacting: Bool = true) throws(JournalError) {
         let before = (viewRecords, deltaRecords)
+        checkpointedSinceRecord = false
         do {
             try db.transaction { () throws(JournalError) in
                 try apply(r, now: now)
@@ -248,8 +251,10 @@ public final class Journal {
     /// True when it ran one.
     @discardableResult
     public func checkpointIfDue() throws(JournalError) -> Bool {
-        guard let wal = JournalPath.status(path + "-wal"), wal.st_size >= Self.checkpointAt else { return false }
+        guard !checkpointedSinceRecord, let wal = JournalPath.status(path + "-wal"), wal.st_size >= Self.checkpointAt
+        else { return false }
         try db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        checkpointedSinceRecord = true
         return true
     }
 

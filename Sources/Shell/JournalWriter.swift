@@ -16,11 +16,13 @@ import Model
 /// overtakes a `storeReloaded` (which forgets the batches in flight) or a `desiredReplaced`
 /// (which replaces the desired view the batch adds to). `JournalWriterOrderTests` replays both
 /// orders and compares. For the same reason the folding of acknowledged batches into the store
-/// view (~100 ms for 100,000 neighbors), and the checkpoint of the WAL into the file, wait until
-/// the event loop has said it is idle (nothing in flight, about to sleep) and nothing was
-/// submitted for `quietMilliseconds` after that: a pause in submissions alone (the loop busy
-/// computing a resync) would let a fold start just before the next batch's record, which would
-/// then wait for it.
+/// view (~100 ms for 100,000 neighbors), and the checkpoint of the WAL into the file, run only
+/// while the event loop says it is idle (about to sleep with no reply awaited and no batch held;
+/// a turn with events withdraws it) and at least `quiet` after the last record was submitted: a
+/// pause in records alone (the loop busy computing a resync) once let a fold start just before
+/// the next batch's record, which then waited for it. The quiet time counts from the last record,
+/// not from the idle signal, so kernel events that write nothing (neighbors going STALE and back)
+/// do not put housekeeping off for ever.
 public final class JournalWriter: JournalSink, @unchecked Sendable {
     private struct Queued {
         var record: JournalRecord
@@ -37,6 +39,10 @@ public final class JournalWriter: JournalSink, @unchecked Sendable {
     private var busy = false
     /// The event loop said it is idle, and neither said it is busy nor submitted anything since.
     private var loopIdle = false
+    /// When the last record was submitted.
+    private var lastSubmission = Date.distantPast
+    /// Housekeeping waits this long after the last record.
+    private let quiet: TimeInterval
     /// `finish` took the journal over: the thread must not touch it again.
     private var finishing = false
     private let report: @Sendable (String) -> Void
@@ -44,10 +50,13 @@ public final class JournalWriter: JournalSink, @unchecked Sendable {
     private var foldsRun = 0
     private var checkpointsRun = 0
     public let fileDescriptor: Int32
-    /// Nothing submitted for this long after the loop said it is idle: housekeeping runs.
-    static let quietMilliseconds = 50
-
-    public init(journal: Journal, report: @escaping @Sendable (String) -> Void) throws {
+    /// `quietMilliseconds`: how long after the last record housekeeping may run (tests widen it).
+    public init(
+        journal: Journal,
+        quietMilliseconds: Int = 50,
+        report: @escaping @Sendable (String) -> Void
+    ) throws {
+        quiet = Double(quietMilliseconds) / 1000
         fileDescriptor = nsd_eventfd_open()
         guard fileDescriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: -fileDescriptor) ?? .EIO) }
         self.journal = journal
@@ -64,6 +73,7 @@ public final class JournalWriter: JournalSink, @unchecked Sendable {
         defer { lock.unlock() }
         submitted += 1
         loopIdle = false
+        lastSubmission = Date()
         queue.append(Queued(record: r, time: Int64(time(nil)), position: submitted, isBatch: isBatch))
         lock.signal()
         return submitted
@@ -129,10 +139,12 @@ public final class JournalWriter: JournalSink, @unchecked Sendable {
                     lock.wait()
                     continue
                 }
-                // Woken before the quiet time passed: a submission, or `finish`.
-                if lock.wait(until: Date(timeIntervalSinceNow: Double(Self.quietMilliseconds) / 1000)) { continue }
-                guard queue.isEmpty, loopIdle, !finishing else { continue }
-                loopIdle = false  // one fold per idle moment; the next `loopIsIdle` may bring another
+                let due = lastSubmission.addingTimeInterval(quiet)
+                if Date() < due {
+                    _ = lock.wait(until: due)  // or woken: a submission, the loop busy, `finish`
+                    continue
+                }
+                loopIdle = false  // once per idle moment; the next `loopIsIdle` may bring more
                 busy = true
                 lock.unlock()
                 housekeeping()

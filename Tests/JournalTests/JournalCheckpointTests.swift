@@ -15,7 +15,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("j.sqlite").path
         let j = try Journal(path: path)
-        // ~8 MiB of records: twice SQLite's own 1,000-page mark, an eighth of the forced one.
+        // ~8 MiB of records: twice SQLite's own 1,000-page mark, a quarter of the forced one.
         for id in 1...300 {
             let changes = (0..<1000).map { i -> Change in .set(T.key(id * 1000 + i), T.entry(i)) }
             try j.record(.batchWritten(Batch(id: UInt64(id), changes: changes)), now: 1, compacting: false)
