@@ -114,11 +114,17 @@ public struct DaemonState: Sendable {
     /// more the dump says of it; the dump's end decides the rest.
     var writtenDuringDump: Set<NeighborKey> = []
     /// A dump completed since the desired view was last journaled: it is, once nothing is queued
-    /// or in flight, when `.desiredRecord` fires, or at exit, whichever comes first.
+    /// or in flight, when `.desiredRecord` finds no progress or has waited its most, or at exit.
     var desiredRecordDue = false
     var desiredRecordTimerArmed = false
-    /// How long after a dump's end its desired view may wait for the store to catch up.
-    static let desiredRecordDeadlineMilliseconds = 1000
+    /// `.desiredRecord` firings that found batches acknowledged since the one before, and the
+    /// count of acknowledgements then.
+    var desiredRecordWaits = 0
+    var desiredRecordAcknowledged = 0
+    /// A dump's desired view waits for the store to catch up a second at a time while batches are
+    /// acknowledged, at most ten.
+    static let desiredRecordWaitMilliseconds = 1000
+    static let desiredRecordMaxWaits = 9
     var redumpWanted = false
     var cooldownArmed = false
     /// Batches in flight that Redis refused, to be written again when `.writeRetry` fires.

@@ -234,9 +234,11 @@ extension DaemonState {
         let failed = failedTable.dumpCompleted(kernel: kernel, policy: policy, storeReady: storeReady)
         if !failed.isEmpty { out.append(.writeFailedNeighbors(failed)) }
         desiredRecordDue = true
+        desiredRecordWaits = 0
+        desiredRecordAcknowledged = counters.batchesAcknowledged
         if !desiredRecordTimerArmed {
             desiredRecordTimerArmed = true
-            out.append(.armTimer(.desiredRecord, milliseconds: Self.desiredRecordDeadlineMilliseconds))
+            out.append(.armTimer(.desiredRecord, milliseconds: Self.desiredRecordWaitMilliseconds))
         }
         if overrunDuringDump {
             overrunDuringDump = false
@@ -373,7 +375,18 @@ extension DaemonState {
             }
         case .desiredRecord:
             desiredRecordTimerArmed = false
-            recordDesiredView(&out)
+            guard desiredRecordDue else { return }
+            // Batches still being acknowledged: the store is catching up, and the record would
+            // hold up the next ones (a large cold start on a slow CPU); wait once more, up to a cap.
+            let progressing = counters.batchesAcknowledged > desiredRecordAcknowledged
+            if phase == .steady && progressing && desiredRecordWaits < Self.desiredRecordMaxWaits {
+                desiredRecordWaits += 1
+                desiredRecordAcknowledged = counters.batchesAcknowledged
+                desiredRecordTimerArmed = true
+                out.append(.armTimer(.desiredRecord, milliseconds: Self.desiredRecordWaitMilliseconds))
+            } else {
+                recordDesiredView(&out)
+            }
         case .writeRetry:
             retryTimerArmed = false
             // A batch written while the first dump runs may be refused there too.
@@ -612,8 +625,8 @@ extension DaemonState {
     /// The last complete dump's desired view goes to the journal (for `reconcile --journal`) once
     /// the store has caught up with it, not at the dump's end: building and committing 100,000
     /// entries takes ~100 ms, which a cold start's batches would otherwise wait behind. If the
-    /// store does not catch up (writes refused, constant churn) it goes anyway when `.desiredRecord`
-    /// fires, so the journal's view is never more than that late.
+    /// store does not catch up it goes anyway when `.desiredRecord` fires: after a second without
+    /// an acknowledgement (writes refused, the store lost), or after ten at most (constant churn).
     private mutating func recordDesiredViewIfCaughtUp(_ out: inout [Effect]) {
         guard phase == .steady, inFlight.isEmpty, pendingCount == 0 else { return }
         recordDesiredView(&out)

@@ -441,6 +441,22 @@ import Testing
         #expect(!step(&state, .timerFired(.desiredRecord)).contains(where: Self.isDesiredRecord), "recorded twice")
     }
 
+    /// While batches are still being acknowledged the record waits for the store to catch up (it
+    /// would hold up the next batches); a second with none, and it goes.
+    @Test func theDesiredViewWaitsWhileTheStoreCatchesUp() throws {
+        var state = DaemonState(config: ReconcilerConfig(batchSize: 2, batchesInFlight: 1))
+        _ = step(&state, .started(StartupConfig(warmStart: false)))
+        _ = step(&state, .storeLoaded(StoreSnapshot()))
+        for i in 0..<5 { _ = step(&state, .kernelMessage(Self.newNeighbor(i))) }
+        _ = step(&state, .kernelDumpDone(interrupted: false))
+        let first = try #require(state.inFlight.first?.id)
+        _ = step(&state, .batchAcknowledged(id: first))
+        #expect(!state.inFlight.isEmpty, "caught up already: nothing to wait for")
+        #expect(step(&state, .timerFired(.desiredRecord)) == [.armTimer(.desiredRecord, milliseconds: 1000)])
+        let fired = step(&state, .timerFired(.desiredRecord))
+        #expect(fired == [.journal(.desiredReplaced(state.desiredEntries))], "\(fired)")
+    }
+
     /// A clean exit before the store caught up still leaves the last complete dump's desired view.
     @Test func anExitBeforeCatchingUpJournalsTheDesiredView() throws {
         var state = DaemonState(config: ReconcilerConfig(batchSize: 2, batchesInFlight: 1))
