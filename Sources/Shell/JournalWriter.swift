@@ -141,7 +141,7 @@ public final class JournalWriter: JournalSink, @unchecked Sendable {
                 }
                 let due = lastSubmission.addingTimeInterval(quiet)
                 if Date() < due {
-                    _ = lock.wait(until: due)  // or woken: a submission, the loop busy, `finish`
+                    _ = lock.wait(until: due)  // or woken sooner by a submission or `finish`
                     continue
                 }
                 loopIdle = false  // once per idle moment; the next `loopIsIdle` may bring more
