@@ -170,22 +170,22 @@ public final class Journal {
     }
 
     /// Applies one record in one transaction. `now` is the wall-clock time (Unix seconds) for the
-    /// audit row. `compacting: false` leaves due folding and checkpointing to a later `compact()`
+    /// audit row. `housekeeping: false` leaves due folding and checkpointing to a later `compact()`
     /// and `checkpointIfDue()` (a writer with records waiting keeps them from waiting behind it),
     /// unless folding is `compactionOverdue`.
-    public func record(_ r: JournalRecord, now: Int64, compacting: Bool = true) throws(JournalError) {
+    public func record(_ r: JournalRecord, now: Int64, housekeeping: Bool = true) throws(JournalError) {
         let before = (viewRecords, deltaRecords)
         checkpointedSinceRecord = false
         do {
             try db.transaction { () throws(JournalError) in
                 try apply(r, now: now)
-                if compacting ? compactionDue : compactionOverdue { try fold() }
+                if housekeeping ? compactionDue : compactionOverdue { try fold() }
             }
         } catch {
             (viewRecords, deltaRecords) = before  // rolled back: the counts with it
             throw error
         }
-        if compacting { try checkpointIfDue() }
+        if housekeeping { try checkpointIfDue() }
     }
 
     private func apply(_ r: JournalRecord, now: Int64) throws(JournalError) {
@@ -232,9 +232,11 @@ public final class Journal {
     /// Folding was put off so long that the file is four times what it should be: fold now anyway.
     public var compactionOverdue: Bool { deltaRecords > 4 * max(2 * viewRecords, Self.compactionFloor) }
 
-    /// Folds the deltas into the store view if that is due, in a transaction of its own.
-    public func compact() throws(JournalError) {
-        guard compactionDue else { return }
+    /// Folds the deltas into the store view if that is due, in a transaction of its own. True when
+    /// it folded.
+    @discardableResult
+    public func compact() throws(JournalError) -> Bool {
+        guard compactionDue else { return false }
         let before = (viewRecords, deltaRecords)
         do {
             try db.transaction { () throws(JournalError) in try fold() }
@@ -242,6 +244,7 @@ public final class Journal {
             (viewRecords, deltaRecords) = before
             throw error
         }
+        return true
     }
 
     /// Copies the WAL into the database file once it holds `checkpointAt` bytes, without waiting

@@ -154,7 +154,8 @@ public struct DaemonState: Sendable {
     }
 
     /// The whole desired view as a list in plan order, built when asked (the journal's record of
-    /// a dump, once the store caught up with it). Sorted: the kernel view's own order changes from process to process.
+    /// a dump, once the store caught up with it). Sorted: the kernel view's own order changes
+    /// from process to process.
     public var desiredEntries: [DesiredEntry] {
         var d: [DesiredEntry] = []
         d.reserveCapacity(kernel.count)

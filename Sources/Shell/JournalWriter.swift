@@ -158,7 +158,7 @@ public final class JournalWriter: JournalSink, @unchecked Sendable {
             lock.unlock()
             for q in Self.writingOrder(records.map(\.record)).map({ records[$0] }) {
                 var failed = false
-                do { try journal.record(q.record, now: q.time, compacting: false) } catch {
+                do { try journal.record(q.record, now: q.time, housekeeping: false) } catch {
                     failed = true
                     report("\(error)")
                 }
@@ -186,10 +186,7 @@ public final class JournalWriter: JournalSink, @unchecked Sendable {
     /// A fold if one is due, then a checkpoint of the WAL if one is due.
     private func housekeeping() {
         do {
-            if journal.compactionDue {
-                try journal.compact()
-                lock.withLock { foldsRun += 1 }
-            }
+            if try journal.compact() { lock.withLock { foldsRun += 1 } }
             if try journal.checkpointIfDue() { lock.withLock { checkpointsRun += 1 } }
         } catch {
             lock.withLock { failures += 1 }

@@ -18,7 +18,7 @@ import Testing
         // ~8 MiB of records: twice SQLite's own 1,000-page mark, a quarter of the forced one.
         for id in 1...300 {
             let changes = (0..<1000).map { i -> Change in .set(T.key(id * 1000 + i), T.entry(i)) }
-            try j.record(.batchWritten(Batch(id: UInt64(id), changes: changes)), now: 1, compacting: false)
+            try j.record(.batchWritten(Batch(id: UInt64(id), changes: changes)), now: 1, housekeeping: false)
         }
         let walBefore = try size(path + "-wal")
         let fileBefore = try size(path)

@@ -405,12 +405,7 @@ import Testing
     /// dump's end: built and committed there (~100 ms for 100,000 neighbors), it held up the cold
     /// start's next batches, whose records queued behind it.
     @Test func theDesiredViewIsJournaledOnceTheStoreHasCaughtUp() throws {
-        var state = DaemonState(config: ReconcilerConfig(batchSize: 2, batchesInFlight: 1))
-        _ = step(&state, .started(StartupConfig(warmStart: false)))
-        _ = step(&state, .storeLoaded(StoreSnapshot()))
-        var effects: [Effect] = []
-        for i in 0..<5 { effects += step(&state, .kernelMessage(Self.newNeighbor(i))) }
-        effects += step(&state, .kernelDumpDone(interrupted: false))
+        var (state, effects) = Self.coldStartOfFiveNeighbors()
         #expect(!effects.contains(where: Self.isDesiredRecord), "recorded before the store caught up")
         var acknowledgements = 0
         while let batch = state.inFlight.first {
@@ -428,11 +423,7 @@ import Testing
     /// A store that does not catch up (Redis refusing writes) does not keep the dump's desired view
     /// out of the journal past `.desiredRecord`, armed at the dump's end.
     @Test func theDesiredViewIsJournaledAtTheDeadlineIfTheStoreLags() throws {
-        var state = DaemonState(config: ReconcilerConfig(batchSize: 2, batchesInFlight: 1))
-        _ = step(&state, .started(StartupConfig(warmStart: false)))
-        _ = step(&state, .storeLoaded(StoreSnapshot()))
-        for i in 0..<5 { _ = step(&state, .kernelMessage(Self.newNeighbor(i))) }
-        let done = step(&state, .kernelDumpDone(interrupted: false))
+        var (state, done) = Self.coldStartOfFiveNeighbors()
         #expect(done.contains(.armTimer(.desiredRecord, milliseconds: 1000)), "\(done)")
         let id = try #require(state.inFlight.first?.id)
         #expect(!step(&state, .batchRefused(id: id, reason: "OOM")).contains(where: Self.isDesiredRecord))
@@ -444,11 +435,7 @@ import Testing
     /// While batches are still being acknowledged the record waits for the store to catch up (it
     /// would hold up the next batches); a second with none, and it goes.
     @Test func theDesiredViewWaitsWhileTheStoreCatchesUp() throws {
-        var state = DaemonState(config: ReconcilerConfig(batchSize: 2, batchesInFlight: 1))
-        _ = step(&state, .started(StartupConfig(warmStart: false)))
-        _ = step(&state, .storeLoaded(StoreSnapshot()))
-        for i in 0..<5 { _ = step(&state, .kernelMessage(Self.newNeighbor(i))) }
-        _ = step(&state, .kernelDumpDone(interrupted: false))
+        var (state, _) = Self.coldStartOfFiveNeighbors()
         let first = try #require(state.inFlight.first?.id)
         _ = step(&state, .batchAcknowledged(id: first))
         #expect(!state.inFlight.isEmpty, "caught up already: nothing to wait for")
@@ -459,17 +446,26 @@ import Testing
 
     /// A clean exit before the store caught up still leaves the last complete dump's desired view.
     @Test func anExitBeforeCatchingUpJournalsTheDesiredView() throws {
-        var state = DaemonState(config: ReconcilerConfig(batchSize: 2, batchesInFlight: 1))
-        _ = step(&state, .started(StartupConfig(warmStart: false)))
-        _ = step(&state, .storeLoaded(StoreSnapshot()))
-        for i in 0..<5 { _ = step(&state, .kernelMessage(Self.newNeighbor(i))) }
-        _ = step(&state, .kernelDumpDone(interrupted: false))
+        var (state, _) = Self.coldStartOfFiveNeighbors()
         _ = step(&state, .shutdownRequested)
         let id = try #require(state.inFlight.first?.id)
         let last = step(&state, .batchAcknowledged(id: id))
         let record = try #require(last.firstIndex(where: Self.isDesiredRecord))
         #expect(last[record] == .journal(.desiredReplaced(state.desiredEntries)) && state.desiredEntries.count == 5)
         #expect(last.firstIndex(of: .exit(code: 0)).map { record < $0 } == true, "\(last)")
+    }
+
+    /// A cold start with an empty store whose dump holds five neighbors, written in batches of
+    /// two, one in flight: at the dump's end the first batch is in flight and three keys wait. The
+    /// effects are those of the dump's messages and its end.
+    static func coldStartOfFiveNeighbors() -> (DaemonState, [Effect]) {
+        var state = DaemonState(config: ReconcilerConfig(batchSize: 2, batchesInFlight: 1))
+        _ = step(&state, .started(StartupConfig(warmStart: false)))
+        _ = step(&state, .storeLoaded(StoreSnapshot()))
+        var effects: [Effect] = []
+        for i in 0..<5 { effects += step(&state, .kernelMessage(Self.newNeighbor(i))) }
+        effects += step(&state, .kernelDumpDone(interrupted: false))
+        return (state, effects)
     }
 
     static func newNeighbor(_ i: Int) -> NeighborMessage {
