@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Model
+import Restorer
+import StoreObserver
+
+/// `neighsyncd restore`: restore_neighbors.py's replacement (spec §5, last part).
+struct Restore: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "After a system warm reboot, put APPL_DB's neighbors back in the kernel, then set the restore flag.",
+        discussion: """
+            Not a warm restart (STATE_DB WARM_RESTART_ENABLE_TABLE|system and |swss not enabled): does \
+            nothing, sets no flag, exits 0. Container-only warm restart (|swss): sets NEIGH_RESTORE_TABLE|Flags \
+            restored=true at once. System warm reboot (|system): every --interval seconds, adds the NEIGH_TABLE \
+            entries (lo skipped) of each interface that has carrier (and, for Vlan*/PortChannel*, a member in \
+            STATE_DB) as STALE, then sets the flag. Exit 1 without the flag when --timeout passes first, or \
+            when Redis or netlink fail; 2 on a usage error. Serves the network namespace it is started in.
+            """
+    )
+
+    @OptionGroup var redis: RedisOptions
+
+    @Option(help: "Seconds to keep trying before giving up without the flag (upstream: 110).")
+    var timeout = 110
+
+    @Option(help: "Seconds between passes over the interfaces still waiting (upstream: 5).")
+    var interval = 5
+
+    @Option(name: .customLong("log-output"), help: "syslog, stderr or stdout (default: stderr on a tty, else syslog).")
+    var logOutput: String?
+
+    func validate() throws {
+        guard timeout >= 0 else { throw ValidationError("--timeout: seconds, 0 or more") }
+        guard interval >= 1 else { throw ValidationError("--interval: seconds, 1 or more") }
+        guard logOutput.map({ LogOutput(name: $0) != nil }) ?? true else {
+            throw ValidationError("--log-output: one of syslog, stderr, stdout (any case)")
+        }
+    }
+
+    func run() throws {
+        let output = logOutput.flatMap { LogOutput(name: $0) } ?? (isatty(STDERR_FILENO) == 1 ? .stderr : .syslog)
+        let sink = LogSink(settings: LoggerSettings(level: .notice, output: output))
+        let log = Logger(label: "neighsyncd") { _ in SinkLogHandler(sink: sink) }
+        defer { sink.flush() }
+        do {
+            try restore(log)
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            log.error("restore failed: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    private func restore(_ log: Logger) throws {
+        let inputs = RestoreInputs(state: try redis.connect("STATE_DB"))
+        switch try inputs.mode() {
+        case .cold:
+            log.notice("restore: not a warm restart; nothing to restore, no flag set")
+            return
+        case .containerOnly:
+            try inputs.setRestoredFlag()
+            log.notice("restore: container-only warm restart; the kernel kept its table, flag set")
+            return
+        case .systemReboot:
+            break
+        }
+        let (snapshot, issues) = try StoreReader.snapshot(try redis.connect("APPL_DB"))
+        for issue in issues { log.warning("restore: skipped \(issue)") }
+        var planner = RestorePlanner(entries: snapshot.entries, malformedKeys: snapshot.malformedKeys)
+        let total = planner.waiting.values.reduce(0) { $0 + $1.count }
+        log.notice("restore: system warm reboot; \(total) neighbors on \(planner.waiting.count) interfaces to restore")
+        let installer = try KernelInstaller()
+        let start = ContinuousClock.now
+        let deadline = start + .seconds(timeout)
+        var installed = 0
+        var failed = 0
+        while true {
+            var readinessError: (any Error)?
+            let ready = planner.takeReady { interface in
+                do { return try inputs.readiness(interface) } catch {
+                    readinessError = error
+                    return InterfaceReadiness(carrierUp: false, hasMembers: false)
+                }
+            }
+            if let readinessError { throw readinessError }
+            for (interface, entries) in ready {
+                let outcomes = try installer.install(entries, on: interface)
+                var again: [NeighborKey: NeighborEntry] = [:]
+                for (key, outcome) in outcomes.sorted(by: { $0.key < $1.key }) {
+                    switch outcome {
+                    case .installed: installed += 1
+                    case .retry: again[key] = entries[key]
+                    case .failed(let code):
+                        failed += 1
+                        log.error("restore: \(key): kernel refused it: \(String(cString: strerror(code)))")
+                    }
+                }
+                planner.retry(again)
+            }
+            if planner.isDone { break }
+            let now = ContinuousClock.now
+            guard now < deadline else {
+                let left = planner.waiting.map { "\($0.key) (\($0.value.count))" }.sorted().joined(separator: ", ")
+                log.error("restore: timed out after \(timeout) s; not restored: \(left); flag not set")
+                throw ExitCode(1)
+            }
+            // The last pass runs at the deadline, as upstream's loop checks the time after its sleep.
+            let pause = min(Duration.seconds(interval), deadline - now)
+            Thread.sleep(
+                forTimeInterval: Double(pause.components.seconds) + Double(pause.components.attoseconds) / 1e18
+            )
+        }
+        try inputs.setRestoredFlag()
+        let seconds = (ContinuousClock.now - start).components.seconds
+        log.notice("restore: \(installed) neighbors restored, \(failed) refused, in \(seconds) s; flag set")
+    }
+}
