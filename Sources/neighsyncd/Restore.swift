@@ -27,11 +27,18 @@ struct Restore: ParsableCommand {
     @Option(help: "Seconds between passes over the interfaces still waiting (upstream: 5).")
     var interval = 5
 
+    @Option(
+        name: .customLong("probe-rate"),
+        help: "ARP/NS probes per second, after each neighbor is added (0: no probes)."
+    )
+    var probeRate = 1000
+
     @Option(name: .customLong("log-output"), help: "syslog, stderr or stdout (default: stderr on a tty, else syslog).")
     var logOutput: String?
 
     func validate() throws {
         guard timeout >= 0 else { throw ValidationError("--timeout: seconds, 0 or more") }
+        guard probeRate >= 0 else { throw ValidationError("--probe-rate: probes per second, 0 or more") }
         guard interval >= 1 else { throw ValidationError("--interval: seconds, 1 or more") }
         guard logOutput.map({ LogOutput(name: $0) != nil }) ?? true else {
             throw ValidationError("--log-output: one of syslog, stderr, stdout (any case)")
@@ -72,6 +79,8 @@ struct Restore: ParsableCommand {
         let total = planner.waiting.values.reduce(0) { $0 + $1.count }
         log.notice("restore: system warm reboot; \(total) neighbors on \(planner.waiting.count) interfaces to restore")
         let installer = try KernelInstaller()
+        let prober = probeRate > 0 ? try NeighborProber() : nil
+        var pacer = ProbePacer(perSecond: probeRate, burst: max(1, probeRate / 10))
         let start = ContinuousClock.now
         let deadline = start + .seconds(timeout)
         var installed = 0
@@ -97,6 +106,10 @@ struct Restore: ParsableCommand {
                         log.error("restore: \(key): kernel refused it: \(String(cString: strerror(code)))")
                     }
                 }
+                if let prober {
+                    let installed = entries.filter { outcomes[$0.key] == .installed }
+                    probe(installed, on: interface, prober, &pacer, retry: &again, log)
+                }
                 planner.retry(again)
             }
             if planner.isDone { break }
@@ -108,12 +121,43 @@ struct Restore: ParsableCommand {
             }
             // The last pass runs at the deadline, as upstream's loop checks the time after its sleep.
             let pause = min(Duration.seconds(interval), deadline - now)
-            Thread.sleep(
-                forTimeInterval: Double(pause.components.seconds) + Double(pause.components.attoseconds) / 1e18
-            )
+            Thread.sleep(forTimeInterval: pause / .seconds(1))
         }
         try inputs.setRestoredFlag()
         let seconds = (ContinuousClock.now - start).components.seconds
         log.notice("restore: \(installed) neighbors restored, \(failed) refused, in \(seconds) s; flag set")
+    }
+
+    /// Probes each neighbor just added so its peer answers and the entry turns REACHABLE (or
+    /// fails and is dropped by the kernel, as upstream's probes do). ENETDOWN retries it next pass.
+    private func probe(
+        _ entries: [NeighborKey: NeighborEntry],
+        on interface: InterfaceName,
+        _ prober: NeighborProber,
+        _ pacer: inout ProbePacer,
+        retry: inout [NeighborKey: NeighborEntry],
+        _ log: Logger
+    ) {
+        guard !entries.isEmpty else { return }
+        guard let source = NeighborProber.source(for: interface) else {
+            log.warning("restore: \(interface) has no MAC address; its neighbors are not probed")
+            return
+        }
+        var refused = 0
+        var lastError: Int32 = 0
+        for (key, entry) in entries.sorted(by: { $0.key < $1.key }) {
+            let wait = pacer.reserve(at: .now)
+            if wait > .zero { Thread.sleep(forTimeInterval: wait / .seconds(1)) }
+            switch prober.probe(key.ip, from: source) {
+            case 0: break
+            case ENETDOWN: retry[key] = entry
+            case let code:
+                refused += 1
+                lastError = code
+            }
+        }
+        if refused > 0 {
+            log.warning("restore: \(refused) probes on \(interface) failed: \(String(cString: strerror(lastError)))")
+        }
     }
 }
