@@ -77,7 +77,11 @@ struct Restore: ParsableCommand {
         for issue in issues { log.warning("restore: skipped \(issue)") }
         var planner = RestorePlanner(entries: snapshot.entries, malformedKeys: snapshot.malformedKeys)
         let total = planner.waiting.values.reduce(0) { $0 + $1.count }
-        log.notice("restore: system warm reboot; \(total) neighbors on \(planner.waiting.count) interfaces to restore")
+        let interfaces = planner.waiting.count
+        let skipped = planner.skipped.count
+        log.notice(
+            "restore: system warm reboot; \(total) neighbors on \(interfaces) interfaces to restore, \(skipped) skipped"
+        )
         let installer = try KernelInstaller()
         let prober = probeRate > 0 ? try NeighborProber() : nil
         var pacer = ProbePacer(perSecond: probeRate, burst: max(1, probeRate / 10))
