@@ -14,8 +14,9 @@ struct Restore: ParsableCommand {
             nothing, sets no flag, exits 0. Container-only warm restart (|swss): sets NEIGH_RESTORE_TABLE|Flags \
             restored=true at once. System warm reboot (|system): every --interval seconds, adds the NEIGH_TABLE \
             entries (lo skipped) of each interface that has carrier (and, for Vlan*/PortChannel*, a member in \
-            STATE_DB) as STALE, then sets the flag. Exit 1 without the flag when --timeout passes first, or \
-            when Redis or netlink fail; 2 on a usage error. Serves the network namespace it is started in.
+            STATE_DB) as STALE and probes them, then sets the flag, also when --timeout passes first (as upstream: \
+            neighsyncd then reconciles what is there; an ERROR names what was not restored). Exit 1 without \
+            the flag when Redis or netlink fail; 2 on a usage error. Serves the network namespace it is started in.
             """
     )
 
@@ -28,6 +29,12 @@ struct Restore: ParsableCommand {
     var interval = 5
 
     @Option(
+        name: .customLong("member-settle"),
+        help: "Seconds to wait, once, when a Vlan*/PortChannel* first has its members (upstream: 15)."
+    )
+    var memberSettle = 15
+
+    @Option(
         name: .customLong("probe-rate"),
         help: "ARP/NS probes per second, after each neighbor is added (0: no probes)."
     )
@@ -38,6 +45,7 @@ struct Restore: ParsableCommand {
 
     func validate() throws {
         guard timeout >= 0 else { throw ValidationError("--timeout: seconds, 0 or more") }
+        guard memberSettle >= 0 else { throw ValidationError("--member-settle: seconds, 0 or more") }
         guard probeRate >= 0 else { throw ValidationError("--probe-rate: probes per second, 0 or more") }
         guard interval >= 1 else { throw ValidationError("--interval: seconds, 1 or more") }
         guard logOutput.map({ LogOutput(name: $0) != nil }) ?? true else {
@@ -87,8 +95,8 @@ struct Restore: ParsableCommand {
         var pacer = ProbePacer(perSecond: probeRate, burst: max(1, probeRate / 10))
         let start = ContinuousClock.now
         let deadline = start + .seconds(timeout)
-        var installed = 0
         var failed = 0
+        var settled = false
         while true {
             var readinessError: (any Error)?
             let ready = planner.takeReady { interface in
@@ -98,12 +106,18 @@ struct Restore: ParsableCommand {
                 }
             }
             if let readinessError { throw readinessError }
+            // Upstream waits once, when the first VLAN or LAG is found with members, before restoring it.
+            if !settled, let first = ready.first(where: { RestorePlanner.needsMembers($0.interface) }) {
+                settled = true
+                log.notice("restore: \(first.interface) has its members; waiting \(memberSettle) s once before it")
+                Thread.sleep(forTimeInterval: Double(memberSettle))
+            }
             for (interface, entries) in ready {
                 let outcomes = try installer.install(entries, on: interface)
                 var again: [NeighborKey: NeighborEntry] = [:]
                 for (key, outcome) in outcomes.sorted(by: { $0.key < $1.key }) {
                     switch outcome {
-                    case .installed: installed += 1
+                    case .installed: break
                     case .retry: again[key] = entries[key]
                     case .failed(let code):
                         failed += 1
@@ -118,18 +132,22 @@ struct Restore: ParsableCommand {
             }
             if planner.isDone { break }
             let now = ContinuousClock.now
-            guard now < deadline else {
-                let left = planner.waiting.map { "\($0.key) (\($0.value.count))" }.sorted().joined(separator: ", ")
-                log.error("restore: timed out after \(timeout) s; not restored: \(left); flag not set")
-                throw ExitCode(1)
-            }
+            guard now < deadline else { break }
             // The last pass runs at the deadline, as upstream's loop checks the time after its sleep.
             let pause = min(Duration.seconds(interval), deadline - now)
             Thread.sleep(forTimeInterval: pause / .seconds(1))
         }
+        let left = planner.waiting.values.reduce(0) { $0 + $1.count }
+        if left > 0 {
+            // As upstream: the loop ends at the timeout and the flag is set all the same, so neighsyncd
+            // reconciles what is there instead of waiting for a flag that never comes and exiting 1.
+            let names = planner.waiting.map { "\($0.key) (\($0.value.count))" }.sorted().joined(separator: ", ")
+            log.error("restore: timed out after \(timeout) s; not restored: \(names); setting the flag anyway")
+        }
         try inputs.setRestoredFlag()
         let seconds = (ContinuousClock.now - start).components.seconds
-        log.notice("restore: \(installed) neighbors restored, \(failed) refused, in \(seconds) s; flag set")
+        let restored = total - left - failed
+        log.notice("restore: \(restored) restored, \(failed) refused, \(left) not ready, in \(seconds) s; flag set")
     }
 
     /// Probes each neighbor just added so its peer answers and the entry turns REACHABLE (or
