@@ -102,10 +102,12 @@ let package = Package(
             name: "StoreObserverTests",
             dependencies: ["Model", "Reconciler", "StoreObserver", "CannedRedis"]
         ),
-        .testTarget(name: "RestorerTests", dependencies: ["Model", "Restorer", "KernelObserver", "CNetlink"]),
+        // A private network namespace per test (the kernel observer's and the restorer's live tests).
+        .target(name: "NetNamespace", dependencies: ["CNetlink"], path: "Tests/Support/NetNamespace"),
+        .testTarget(name: "RestorerTests", dependencies: ["Model", "Restorer", "NetNamespace"]),
         .testTarget(
             name: "KernelObserverTests",
-            dependencies: ["Model", "Reconciler", "KernelObserver", "CNetlink"],
+            dependencies: ["Model", "Reconciler", "KernelObserver", "CNetlink", "NetNamespace"],
             resources: [.copy("Fixtures")]
         ),
     ],

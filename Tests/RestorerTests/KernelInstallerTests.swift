@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import NetNamespace
 import Restorer
 import Testing
 
@@ -19,13 +20,13 @@ import Testing
     }
 
     /// Lines of `ip neigh show nud all dev <if>` in state `state`, NOARP multicast entries excluded.
-    static func shown(_ ns: RestoreNamespace, _ interface: String, state: String) throws -> [String] {
+    static func shown(_ ns: Namespace, _ interface: String, state: String) throws -> [String] {
         try ns.ip("neigh", "show", "nud", "all", "dev", interface).split(separator: "\n")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasSuffix(state) }
     }
 
     @Test func installsBatchesAsStaleAndTakesEEXISTAsDone() throws {
-        let ns = try RestoreNamespace()
+        let ns = try Namespace(what: "restore")
         try ns.ip("link", "add", "Ethernet0", "type", "veth", "peer", "name", "peer0")
         try ns.ip("link", "add", "Vlan1000", "type", "bridge")
         for l in ["Ethernet0", "peer0", "Vlan1000"] { try ns.ip("link", "set", l, "up") }
@@ -57,7 +58,7 @@ import Testing
     /// The kernel takes neighbors on a link that is down (readiness is the planner's job, by
     /// carrier); an interface that does not exist fails its entries with ENODEV, and no others.
     @Test func missingInterfaceFailsItsEntries() throws {
-        let ns = try RestoreNamespace()
+        let ns = try Namespace(what: "restore")
         try ns.ip("link", "add", "Ethernet4", "type", "veth", "peer", "name", "peer4")
         guard let eth = InterfaceName("Ethernet4"), let gone = InterfaceName("Ethernet8") else { return }
         let entries = Self.neighbors("Ethernet4", count: 3)
