@@ -26,6 +26,9 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "Journal", dependencies: ["Model", "CSQLite"]),
         .target(name: "KernelObserver", dependencies: ["Model", "CNetlink"]),
+        // `neighsyncd restore` (restore_neighbors.py's replacement): pure planning, and the batched
+        // kernel install through rtnetlink.
+        .target(name: "Restorer", dependencies: ["Model", "KernelObserver", "CNetlink"]),
         // The imperative shell: one runtime, one handler per resource, production transports.
         .target(
             name: "Shell",
@@ -35,6 +38,7 @@ let package = Package(
             name: "neighsyncd",
             dependencies: [
                 "Model", "Files", "Reconciler", "KernelObserver", "StoreObserver", "Journal", "CNetlink", "Shell",
+                "Restorer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -98,9 +102,12 @@ let package = Package(
             name: "StoreObserverTests",
             dependencies: ["Model", "Reconciler", "StoreObserver", "CannedRedis"]
         ),
+        // A private network namespace per test (the kernel observer's and the restorer's live tests).
+        .target(name: "NetNamespace", dependencies: ["CNetlink"], path: "Tests/Support/NetNamespace"),
+        .testTarget(name: "RestorerTests", dependencies: ["Model", "Restorer", "NetNamespace"]),
         .testTarget(
             name: "KernelObserverTests",
-            dependencies: ["Model", "Reconciler", "KernelObserver", "CNetlink"],
+            dependencies: ["Model", "Reconciler", "KernelObserver", "CNetlink", "NetNamespace"],
             resources: [.copy("Fixtures")]
         ),
     ],

@@ -12,7 +12,8 @@ struct Neighsyncd: ParsableCommand {
             """,
         version: NeighsyncdVersion.current,
         subcommands: [
-            Run.self, Status.self, Reconcile.self, Snapshot.self, KernelDump.self, StoreDump.self, Consume.self,
+            Run.self, Status.self, Restore.self, Reconcile.self, Snapshot.self, KernelDump.self, StoreDump.self,
+            Consume.self,
         ],
         defaultSubcommand: Run.self
     )

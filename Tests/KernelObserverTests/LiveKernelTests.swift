@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import KernelObserver
 import Model
+import NetNamespace
 import Testing
 
 /// The observer against the real kernel, each test in a namespace of its own.

@@ -8,6 +8,8 @@
 #include <linux/rtnetlink.h>
 #include <linux/neighbour.h>
 #include <linux/if_link.h>
+#include <linux/if_packet.h>
+#include <linux/if_ether.h>
 
 #ifndef SO_RCVBUFFORCE
 #define SO_RCVBUFFORCE 33

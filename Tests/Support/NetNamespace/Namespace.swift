@@ -1,15 +1,15 @@
 import CNetlink
 import Foundation
 import Glibc
-import Testing
 
-/// A private network namespace for one test, deleted when the test ends (also on failure).
-final class Namespace {
-    let name: String
+/// A private network namespace for one test, `nsd-<what>-<pid>-<n>`, deleted when the test ends
+/// (also on failure). Shared by the kernel observer's and the restorer's tests.
+public final class Namespace {
+    public let name: String
     nonisolated(unsafe) private static var counter = 0
     private static let lock = NSLock()
 
-    init() throws {
+    public init(what: String = "ko") throws {
         guard geteuid() == 0 else {
             throw NamespaceError("network-namespace tests need root (ip netns add); run scripts/test as root")
         }
@@ -18,21 +18,21 @@ final class Namespace {
             Self.counter += 1
             return Self.counter
         }
-        name = "nsd-ko-\(getpid())-\(n)"
+        name = "nsd-\(what)-\(getpid())-\(n)"
         try Self.run(["ip", "netns", "add", name])
     }
 
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().path
+        .deletingLastPathComponent().deletingLastPathComponent().path
 
     deinit { _ = try? Self.run(["ip", "netns", "del", name]) }
 
     /// `ip -n NS args…`
     @discardableResult
-    func ip(_ args: String...) throws -> String { try Self.run(["ip", "-n", name] + args) }
+    public func ip(_ args: String...) throws -> String { try Self.run(["ip", "-n", name] + args) }
 
     /// `ip -n NS -batch -` with the given lines.
-    func batch(_ lines: [String]) throws {
+    public func batch(_ lines: [String]) throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).batch")
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
@@ -40,7 +40,7 @@ final class Namespace {
     }
 
     /// Runs `body` with this thread inside the namespace; sockets made there stay there.
-    func inside<T>(_ body: () throws -> T) throws -> T {
+    public func inside<T>(_ body: () throws -> T) throws -> T {
         let previous = nsd_netns_enter("/var/run/netns/\(name)")
         guard previous >= 0 else { throw NamespaceError("setns into \(name): errno \(-previous)") }
         defer { _ = nsd_netns_restore(previous) }
@@ -48,7 +48,7 @@ final class Namespace {
     }
 
     /// SONiC-named links: Ethernet0 and Ethernet4 (veth), Vlan1000 (bridge).
-    func addSonicLinks() throws {
+    public func addSonicLinks() throws {
         try ip("link", "add", "Ethernet0", "type", "veth", "peer", "name", "peer0")
         try ip("link", "add", "Ethernet4", "type", "veth", "peer", "name", "peer4")
         try ip("link", "add", "Vlan1000", "type", "bridge")
@@ -56,7 +56,7 @@ final class Namespace {
     }
 
     @discardableResult
-    static func run(_ argv: [String]) throws -> String {
+    public static func run(_ argv: [String]) throws -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = argv
@@ -75,7 +75,7 @@ final class Namespace {
     }
 }
 
-struct NamespaceError: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
+public struct NamespaceError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
 }
