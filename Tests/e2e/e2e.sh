@@ -570,6 +570,9 @@ for kind in changed missing unknown; do
     "metric_is 'neighsyncd_drift_found_total{kind=\"$kind\"} 1' &&
      metric_is 'neighsyncd_drift_repaired_total{kind=\"$kind\"} 1'"
 done
+"$BIN" status --metrics "$DIR/metrics.prom" > "$DIR/status.txt" 2>&1
+check "drift: neighsyncd status shows the counters" \
+  grep -qE '^drift: .*found changed 1, missing 1, unknown 1, malformed 0; repaired changed 1' "$DIR/status.txt"
 check "drift: SIGTERM exits 0" stop_daemon
 N neigh del 10.88.0.1 dev Ethernet8; N neigh del 10.88.0.2 dev Ethernet8
 
