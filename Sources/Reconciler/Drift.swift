@@ -108,9 +108,8 @@ extension DaemonState {
             drifted.append((k, kind, have))
         }
         for (k, _) in actual.entries where read.entries[k] == nil && settled(k) { drifted.append((k, .missing, nil)) }
-        func settledRaw(_ raw: String) -> Bool {
-            !writtenMalformed.contains(raw) && !malformedToDelete.contains(raw)
-        }
+        let queuedMalformed = Set(malformedToDelete)
+        func settledRaw(_ raw: String) -> Bool { !writtenMalformed.contains(raw) && !queuedMalformed.contains(raw) }
         let newMalformed = read.malformedKeys.subtracting(actual.malformedKeys).filter(settledRaw).sorted()
         let goneMalformed = actual.malformedKeys.subtracting(read.malformedKeys).filter(settledRaw)
         guard !drifted.isEmpty || !newMalformed.isEmpty || !goneMalformed.isEmpty else { return }

@@ -464,7 +464,10 @@ extension DaemonState {
         }
         // Drifted keys the fresh comparison finds in order are repaired.
         for k in driftToRepair.keys.filter({ !dirty.contains($0) }) { driftSettled(k) }
-        for raw in malformedDriftToRepair.filter({ !malformedToDelete.contains($0) }) { malformedDriftSettled(raw) }
+        if !malformedDriftToRepair.isEmpty {
+            let queued = Set(malformedToDelete)
+            for raw in malformedDriftToRepair.filter({ !queued.contains($0) }) { malformedDriftSettled(raw) }
+        }
         if !plan.isEmpty {
             out.append(.log(.info, "resync: \(plan.setCount) set, \(plan.delCount) del, \(plan.unchanged) unchanged"))
         }
