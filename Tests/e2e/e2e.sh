@@ -546,6 +546,7 @@ burst del 200 300000 7
 # --- 18. drift: APPL_DB changed behind the daemon's back is repaired (issue 15) -------------------
 # What sonic-mgmt's test_arp_update corrupts on purpose: a consumed entry's MAC, and the same with a
 # deleted entry and one the daemon never wrote. A verifying read every 2 s finds and repairs them.
+kill -0 "$CONSUMER_PID" 2>/dev/null || start_consumer   # an earlier step's CLIENT KILL may have ended it
 start_daemon --verify-interval 2
 N neigh replace 10.88.0.1 lladdr 00:00:00:00:88:01 dev Ethernet8 nud permanent
 N neigh replace 10.88.0.2 lladdr 00:00:00:00:88:02 dev Ethernet8 nud permanent
