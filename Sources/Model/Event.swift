@@ -26,6 +26,8 @@ public enum TimerID: Hashable, Sendable, CaseIterable {
     /// The latest a complete dump's desired view waits for the store to catch up before it is
     /// journaled anyway.
     case desiredRecord
+    /// Anti-entropy: the next verifying read of APPL_DB (`ReconcilerConfig.verifyIntervalMilliseconds`).
+    case verify
 }
 
 /// Everything that can happen to the daemon, as data. `step` consumes these one at a time.
@@ -39,6 +41,11 @@ public enum Event: Hashable, Sendable {
     /// The idle APPL_DB connection closed (Redis restarted, CLIENT KILL): its content is unknown;
     /// the shell reconnects with backoff.
     case storeUnavailable
+    /// The verifying read `id` asked for (`Effect.verifyStore`) finished: `NEIGH_TABLE` as orchagent
+    /// will see it, consumed entries plus pending operations, compared with what was acknowledged.
+    case storeVerified(id: UInt64, StoreSnapshot)
+    /// The verifying read `id` could not be made; the next interval asks again.
+    case storeVerifyFailed(id: UInt64, reason: String)
     /// Warm restart: `NEIGH_RESTORE_TABLE|Flags restored` is `true`.
     case restoreFlagSet
     /// Warm restart: the restore flag did not appear within the wait (180 s).
@@ -112,6 +119,9 @@ public enum Effect: Hashable, Sendable {
     /// other events keep coming. `clearingPending` (warm start): first the ProducerStateTable
     /// `clear()` of the previous instance's pending operations, so the read sees none of them.
     case loadStore(clearingPending: Bool)
+    /// Anti-entropy: read `NEIGH_TABLE` as `.loadStore` does, on a connection of its own, and report
+    /// `.storeVerified(id:)`. Nothing is retried: a read that fails is dropped, the next one follows.
+    case verifyStore(id: UInt64)
     /// Poll the restore flag once a second; report `.restoreFlagSet` or `.restoreWaitTimedOut`.
     case waitForRestoreFlag
     /// Subscribe (if not yet) and dump the kernel's neighbors.

@@ -17,6 +17,8 @@ public struct ReconcilerConfig: Hashable, Sendable {
     /// the store is read (docs/state-machine.md, "Writes overlapping the first dump"). Off: every
     /// write waits for the complete dump, as the tests' baseline for the overlap.
     public var writesOverlapDump: Bool
+    /// Anti-entropy: time between two verifying reads of APPL_DB in steady state; 0 turns them off.
+    public var verifyIntervalMilliseconds: Int
 
     public init(
         batchSize: Int = 1000,
@@ -24,7 +26,8 @@ public struct ReconcilerConfig: Hashable, Sendable {
         redumpCooldownMilliseconds: Int = 1000,
         batchesInFlight: Int = 2,
         writeRetry: Backoff = Backoff(),
-        writesOverlapDump: Bool = true
+        writesOverlapDump: Bool = true,
+        verifyIntervalMilliseconds: Int = 0
     ) {
         self.batchSize = max(1, batchSize)
         self.batchDelayMilliseconds = max(0, batchDelayMilliseconds)
@@ -32,6 +35,7 @@ public struct ReconcilerConfig: Hashable, Sendable {
         self.batchesInFlight = max(1, batchesInFlight)
         self.writeRetry = writeRetry
         self.writesOverlapDump = writesOverlapDump
+        self.verifyIntervalMilliseconds = max(0, verifyIntervalMilliseconds)
     }
 }
 
@@ -70,6 +74,10 @@ public struct Counters: Hashable, Sendable {
     public var setsAcknowledged = 0
     public var delsAcknowledged = 0
     public var storeReloads = 0
+    /// Anti-entropy: verifying reads compared, keys found drifted, and keys the store agrees on again.
+    public var verifications = 0
+    public var driftFound = DriftCounts()
+    public var driftRepaired = DriftCounts()
 }
 
 /// The whole state of the daemon: a plain value. Only `step` changes it.
@@ -134,6 +142,15 @@ public struct DaemonState: Sendable {
     /// The flush delay has passed: write what is dirty even if it does not fill a batch.
     var flushDue = false
     var storeReady = false
+    /// Anti-entropy (Drift.swift): the verifying read outstanding, the keys written since it was asked
+    /// for (its view of them may be older or newer than `actual`), and the drifted keys still to repair.
+    var lastVerifyID: UInt64 = 0
+    var verifyOutstanding: UInt64?
+    var verifyTimerArmed = false
+    var writtenSinceVerify: Set<NeighborKey> = []
+    var writtenMalformedSinceVerify: Set<String> = []
+    var driftToRepair: [NeighborKey: DriftKind] = [:]
+    var malformedDriftToRepair: Set<String> = []
     /// Warm start: the reconcile timer fired before APPL_DB was read; reconcile once it is.
     var reconcileDue = false
     /// Warm restart: `state=reconciled` is written once the queue passes this position.

@@ -14,6 +14,8 @@ struct DirtyQueue: Sendable {
     var count: Int { members.count }
     var isEmpty: Bool { members.isEmpty }
 
+    func contains(_ key: NeighborKey) -> Bool { members.contains(key) }
+
     mutating func insert(_ key: NeighborKey) {
         guard members.insert(key).inserted else { return }
         order.append(key)

@@ -14,6 +14,11 @@ extension DaemonState {
         case .started(let cfg): started(cfg, &out)
         case .storeLoaded(let snapshot, let failed): storeLoaded(snapshot, failedNeighbors: failed, &out)
         case .storeUnavailable: storeLost(reason: "store unavailable", &out)
+        case .storeVerified(let id, let read): storeVerified(id: id, read, &out)
+        case .storeVerifyFailed(let id, let reason):
+            guard verifyOutstanding == id else { return }
+            abandonVerification()
+            out.append(.log(.warning, "verifying read of APPL_DB failed: \(reason); trying again next interval"))
         case .restoreFlagSet:
             guard phase == .awaitingRestoreFlag else { return }
             out.append(.log(.notice, "restore flag set; dumping the kernel neighbor table"))
@@ -104,6 +109,7 @@ extension DaemonState {
         _ out: inout [Effect]
     ) {
         guard phase != .starting, phase != .stopped else { return }
+        abandonVerification()
         actual = snapshot
         storeReady = true
         counters.storeReloads += 1
@@ -129,6 +135,7 @@ extension DaemonState {
     private mutating func storeLost(reason: String, _ out: inout [Effect]) {
         let wasReady = storeReady
         storeReady = false
+        abandonVerification()
         awaitingRetry = []
         refusalStreak = 0
         if !inFlight.isEmpty {
@@ -257,6 +264,7 @@ extension DaemonState {
                 out.append(.armTimer(.reconcile, milliseconds: reconcileTimerSeconds * 1000))
             } else {
                 phase = .steady
+                armVerifyTimer(&out)
                 resync(&out)
             }
         case .steady:
@@ -395,6 +403,7 @@ extension DaemonState {
             for b in inFlight where awaitingRetry.contains(b.id) { out.append(.write(b)) }
             awaitingRetry = []
             flush(&out)
+        case .verify: verifyTimerFired(&out)
         }
     }
 
@@ -405,6 +414,7 @@ extension DaemonState {
         let plan = plan()
         logReconcileDecisions(plan, &out)
         phase = .steady
+        armVerifyTimer(&out)
         resync(plan: plan, markingReconciled: true, &out)
     }
 
@@ -451,6 +461,12 @@ extension DaemonState {
         for c in inFlight.lazy.flatMap(\.changes) {
             if case .delMalformed = c { continue }
             requeue(c)
+        }
+        // Drifted keys the fresh comparison finds in order are repaired.
+        for k in driftToRepair.keys.filter({ !dirty.contains($0) }) { driftSettled(k) }
+        if !malformedDriftToRepair.isEmpty {
+            let queued = Set(malformedToDelete)
+            for raw in malformedDriftToRepair.filter({ !queued.contains($0) }) { malformedDriftSettled(raw) }
         }
         if !plan.isEmpty {
             out.append(.log(.info, "resync: \(plan.setCount) set, \(plan.delCount) del, \(plan.unchanged) unchanged"))
@@ -500,7 +516,7 @@ extension DaemonState {
         }
     }
 
-    private mutating func markDirty(_ key: NeighborKey, _ out: inout [Effect]) {
+    mutating func markDirty(_ key: NeighborKey, _ out: inout [Effect]) {
         dirty.insert(key)
         if pendingCount >= config.batchSize {
             flush(&out)
@@ -513,7 +529,7 @@ extension DaemonState {
     /// Writes batches while the store is ready, fewer than `batchesInFlight` are in flight, and a
     /// batch is full or due. A key whose write is in flight stays queued until that batch is
     /// acknowledged, so batches in flight never share a key.
-    private mutating func flush(_ out: inout [Effect]) {
+    mutating func flush(_ out: inout [Effect]) {
         while phase == .steady || writesOverlapDump, storeReady, awaitingRetry.isEmpty,
             inFlight.count < config.batchesInFlight
         {
@@ -532,6 +548,8 @@ extension DaemonState {
                     waitingMalformed.append(raw)
                 } else if actual.malformedKeys.contains(raw) {
                     changes.append(.delMalformed(raw))
+                } else {
+                    malformedDriftSettled(raw)
                 }
             }
             while changes.count < config.batchSize, let key = dirty.popFirst() {
@@ -540,7 +558,10 @@ extension DaemonState {
                     continue
                 }
                 let desired = steady ? desiredEntry(for: key) : dumpDesiredEntry(for: key)
-                guard let c = minimalChange(for: key, desired: desired, actual: actual.entries[key]) else { continue }
+                guard let c = minimalChange(for: key, desired: desired, actual: actual.entries[key]) else {
+                    driftSettled(key)
+                    continue
+                }
                 // During the dump only SETs: the dump's end decides the rest (`writeDuringDump`).
                 if !steady, !c.isSet { continue }
                 changes.append(c)
@@ -556,6 +577,7 @@ extension DaemonState {
             let batch = Batch(id: lastBatchID, changes: changes)
             inFlight.append(batch)
             track(batch, inFlight: true)
+            noteWrittenDuringVerification(batch)
             counters.batchesWritten += 1
             out.append(.journal(.batchWritten(batch)))
             out.append(.write(batch))
@@ -603,6 +625,12 @@ extension DaemonState {
         refusalStreak = 0
         track(batch, inFlight: false)
         actual.apply(batch)
+        for c in batch.changes {
+            switch c {
+            case .set(let k, _), .del(let k): driftSettled(k)
+            case .delMalformed(let raw): malformedDriftSettled(raw)
+            }
+        }
         let sets = batch.changes.lazy.filter(\.isSet).count
         counters.setsAcknowledged += sets
         counters.delsAcknowledged += batch.changes.count - sets

@@ -29,6 +29,8 @@ public struct Metrics: Sendable {
 
     public var batchLatency = Histogram()
     public var dumpLatency = Histogram()
+    /// Anti-entropy: the time each verifying read of APPL_DB took.
+    public var verifyLatency = Histogram()
     public var redisReconnects = 0
     /// Dumps abandoned because they made no progress (KernelObserver.checkDump).
     public var dumpsStalled = 0
@@ -73,6 +75,21 @@ public struct Metrics: Sendable {
         counter("sets_total", "Acknowledged SET operations.", c.setsAcknowledged)
         counter("dels_total", "Acknowledged DEL operations.", c.delsAcknowledged)
         counter("store_reloads_total", "Times APPL_DB was read back (start and reconnects).", c.storeReloads)
+        counter(
+            "verifications_total",
+            "Verifying reads of APPL_DB compared with the acknowledged view.",
+            c.verifications
+        )
+        out += "# HELP neighsyncd_drift_found_total NEIGH_TABLE keys found differing from what was acknowledged.\n"
+        out += "# TYPE neighsyncd_drift_found_total counter\n"
+        for k in DriftKind.allCases {
+            out += "neighsyncd_drift_found_total{kind=\"\(k.rawValue)\"} \(c.driftFound[k])\n"
+        }
+        out += "# HELP neighsyncd_drift_repaired_total Drifted NEIGH_TABLE keys the store agrees on again.\n"
+        out += "# TYPE neighsyncd_drift_repaired_total counter\n"
+        for k in DriftKind.allCases {
+            out += "neighsyncd_drift_repaired_total{kind=\"\(k.rawValue)\"} \(c.driftRepaired[k])\n"
+        }
         counter("redis_reconnects_total", "Successful Redis reconnects.", redisReconnects)
         counter("redis_errors_total", "Redis errors.", redisErrors)
         counter("journal_errors_total", "Journal write errors.", journalErrors)
@@ -104,6 +121,7 @@ public struct Metrics: Sendable {
         }
         out += batchLatency.render("neighsyncd_batch_write_seconds", "Time to write and acknowledge one batch.")
         out += dumpLatency.render("neighsyncd_dump_seconds", "Time from a dump request to NLMSG_DONE.")
+        out += verifyLatency.render("neighsyncd_verify_seconds", "Time one verifying read of APPL_DB took.")
         return out
     }
 

@@ -33,7 +33,7 @@ public final class PosixRuntime {
             var fds = [pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0)]
             let descriptors = [
                 shell.store.readDescriptor, shell.kernel.fileDescriptor, shell.pollers.subscription,
-                shell.journal.fileDescriptor, shell.store.connectionDescriptor,
+                shell.journal.fileDescriptor, shell.store.connectionDescriptor, shell.verifier?.readDescriptor,
             ]
             for fd in descriptors.compactMap({ $0 }) {
                 fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
@@ -86,6 +86,8 @@ public final class PosixRuntime {
             if readSignals() { shell.context.enqueue(.shutdownRequested) }
         } else if fd == shell.store.readDescriptor {
             shell.store.readEnded()
+        } else if fd == shell.verifier?.readDescriptor {
+            shell.verifier?.readEnded()
         } else if fd == shell.kernel.fileDescriptor {
             shell.kernel.readable()
         } else if fd == shell.pollers.subscription {

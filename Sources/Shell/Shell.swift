@@ -12,6 +12,8 @@ public final class Shell {
     public let store: StoreLink
     public let journal: JournalLink
     public let pollers: Pollers
+    /// Anti-entropy's reads of APPL_DB; nil: `.verifyStore` is answered with a failure.
+    public var verifier: StoreVerifier?
     public private(set) var exitCode: Int32?
     /// Events fed to the core since start.
     public private(set) var eventsHandled = 0
@@ -88,6 +90,12 @@ public final class Shell {
                 expected: state.actual.entries.count,
                 failedTable: state.policy.dualToR
             )
+        case .verifyStore(let id):
+            if let verifier {
+                verifier.verify(id: id, expected: state.actual.entries.count)
+            } else {
+                context.enqueue(.storeVerifyFailed(id: id, reason: "no verifying reader"))
+            }
         case .waitForRestoreFlag: pollers.waitForRestoreFlag()
         case .requestKernelDump: kernel.requestDump()
         case .write(let batch): store.write(batch)

@@ -71,6 +71,12 @@ enum Daemon {
             journal: journalLink,
             pollers: pollers
         )
+        if options.core.verifyIntervalMilliseconds > 0 {
+            shell.verifier = StoreVerifier(
+                context: context,
+                reader: try StoreLoader(databases: databases, password: options.password)
+            )
+        }
         if let path = options.metricsPath {
             let textfile = MetricsTextfile(path: path)
             shell.writeMetrics = { [unowned shell] in

@@ -111,12 +111,24 @@ struct Run: ParsableCommand {
     )
     var policyPollSeconds = 10
 
+    @Option(
+        name: .customLong("verify-interval"),
+        help: """
+            Seconds between verifying reads of APPL_DB NEIGH_TABLE in steady state: drift from what \
+            was acknowledged is logged and repaired. 0 turns them off.
+            """
+    )
+    var verifyInterval = 60
+
     func validate() throws {
         guard batchSize > 0, batchesInFlight > 0 else {
             throw ValidationError("--batch-size and --batches-in-flight must be positive")
         }
         guard batchDelayMs >= 0, redumpCooldownMs >= 0 else {
             throw ValidationError("--batch-delay-ms and --redump-cooldown-ms must not be negative")
+        }
+        guard (0...86_400).contains(verifyInterval) else {
+            throw ValidationError("--verify-interval: 0 (off) to 86400 seconds")
         }
         guard restoreTimeout > 0, policyPollSeconds > 0 else {
             throw ValidationError("--restore-timeout and --policy-poll-seconds must be positive")
@@ -162,6 +174,7 @@ struct Run: ParsableCommand {
             "redump-cooldown-ms \(redumpCooldownMs)",
             "restore-timeout \(restoreTimeout) s",
             "policy-poll-seconds \(policyPollSeconds)",
+            "verify-interval \(verifyInterval) s",
             "log-level \(logging.level.name)",
             "log-output \(logging.output.rawValue)",
         ].joined(separator: ", ")
@@ -235,7 +248,8 @@ struct Run: ParsableCommand {
                 batchSize: batchSize,
                 batchDelayMilliseconds: batchDelayMs,
                 redumpCooldownMilliseconds: redumpCooldownMs,
-                batchesInFlight: batchesInFlight
+                batchesInFlight: batchesInFlight,
+                verifyIntervalMilliseconds: verifyInterval * 1000
             ),
             metricsPath: noMetrics ? nil : metrics,
             restoreTimeoutSeconds: restoreTimeout,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Journal
+import Reconciler
 
 /// `neighsyncd status`: what the running daemon last reported (its metrics textfile) and what
 /// its journal holds.
@@ -71,6 +72,15 @@ struct Status: ParsableCommand {
                 "batches:      written \(v("batches_written_total")), acknowledged "
                     + "\(v("batches_acknowledged_total")), failed \(v("batches_failed_total")); sets "
                     + "\(v("sets_total")), dels \(v("dels_total"))"
+            )
+            func kinds(_ n: String) -> String {
+                DriftKind.allCases.map { "\($0.rawValue) \(v("\(n){kind=\"\($0.rawValue)\"}"))" }.joined(
+                    separator: ", "
+                )
+            }
+            print(
+                "drift:        verifications \(v("verifications_total")); found \(kinds("drift_found_total")); "
+                    + "repaired \(kinds("drift_repaired_total"))"
             )
             shown = true
         }

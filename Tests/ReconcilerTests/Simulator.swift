@@ -40,6 +40,15 @@ struct Simulator {
     /// The running dump delivered an entry older than a notification read before it.
     var dumpRaced = false
     var wantsStoreLoad = false
+    /// The verifying read the daemon asked for and that has not finished.
+    var verifyWanted: UInt64?
+    /// The store when that read was asked for: the read runs on a connection of its own, so it may
+    /// see the store as it was then, or as it is when it ends, or anything between.
+    var verifyView = StoreSnapshot()
+    /// Changes made to the store behind the daemon's back.
+    var tampered = 0
+    /// `storeReloaded` journal records: a fresh read of the store, or a verification that found drift.
+    var storeReloadRecords = 0
     var waitingForRestoreFlag = false
     var storeUp = true
     /// Messages the socket drops until the next overrun report.
@@ -99,6 +108,11 @@ struct Simulator {
         switch eff {
         case .setWarmRestartState(let s): warmStates.append(s)
         case .loadStore: wantsStoreLoad = true
+        case .verifyStore(let id):
+            // One the core gave up on (the store was lost or read again meanwhile) is replaced.
+            if state.phase != .steady { violations.append("verifying read in phase \(state.phase)") }
+            verifyWanted = id
+            verifyView = store
         case .waitForRestoreFlag: waitingForRestoreFlag = true
         case .requestKernelDump:
             dumpsRequested += 1
@@ -142,7 +156,9 @@ struct Simulator {
             }
             wire.append(("F", changes.map(\.key)))
             failedLog += changes
-        case .journal(let r): journal.apply(r)
+        case .journal(let r):
+            if case .storeReloaded = r { storeReloadRecords += 1 }
+            journal.apply(r)
         case .armTimer(let t, let ms):
             // Re-arming replaces the deadline (Effect.armTimer).
             timers.removeAll { $0.timer == t }
@@ -285,6 +301,28 @@ struct Simulator {
         send(.storeLoaded(store, failedNeighbors: state.policy.dualToR ? failedStore : nil))
     }
 
+    /// The verifying read finishes: it saw the store as it is now (or, `early`, as it was when the
+    /// read was asked for), or fails if Redis is down.
+    mutating func completeVerifyRead(early: Bool = false) {
+        guard let id = verifyWanted else { return }
+        verifyWanted = nil
+        let view = early ? verifyView : store
+        send(storeUp ? .storeVerified(id: id, view) : .storeVerifyFailed(id: id, reason: "connection refused"))
+    }
+
+    /// Someone else writes NEIGH_TABLE (a script, an operator, a bug): a key's entry changes or
+    /// goes, or a key the daemon never wrote appears, well-formed or not.
+    mutating func tamper(_ v: UInt32) {
+        guard storeUp else { return }
+        tampered += 1
+        let key = Universe.key(v >> 3)
+        switch v % 4 {
+        case 0: store.entries.removeValue(forKey: key)
+        case 1, 2: store.entries[key] = Universe.storedEntry(v >> 8, for: key)
+        default: store.malformedKeys.insert("bogus\((v >> 2) % 3)")
+        }
+    }
+
     /// Time passes until `t` fires (if it is armed): every timer due before it fires first.
     mutating func fire(_ t: TimerID) {
         while let target = timers.first(where: { $0.timer == t }), let next = nextTimer,
@@ -317,6 +355,7 @@ struct Simulator {
         timers = []
         dumpCursor = nil
         wantsStoreLoad = false
+        verifyWanted = nil
         waitingForRestoreFlag = false
         lossy = false
         exitCode = nil
@@ -345,6 +384,10 @@ struct Simulator {
                 storeComesUp()
                 continue
             }
+            if verifyWanted != nil {
+                completeVerifyRead()
+                continue
+            }
             if waitingForRestoreFlag {
                 restoreFlag = true
                 restoreFlagCheck()
@@ -358,7 +401,8 @@ struct Simulator {
                 acknowledge()
                 continue
             }
-            if nextTimer != nil {
+            // The periodic verification alone is not work left to do.
+            if nextTimer != nil, timers.contains(where: { $0.timer != .verify }) {
                 fireNext()
                 continue
             }

@@ -543,5 +543,39 @@ check "stderr a closed pipe: still running" kill -0 "$DAEMON_PID"
 check "stderr a closed pipe: SIGTERM exits 0" stop_daemon
 burst del 200 300000 7
 
+# --- 18. drift: APPL_DB changed behind the daemon's back is repaired (issue 15) -------------------
+# What sonic-mgmt's test_arp_update corrupts on purpose: a consumed entry's MAC, and the same with a
+# deleted entry and one the daemon never wrote. A verifying read every 2 s finds and repairs them.
+kill -0 "$CONSUMER_PID" 2>/dev/null || start_consumer   # an earlier step's CLIENT KILL may have ended it
+start_daemon --verify-interval 2
+N neigh replace 10.88.0.1 lladdr 00:00:00:00:88:01 dev Ethernet8 nud permanent
+N neigh replace 10.88.0.2 lladdr 00:00:00:00:88:02 dev Ethernet8 nud permanent
+check "drift: converged before the corruption" wait_converged 30
+check "drift: the two entries are consumed" eval \
+  'wait_key_value NEIGH_TABLE:Ethernet8:10.88.0.1 00:00:00:00:88:01 && wait_key NEIGH_TABLE:Ethernet8:10.88.0.2'
+R hset NEIGH_TABLE:Ethernet8:10.88.0.1 neigh 00:00:00:00:66:66 >/dev/null
+R del NEIGH_TABLE:Ethernet8:10.88.0.2 >/dev/null
+R hset NEIGH_TABLE:Ethernet8:10.88.0.9 neigh 00:00:00:00:66:69 family IPv4 >/dev/null
+wait_gone() { for _ in $(seq 150); do [ "$(R exists "$1")" -eq 0 ] && return 0; sleep 0.2; done; return 1; }
+check "drift: the changed MAC is set back" \
+  wait_key_value NEIGH_TABLE:Ethernet8:10.88.0.1 00:00:00:00:88:01
+check "drift: the deleted entry is set again" \
+  wait_key_value NEIGH_TABLE:Ethernet8:10.88.0.2 00:00:00:00:88:02
+check "drift: the entry it never wrote is deleted" wait_gone NEIGH_TABLE:Ethernet8:10.88.0.9
+check "drift: NOTICE lines name the keys" eval \
+  'grep -q "drift: Ethernet8:10.88.0.1 changed" "$DIR/daemon.log" && grep -q "drift: Ethernet8:10.88.0.2 missing" "$DIR/daemon.log" &&
+   grep -q "drift: Ethernet8:10.88.0.9 unknown" "$DIR/daemon.log"'
+metric_is() { for _ in $(seq 50); do grep -qx "$1" "$DIR/metrics.prom" && return 0; sleep 0.2; done; return 1; }
+for kind in changed missing unknown; do
+  check "drift: drift_found_total{kind=$kind} 1, repaired 1" eval \
+    "metric_is 'neighsyncd_drift_found_total{kind=\"$kind\"} 1' &&
+     metric_is 'neighsyncd_drift_repaired_total{kind=\"$kind\"} 1'"
+done
+"$BIN" status --metrics "$DIR/metrics.prom" > "$DIR/status.txt" 2>&1
+check "drift: neighsyncd status shows the counters" \
+  grep -qE '^drift: .*found changed 1, missing 1, unknown 1, malformed 0; repaired changed 1' "$DIR/status.txt"
+check "drift: SIGTERM exits 0" stop_daemon
+N neigh del 10.88.0.1 dev Ethernet8; N neigh del 10.88.0.2 dev Ethernet8
+
 echo "e2e: $PASSES passed, $FAILS failed"
 [ "$FAILS" -eq 0 ]

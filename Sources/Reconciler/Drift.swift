@@ -1,0 +1,182 @@
+import Model
+
+/// How APPL_DB's `NEIGH_TABLE` can differ from what the daemon last acknowledged.
+public enum DriftKind: String, Hashable, Sendable, CaseIterable {
+    /// Both hold the key, with different entries (a MAC changed behind the daemon's back).
+    case changed
+    /// The daemon's write was acknowledged; the key is gone.
+    case missing
+    /// A well-formed key the daemon never wrote (or deleted).
+    case unknown
+    /// A key that does not parse, or an entry whose fields do not.
+    case malformed
+}
+
+/// A count per drift kind.
+public struct DriftCounts: Hashable, Sendable {
+    public var changed = 0
+    public var missing = 0
+    public var unknown = 0
+    public var malformed = 0
+
+    public init() {}
+
+    public subscript(kind: DriftKind) -> Int {
+        get {
+            switch kind {
+            case .changed: changed
+            case .missing: missing
+            case .unknown: unknown
+            case .malformed: malformed
+            }
+        }
+        set {
+            switch kind {
+            case .changed: changed = newValue
+            case .missing: missing = newValue
+            case .unknown: unknown = newValue
+            case .malformed: malformed = newValue
+            }
+        }
+    }
+
+    public var total: Int { changed + missing + unknown + malformed }
+}
+
+/// Anti-entropy: in steady state a verifying read of APPL_DB every `verifyIntervalMilliseconds`
+/// (docs/state-machine.md, "Drift"). A key the read shows otherwise than `actual` has drifted,
+/// unless the daemon's own writes may explain it: a key queued, in flight, or written since the
+/// read was asked for (the read runs on another connection, so it may see such a write or not).
+/// A drifted key's `actual` takes the value read and the key joins the dirty queue: the ordinary
+/// flush writes what the desired view calls for (changed or missing: SET; unknown or malformed:
+/// DEL), or nothing when the store already holds it.
+extension DaemonState {
+    /// Per-key NOTICE lines in one verification; the rest are summarized.
+    static let driftLogLimit = 20
+
+    /// Entering steady state: the first verifying read is one interval away.
+    mutating func armVerifyTimer(_ out: inout [Effect]) {
+        guard config.verifyIntervalMilliseconds > 0, !verifyTimerArmed else { return }
+        verifyTimerArmed = true
+        out.append(.armTimer(.verify, milliseconds: config.verifyIntervalMilliseconds))
+    }
+
+    /// Never outside steady state (a warm restart's reconcile timer included: nothing is written
+    /// there), nor without a store read, nor over a read still running.
+    mutating func verifyTimerFired(_ out: inout [Effect]) {
+        verifyTimerArmed = false
+        guard phase == .steady else { return }
+        armVerifyTimer(&out)
+        guard storeReady, verifyOutstanding == nil else { return }
+        lastVerifyID += 1
+        verifyOutstanding = lastVerifyID
+        writtenSinceVerify = inFlightKeys
+        writtenMalformedSinceVerify = inFlightMalformedKeys
+        out.append(.verifyStore(id: lastVerifyID))
+    }
+
+    /// A new store read or a lost store makes the running verification meaningless.
+    mutating func abandonVerification() {
+        verifyOutstanding = nil
+        writtenSinceVerify = []
+        writtenMalformedSinceVerify = []
+    }
+
+    /// A batch goes out while a verifying read runs: the read may or may not see its keys.
+    mutating func noteWrittenDuringVerification(_ batch: Batch) {
+        guard verifyOutstanding != nil else { return }
+        for c in batch.changes {
+            switch c {
+            case .set(let k, _), .del(let k): writtenSinceVerify.insert(k)
+            case .delMalformed(let raw): writtenMalformedSinceVerify.insert(raw)
+            }
+        }
+    }
+
+    mutating func storeVerified(id: UInt64, _ read: StoreSnapshot, _ out: inout [Effect]) {
+        guard verifyOutstanding == id else { return }
+        let (written, writtenMalformed) = (writtenSinceVerify, writtenMalformedSinceVerify)
+        abandonVerification()
+        guard phase == .steady, storeReady else { return }
+        counters.verifications += 1
+        // Batches in flight now were in flight when the read was asked for, or written since.
+        func settled(_ k: NeighborKey) -> Bool { !written.contains(k) && !dirty.contains(k) }
+        var drifted: [(key: NeighborKey, kind: DriftKind, read: StoredEntry?)] = []
+        for (k, have) in read.entries where actual.entries[k] != have && settled(k) {
+            let kind: DriftKind =
+                have == .malformed ? .malformed : actual.entries[k] == nil ? .unknown : .changed
+            drifted.append((k, kind, have))
+        }
+        for (k, _) in actual.entries where read.entries[k] == nil && settled(k) { drifted.append((k, .missing, nil)) }
+        let queuedMalformed = Set(malformedToDelete)
+        func settledRaw(_ raw: String) -> Bool { !writtenMalformed.contains(raw) && !queuedMalformed.contains(raw) }
+        let newMalformed = read.malformedKeys.subtracting(actual.malformedKeys).filter(settledRaw).sorted()
+        let goneMalformed = actual.malformedKeys.subtracting(read.malformedKeys).filter(settledRaw)
+        guard !drifted.isEmpty || !newMalformed.isEmpty || !goneMalformed.isEmpty else { return }
+        sortInPlanOrder(&drifted, key: { $0.key })
+        var found = DriftCounts()
+        var lines: [String] = []
+        for d in drifted {
+            found[d.kind] += 1
+            if lines.count < Self.driftLogLimit { lines.append(Self.describe(d.key, d.kind, read: d.read, actual)) }
+            if let r = d.read { actual.entries[d.key] = r } else { actual.entries.removeValue(forKey: d.key) }
+            driftToRepair[d.key] = d.kind
+        }
+        for raw in newMalformed {
+            found.malformed += 1
+            if lines.count < Self.driftLogLimit { lines.append("NEIGH_TABLE drift: malformed key \(raw); deleting") }
+            actual.malformedKeys.insert(raw)
+            malformedDriftToRepair.insert(raw)
+        }
+        // A malformed key someone else removed: nothing to repair.
+        actual.malformedKeys.subtract(goneMalformed)
+        for kind in DriftKind.allCases { counters.driftFound[kind] += found[kind] }
+        // The journal's store view follows `actual`, as after any read of the store.
+        out.append(.journal(.storeReloaded(actual)))
+        for line in lines { out.append(.log(.notice, line)) }
+        if found.total > 0 {
+            let more = found.total - lines.count
+            out.append(
+                .log(
+                    .notice,
+                    "NEIGH_TABLE drift: \(found.total) key(s) differ from what was acknowledged (changed "
+                        + "\(found.changed), missing \(found.missing), unknown \(found.unknown), malformed "
+                        + "\(found.malformed))\(more > 0 ? "; \(more) not logged" : ""); repairing"
+                )
+            )
+        }
+        malformedToDelete += newMalformed
+        for d in drifted { markDirty(d.key, &out) }
+        // Repairs go out without waiting for the batch delay, as a resync's do.
+        flushDue = pendingCount > 0
+        flush(&out)
+    }
+
+    private static func describe(
+        _ key: NeighborKey,
+        _ kind: DriftKind,
+        read: StoredEntry?,
+        _ actual: StoreSnapshot
+    ) -> String {
+        func text(_ e: StoredEntry?) -> String {
+            switch e {
+            case .valid(let v)?: "neigh \(v.mac) family \(v.family)"
+            case .malformed?: "malformed fields"
+            case nil: "absent"
+            }
+        }
+        return "NEIGH_TABLE drift: \(key) \(kind.rawValue): store holds \(text(read)), acknowledged "
+            + "\(text(actual.entries[key])); repairing"
+    }
+
+    /// A drifted key the store agrees on again: its repair was acknowledged, or nothing needed writing.
+    mutating func driftSettled(_ key: NeighborKey) {
+        guard !driftToRepair.isEmpty, let kind = driftToRepair.removeValue(forKey: key) else { return }
+        counters.driftRepaired[kind] += 1
+    }
+
+    mutating func malformedDriftSettled(_ raw: String) {
+        guard malformedDriftToRepair.remove(raw) != nil else { return }
+        counters.driftRepaired.malformed += 1
+    }
+}

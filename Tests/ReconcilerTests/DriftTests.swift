@@ -1,0 +1,190 @@
+import Model
+import PropertyBased
+import PropertySeed
+import Testing
+
+@testable import Reconciler
+
+/// Anti-entropy: APPL_DB changed behind the daemon's back is noticed by a verifying read and
+/// repaired through the ordinary plan (docs/state-machine.md, "Drift").
+@Suite struct DriftTests {
+    static let config = ReconcilerConfig(batchSize: 4, batchDelayMilliseconds: 5, verifyIntervalMilliseconds: 1000)
+    static let keys = (1...3).map { NeighborKey("Ethernet0:10.0.0.\($0)")! }
+    static func mac(_ i: Int) -> MACAddress { MACAddress(String(format: "00:00:00:00:00:%02x", i))! }
+
+    /// A cold start in steady state with three neighbors written and acknowledged.
+    static func inSync() -> Simulator {
+        var sim = Simulator(config: config)
+        for (i, k) in keys.enumerated() {
+            sim.kernel[k] = KernelNeighbor(linkLayerAddress: .mac(mac(i + 1)), state: .reachable)
+        }
+        sim.boot()
+        sim.quiesce()
+        #expect(sim.state.phase == .steady && sim.storeIsExpected)
+        return sim
+    }
+
+    /// One verifying read, start to end, then everything it caused.
+    static func verify(_ sim: inout Simulator) {
+        sim.fire(.verify)
+        #expect(sim.verifyWanted != nil, "no verifying read asked for")
+        sim.completeVerifyRead()
+        sim.quiesce()
+    }
+
+    /// The issue's three corruptions, plus a key that does not parse.
+    @Test func theThreeCorruptionsAreRepaired() {
+        var sim = Self.inSync()
+        let bogus = NeighborKey("Ethernet4:10.0.0.9")!
+        sim.store.entries[Self.keys[0]] = .valid(NeighborEntry(mac: Self.mac(0x99), family: .ipv4))
+        sim.store.entries.removeValue(forKey: Self.keys[1])
+        sim.store.entries[bogus] = .valid(NeighborEntry(mac: Self.mac(7), family: .ipv4))
+        sim.store.malformedKeys.insert("not-a-key")
+        Self.verify(&sim)
+        #expect(sim.storeIsExpected, "\(sim.store)")
+        var want = DriftCounts()
+        (want.changed, want.missing, want.unknown, want.malformed) = (1, 1, 1, 1)
+        #expect(sim.state.counters.driftFound == want)
+        #expect(sim.state.counters.driftRepaired == want)
+        #expect(sim.logs.contains { $0.contains("drift: Ethernet0:10.0.0.1 changed") })
+        #expect(sim.logs.contains { $0.contains("drift: Ethernet0:10.0.0.2 missing") })
+        #expect(sim.logs.contains { $0.contains("drift: Ethernet4:10.0.0.9 unknown") })
+        #expect(sim.logs.contains { $0.contains("drift: malformed key not-a-key") })
+        #expect(sim.violations.isEmpty, "\(sim.violations)")
+    }
+
+    @Test func nothingDriftedWritesAndJournalsNothing() {
+        var sim = Self.inSync()
+        let (writes, reloads) = (sim.writes.count, sim.storeReloadRecords)
+        Self.verify(&sim)
+        Self.verify(&sim)
+        #expect(sim.state.counters.verifications == 2)
+        #expect(sim.writes.count == writes)
+        #expect(sim.storeReloadRecords == reloads, "a verification without drift was journaled")
+        #expect(!sim.logs.contains { $0.contains("drift") })
+    }
+
+    /// More drifted keys than `driftLogLimit`: one line each up to it, then a summary.
+    @Test func theLogIsBounded() {
+        var sim = Self.inSync()
+        for i in 0..<(DaemonState.driftLogLimit + 5) {
+            sim.store.malformedKeys.insert("junk\(i)")
+        }
+        Self.verify(&sim)
+        #expect(sim.logs.filter { $0.hasPrefix("NEIGH_TABLE drift: malformed key") }.count == DaemonState.driftLogLimit)
+        #expect(
+            sim.logs.contains {
+                $0.contains("\(DaemonState.driftLogLimit + 5) key(s) differ") && $0.contains("5 not logged")
+            }
+        )
+        #expect(sim.store.malformedKeys.isEmpty)
+    }
+
+    /// A batch the read saw applied before its acknowledgement came: not drift.
+    @Test func aKeyInFlightIsNotDrift() {
+        var sim = Self.inSync()
+        let k = NeighborKey("Ethernet0:10.0.0.4")!
+        sim.kernelSet(k, KernelNeighbor(linkLayerAddress: .mac(Self.mac(4)), state: .reachable))
+        sim.fire(.flush)
+        #expect(sim.inFlight.count == 1)
+        sim.fire(.verify)
+        sim.store.apply(sim.inFlight[0])  // Redis applied it; the reply is still on its way
+        sim.completeVerifyRead()
+        sim.quiesce()
+        #expect(sim.state.counters.driftFound.total == 0, "\(sim.logs)")
+        #expect(sim.storeIsExpected)
+    }
+
+    /// A batch written while the read ran, which the read did not see: not drift either.
+    @Test func aKeyWrittenDuringTheReadIsNotDrift() {
+        var sim = Self.inSync()
+        let k = NeighborKey("Ethernet0:10.0.0.4")!
+        sim.fire(.verify)
+        sim.kernelSet(k, KernelNeighbor(linkLayerAddress: .mac(Self.mac(4)), state: .reachable))
+        sim.fire(.flush)
+        sim.acknowledge()
+        sim.completeVerifyRead(early: true)
+        sim.quiesce()
+        #expect(sim.state.counters.driftFound.total == 0, "\(sim.logs)")
+        #expect(sim.storeIsExpected)
+    }
+
+    /// Nothing is verified before steady state: a warm restart's reconcile timer writes nothing,
+    /// and a repair is a write.
+    @Test func noVerificationBeforeTheWarmReconcile() {
+        var sim = Simulator(config: Self.config)
+        sim.warmStart = true
+        sim.kernel[Self.keys[0]] = KernelNeighbor(linkLayerAddress: .mac(Self.mac(1)), state: .reachable)
+        sim.boot()
+        sim.completeStoreRead()
+        sim.restoreFlagCheck()
+        sim.dumpChunk(100)
+        #expect(sim.state.phase == .awaitingReconcileTimer)
+        sim.send(.timerFired(.verify))  // a stray firing
+        #expect(sim.verifyWanted == nil)
+        #expect(!sim.armed.contains(.verify))
+        sim.fire(.reconcile)
+        sim.quiesce()
+        #expect(sim.armed.contains(.verify))
+        #expect(sim.violations.isEmpty, "\(sim.violations)")
+    }
+
+    /// A read that failed is dropped; the next interval asks again.
+    @Test func aFailedReadIsRetriedNextInterval() {
+        var sim = Self.inSync()
+        sim.fire(.verify)
+        guard let id = sim.verifyWanted else { return #expect(Bool(false), "no read asked for") }
+        sim.verifyWanted = nil
+        sim.send(.storeVerifyFailed(id: id, reason: "timeout"))
+        sim.store.entries.removeValue(forKey: Self.keys[2])
+        Self.verify(&sim)
+        #expect(sim.state.counters.driftFound.missing == 1)
+        #expect(sim.storeIsExpected)
+    }
+
+    // MARK: properties
+
+    /// Scenario actions with tampering and verifying reads inserted at generated places.
+    static func withAdversary(_ s: Scenario, _ inserts: [UInt32], tampering: Bool) -> Scenario {
+        var s = s
+        for v in inserts {
+            let a: Action =
+                switch v % 3 {
+                case 0 where tampering: .tamper(v >> 2)
+                case 1: .verifyRead(early: v & 4 != 0)
+                default: .fire(.verify)
+                }
+            s.actions.insert(a, at: Int(v >> 8) % (s.actions.count + 1))
+        }
+        return s
+    }
+
+    static let inserts = Gen.uint32(in: 0...UInt32.max).array(of: 0...30)
+
+    /// An adversary changes the store at any point; once it stops, the next verification and the
+    /// repairs it starts make the store the kernel's table again.
+    @Test(replayingSeed) func driftAnywhereConverges() async {
+        await propertyCheck(count: PropertyTests.cases, input: PropertyTests.input, Self.inserts) { values, inserts in
+            let s = Self.withAdversary(Scenario(values), inserts, tampering: true)
+            var sim = s.run(config: Self.config)
+            Self.verify(&sim)
+            #expect(sim.violations.isEmpty, "\(sim.violations) in \(s)")
+            #expect(sim.storeIsExpected, "store \(sim.store) != expected \(sim.expectedStore) in \(s)")
+            #expect(sim.state.phase == .steady, "phase \(sim.state.phase) in \(s)")
+        }
+        PropertyTests.report()
+    }
+
+    /// Without an adversary, no verification ever finds drift, whatever the daemon is doing.
+    @Test(replayingSeed) func theDaemonsOwnWritesAreNeverDrift() async {
+        await propertyCheck(count: PropertyTests.cases, input: PropertyTests.input, Self.inserts) { values, inserts in
+            let s = Self.withAdversary(Scenario(values), inserts, tampering: false)
+            var sim = s.run(config: Self.config)
+            Self.verify(&sim)
+            #expect(sim.violations.isEmpty, "\(sim.violations) in \(s)")
+            #expect(sim.state.counters.driftFound.total == 0, "\(sim.logs.filter { $0.contains("drift") }) in \(s)")
+            #expect(sim.storeIsExpected, "store \(sim.store) != expected \(sim.expectedStore) in \(s)")
+        }
+        PropertyTests.report()
+    }
+}
