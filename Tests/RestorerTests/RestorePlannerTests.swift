@@ -81,7 +81,7 @@ import Testing
 
     @Test func refusalsAreSummedPerInterfaceAndErrno() throws {
         var summary = RefusalSummary()
-        for i in 1...5 { summary.add(try Self.key("Ethernet0:10.0.0.\(i)"), errno: 22) }
+        for i in [5, 3, 1, 4, 2] { summary.add(try Self.key("Ethernet0:10.0.0.\(i)"), errno: 22) }
         summary.add(try Self.key("Ethernet4:10.0.4.1"), errno: 19)
         #expect(summary.total == 6)
         #expect(summary.lines.count == 2)
