@@ -40,9 +40,7 @@ public enum NetlinkEncoder {
         case .mac(let m):
             put(UInt16(10))
             put(UInt16(NDA_LLADDR))
-            for shift in stride(from: 40, through: 0, by: -8) {
-                out.append(UInt8(truncatingIfNeeded: m.rawValue >> UInt64(shift)))
-            }
+            m.appendBytes(to: &out)
             pad()
         case .otherLength(let l):
             put(UInt16(4 + l))

@@ -13,6 +13,14 @@ public struct MACAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
         rawValue = v
     }
 
+    /// Appends the six bytes in network order (what netlink, ARP and NDP carry), without an array
+    /// in between (the netlink encoder writes one per neighbor).
+    public func appendBytes(to out: inout [UInt8]) {
+        for shift in stride(from: 40, through: 0, by: -8) {
+            out.append(UInt8(truncatingIfNeeded: rawValue >> UInt64(shift)))
+        }
+    }
+
     /// Parses `aa:bb:cc:dd:ee:ff` (either case). Returns nil for anything else.
     public init?(_ text: some StringProtocol) {
         var text = String(text)

@@ -2,88 +2,94 @@ import CNetlink
 import Glibc
 import Model
 
-/// Where probes on one interface come from: its index, MAC and first IPv4 address.
+/// Where a probe on one interface comes from: its index and MAC, and its first address of the
+/// probed family (upstream's `first_ip_on_intf`).
 public struct ProbeSource: Sendable {
     public var ifindex: Int32
     public var mac: MACAddress
-    public var ipv4: IPAddress?
+    public var ip: IPAddress
+
+    public init(ifindex: Int32, mac: MACAddress, ip: IPAddress) {
+        self.ifindex = ifindex
+        self.mac = mac
+        self.ip = ip
+    }
 }
 
 /// Sends the probes of `ProbePackets` from raw sockets: ARP through AF_PACKET (the kernel adds the
-/// Ethernet header for the broadcast), NS through an ICMPv6 raw socket with hop limit 255.
+/// Ethernet header for the broadcast), NS through an ICMPv6 raw socket with hop limit 255 and the
+/// interface's address as source. Each family's socket opens on its own: one that cannot (ICMPv6
+/// with `ipv6.disable=1`) leaves that family unprobed, not the restore undone.
 public final class NeighborProber {
-    private let arpSocket: Int32
-    private let icmpSocket: Int32
+    private var sockets: [AddressFamily: Int32] = [:]
+    /// Why a family cannot be probed (its socket did not open); the caller logs it once.
+    public private(set) var unavailable: [AddressFamily: RestoreError] = [:]
 
-    public init() throws(RestoreError) {
-        let arp = socket(AF_PACKET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard arp >= 0 else { throw RestoreError(operation: "socket(AF_PACKET)", errno: errno) }
-        let icmp = socket(AF_INET6, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Int32(IPPROTO_ICMPV6))
-        guard icmp >= 0 else {
-            let e = errno
-            close(arp)
-            throw RestoreError(operation: "socket(AF_INET6, IPPROTO_ICMPV6)", errno: e)
+    /// `open` gives a family's socket (the default: `openSocket`; tests pass one that fails).
+    public init(open: (AddressFamily) throws(RestoreError) -> Int32 = NeighborProber.openSocket) {
+        for family in AddressFamily.allCases {
+            do throws(RestoreError) {
+                sockets[family] = try open(family)
+            } catch { unavailable[family] = error }
         }
+    }
+
+    deinit { for fd in sockets.values { close(fd) } }
+
+    public func canProbe(_ family: AddressFamily) -> Bool { sockets[family] != nil }
+
+    /// The raw socket that sends `family`'s probes.
+    public static func openSocket(_ family: AddressFamily) throws(RestoreError) -> Int32 {
+        family == .ipv4 ? try openARP() : try openICMPv6()
+    }
+
+    static func openARP() throws(RestoreError) -> Int32 {
+        let fd = socket(AF_PACKET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw RestoreError(operation: "socket(AF_PACKET)", errno: errno) }
+        return fd
+    }
+
+    static func openICMPv6() throws(RestoreError) -> Int32 {
+        let fd = socket(AF_INET6, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Int32(IPPROTO_ICMPV6))
+        guard fd >= 0 else { throw RestoreError(operation: "socket(AF_INET6, IPPROTO_ICMPV6)", errno: errno) }
         // RFC 4861 §7.1.1: a receiver drops an NS whose hop limit is not 255.
         var hops: Int32 = 255
-        guard
-            setsockopt(icmp, Int32(IPPROTO_IPV6), IPV6_MULTICAST_HOPS, &hops, socklen_t(MemoryLayout<Int32>.size)) == 0
-        else {
+        let size = socklen_t(MemoryLayout<Int32>.size)
+        // The socket is never read: block every ICMPv6 type, or it queues all of them until full.
+        var blockAll = [UInt32](repeating: .max, count: 8)  // ICMP6_FILTER_SETBLOCKALL
+        let filterSize = socklen_t(blockAll.count * MemoryLayout<UInt32>.size)
+        if setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_MULTICAST_HOPS, &hops, size) != 0 {
             let e = errno
-            close(arp)
-            close(icmp)
+            close(fd)
             throw RestoreError(operation: "setsockopt(IPV6_MULTICAST_HOPS)", errno: e)
         }
-        arpSocket = arp
-        icmpSocket = icmp
-    }
-
-    deinit {
-        close(arpSocket)
-        close(icmpSocket)
-    }
-
-    /// The interface's MAC and first IPv4 address (getifaddrs), or nil when it has no MAC.
-    public static func source(for interface: InterfaceName) -> ProbeSource? {
-        let index = Int32(bitPattern: if_nametoindex(interface.rawValue))
-        guard index > 0 else { return nil }
-        var list: UnsafeMutablePointer<ifaddrs>?
-        guard getifaddrs(&list) == 0 else { return nil }
-        defer { freeifaddrs(list) }
-        var mac: MACAddress?
-        var ipv4: IPAddress?
-        var next = list
-        while let entry = next {
-            defer { next = entry.pointee.ifa_next }
-            guard let name = entry.pointee.ifa_name, String(cString: name) == interface.rawValue,
-                let address = entry.pointee.ifa_addr
-            else { continue }
-            switch Int32(address.pointee.sa_family) {
-            case AF_PACKET:
-                let ll = UnsafeRawPointer(address).loadUnaligned(as: sockaddr_ll.self)
-                if ll.sll_halen == 6 { mac = withUnsafeBytes(of: ll.sll_addr) { MACAddress(bytes: $0.prefix(6)) } }
-            case AF_INET where ipv4 == nil:
-                let v4 = UnsafeRawPointer(address).loadUnaligned(as: sockaddr_in.self)
-                ipv4 = IPAddress(ipv4: UInt32(bigEndian: v4.sin_addr.s_addr))
-            default: break
-            }
+        if setsockopt(fd, Int32(IPPROTO_ICMPV6), icmp6Filter, &blockAll, filterSize) != 0 {
+            let e = errno
+            close(fd)
+            throw RestoreError(operation: "setsockopt(ICMP6_FILTER)", errno: e)
         }
-        return mac.map { ProbeSource(ifindex: index, mac: $0, ipv4: ipv4) }
+        return fd
     }
+
+    /// `ICMP6_FILTER` of <netinet/icmp6.h>, which Glibc's module does not export.
+    static let icmp6Filter: Int32 = 1
+    /// `IPV6_PKTINFO` of <netinet/in.h> (a GNU extension the module does not export).
+    static let ipv6PacketInfo: Int32 = 50
 
     /// One ARP who-has (IPv4) or NS to the solicited-node address (IPv6); 0, or the errno
     /// (ENETDOWN when the link went down: the caller retries the interface).
     public func probe(_ target: IPAddress, from source: ProbeSource) -> Int32 {
+        guard let fd = sockets[target.family] else { return EAFNOSUPPORT }
         let sent: Int
         if target.family == .ipv4 {
-            let packet = ProbePackets.arpRequest(target: target, senderMAC: source.mac, senderIP: source.ipv4)
+            let packet = ProbePackets.arpRequest(target: target, senderMAC: source.mac, senderIP: source.ip)
             var to = sockaddr_ll()
             to.sll_family = UInt16(AF_PACKET)
             to.sll_protocol = UInt16(ETH_P_ARP).bigEndian
             to.sll_ifindex = source.ifindex
             to.sll_halen = 6
             withUnsafeMutableBytes(of: &to.sll_addr) { for i in 0..<6 { $0[i] = 0xFF } }
-            sent = Self.send(arpSocket, packet, to)
+            sent = Self.send(fd, packet, to, control: [])
         } else {
             let packet = ProbePackets.neighborSolicitation(target: target, senderMAC: source.mac)
             var to = sockaddr_in6()
@@ -91,17 +97,50 @@ public final class NeighborProber {
             to.sin6_scope_id = UInt32(bitPattern: source.ifindex)
             let group = ProbePackets.solicitedNode(of: target).bytes
             withUnsafeMutableBytes(of: &to.sin6_addr) { for (i, b) in group.enumerated() { $0[i] = b } }
-            sent = Self.send(icmpSocket, packet, to)
+            sent = Self.send(fd, packet, to, control: Self.packetInfo(source: source.ip, ifindex: source.ifindex))
+            // EINVAL: the address is still tentative (DAD), which the kernel will not send from; let it
+            // pick another of the interface's addresses (or answer EADDRNOTAVAIL when there is none).
+            if sent < 0 && errno == EINVAL { return Self.send(fd, packet, to, control: []) >= 0 ? 0 : errno }
         }
         return sent >= 0 ? 0 : errno
     }
 
-    private static func send<Address>(_ fd: Int32, _ packet: [UInt8], _ address: Address) -> Int {
+    /// One `IPV6_PKTINFO` control message: the NS leaves from `source` (as upstream's, which
+    /// builds its IPv6 header with `src=src_ip`) on interface `ifindex`.
+    static func packetInfo(source: IPAddress, ifindex: Int32) -> [UInt8] {
+        let header = MemoryLayout<cmsghdr>.size  // length, level, type: 16 bytes on 64-bit Linux
+        let info = 20  // struct in6_pktinfo: 16-byte address, 4-byte ifindex
+        let length = header + info
+        let align = MemoryLayout<Int>.size
+        var out = [UInt8](repeating: 0, count: header + (info + align - 1) / align * align)
+        out.withUnsafeMutableBytes { raw in
+            raw.storeBytes(of: length, toByteOffset: 0, as: Int.self)  // cmsg_len is a size_t
+            raw.storeBytes(of: Int32(IPPROTO_IPV6), toByteOffset: align, as: Int32.self)
+            raw.storeBytes(of: ipv6PacketInfo, toByteOffset: align + 4, as: Int32.self)
+            for (i, b) in source.bytes.enumerated() { raw[header + i] = b }
+            raw.storeBytes(of: UInt32(bitPattern: ifindex), toByteOffset: header + 16, as: UInt32.self)
+        }
+        return out
+    }
+
+    private static func send<Address>(_ fd: Int32, _ packet: [UInt8], _ address: Address, control: [UInt8]) -> Int {
         var address = address
-        return packet.withUnsafeBytes { bytes in
-            withUnsafePointer(to: &address) { a in
-                a.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<Address>.size))
+        var packet = packet
+        var control = control
+        return packet.withUnsafeMutableBytes { bytes in
+            control.withUnsafeMutableBytes { controlBytes in
+                withUnsafeMutablePointer(to: &address) { a in
+                    var vector = iovec(iov_base: bytes.baseAddress, iov_len: bytes.count)
+                    return withUnsafeMutablePointer(to: &vector) { v in
+                        var message = msghdr()
+                        message.msg_name = UnsafeMutableRawPointer(a)
+                        message.msg_namelen = socklen_t(MemoryLayout<Address>.size)
+                        message.msg_iov = v
+                        message.msg_iovlen = 1
+                        message.msg_control = controlBytes.isEmpty ? nil : controlBytes.baseAddress
+                        message.msg_controllen = controlBytes.count
+                        return sendmsg(fd, &message, 0)
+                    }
                 }
             }
         }

@@ -4,16 +4,12 @@ import Model
 /// (the payload of an Ethernet broadcast) and an ICMPv6 Neighbor Solicitation (the payload of a
 /// packet to the target's solicited-node address; the kernel fills in the checksum).
 public enum ProbePackets {
-    static func macBytes(_ m: MACAddress) -> [UInt8] {
-        stride(from: 40, through: 0, by: -8).map { UInt8(truncatingIfNeeded: m.rawValue >> UInt64($0)) }
-    }
-
-    /// ARP request (RFC 826) for `target` from `senderMAC`/`senderIP` (0.0.0.0 when the interface
-    /// has no IPv4 address: a probe that peers still answer).
-    public static func arpRequest(target: IPAddress, senderMAC: MACAddress, senderIP: IPAddress?) -> [UInt8] {
+    /// ARP request (RFC 826) for `target` from the interface's `senderMAC` and first IPv4 address
+    /// `senderIP` (upstream's `first_ip_on_intf`; without one the family is not restored yet).
+    public static func arpRequest(target: IPAddress, senderMAC: MACAddress, senderIP: IPAddress) -> [UInt8] {
         var out: [UInt8] = [0, 1, 0x08, 0x00, 6, 4, 0, 1]  // Ethernet, IPv4, lengths, op request
-        out += macBytes(senderMAC)
-        out += senderIP?.bytes ?? [0, 0, 0, 0]
+        senderMAC.appendBytes(to: &out)
+        out += senderIP.bytes
         out += [UInt8](repeating: 0, count: 6)
         out += target.bytes
         return out
@@ -28,34 +24,8 @@ public enum ProbePackets {
     public static func neighborSolicitation(target: IPAddress, senderMAC: MACAddress) -> [UInt8] {
         var out: [UInt8] = [135, 0, 0, 0, 0, 0, 0, 0]  // type, code, checksum (kernel), reserved
         out += target.bytes
-        out += [1, 1] + macBytes(senderMAC)  // option 1, length 1 (8 bytes)
+        out += [1, 1]  // option 1 (source link-layer address), length 1 (8 bytes)
+        senderMAC.appendBytes(to: &out)
         return out
-    }
-}
-
-/// Spaces probes so a large table does not flood the link: at most `perSecond` on average,
-/// `burst` at once. Pure: the caller sleeps for what `reserve` returns.
-public struct ProbePacer: Sendable {
-    public let perSecond: Int
-    public let burst: Int
-    private var tokens: Double
-    private var last: ContinuousClock.Instant?
-
-    public init(perSecond: Int, burst: Int) {
-        self.perSecond = max(1, perSecond)
-        self.burst = max(1, burst)
-        tokens = Double(self.burst)
-    }
-
-    /// Takes one probe's token at `now`; returns how long to wait before sending it.
-    public mutating func reserve(at now: ContinuousClock.Instant) -> Duration {
-        if let last {
-            let elapsed = max(0, (now - last) / .seconds(1))
-            tokens = min(Double(burst), tokens + elapsed * Double(perSecond))
-        }
-        last = now
-        tokens -= 1
-        guard tokens < 0 else { return .zero }
-        return .seconds(-tokens / Double(perSecond))
     }
 }

@@ -1,64 +1,72 @@
 import Model
 
-/// What the restorer knows of an interface at the start of a pass.
-public struct InterfaceReadiness: Equatable, Sendable {
-    /// `/sys/class/net/<if>/carrier` is 1.
-    public var carrierUp: Bool
-    /// STATE_DB holds a `VLAN_MEMBER_TABLE|<if>|*` or `LAG_MEMBER_TABLE|<if>|*` key.
-    public var hasMembers: Bool
-
-    public init(carrierUp: Bool, hasMembers: Bool) {
-        self.carrierUp = carrierUp
-        self.hasMembers = hasMembers
-    }
+/// One interface's neighbors of one family, ready to install, with the address to probe them from.
+public struct RestoreGroup: Sendable {
+    public var interface: InterfaceName
+    public var family: AddressFamily
+    public var source: IPAddress
+    public var entries: [NeighborKey: NeighborEntry]
 }
 
-/// The neighbors still to restore, by interface, and which of them a pass may install now.
-/// Pure: the caller reads readiness and talks to the kernel.
+/// The neighbors still to restore, by interface and family, and which of them a pass may install
+/// now. Pure: the caller reads readiness and talks to the kernel.
 public struct RestorePlanner: Sendable {
-    /// Entries not yet installed, by interface.
-    public private(set) var waiting: [InterfaceName: [NeighborKey: NeighborEntry]] = [:]
-    /// Keys left out of the restore, with why (logged once by the caller).
-    public private(set) var skipped: [(key: String, reason: String)] = []
+    /// Entries not yet installed, by interface, then by their address's family.
+    public private(set) var waiting: [InterfaceName: [AddressFamily: [NeighborKey: NeighborEntry]]] = [:]
 
-    /// Groups APPL_DB's entries by interface; `lo` is not restored (upstream skips it), a
-    /// malformed entry (no `neigh` or `family`, bad value) is skipped.
-    public init(entries: [NeighborKey: StoredEntry], malformedKeys: Set<String> = []) {
-        for (key, stored) in entries.sorted(by: { $0.key < $1.key }) {
-            guard let entry = stored.entry else {
-                skipped.append((key.description, "malformed entry (needs neigh and family)"))
-                continue
-            }
-            if key.interface.rawValue == "lo" { continue }
-            waiting[key.interface, default: [:]][key] = entry
+    /// Groups APPL_DB's valid entries by interface and family; `lo` is not restored (upstream
+    /// skips it). Malformed entries are left out (the caller logs the snapshot's issues).
+    public init(entries: [NeighborKey: StoredEntry]) {
+        for (key, stored) in entries {
+            guard let entry = stored.entry, key.interface.rawValue != "lo" else { continue }
+            waiting[key.interface, default: [:]][key.ip.family, default: [:]][key] = entry
         }
-        for raw in malformedKeys.sorted() { skipped.append((raw, "malformed key (needs <ifname>:<ip>)")) }
     }
 
     public var isDone: Bool { waiting.isEmpty }
 
-    /// `Vlan*` and `PortChannel*` need a member in STATE_DB before their neighbors can be added.
+    /// How many entries are still waiting.
+    public var count: Int { waiting.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.count } } }
+
+    /// `Vlan*` needs a member in STATE_DB before its neighbors can be added (as upstream, which
+    /// checks only VLANs: a PortChannel's carrier is already up only once teamd selected a member).
     public static func needsMembers(_ interface: InterfaceName) -> Bool {
-        interface.rawValue.hasPrefix("Vlan") || interface.rawValue.hasPrefix("PortChannel")
+        interface.rawValue.hasPrefix("Vlan")
     }
 
-    public static func isReady(_ interface: InterfaceName, _ r: InterfaceReadiness) -> Bool {
+    public static func isUp(_ interface: InterfaceName, _ r: InterfaceReadiness) -> Bool {
         r.carrierUp && (r.hasMembers || !needsMembers(interface))
     }
 
-    /// Takes the interfaces that are ready now out of `waiting`, in name order.
-    public mutating func takeReady(
-        _ readiness: (InterfaceName) -> InterfaceReadiness
-    ) -> [(interface: InterfaceName, entries: [NeighborKey: NeighborEntry])] {
-        var ready: [(interface: InterfaceName, entries: [NeighborKey: NeighborEntry])] = []
-        for interface in waiting.keys.sorted() where Self.isReady(interface, readiness(interface)) {
-            if let entries = waiting.removeValue(forKey: interface) { ready.append((interface, entries)) }
+    /// Takes out of `waiting` each family of each interface that is up and has an address of that
+    /// family (upstream's `first_ip_on_intf`), in name then family order. A family without an
+    /// address keeps waiting.
+    public mutating func takeReady(_ readiness: (InterfaceName) -> InterfaceReadiness) -> [RestoreGroup] {
+        var ready: [RestoreGroup] = []
+        for interface in waiting.keys.sorted() {
+            let r = readiness(interface)
+            guard Self.isUp(interface, r), var families = waiting[interface] else { continue }
+            for family in AddressFamily.allCases {
+                guard let source = r.source(for: family), let entries = families.removeValue(forKey: family)
+                else { continue }
+                ready.append(RestoreGroup(interface: interface, family: family, source: source, entries: entries))
+            }
+            waiting[interface] = families.isEmpty ? nil : families
         }
         return ready
     }
 
     /// Puts entries back for the next pass (the kernel said ENETDOWN: the link went down meanwhile).
     public mutating func retry(_ entries: [NeighborKey: NeighborEntry]) {
-        for (key, entry) in entries { waiting[key.interface, default: [:]][key] = entry }
+        for (key, entry) in entries { waiting[key.interface, default: [:]][key.ip.family, default: [:]][key] = entry }
+    }
+
+    /// What is still waiting, for the timeout's log line: `Ethernet4 IPv6 (3)`, in name order.
+    public var waitingSummary: String {
+        waiting.keys.sorted().flatMap { interface in
+            AddressFamily.allCases.compactMap { family in
+                waiting[interface]?[family].map { "\(interface) \(family) (\($0.count))" }
+            }
+        }.joined(separator: ", ")
     }
 }

@@ -11,33 +11,50 @@ public struct WarmRestartStore {
         self.config = config
     }
 
+    /// `WARM_RESTART_ENABLE_TABLE|system` and `|swss`: whether each `enable` == `true`.
+    public func enabledScopes() throws(RedisError) -> (system: Bool, swss: Bool) {
+        func enabled(_ scope: String) throws(RedisError) -> Bool {
+            try state.command(["HGET", "WARM_RESTART_ENABLE_TABLE|\(scope)", "enable"]).string == "true"
+        }
+        return (try enabled("system"), try enabled("swss"))
+    }
+
     /// `WARM_RESTART_ENABLE_TABLE|system` or `|swss` `enable` == `true`.
     public func isEnabled() throws(RedisError) -> Bool {
-        for scope in ["system", "swss"] {
-            let enable = try state.command(["HGET", "WARM_RESTART_ENABLE_TABLE|\(scope)", "enable"]).string
-            if enable == "true" { return true }
-        }
-        return false
+        let scopes = try enabledScopes()
+        return scopes.system || scopes.swss
     }
+
+    /// `WARM_RESTART_TABLE|neighsyncd restore_count`, or nil when missing. A count that cannot be
+    /// incremented is no count: a cold start, as for any other bad text.
+    public func restoreCount() throws(RedisError) -> Int? {
+        guard let text = try state.command(["HGET", Self.tableKey, "restore_count"]).string,
+            let n = Int(text), n < Int.max
+        else { return nil }
+        return n
+    }
+
+    /// What `checkWarmStart` writes on a cold start (also when warm restart is enabled but
+    /// `restore_count` is missing).
+    public func resetRestoreCount() throws(RedisError) {
+        _ = try state.command(["HSET", Self.tableKey, "restore_count", "0"])
+    }
+
+    static let tableKey = "WARM_RESTART_TABLE|neighsyncd"
 
     /// `checkWarmStart`: a warm start needs the flag and an existing `restore_count`, which it
     /// increments; otherwise `restore_count` is written as 0. Returns whether this is a warm start.
     public func begin() throws(RedisError) -> (warm: Bool, restoreCount: Int) {
-        let key = "WARM_RESTART_TABLE|neighsyncd"
-        let enabled = try isEnabled()
-        // A count that cannot be incremented is no count: a cold start, as for any other bad text.
-        if enabled, let text = try state.command(["HGET", key, "restore_count"]).string,
-            let n = Int(text), n < Int.max
-        {
-            _ = try state.command(["HSET", key, "restore_count", String(n + 1)])
+        if try isEnabled(), let n = try restoreCount() {
+            _ = try state.command(["HSET", Self.tableKey, "restore_count", String(n + 1)])
             return (true, n + 1)
         }
-        _ = try state.command(["HSET", key, "restore_count", "0"])
+        try resetRestoreCount()
         return (false, 0)
     }
 
     public func setState(_ s: WarmRestartState) throws(RedisError) {
-        _ = try state.command(["HSET", "WARM_RESTART_TABLE|neighsyncd", "state", s.rawValue])
+        _ = try state.command(["HSET", Self.tableKey, "state", s.rawValue])
     }
 
     /// `WARM_RESTART|swss neighsyncd_timer`, parsed like `strtoul(…, 0)`; 1…9999 or the default.
@@ -55,6 +72,13 @@ public struct WarmRestartStore {
         if t.hasPrefix("0x") || t.hasPrefix("0X") { return Int(t.dropFirst(2), radix: 16) }
         if t.count > 1 && t.hasPrefix("0") { return Int(t.dropFirst(), radix: 8) }
         return Int(t)
+    }
+
+    /// Sets `NEIGH_RESTORE_TABLE|Flags restored=true`, which the daemon waits for (what
+    /// `neighsyncd restore` does once the kernel has its neighbors back).
+    public func setRestoreFlag() throws(RedisError) {
+        let reply = try state.command(["HSET", "NEIGH_RESTORE_TABLE|Flags", "restored", "true"])
+        if case .error(let text) = reply { throw RedisError(.refused, "HSET NEIGH_RESTORE_TABLE|Flags: \(text)") }
     }
 
     /// `NEIGH_RESTORE_TABLE|Flags restored` == `true`.

@@ -10,19 +10,21 @@ struct Restore: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "After a system warm reboot, put APPL_DB's neighbors back in the kernel, then set the restore flag.",
         discussion: """
-            Not a warm restart (STATE_DB WARM_RESTART_ENABLE_TABLE|system and |swss not enabled): does \
-            nothing, sets no flag, exits 0. Container-only warm restart (|swss): sets NEIGH_RESTORE_TABLE|Flags \
-            restored=true at once. System warm reboot (|system): every --interval seconds, adds the NEIGH_TABLE \
-            entries (lo skipped) of each interface that has carrier (and, for Vlan*/PortChannel*, a member in \
-            STATE_DB) as STALE and probes them, then sets the flag, also when --timeout passes first (as upstream: \
-            neighsyncd then reconciles what is there; an ERROR names what was not restored). Exit 1 without \
-            the flag when Redis or netlink fail; 2 on a usage error. Serves the network namespace it is started in.
+            Not a warm restart (STATE_DB WARM_RESTART_ENABLE_TABLE|system and |swss not enabled, or \
+            WARM_RESTART_TABLE|neighsyncd restore_count missing): does nothing, sets no flag, exits 0. \
+            Container-only warm restart (|swss): sets NEIGH_RESTORE_TABLE|Flags restored=true at once. System \
+            warm reboot (|system): every --interval seconds, adds as STALE the NEIGH_TABLE entries (lo \
+            skipped) of each family on each interface that has carrier, an address of that family (the \
+            probes' source) and, for Vlan*, a member in STATE_DB; then probes them. It sets the flag once all \
+            are added, or when --timeout passes first (as upstream: neighsyncd then reconciles what is there; \
+            an ERROR names what was not restored). Exit 1 without the flag when Redis or netlink fail; 2 on \
+            a usage error. Serves the network namespace it is started in.
             """
     )
 
     @OptionGroup var redis: RedisOptions
 
-    @Option(help: "Seconds to keep trying before giving up without the flag (upstream: 110).")
+    @Option(help: "Seconds to keep trying; then the flag is set with what was restored (upstream: 110).")
     var timeout = 110
 
     @Option(help: "Seconds between passes over the interfaces still waiting (upstream: 5).")
@@ -30,13 +32,13 @@ struct Restore: ParsableCommand {
 
     @Option(
         name: .customLong("member-settle"),
-        help: "Seconds to wait, once, when a Vlan*/PortChannel* first has its members (upstream: 15)."
+        help: "Seconds to wait, once, when a Vlan* first has its members (upstream: 15; counts against --timeout)."
     )
     var memberSettle = 15
 
     @Option(
         name: .customLong("probe-rate"),
-        help: "ARP/NS probes per second, after each neighbor is added (0: no probes)."
+        help: "ARP/NS probes per second, after a pass's neighbors are added (0: no probes; none after --timeout)."
     )
     var probeRate = 1000
 
@@ -69,66 +71,78 @@ struct Restore: ParsableCommand {
     }
 
     private func restore(_ log: Logger) throws {
-        let inputs = RestoreInputs(state: try redis.connect("STATE_DB"))
+        let warm = WarmRestartStore(state: try redis.connect("STATE_DB"), config: try redis.connect("CONFIG_DB"))
+        let inputs = RestoreInputs(warm: warm)
         switch try inputs.mode() {
         case .cold:
-            log.notice("restore: not a warm restart; nothing to restore, no flag set")
+            log.notice("restore: not a warm restart (or no restore_count); nothing to restore, no flag set")
             return
         case .containerOnly:
-            try inputs.setRestoredFlag()
+            try warm.setRestoreFlag()
             log.notice("restore: container-only warm restart; the kernel kept its table, flag set")
             return
         case .systemReboot:
             break
         }
         let (snapshot, issues) = try StoreReader.snapshot(try redis.connect("APPL_DB"))
-        for issue in issues { log.warning("restore: skipped \(issue)") }
-        var planner = RestorePlanner(entries: snapshot.entries, malformedKeys: snapshot.malformedKeys)
-        let total = planner.waiting.values.reduce(0) { $0 + $1.count }
-        let interfaces = planner.waiting.count
-        let skipped = planner.skipped.count
+        for issue in issues { log.warning("restore: \(Self.notRestored(issue))") }
+        var planner = RestorePlanner(entries: snapshot.entries)
+        let total = planner.count
         log.notice(
-            "restore: system warm reboot; \(total) neighbors on \(interfaces) interfaces to restore, \(skipped) skipped"
+            """
+            restore: system warm reboot; \(total) neighbors on \(planner.waiting.count) interfaces to restore, \
+            \(issues.count) malformed not restored
+            """
         )
         let installer = try KernelInstaller()
-        let prober = probeRate > 0 ? try NeighborProber() : nil
+        let prober = probeRate > 0 ? NeighborProber() : nil
+        for (family, error) in (prober?.unavailable ?? [:]).sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            log.error("restore: \(family) neighbors are added but not probed: \(error)")
+        }
         var pacer = ProbePacer(perSecond: probeRate, burst: max(1, probeRate / 10))
         let start = ContinuousClock.now
         let deadline = start + .seconds(timeout)
-        var failed = 0
+        var refused = 0
         var settled = false
+        var firstPass = true
         while true {
-            var readinessError: (any Error)?
-            let ready = planner.takeReady { interface in
-                do { return try inputs.readiness(interface) } catch {
-                    readinessError = error
-                    return InterfaceReadiness(carrierUp: false, hasMembers: false)
-                }
-            }
-            if let readinessError { throw readinessError }
-            // Upstream waits once, when the first VLAN or LAG is found with members, before restoring it.
+            let view = try inputs.view(of: planner.waiting.keys)
+            let ready = planner.takeReady { view[$0] }
+            // Upstream waits once, when the first VLAN is found with members, before restoring it.
             if !settled, let first = ready.first(where: { RestorePlanner.needsMembers($0.interface) }) {
                 settled = true
+                let pause = min(Duration.seconds(memberSettle), max(.zero, deadline - .now))
                 log.notice("restore: \(first.interface) has its members; waiting \(memberSettle) s once before it")
-                Thread.sleep(forTimeInterval: Double(memberSettle))
+                Thread.sleep(forTimeInterval: pause / .seconds(1))
             }
-            for (interface, entries) in ready {
-                let outcomes = try installer.install(entries, on: interface)
+            // Every ready group is added before any is probed: probing is cut at the deadline, adding never.
+            var summary = RefusalSummary()
+            var added: [(group: RestoreGroup, entries: [NeighborKey: NeighborEntry])] = []
+            for group in ready {
+                let outcomes = try installer.install(group.entries, on: group.interface)
                 var again: [NeighborKey: NeighborEntry] = [:]
-                for (key, outcome) in outcomes.sorted(by: { $0.key < $1.key }) {
+                for (key, outcome) in outcomes {
                     switch outcome {
                     case .installed: break
-                    case .retry: again[key] = entries[key]
-                    case .failed(let code):
-                        failed += 1
-                        log.error("restore: \(key): kernel refused it: \(String(cString: strerror(code)))")
+                    case .retry: again[key] = group.entries[key]
+                    case .failed(let code): summary.add(key, errno: code)
                     }
                 }
-                if let prober {
-                    let installed = entries.filter { outcomes[$0.key] == .installed }
-                    probe(installed, on: interface, prober, &pacer, retry: &again, log)
-                }
                 planner.retry(again)
+                added.append((group, group.entries.filter { outcomes[$0.key] == .installed }))
+            }
+            refused += summary.total
+            for line in summary.lines { log.error("restore: \(line)") }
+            if let prober {
+                planner.retry(probe(added, view.addresses, prober, &pacer, until: deadline, log))
+            }
+            if firstPass {
+                firstPass = false
+                let missing = planner.waiting.keys.filter { !RestoreInputs.exists($0) }.sorted()
+                if !missing.isEmpty {
+                    let names = missing.map(\.rawValue).joined(separator: ", ")
+                    log.notice("restore: no such interface (yet): \(names); their neighbors wait for it")
+                }
             }
             if planner.isDone { break }
             let now = ContinuousClock.now
@@ -137,49 +151,77 @@ struct Restore: ParsableCommand {
             let pause = min(Duration.seconds(interval), deadline - now)
             Thread.sleep(forTimeInterval: pause / .seconds(1))
         }
-        let left = planner.waiting.values.reduce(0) { $0 + $1.count }
+        let left = planner.count
         if left > 0 {
             // As upstream: the loop ends at the timeout and the flag is set all the same, so neighsyncd
             // reconciles what is there instead of waiting for a flag that never comes and exiting 1.
-            let names = planner.waiting.map { "\($0.key) (\($0.value.count))" }.sorted().joined(separator: ", ")
-            log.error("restore: timed out after \(timeout) s; not restored: \(names); setting the flag anyway")
+            let rest = planner.waitingSummary
+            log.error("restore: timed out after \(timeout) s; not restored: \(rest); setting the flag anyway")
         }
-        try inputs.setRestoredFlag()
+        try warm.setRestoreFlag()
         let seconds = (ContinuousClock.now - start).components.seconds
-        let restored = total - left - failed
-        log.notice("restore: \(restored) restored, \(failed) refused, \(left) not ready, in \(seconds) s; flag set")
+        let restored = total - left - refused
+        log.notice("restore: \(restored) restored, \(refused) refused, \(left) not ready, in \(seconds) s; flag set")
+    }
+
+    /// A malformed APPL_DB item, in restore's words (the snapshot's reason says what the daemon
+    /// will do about it, which is not restore's business).
+    static func notRestored(_ issue: SnapshotIssue) -> String {
+        let why = issue.reason.split(separator: ";", maxSplits: 1).first.map(String.init) ?? issue.reason
+        return "\(issue.source): \(issue.item): not restored: \(why)".escapedForLog
     }
 
     /// Probes each neighbor just added so its peer answers and the entry turns REACHABLE (or
-    /// fails and is dropped by the kernel, as upstream's probes do). ENETDOWN retries it next pass.
+    /// fails and is dropped by the kernel, as upstream's probes do). Stops at `deadline`: what is
+    /// left is STALE, which the kernel probes itself when the entry is used. Returns the entries
+    /// whose probe met ENETDOWN (the link went down: added again next pass).
     private func probe(
-        _ entries: [NeighborKey: NeighborEntry],
-        on interface: InterfaceName,
+        _ added: [(group: RestoreGroup, entries: [NeighborKey: NeighborEntry])],
+        _ addresses: InterfaceAddresses,
         _ prober: NeighborProber,
         _ pacer: inout ProbePacer,
-        retry: inout [NeighborKey: NeighborEntry],
+        until deadline: ContinuousClock.Instant,
         _ log: Logger
-    ) {
-        guard !entries.isEmpty else { return }
-        guard let source = NeighborProber.source(for: interface) else {
-            log.warning("restore: \(interface) has no MAC address; its neighbors are not probed")
-            return
-        }
-        var refused = 0
-        var lastError: Int32 = 0
-        for (key, entry) in entries.sorted(by: { $0.key < $1.key }) {
-            let wait = pacer.reserve(at: .now)
-            if wait > .zero { Thread.sleep(forTimeInterval: wait / .seconds(1)) }
-            switch prober.probe(key.ip, from: source) {
-            case 0: break
-            case ENETDOWN: retry[key] = entry
-            case let code:
-                refused += 1
-                lastError = code
+    ) -> [NeighborKey: NeighborEntry] {
+        var retry: [NeighborKey: NeighborEntry] = [:]
+        var unsent = 0
+        for (group, entries) in added where !entries.isEmpty && prober.canProbe(group.family) {
+            if unsent > 0 {
+                unsent += entries.count
+                continue
+            }
+            let index = Int32(bitPattern: if_nametoindex(group.interface.rawValue))
+            guard index > 0, let mac = addresses[group.interface].mac else {
+                log.warning("restore: \(group.interface) has no MAC address; its neighbors are not probed")
+                continue
+            }
+            let source = ProbeSource(ifindex: index, mac: mac, ip: group.source)
+            var failed = 0
+            var lastError: Int32 = 0
+            let sorted = entries.sorted(by: { $0.key < $1.key })
+            for (position, (key, entry)) in sorted.enumerated() {
+                let wait = pacer.reserve(at: .now)
+                guard ContinuousClock.now + wait < deadline else {
+                    unsent = sorted.count - position
+                    break
+                }
+                if wait > .zero { Thread.sleep(forTimeInterval: wait / .seconds(1)) }
+                switch prober.probe(key.ip, from: source) {
+                case 0: break
+                case ENETDOWN: retry[key] = entry
+                case let code:
+                    failed += 1
+                    lastError = code
+                }
+            }
+            if failed > 0 {
+                let why = String(cString: strerror(lastError))
+                log.warning("restore: \(failed) \(group.family) probes on \(group.interface) failed: \(why)")
             }
         }
-        if refused > 0 {
-            log.warning("restore: \(refused) probes on \(interface) failed: \(String(cString: strerror(lastError)))")
+        if unsent > 0 {
+            log.notice("restore: --timeout reached; \(unsent) probes not sent (the kernel probes a STALE entry on use)")
         }
+        return retry
     }
 }

@@ -47,6 +47,7 @@ JSON
 
 ip netns add "$NS" || exit 1
 ip netns add "$PEER" || exit 1
+N link set lo up   # up, with 127.0.0.1: only the planner keeps its entry out of the kernel
 N link add Ethernet0 type veth peer name peer0 address 00:01:02:03:04:02
 N link set peer0 netns "$PEER"
 ip -n "$PEER" link set peer0 up
@@ -55,17 +56,28 @@ ip -n "$PEER" addr add fc00::2/64 dev peer0 nodad
 N addr add 10.0.0.1/24 dev Ethernet0
 N addr add fc00::1/64 dev Ethernet0 nodad
 N link add Ethernet4 type veth peer name peer4
+N addr add 10.0.4.1/24 dev Ethernet4
 N link add Ethernet8 type veth peer name peer8
 N link add Vlan1000 type bridge
 N link set Ethernet8 master Vlan1000
-for l in Ethernet0 Ethernet8 peer8 Vlan1000 peer4; do N link set "$l" up; done   # Ethernet4 down
+N addr add 192.168.0.1/24 dev Vlan1000
+# Carrier and an IPv4 address, but no IPv6 one (not even link-local) until the test adds it.
+N link add Ethernet12 type veth peer name peer12
+N link set Ethernet12 addrgenmode none
+N addr add 10.0.12.1/24 dev Ethernet12
+for l in Ethernet0 Ethernet8 peer8 Vlan1000 peer4 Ethernet12 peer12; do N link set "$l" up; done   # Ethernet4 down
 
 R hset NEIGH_TABLE:Ethernet0:10.0.0.2 neigh 00:01:02:03:04:02 family IPv4 >/dev/null
 R hset NEIGH_TABLE:Ethernet0:fc00::2 neigh 00:01:02:03:04:02 family IPv6 >/dev/null
 R hset NEIGH_TABLE:Ethernet4:10.0.4.2 neigh 00:01:02:03:04:04 family IPv4 >/dev/null
 R hset NEIGH_TABLE:Vlan1000:192.168.0.2 neigh 00:01:02:03:04:05 family IPv4 >/dev/null
+R hset NEIGH_TABLE:Ethernet12:10.0.12.2 neigh 00:01:02:03:04:12 family IPv4 >/dev/null
+R hset NEIGH_TABLE:Ethernet12:fc00:12::2 neigh 00:01:02:03:04:12 family IPv6 >/dev/null
 R hset NEIGH_TABLE:lo:127.0.0.2 neigh 00:01:02:03:04:06 family IPv4 >/dev/null
-R hset NEIGH_TABLE:Ethernet0:10.0.0.9 family IPv4 >/dev/null   # no neigh: skipped
+# Malformed: each is logged and left out; nothing else is lost.
+R hset NEIGH_TABLE:Ethernet0:10.0.0.9 family IPv4 >/dev/null                           # no neigh
+R hset NEIGH_TABLE:Ethernet0:10.0.0.10 neigh 00:01:02:03:04:zz family IPv4 >/dev/null  # bad MAC
+R hset NEIGH_TABLE:Ethernet0:FC00::10 neigh 00:01:02:03:04:10 family IPv6 >/dev/null   # not inet_ntop text
 
 restore() {
   ip netns exec "$NS" "$BIN" restore --db-config "$DIR/db.json" --log-output stderr "$@" >>"$DIR/restore.log" 2>&1
@@ -73,48 +85,70 @@ restore() {
 flag() { S hget 'NEIGH_RESTORE_TABLE|Flags' restored; }
 # In the kernel with that MAC, STALE or better (a probe answered makes it REACHABLE).
 stale() { N neigh show nud all dev "$1" | grep -cE "^$2 lladdr $3 (STALE|REACHABLE|DELAY|PROBE)"; }
+absent() { [ -z "$(N neigh show nud all "$1")" ]; }
 reachable() {  # waits up to 10 s for the peer's answer to a probe
   for _ in $(seq 100); do
     N neigh show nud reachable dev "$1" | grep -q "^$2 lladdr $3 REACHABLE" && return 0; sleep 0.1
   done
   N neigh show nud all dev "$1"; return 1
 }
+logged() { grep -qF -- "$1" "$DIR/restore.log"; }
 
-# Not warm: nothing, no flag, exit 0.
+# Not warm: nothing, no flag, exit 0; restore_count written 0 as checkWarmStart does.
 restore; rc=$?
 check "cold: exit 0" [ "$rc" -eq 0 ]
 check "cold: no flag" [ -z "$(flag)" ]
 check "cold: kernel untouched" [ "$(stale Ethernet0 10.0.0.2 00:01:02:03:04:02)" -eq 0 ]
+check "cold: restore_count 0" [ "$(S hget 'WARM_RESTART_TABLE|neighsyncd' restore_count)" = "0" ]
 
-# Container-only warm restart: the flag at once, the kernel untouched.
+# Warm restart enabled but no restore_count: checkWarmStart(…, False) falls back to a cold start.
+S del 'WARM_RESTART_TABLE|neighsyncd' >/dev/null
 S hset 'WARM_RESTART_ENABLE_TABLE|swss' enable true >/dev/null
+restore; rc=$?
+check "enabled without restore_count: exit 0" [ "$rc" -eq 0 ]
+check "enabled without restore_count: no flag (cold)" [ -z "$(flag)" ]
+check "enabled without restore_count: restore_count 0" \
+  [ "$(S hget 'WARM_RESTART_TABLE|neighsyncd' restore_count)" = "0" ]
+
+# Container-only warm restart: the flag at once, the kernel untouched, restore_count not incremented.
+S hset 'WARM_RESTART_TABLE|neighsyncd' restore_count 3 >/dev/null
 restore; rc=$?
 check "container-only: exit 0" [ "$rc" -eq 0 ]
 check "container-only: flag set" [ "$(flag)" = "true" ]
 check "container-only: kernel untouched" [ "$(stale Ethernet0 10.0.0.2 00:01:02:03:04:02)" -eq 0 ]
+check "container-only: restore_count kept" [ "$(S hget 'WARM_RESTART_TABLE|neighsyncd' restore_count)" = "3" ]
 S del 'NEIGH_RESTORE_TABLE|Flags' >/dev/null
 
-# System warm reboot, Ethernet4 down and Vlan1000 without a STATE_DB member: at the timeout the flag
-# is set all the same, exit 0 (upstream's loop ends and main sets it), with an ERROR naming the rest.
+# System warm reboot, Ethernet4 down, Vlan1000 without a STATE_DB member, Ethernet12 without an IPv6
+# address, Ethernet99 not there at all: at the timeout the flag is set all the same, exit 0 (upstream's
+# loop ends and main sets it), with an ERROR naming the rest.
+R hset NEIGH_TABLE:Ethernet99:10.9.9.9 neigh 00:01:02:03:04:99 family IPv4 >/dev/null
 S hset 'WARM_RESTART_ENABLE_TABLE|system' enable true >/dev/null
 restore --timeout 1 --interval 1; rc=$?
 check "timeout: exit 0" [ "$rc" -eq 0 ]
 check "timeout: flag set anyway" [ "$(flag)" = "true" ]
 check "timeout: ready interface restored meanwhile" [ "$(stale Ethernet0 10.0.0.2 00:01:02:03:04:02)" -eq 1 ]
-check "timeout: logged" \
-  grep -q "timed out after 1 s; not restored: Ethernet4 (1), Vlan1000 (1); setting" "$DIR/restore.log"
-check "timeout: counted" grep -q "2 restored, 0 refused, 2 not ready" "$DIR/restore.log"
+check "timeout: logged" logged \
+  "not restored: Ethernet12 IPv6 (1), Ethernet4 IPv4 (1), Ethernet99 IPv4 (1), Vlan1000 IPv4 (1); setting"
+check "timeout: unknown interface named" logged "no such interface (yet): Ethernet99;"
+check "timeout: counted" logged "3 restored, 0 refused, 4 not ready"
 S del 'NEIGH_RESTORE_TABLE|Flags' >/dev/null
+R del NEIGH_TABLE:Ethernet99:10.9.9.9 >/dev/null
 N neigh flush all
 check "flushed" [ "$(stale Ethernet0 10.0.0.2 00:01:02:03:04:02)" -eq 0 ]
 
-# System warm reboot: Ethernet4 comes up after the first pass, the VLAN's member appears; all restored.
+# System warm reboot: Ethernet4 comes up after the first pass, the VLAN's member appears, Ethernet12
+# gets an IPv6 address; all restored.
+: >"$DIR/restore.log"
 restore --interval 1 --member-settle 1 & RESTORE_PID=$!
-for _ in $(seq 300); do [ "$(stale Ethernet0 fc00::2 00:01:02:03:04:02)" -eq 1 ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ "$(stale Ethernet12 10.0.12.2 00:01:02:03:04:12)" -eq 1 ] && break; sleep 0.1; done
 check "first pass restored Ethernet0 (IPv6)" [ "$(stale Ethernet0 fc00::2 00:01:02:03:04:02)" -eq 1 ]
+check "first pass restored Ethernet12's IPv4" [ "$(stale Ethernet12 10.0.12.2 00:01:02:03:04:12)" -eq 1 ]
+check "first pass: Ethernet12's IPv6 waits for an IPv6 address" absent fc00:12::2
 check "no flag while interfaces wait" [ -z "$(flag)" ]
 N link set Ethernet4 up
 S hset 'VLAN_MEMBER_TABLE|Vlan1000|Ethernet8' tagging_mode untagged >/dev/null
+N addr add fc00:12::1/64 dev Ethernet12 nodad
 wait "$RESTORE_PID"; rc=$?; RESTORE_PID=""
 check "system: exit 0" [ "$rc" -eq 0 ]
 check "system: flag set" [ "$(flag)" = "true" ]
@@ -123,11 +157,46 @@ check "system: ARP answered: REACHABLE" reachable Ethernet0 10.0.0.2 00:01:02:03
 check "system: NS answered: REACHABLE" reachable Ethernet0 fc00::2 00:01:02:03:04:02
 check "system: Ethernet4 restored once up" [ "$(stale Ethernet4 10.0.4.2 00:01:02:03:04:04)" -eq 1 ]
 check "system: Vlan1000 restored once it has a member" [ "$(stale Vlan1000 192.168.0.2 00:01:02:03:04:05)" -eq 1 ]
-check "system: lo skipped" [ -z "$(N neigh show 127.0.0.2)" ]
-check "system: malformed entry skipped and logged" grep -q "Ethernet0:10.0.0.9" "$DIR/restore.log"
-check "system: summary logged" grep -q "4 restored, 0 refused, 0 not ready" "$DIR/restore.log"
+check "system: Ethernet12 IPv6 restored once it has an address" \
+  [ "$(stale Ethernet12 fc00:12::2 00:01:02:03:04:12)" -eq 1 ]
+# Nothing at all on lo: the kernel files an entry added there under 0.0.0.0, not its address.
+check "system: lo (up, with an address) not restored" [ -z "$(N neigh show nud all dev lo)" ]
+check "system: entry without neigh not restored" absent 10.0.0.9
+check "system: entry without neigh logged" logged "Ethernet0:10.0.0.9: not restored: "
+check "system: bad MAC not restored" absent 10.0.0.10
+check "system: bad MAC logged" logged "Ethernet0:10.0.0.10: not restored: "
+check "system: non-canonical key not restored" absent fc00::10
+check "system: non-canonical key logged" logged "Ethernet0:FC00::10: not restored: key is not"
+check "system: no daemon wording" bash -c "! grep -E 'will be (deleted|repaired)' '$DIR/restore.log'"
+check "system: summary logged" logged "6 restored, 0 refused, 0 not ready"
 check "system: waited once for the VLAN's members" \
   [ "$(grep -c "Vlan1000 has its members; waiting 1 s once" "$DIR/restore.log")" -eq 1 ]
+
+# Probing is bounded by --timeout: 300 neighbors at 20 probes/s would take 15 s; every ready
+# interface is added first, the probes stop at the deadline, the flag is set.
+S del 'NEIGH_RESTORE_TABLE|Flags' >/dev/null
+N neigh flush all
+for i in $(seq 1 300); do
+  echo "hset NEIGH_TABLE:Ethernet0:10.0.$((1 + i / 250)).$((i % 250 + 1)) neigh 00:01:02:03:05:01 family IPv4"
+done | R >/dev/null
+started=$(date +%s)
+timeout 60 ip netns exec "$NS" "$BIN" restore --db-config "$DIR/db.json" --log-output stderr \
+  --timeout 2 --interval 1 --probe-rate 20 >>"$DIR/restore.log" 2>&1
+rc=$?
+elapsed=$(( $(date +%s) - started ))
+check "bounded probes: exit 0" [ "$rc" -eq 0 ]
+check "bounded probes: flag set" [ "$(flag)" = "true" ]
+check "bounded probes: ended by timeout + interval + 5 s (took ${elapsed} s)" [ "$elapsed" -le 8 ]
+check "bounded probes: rest dropped with a NOTICE" logged "probes not sent"
+check "bounded probes: all added" [ "$(N neigh show nud all dev Ethernet0 | grep -c '^10\.0\.[12]\.')" -eq 300 ]
+check "bounded probes: later interface added too" [ "$(stale Ethernet12 10.0.12.2 00:01:02:03:04:12)" -eq 1 ]
+
+# Redis gone: exit 1, and so no flag.
+S del 'NEIGH_RESTORE_TABLE|Flags' >/dev/null
+redis-cli -s "$SOCK" shutdown nosave >/dev/null 2>&1
+restore --timeout 1; rc=$?
+check "redis down: exit 1" [ "$rc" -eq 1 ]
+check "redis down: logged" logged "restore failed"
 
 # A usage error exits 2.
 "$BIN" restore --interval 0 >/dev/null 2>&1; rc=$?
