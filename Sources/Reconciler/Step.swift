@@ -543,6 +543,7 @@ extension DaemonState {
             changes.reserveCapacity(min(pendingCount, config.batchSize))
             var waiting: [NeighborKey] = []
             var waitingMalformed: [String] = []
+            var replacing: Set<NeighborKey> = []
             while changes.count < config.batchSize, let raw = malformedToDelete.popLast() {
                 if inFlightMalformedKeys.contains(raw) {
                     waitingMalformed.append(raw)
@@ -564,6 +565,7 @@ extension DaemonState {
                 }
                 // During the dump only SETs: the dump's end decides the rest (`writeDuringDump`).
                 if !steady, !c.isSet { continue }
+                if c.isSet, actual.entries[key] == .malformed { replacing.insert(key) }
                 changes.append(c)
             }
             malformedToDelete += waitingMalformed
@@ -574,7 +576,7 @@ extension DaemonState {
                 return
             }
             lastBatchID += 1
-            let batch = Batch(id: lastBatchID, changes: changes)
+            let batch = Batch(id: lastBatchID, changes: changes, replacing: replacing)
             inFlight.append(batch)
             track(batch, inFlight: true)
             noteWrittenDuringVerification(batch)

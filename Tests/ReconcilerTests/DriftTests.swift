@@ -188,3 +188,20 @@ import Testing
         PropertyTests.report()
     }
 }
+
+extension DriftTests {
+    /// A value that does not parse (in Redis it may not even be a hash) is repaired by a SET that
+    /// replaces it, not one that HSETs over it (orchagent's pop would fail with WRONGTYPE).
+    @Test func aMalformedValueIsRepairedByAReplacingSet() {
+        var sim = Self.inSync()
+        sim.store.entries[Self.keys[0]] = .malformed
+        let before = sim.writes.count
+        Self.verify(&sim)
+        #expect(sim.storeIsExpected)
+        let repairs = sim.writes[before...].map(\.batch)
+        #expect(repairs.count == 1)
+        #expect(repairs.first?.replacing == [Self.keys[0]])
+        #expect(repairs.first?.changes == [.set(Self.keys[0], NeighborEntry(mac: Self.mac(1), family: .ipv4))])
+        #expect(sim.state.counters.driftRepaired.malformed == 1)
+    }
+}
