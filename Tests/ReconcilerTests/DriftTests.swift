@@ -205,3 +205,27 @@ extension DriftTests {
         #expect(sim.state.counters.driftRepaired.malformed == 1)
     }
 }
+
+extension DriftTests {
+    /// Drift is not journaled as a whole store view: that rewrote 100,000 entries per interval
+    /// with a persistent other writer, and forgot the batches in flight (after a crash the journal
+    /// said none were). The repairs' `batchApplied` records bring the journal forward.
+    @Test func driftKeepsTheJournalsBatchesInFlight() {
+        var sim = Self.inSync()
+        let k = NeighborKey("Ethernet0:10.0.0.4")!
+        sim.kernelSet(k, KernelNeighbor(linkLayerAddress: .mac(Self.mac(4)), state: .reachable))
+        sim.fire(.flush)
+        guard let batch = sim.inFlight.first else { return #expect(Bool(false), "no batch in flight") }
+        let reloads = sim.storeReloadRecords
+        sim.store.entries[Self.keys[0]] = .valid(NeighborEntry(mac: Self.mac(0x99), family: .ipv4))
+        sim.fire(.verify)
+        sim.completeVerifyRead()
+        #expect(sim.state.counters.driftFound.changed == 1)
+        #expect(sim.journal.inFlight.contains { $0.id == batch.id }, "\(sim.journal.inFlight)")
+        #expect(sim.storeReloadRecords == reloads)
+        sim.quiesce()
+        #expect(sim.storeIsExpected)
+        #expect(sim.journal.actual == sim.state.actual)
+        #expect(sim.violations.isEmpty, "\(sim.violations)")
+    }
+}
