@@ -147,6 +147,10 @@ extension DaemonState {
                 )
             )
         }
+        // A re-dump runs because notifications were lost or links changed: the kernel view may
+        // be stale, and a repair decided from it wrong. `actual` is corrected; the resync at the
+        // dump's end compares it with the fresh dump and writes what that calls for.
+        guard dumpView == nil else { return }
         malformedToDelete += newMalformed
         for d in drifted { markDirty(d.key, &out) }
         // Repairs go out without waiting for the batch delay, as a resync's do.

@@ -229,3 +229,31 @@ extension DriftTests {
         #expect(sim.violations.isEmpty, "\(sim.violations)")
     }
 }
+
+extension DriftTests {
+    /// While a re-dump runs, the kernel view may be stale (the dump runs because notifications
+    /// were lost, or links changed): drift found then corrects `actual` but writes nothing; the
+    /// resync at the dump's end compares the corrected view with the fresh dump.
+    @Test func noRepairFromAStaleKernelViewDuringARedump() {
+        var sim = Self.inSync()
+        let k = Self.keys[1]
+        sim.send(.linksChanged)
+        #expect(sim.dumpCursor != nil, "no re-dump")
+        sim.kernel.removeValue(forKey: k)  // flushed with the link: no notification
+        sim.store.entries.removeValue(forKey: k)  // and someone deleted it from APPL_DB too
+        let before = sim.writes.count
+        sim.fire(.verify)
+        sim.completeVerifyRead()
+        sim.fire(.flush)
+        #expect(
+            !sim.writes[before...].contains { $0.batch.changes.contains { $0.isSet && $0.keyText == k.description } }
+        )
+        #expect(sim.state.counters.driftFound.missing == 1)
+        sim.quiesce()
+        #expect(!sim.writes[before...].contains { $0.batch.changes.contains { $0.keyText == k.description } })
+        #expect(sim.storeIsExpected, "\(sim.store)")
+        #expect(sim.state.counters.driftRepaired.missing == 1)
+        #expect(sim.state.driftToRepair.isEmpty)
+        #expect(sim.violations.isEmpty, "\(sim.violations)")
+    }
+}
