@@ -53,6 +53,9 @@ public struct DriftCounts: Hashable, Sendable {
 extension DaemonState {
     /// Per-key NOTICE lines in one verification; the rest are summarized.
     static let driftLogLimit = 20
+    /// A key found drifted at this many verifying reads in a row gets a WARNING: something keeps
+    /// writing it (another writer fighting the daemon), which repairs alone will not end.
+    static let persistentDriftReads = 3
 
     /// Entering steady state: the first verifying read is one interval away.
     mutating func armVerifyTimer(_ out: inout [Effect]) {
@@ -112,6 +115,7 @@ extension DaemonState {
         func settledRaw(_ raw: String) -> Bool { !writtenMalformed.contains(raw) && !queuedMalformed.contains(raw) }
         let newMalformed = read.malformedKeys.subtracting(actual.malformedKeys).filter(settledRaw).sorted()
         let goneMalformed = actual.malformedKeys.subtracting(read.malformedKeys).filter(settledRaw)
+        noteStreaks(drifted.lazy.map(\.key.description) + newMalformed, &out)
         guard !drifted.isEmpty || !newMalformed.isEmpty || !goneMalformed.isEmpty else { return }
         sortInPlanOrder(&drifted, key: { $0.key })
         var found = DriftCounts()
@@ -156,6 +160,39 @@ extension DaemonState {
         // Repairs go out without waiting for the batch delay, as a resync's do.
         flushDue = pendingCount > 0
         flush(&out)
+    }
+
+    /// A read that failed is dropped and counted; the next interval reads again.
+    mutating func storeVerifyFailed(id: UInt64, reason: String, _ out: inout [Effect]) {
+        guard verifyOutstanding == id else { return }
+        abandonVerification()
+        counters.verifyFailures += 1
+        out.append(.log(.warning, "verifying read of APPL_DB failed: \(reason); trying again next interval"))
+    }
+
+    /// Counts the reads in a row each drifted key was found at; warns once when one reaches
+    /// `persistentDriftReads`. Costs nothing while nothing drifts.
+    private mutating func noteStreaks(_ keys: some Collection<String>, _ out: inout [Effect]) {
+        guard !keys.isEmpty || !driftStreaks.isEmpty else { return }
+        var next: [String: Int] = [:]
+        next.reserveCapacity(keys.count)
+        var persistent: [String] = []
+        for k in keys {
+            let n = (driftStreaks[k] ?? 0) + 1
+            next[k] = n
+            if n == Self.persistentDriftReads { persistent.append(k) }
+        }
+        driftStreaks = next
+        guard !persistent.isEmpty else { return }
+        let more = persistent.count > Self.driftLogLimit ? " and \(persistent.count - Self.driftLogLimit) more" : ""
+        out.append(
+            .log(
+                .warning,
+                "NEIGH_TABLE drift: \(persistent.count) key(s) found drifted at \(Self.persistentDriftReads) "
+                    + "verifying reads in a row (another writer?): "
+                    + persistent.prefix(Self.driftLogLimit).joined(separator: ", ") + more
+            )
+        )
     }
 
     private static func describe(

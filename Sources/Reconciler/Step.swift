@@ -15,10 +15,7 @@ extension DaemonState {
         case .storeLoaded(let snapshot, let failed): storeLoaded(snapshot, failedNeighbors: failed, &out)
         case .storeUnavailable: storeLost(reason: "store unavailable", &out)
         case .storeVerified(let id, let read): storeVerified(id: id, read, &out)
-        case .storeVerifyFailed(let id, let reason):
-            guard verifyOutstanding == id else { return }
-            abandonVerification()
-            out.append(.log(.warning, "verifying read of APPL_DB failed: \(reason); trying again next interval"))
+        case .storeVerifyFailed(let id, let reason): storeVerifyFailed(id: id, reason: reason, &out)
         case .restoreFlagSet:
             guard phase == .awaitingRestoreFlag else { return }
             out.append(.log(.notice, "restore flag set; dumping the kernel neighbor table"))
@@ -627,10 +624,12 @@ extension DaemonState {
         refusalStreak = 0
         track(batch, inFlight: false)
         actual.apply(batch)
-        for c in batch.changes {
-            switch c {
-            case .set(let k, _), .del(let k): driftSettled(k)
-            case .delMalformed(let raw): malformedDriftSettled(raw)
+        if !driftToRepair.isEmpty || !malformedDriftToRepair.isEmpty {
+            for c in batch.changes {
+                switch c {
+                case .set(let k, _), .del(let k): driftSettled(k)
+                case .delMalformed(let raw): malformedDriftSettled(raw)
+                }
             }
         }
         let sets = batch.changes.lazy.filter(\.isSet).count

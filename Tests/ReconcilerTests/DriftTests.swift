@@ -257,3 +257,34 @@ extension DriftTests {
         #expect(sim.violations.isEmpty, "\(sim.violations)")
     }
 }
+
+extension DriftTests {
+    /// A failed verifying read is counted (`verify_failures_total`).
+    @Test func aFailedReadIsCounted() {
+        var sim = Self.inSync()
+        sim.fire(.verify)
+        guard let id = sim.verifyWanted else { return #expect(Bool(false), "no read asked for") }
+        sim.verifyWanted = nil
+        sim.send(.storeVerifyFailed(id: id, reason: "timeout"))
+        sim.send(.storeVerifyFailed(id: id, reason: "timeout"))  // not the read outstanding: ignored
+        #expect(sim.state.counters.verifyFailures == 1)
+        #expect(sim.logs.contains { $0.contains("verifying read of APPL_DB failed: timeout") })
+    }
+
+    /// A key another writer keeps changing drifts at every read: one WARNING when it has at
+    /// `persistentDriftReads` reads in a row, not one per read after.
+    @Test func persistentDriftIsWarnedOnce() {
+        var sim = Self.inSync()
+        for round in 0..<(DaemonState.persistentDriftReads + 2) {
+            sim.store.entries[Self.keys[0]] = .valid(NeighborEntry(mac: Self.mac(0x90 + round), family: .ipv4))
+            Self.verify(&sim)
+        }
+        let warnings = sim.logs.filter { $0.contains("another writer?") }
+        #expect(warnings.count == 1, "\(warnings)")
+        #expect(warnings.first?.contains(Self.keys[0].description) == true)
+        #expect(sim.state.counters.driftFound.changed == DaemonState.persistentDriftReads + 2)
+        // A read that finds it in order again ends the streak.
+        Self.verify(&sim)
+        #expect(sim.state.driftStreaks.isEmpty)
+    }
+}
