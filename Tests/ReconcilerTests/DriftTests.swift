@@ -161,6 +161,14 @@ import Testing
 
     static let inserts = Gen.uint32(in: 0...UInt32.max).array(of: 0...30)
 
+    /// At quiescence every drift found was repaired, and nothing waits for repair.
+    static func expectDriftCountersSettled(_ sim: Simulator, _ s: Scenario) {
+        let c = sim.state.counters
+        #expect(c.driftFound == c.driftRepaired, "found \(c.driftFound), repaired \(c.driftRepaired) in \(s)")
+        #expect(sim.state.driftToRepair.isEmpty, "\(sim.state.driftToRepair) in \(s)")
+        #expect(sim.state.malformedDriftToRepair.isEmpty, "\(sim.state.malformedDriftToRepair) in \(s)")
+    }
+
     /// An adversary changes the store at any point; once it stops, the next verification and the
     /// repairs it starts make the store the kernel's table again.
     @Test(replayingSeed) func driftAnywhereConverges() async {
@@ -171,6 +179,8 @@ import Testing
             #expect(sim.violations.isEmpty, "\(sim.violations) in \(s)")
             #expect(sim.storeIsExpected, "store \(sim.store) != expected \(sim.expectedStore) in \(s)")
             #expect(sim.state.phase == .steady, "phase \(sim.state.phase) in \(s)")
+            Self.expectDriftCountersSettled(sim, s)
+            if sim.tampered == 0 { #expect(sim.state.counters.driftFound.total == 0, "no adversary in \(s)") }
         }
         PropertyTests.report()
     }
@@ -183,6 +193,7 @@ import Testing
             Self.verify(&sim)
             #expect(sim.violations.isEmpty, "\(sim.violations) in \(s)")
             #expect(sim.state.counters.driftFound.total == 0, "\(sim.logs.filter { $0.contains("drift") }) in \(s)")
+            Self.expectDriftCountersSettled(sim, s)
             #expect(sim.storeIsExpected, "store \(sim.store) != expected \(sim.expectedStore) in \(s)")
         }
         PropertyTests.report()
