@@ -148,14 +148,22 @@ import Testing
     static func withAdversary(_ s: Scenario, _ inserts: [UInt32], tampering: Bool) -> Scenario {
         var s = s
         for v in inserts {
-            let a: Action =
-                switch v % 3 {
-                case 0 where tampering: .tamper(v >> 2)
-                case 1: .verifyRead(early: v & 4 != 0)
-                default: .fire(.verify)
+            // orchagent pops at generated points too, and the read takes its two parts at
+            // generated instants: the daemon's own writes popped meanwhile are not drift.
+            let a: [Action] =
+                switch v % 6 {
+                case 0 where tampering: [.tamper(v >> 3)]
+                case 1: [.verifyRead(early: v & 8 != 0)]
+                case 3: [.consumerPop(Int(v >> 3) % 8)]
+                case 4: [.verifyReadFirstPart]
+                // A read asked after an acknowledgement, a pop between its two parts.
+                case 5:
+                    [.acknowledge, .fire(.verify), .verifyReadFirstPart, .consumerPop(8), .verifyRead(early: false)]
+                default: [.fire(.verify)]
                 }
-            s.actions.insert(a, at: Int(v >> 8) % (s.actions.count + 1))
+            s.actions.insert(contentsOf: a, at: Int(v >> 8) % (s.actions.count + 1))
         }
+        s.actions.insert(.consumerPop(0), at: 0)  // orchagent lags from the start
         return s
     }
 
@@ -297,5 +305,28 @@ extension DriftTests {
         // A read that finds it in order again ends the streak.
         Self.verify(&sim)
         #expect(sim.state.driftStreaks.isEmpty)
+    }
+}
+
+extension DriftTests {
+    /// orchagent pops the daemon's acknowledged write between the verifying read's two parts:
+    /// not drift (the reader takes the pending part first, at one instant).
+    @Test(arguments: [false, true]) func aWritePoppedDuringTheReadIsNotDrift(oldReaderOrder: Bool) {
+        var sim = Self.inSync()
+        sim.readerReadsConsumedFirst = oldReaderOrder
+        Self.verify(&sim)  // the next read is an interval away: none is asked before the write
+        sim.consumerPop(0)  // orchagent lags from here
+        let k = NeighborKey("Ethernet0:10.0.0.4")!
+        sim.kernelSet(k, KernelNeighbor(linkLayerAddress: .mac(Self.mac(4)), state: .reachable))
+        sim.fire(.flush)
+        sim.acknowledge()
+        #expect(sim.pendingConsumed.count == 1)
+        sim.fire(.verify)
+        #expect(sim.verifyWanted != nil)
+        sim.verifyReadFirstPart()
+        sim.consumerPop(1)
+        sim.completeVerifyRead()
+        // The old order (consumed table first) saw the key in neither part.
+        #expect((sim.state.counters.driftFound.missing == 1) == oldReaderOrder, "\(sim.state.counters)")
     }
 }
