@@ -155,6 +155,9 @@ public struct DaemonState: Sendable {
     var malformedDriftToRepair: Set<String> = []
     /// The keys (as text) the last verifying read found drifted, with how many reads in a row did.
     var driftStreaks: [String: Int] = [:]
+    /// Keys to SET at their next flush even if the store holds their desired entry: orchagent
+    /// removed the neighbor when an alias of the key was deleted (`rewriteDeletedAliases`).
+    var rewriteKeys: Set<NeighborKey> = []
     /// Warm start: the reconcile timer fired before APPL_DB was read; reconcile once it is.
     var reconcileDue = false
     /// Warm restart: `state=reconciled` is written once the queue passes this position.

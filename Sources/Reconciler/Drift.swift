@@ -162,6 +162,21 @@ extension DaemonState {
         flush(&out)
     }
 
+    /// A malformed key orchagent parses as a neighbor the daemon manages (`Ethernet8:2000:0:0:0:0:0:0:2`
+    /// is `Ethernet8:2000::2` to `inet_pton`): its DEL made orchagent remove that neighbor from the
+    /// ASIC while `NEIGH_TABLE:<canonical>` stays as it was. The canonical key is written again.
+    /// A flush takes malformed keys first, so only a batch's leading changes are looked at.
+    mutating func rewriteDeletedAliases(_ batch: Batch, _ out: inout [Effect]) {
+        guard phase == .steady, case .delMalformed = batch.changes.first else { return }
+        for c in batch.changes {
+            guard case .delMalformed(let raw) = c else { break }
+            guard let k = NeighborKey(raw), actual.entries[k] != nil, desiredEntry(for: k) != nil else { continue }
+            out.append(.log(.notice, "NEIGH_TABLE: deleted \(raw), which orchagent reads as \(k); writing \(k) again"))
+            rewriteKeys.insert(k)
+            markDirty(k, &out)
+        }
+    }
+
     /// A read that failed is dropped and counted; the next interval reads again.
     mutating func storeVerifyFailed(id: UInt64, reason: String, _ out: inout [Effect]) {
         guard verifyOutstanding == id else { return }

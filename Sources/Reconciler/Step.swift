@@ -556,7 +556,11 @@ extension DaemonState {
                     continue
                 }
                 let desired = steady ? desiredEntry(for: key) : dumpDesiredEntry(for: key)
-                guard let c = minimalChange(for: key, desired: desired, actual: actual.entries[key]) else {
+                var change = minimalChange(for: key, desired: desired, actual: actual.entries[key])
+                if !rewriteKeys.isEmpty, rewriteKeys.remove(key) != nil, change == nil, let desired {
+                    change = .set(key, desired)
+                }
+                guard let c = change else {
                     driftSettled(key)
                     continue
                 }
@@ -637,6 +641,7 @@ extension DaemonState {
         counters.delsAcknowledged += batch.changes.count - sets
         counters.batchesAcknowledged += 1
         out.append(.journal(.batchApplied(batch)))
+        rewriteDeletedAliases(batch, &out)
         if phase == .stopping {
             if !repliesAwaited { finish(&out) }
             return

@@ -330,3 +330,27 @@ extension DriftTests {
         #expect((sim.state.counters.driftFound.missing == 1) == oldReaderOrder, "\(sim.state.counters)")
     }
 }
+
+extension DriftTests {
+    /// A malformed key orchagent parses as a managed neighbor (`2000:0:0:0:0:0:0:2` is
+    /// `2000::2`): deleting it makes orchagent remove that neighbor from the ASIC while
+    /// `NEIGH_TABLE:<canonical>` is unchanged. So once the DEL is acknowledged, the canonical key
+    /// is written again.
+    @Test func deletingAnAliasOfAManagedKeyWritesTheKeyAgain() {
+        var sim = Self.inSync()
+        let k = NeighborKey("Ethernet8:2000::2")!
+        let e = NeighborEntry(mac: Self.mac(8), family: .ipv6)
+        sim.kernelSet(k, KernelNeighbor(linkLayerAddress: .mac(Self.mac(8)), state: .reachable))
+        sim.quiesce()
+        let alias = "Ethernet8:2000:0:0:0:0:0:0:2"
+        sim.store.malformedKeys.insert(alias)
+        let before = sim.writes.count
+        Self.verify(&sim)
+        let batches = sim.writes[before...].map(\.batch)
+        let del = batches.firstIndex { $0.changes.contains(.delMalformed(alias)) }
+        let set = batches.lastIndex { $0.changes.contains(.set(k, e)) }
+        #expect(del != nil && set != nil && del! < set!, "\(batches)")
+        #expect(sim.storeIsExpected)
+        #expect(sim.violations.isEmpty, "\(sim.violations)")
+    }
+}
