@@ -1,71 +1,78 @@
 import CHiredis
 import Model
 
-/// The pending part of a ProducerStateTable, read in one step: key set, delete set, and for each
-/// pending key its staging hash and its consumed hash, all as of one instant. One read-only
-/// script (Redis runs nothing else while it runs, orchagent's pops included), so no pop can fall
-/// between the key set and the hashes. It costs one round trip when nothing is pending (the
-/// steady state); with 100,000 keys pending (a cold start before orchagent runs) the script
-/// holds the server for the time of their HGETALLs, as the pipelined reads did on the wire.
+/// The pending part of a ProducerStateTable: the key set, then for each pending key its delete-set
+/// membership, staging hash and consumed hash, all three as of one instant. A key's three are read
+/// by one script (Redis runs nothing else while it runs, orchagent's pops included), so a pop
+/// falls before them or after, never between: popped before, the key reads as not deleted, no
+/// staging fields, its consumed hash the popped result, which the overlay keeps as it is. Keys go
+/// 1,000 to a script, pipelined, so Redis serves other clients between them (one script over
+/// 100,000 pending keys held it for ~1 s). Nothing pending (the steady state): one SMEMBERS.
 enum PendingRead {
-    /// Returns `{}` when nothing is pending; else `{keys, deletes, staging1, consumed1, …}`, a
-    /// hash as its HGETALL array, a value that is not a hash as nil (Lua `false`).
+    /// ARGV: staging prefix, table prefix, then keys; KEYS[1]: the delete set. Returns, per key,
+    /// `1`/`0` (in the delete set), the staging hash and the consumed hash, each as its HGETALL
+    /// array, or nil (Lua `false`) for a value that is not a hash.
     static let script = """
-        local keys = redis.call('SMEMBERS', KEYS[1])
-        if #keys == 0 then return {} end
-        local out = {keys, redis.call('SMEMBERS', KEYS[2])}
         local function fields(name)
           local r = redis.pcall('HGETALL', name)
           if r['err'] then return false end
           return r
         end
-        for _, key in ipairs(keys) do
+        local out = {}
+        for i = 3, #ARGV do
+          local key = ARGV[i]
+          table.insert(out, redis.call('SISMEMBER', KEYS[1], key))
           table.insert(out, fields(ARGV[1] .. key))
           table.insert(out, fields(ARGV[2] .. key))
         end
         return out
         """
 
-    /// The pending keys and, for each, its staging and consumed hashes, as `NeighTableContent`
-    /// (whose `snapshot` holds orchagent's pop rules); a pending key that is not UTF-8 names no
-    /// key this daemon can write or delete: reported, left out.
+    static let keysPerScript = 1000
+
+    /// The pending keys and, for each, what `NeighTableContent.snapshot` (orchagent's pop rules)
+    /// needs; a pending key that is not UTF-8 names no key this daemon can write or delete:
+    /// reported, left out.
     static func read(
         _ c: RedisConnection,
-        names: ProducerStateTableNames
+        names: ProducerStateTableNames,
+        afterKeySet: () -> Void = {}
     ) throws(RedisError) -> (content: NeighTableContent, issues: [SnapshotIssue]) {
-        try c.append(["EVAL", script, "2", names.keySet, names.delSet, names.stagingPrefix, names.tablePrefix])
-        return try c.withReply { r throws(RedisError) in
-            var content = NeighTableContent()
-            var issues: [SnapshotIssue] = []
-            guard r.type == REDIS_REPLY_ARRAY else {
-                throw RedisError(.reply, "pending read: unexpected reply type \(r.type)")
+        var content = NeighTableContent()
+        var issues: [SnapshotIssue] = []
+        let keys = Array(
+            try StoreReader.members(c, names.keySet) { raw in
+                let reason = "pending key is not UTF-8; left in place (delete it by hand)"
+                issues.append(SnapshotIssue(source: "APPL_DB", item: escapedBytes(raw), reason: reason))
             }
-            guard r.elements > 0 else { return (content, issues) }
-            guard let keys = r.element[0]?.pointee, let dels = r.element[1]?.pointee,
-                keys.type == REDIS_REPLY_ARRAY, dels.type == REDIS_REPLY_ARRAY,
-                r.elements == 2 + 2 * keys.elements
-            else { throw RedisError(.reply, "pending read: unexpected reply shape") }
-            for i in 0..<dels.elements {
-                if let d = dels.element[i]?.pointee, let text = Self.text(d) { content.delSet.insert(text) }
-            }
-            for i in 0..<keys.elements {
-                guard let k = keys.element[i]?.pointee else { continue }
-                guard let key = Self.text(k) else {
-                    let reason = "pending key is not UTF-8; left in place (delete it by hand)"
-                    issues.append(SnapshotIssue(source: "APPL_DB", item: escapedBytes(RESP.bytes(k)), reason: reason))
-                    continue
-                }
-                content.keySet.insert(key)
-                if let s = r.element[2 + 2 * i]?.pointee { content.staging[key] = .some(Self.fields(s)) }
-                if let t = r.element[3 + 2 * i]?.pointee { content.table[key] = .some(Self.fields(t)) }
-            }
-            return (content, issues)
+        )
+        guard !keys.isEmpty else { return (content, issues) }
+        afterKeySet()
+        var start = 0
+        while start < keys.count {
+            let chunk = keys[start..<min(start + keysPerScript, keys.count)]
+            try c.append(["EVAL", script, "1", names.delSet, names.stagingPrefix, names.tablePrefix] + chunk)
+            start += keysPerScript
         }
-    }
-
-    private static func text(_ r: redisReply) -> String? {
-        guard r.type == REDIS_REPLY_STRING else { return nil }
-        return String(validating: RESP.bytes(r), as: UTF8.self)
+        start = 0
+        while start < keys.count {
+            let chunk = keys[start..<min(start + keysPerScript, keys.count)]
+            try c.withReply { r throws(RedisError) in
+                guard r.type == REDIS_REPLY_ARRAY, r.elements == 3 * chunk.count else {
+                    throw RedisError(.reply, "pending read: unexpected reply (type \(r.type), \(r.elements) elements)")
+                }
+                for (i, key) in chunk.enumerated() {
+                    content.keySet.insert(key)
+                    if let d = r.element[3 * i]?.pointee, d.type == REDIS_REPLY_INTEGER, d.integer == 1 {
+                        content.delSet.insert(key)
+                    }
+                    if let s = r.element[3 * i + 1]?.pointee { content.staging[key] = .some(Self.fields(s)) }
+                    if let t = r.element[3 * i + 2]?.pointee { content.table[key] = .some(Self.fields(t)) }
+                }
+            }
+            start += keysPerScript
+        }
+        return (content, issues)
     }
 
     /// An HGETALL's fields; nil when the value is not a hash.

@@ -4,18 +4,20 @@ import Model
 /// Reads `NEIGH_TABLE` from APPL_DB: consumed entries overlaid with what is still pending, by
 /// SCAN and pipelined HGETALL. Malformed entries are reported and returned for repair.
 public enum StoreReader {
-    /// The store view: the keys with pending operations first, read at one instant
-    /// (`PendingRead`), then the consumed table (SCAN pages, each followed by pipelined HGETALLs
-    /// in raw protocol, replies checked in place without building strings or field maps), then
-    /// the pending keys overlaid through `NeighTableContent`'s general overlay, which holds
-    /// orchagent's pop rules. `expected` (the number of entries last seen) sizes the view up front.
+    /// The store view: the keys with pending operations first (`PendingRead`: each one's delete-set
+    /// membership, staging and consumed hashes read at one instant), then the consumed table (SCAN
+    /// pages, each followed by pipelined HGETALLs in raw protocol, replies checked in place
+    /// without building strings or field maps), then the pending keys overlaid through
+    /// `NeighTableContent`'s general overlay, which holds orchagent's pop rules. `expected` (the
+    /// number of entries last seen) sizes the view up front.
     ///
     /// Why this order is right while orchagent pops during the read (spec §4): a pop only moves
     /// operations from pending to consumed: for each popped key, DEL the consumed hash if the key
     /// was in the delete set, then HSET the staging fields over it. So
     /// - a key pending at the first read: its result is computed from that read alone (its
-    ///   consumed and staging hashes of the same instant); whatever the SCAN later shows for it
-    ///   (popped or not) is replaced;
+    ///   delete-set membership, consumed and staging hashes of the same instant; popped before
+    ///   that instant, it reads as no operation over the popped result); whatever the SCAN later
+    ///   shows for it (popped or not) is replaced;
     /// - a key not pending then: no pop touches it afterwards (only a new write could make it
     ///   pending again, and the core does not judge a key written since it asked for the read),
     ///   so the SCAN shows its eventual value; SCAN returns every key present for its whole run.
@@ -25,11 +27,12 @@ public enum StoreReader {
         _ c: RedisConnection,
         names: ProducerStateTableNames = .neighTable,
         expected: Int = 0,
+        afterPendingKeySet: () -> Void = {},
         betweenReads: () -> Void = {}
     ) throws(RedisError)
         -> (snapshot: StoreSnapshot, issues: [SnapshotIssue])
     {
-        let (pending, pendingIssues) = try PendingRead.read(c, names: names)
+        let (pending, pendingIssues) = try PendingRead.read(c, names: names, afterKeySet: afterPendingKeySet)
         betweenReads()
         var (snap, issues) = try consumedTable(c, names: names, expected: expected)
         guard !pending.keySet.isEmpty else { return (snap, issues + pendingIssues) }
