@@ -78,6 +78,8 @@ public struct Counters: Hashable, Sendable {
     public var verifications = 0
     public var driftFound = DriftCounts()
     public var driftRepaired = DriftCounts()
+    /// Verifying reads that failed (dropped; the next interval reads again).
+    public var verifyFailures = 0
 }
 
 /// The whole state of the daemon: a plain value. Only `step` changes it.
@@ -151,6 +153,11 @@ public struct DaemonState: Sendable {
     var writtenMalformedSinceVerify: Set<String> = []
     var driftToRepair: [NeighborKey: DriftKind] = [:]
     var malformedDriftToRepair: Set<String> = []
+    /// The keys (as text) the last verifying read found drifted, with how many reads in a row did.
+    var driftStreaks: [String: Int] = [:]
+    /// Keys to SET at their next flush even if the store holds their desired entry: orchagent
+    /// removed the neighbor when an alias of the key was deleted (`rewriteDeletedAliases`).
+    var rewriteKeys: Set<NeighborKey> = []
     /// Warm start: the reconcile timer fired before APPL_DB was read; reconcile once it is.
     var reconcileDue = false
     /// Warm restart: `state=reconciled` is written once the queue passes this position.

@@ -53,6 +53,9 @@ public struct DriftCounts: Hashable, Sendable {
 extension DaemonState {
     /// Per-key NOTICE lines in one verification; the rest are summarized.
     static let driftLogLimit = 20
+    /// A key found drifted at this many verifying reads in a row gets a WARNING: something keeps
+    /// writing it (another writer fighting the daemon), which repairs alone will not end.
+    static let persistentDriftReads = 3
 
     /// Entering steady state: the first verifying read is one interval away.
     mutating func armVerifyTimer(_ out: inout [Effect]) {
@@ -112,6 +115,7 @@ extension DaemonState {
         func settledRaw(_ raw: String) -> Bool { !writtenMalformed.contains(raw) && !queuedMalformed.contains(raw) }
         let newMalformed = read.malformedKeys.subtracting(actual.malformedKeys).filter(settledRaw).sorted()
         let goneMalformed = actual.malformedKeys.subtracting(read.malformedKeys).filter(settledRaw)
+        noteStreaks(drifted.lazy.map(\.key.description) + newMalformed, &out)
         guard !drifted.isEmpty || !newMalformed.isEmpty || !goneMalformed.isEmpty else { return }
         sortInPlanOrder(&drifted, key: { $0.key })
         var found = DriftCounts()
@@ -131,8 +135,10 @@ extension DaemonState {
         // A malformed key someone else removed: nothing to repair.
         actual.malformedKeys.subtract(goneMalformed)
         for kind in DriftKind.allCases { counters.driftFound[kind] += found[kind] }
-        // The journal's store view follows `actual`, as after any read of the store.
-        out.append(.journal(.storeReloaded(actual)))
+        // Nothing is journaled: a `storeReloaded` here rewrote the whole store view per interval
+        // (100,000 entries, with another writer that keeps at it) and forgot the batches in
+        // flight. The repairs' `batchApplied` records bring the journal's view forward; a drifted
+        // key that needs no write stays as last acknowledged there, and a start reads the store.
         for line in lines { out.append(.log(.notice, line)) }
         if found.total > 0 {
             let more = found.total - lines.count
@@ -145,11 +151,63 @@ extension DaemonState {
                 )
             )
         }
+        // A re-dump runs because notifications were lost or links changed: the kernel view may
+        // be stale, and a repair decided from it wrong. `actual` is corrected; the resync at the
+        // dump's end compares it with the fresh dump and writes what that calls for.
+        guard dumpView == nil else { return }
         malformedToDelete += newMalformed
         for d in drifted { markDirty(d.key, &out) }
         // Repairs go out without waiting for the batch delay, as a resync's do.
         flushDue = pendingCount > 0
         flush(&out)
+    }
+
+    /// A malformed key orchagent parses as a neighbor the daemon manages (`Ethernet8:2000:0:0:0:0:0:0:2`
+    /// is `Ethernet8:2000::2` to `inet_pton`): its DEL made orchagent remove that neighbor from the
+    /// ASIC while `NEIGH_TABLE:<canonical>` stays as it was. The canonical key is written again.
+    /// A flush takes malformed keys first, so only a batch's leading changes are looked at.
+    mutating func rewriteDeletedAliases(_ batch: Batch, _ out: inout [Effect]) {
+        guard phase == .steady, case .delMalformed = batch.changes.first else { return }
+        for c in batch.changes {
+            guard case .delMalformed(let raw) = c else { break }
+            guard let k = NeighborKey(raw), actual.entries[k] != nil, desiredEntry(for: k) != nil else { continue }
+            out.append(.log(.notice, "NEIGH_TABLE: deleted \(raw), which orchagent reads as \(k); writing \(k) again"))
+            rewriteKeys.insert(k)
+            markDirty(k, &out)
+        }
+    }
+
+    /// A read that failed is dropped and counted; the next interval reads again.
+    mutating func storeVerifyFailed(id: UInt64, reason: String, _ out: inout [Effect]) {
+        guard verifyOutstanding == id else { return }
+        abandonVerification()
+        counters.verifyFailures += 1
+        out.append(.log(.warning, "verifying read of APPL_DB failed: \(reason); trying again next interval"))
+    }
+
+    /// Counts the reads in a row each drifted key was found at; warns once when one reaches
+    /// `persistentDriftReads`. Costs nothing while nothing drifts.
+    private mutating func noteStreaks(_ keys: some Collection<String>, _ out: inout [Effect]) {
+        guard !keys.isEmpty || !driftStreaks.isEmpty else { return }
+        var next: [String: Int] = [:]
+        next.reserveCapacity(keys.count)
+        var persistent: [String] = []
+        for k in keys {
+            let n = (driftStreaks[k] ?? 0) + 1
+            next[k] = n
+            if n == Self.persistentDriftReads { persistent.append(k) }
+        }
+        driftStreaks = next
+        guard !persistent.isEmpty else { return }
+        let more = persistent.count > Self.driftLogLimit ? " and \(persistent.count - Self.driftLogLimit) more" : ""
+        out.append(
+            .log(
+                .warning,
+                "NEIGH_TABLE drift: \(persistent.count) key(s) found drifted at \(Self.persistentDriftReads) "
+                    + "verifying reads in a row (another writer?): "
+                    + persistent.prefix(Self.driftLogLimit).joined(separator: ", ") + more
+            )
+        )
     }
 
     private static func describe(

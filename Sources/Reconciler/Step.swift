@@ -15,10 +15,7 @@ extension DaemonState {
         case .storeLoaded(let snapshot, let failed): storeLoaded(snapshot, failedNeighbors: failed, &out)
         case .storeUnavailable: storeLost(reason: "store unavailable", &out)
         case .storeVerified(let id, let read): storeVerified(id: id, read, &out)
-        case .storeVerifyFailed(let id, let reason):
-            guard verifyOutstanding == id else { return }
-            abandonVerification()
-            out.append(.log(.warning, "verifying read of APPL_DB failed: \(reason); trying again next interval"))
+        case .storeVerifyFailed(let id, let reason): storeVerifyFailed(id: id, reason: reason, &out)
         case .restoreFlagSet:
             guard phase == .awaitingRestoreFlag else { return }
             out.append(.log(.notice, "restore flag set; dumping the kernel neighbor table"))
@@ -543,6 +540,7 @@ extension DaemonState {
             changes.reserveCapacity(min(pendingCount, config.batchSize))
             var waiting: [NeighborKey] = []
             var waitingMalformed: [String] = []
+            var replacing: Set<NeighborKey> = []
             while changes.count < config.batchSize, let raw = malformedToDelete.popLast() {
                 if inFlightMalformedKeys.contains(raw) {
                     waitingMalformed.append(raw)
@@ -558,12 +556,17 @@ extension DaemonState {
                     continue
                 }
                 let desired = steady ? desiredEntry(for: key) : dumpDesiredEntry(for: key)
-                guard let c = minimalChange(for: key, desired: desired, actual: actual.entries[key]) else {
+                var change = minimalChange(for: key, desired: desired, actual: actual.entries[key])
+                if !rewriteKeys.isEmpty, rewriteKeys.remove(key) != nil, change == nil, let desired {
+                    change = .set(key, desired)
+                }
+                guard let c = change else {
                     driftSettled(key)
                     continue
                 }
                 // During the dump only SETs: the dump's end decides the rest (`writeDuringDump`).
                 if !steady, !c.isSet { continue }
+                if c.isSet, actual.entries[key] == .malformed { replacing.insert(key) }
                 changes.append(c)
             }
             malformedToDelete += waitingMalformed
@@ -574,7 +577,7 @@ extension DaemonState {
                 return
             }
             lastBatchID += 1
-            let batch = Batch(id: lastBatchID, changes: changes)
+            let batch = Batch(id: lastBatchID, changes: changes, replacing: replacing)
             inFlight.append(batch)
             track(batch, inFlight: true)
             noteWrittenDuringVerification(batch)
@@ -625,10 +628,12 @@ extension DaemonState {
         refusalStreak = 0
         track(batch, inFlight: false)
         actual.apply(batch)
-        for c in batch.changes {
-            switch c {
-            case .set(let k, _), .del(let k): driftSettled(k)
-            case .delMalformed(let raw): malformedDriftSettled(raw)
+        if !driftToRepair.isEmpty || !malformedDriftToRepair.isEmpty {
+            for c in batch.changes {
+                switch c {
+                case .set(let k, _), .del(let k): driftSettled(k)
+                case .delMalformed(let raw): malformedDriftSettled(raw)
+                }
             }
         }
         let sets = batch.changes.lazy.filter(\.isSet).count
@@ -636,6 +641,7 @@ extension DaemonState {
         counters.delsAcknowledged += batch.changes.count - sets
         counters.batchesAcknowledged += 1
         out.append(.journal(.batchApplied(batch)))
+        rewriteDeletedAliases(batch, &out)
         if phase == .stopping {
             if !repliesAwaited { finish(&out) }
             return

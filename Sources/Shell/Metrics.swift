@@ -80,6 +80,11 @@ public struct Metrics: Sendable {
             "Verifying reads of APPL_DB compared with the acknowledged view.",
             c.verifications
         )
+        counter(
+            "verify_failures_total",
+            "Verifying reads of APPL_DB that failed (dropped; the next interval reads again).",
+            c.verifyFailures
+        )
         out += "# HELP neighsyncd_drift_found_total NEIGH_TABLE keys found differing from what was acknowledged.\n"
         out += "# TYPE neighsyncd_drift_found_total counter\n"
         for k in DriftKind.allCases {

@@ -47,13 +47,13 @@ public final class ProducerStateTable {
     /// Writes the whole batch and reads back every reply. Throws if any reply is missing (`.io`)
     /// or a transaction was refused (`.refused`): the batch is then not acknowledged.
     public func write(_ batch: Batch) throws(RedisError) {
-        try sendAndCollect(batch.changes, what: "batch \(batch.id)")
+        try sendAndCollect(batch.changes, replacing: batch.replacing, what: "batch \(batch.id)")
     }
 
     /// Sends a batch's transactions without waiting for their replies, so Redis works on it while
     /// the caller builds the next one. `collect` reads the replies, oldest batch first.
     public func send(_ batch: Batch) throws(RedisError) -> SentBatch {
-        try send(batch.changes, id: batch.id, what: "batch \(batch.id)")
+        try send(batch.changes, id: batch.id, replacing: batch.replacing, what: "batch \(batch.id)")
     }
 
     /// Deletes keys given as text, for tables whose keys are not neighbor keys (EVPN: the
@@ -72,12 +72,13 @@ public final class ProducerStateTable {
 
     private func sendAndCollect<Operation: ProducerStateOperation>(
         _ operations: [Operation],
+        replacing: Set<NeighborKey> = [],
         what: String
     ) throws(RedisError) {
         guard connection.repliesAwaited == 0 else {
             throw RedisError(.reply, "\(what): \(connection.repliesAwaited) replies still awaited on the connection")
         }
-        var sent = [try send(operations, id: 0, what: what)]
+        var sent = [try send(operations, id: 0, replacing: replacing, what: what)]
         if let refusal = try collect(&sent).refusal { throw RedisError(.refused, "\(what): \(refusal)") }
     }
 
@@ -85,13 +86,17 @@ public final class ProducerStateTable {
     private func send<Operation: ProducerStateOperation>(
         _ operations: [Operation],
         id: UInt64,
+        replacing: Set<NeighborKey> = [],
         what: String
     ) throws(RedisError) -> SentBatch {
         buffer.removeAll(keepingCapacity: true)
         var transactions: [Int] = []
+        let replacingText = Set(replacing.lazy.map(\.description))
         for start in stride(from: 0, to: operations.count, by: keysPerTransaction) {
             let chunk = operations[start..<min(start + keysPerTransaction, operations.count)]
-            transactions.append(ProducerStateTransaction.append(chunk, names: names, keys: &keys, to: &buffer))
+            transactions.append(
+                ProducerStateTransaction.append(chunk, names: names, keys: &keys, replacing: replacingText, to: &buffer)
+            )
         }
         if !transactions.isEmpty {
             // MULTI, the queued commands and EXEC each give one reply.

@@ -4,53 +4,51 @@ import Model
 /// Reads `NEIGH_TABLE` from APPL_DB: consumed entries overlaid with what is still pending, by
 /// SCAN and pipelined HGETALL. Malformed entries are reported and returned for repair.
 public enum StoreReader {
-    /// The store view: the consumed table read straight into entries (SCAN pages, each followed by
-    /// pipelined HGETALLs in raw protocol, replies checked in place without building strings or
-    /// field maps), then the keys with pending operations, if any, through `NeighTableContent`'s
-    /// general overlay. `expected` (the number of entries last seen) sizes the view up front.
+    /// The store view: the keys with pending operations first (`PendingRead`: each one's delete-set
+    /// membership, staging and consumed hashes read at one instant), then the consumed table (SCAN
+    /// pages, each followed by pipelined HGETALLs in raw protocol, replies checked in place
+    /// without building strings or field maps), then the pending keys overlaid through
+    /// `NeighTableContent`'s general overlay, which holds orchagent's pop rules. `expected` (the
+    /// number of entries last seen) sizes the view up front.
+    ///
+    /// Why this order is right while orchagent pops during the read (spec §4): a pop only moves
+    /// operations from pending to consumed: for each popped key, DEL the consumed hash if the key
+    /// was in the delete set, then HSET the staging fields over it. So
+    /// - a key pending at the first read: its result is computed from that read alone (its
+    ///   delete-set membership, consumed and staging hashes of the same instant; popped before
+    ///   that instant, it reads as no operation over the popped result); whatever the SCAN later
+    ///   shows for it (popped or not) is replaced;
+    /// - a key not pending then: no pop touches it afterwards (only a new write could make it
+    ///   pending again, and the core does not judge a key written since it asked for the read),
+    ///   so the SCAN shows its eventual value; SCAN returns every key present for its whole run.
+    /// Read the other way round (SCAN first), a SET popped in between shows nowhere (missing), a
+    /// popped DEL leaves the old entry (unknown), a popped MAC change the old MAC (changed).
     public static func snapshot(
         _ c: RedisConnection,
         names: ProducerStateTableNames = .neighTable,
-        expected: Int = 0
+        expected: Int = 0,
+        afterPendingKeySet: () -> Void = {},
+        betweenReads: () -> Void = {}
     ) throws(RedisError)
         -> (snapshot: StoreSnapshot, issues: [SnapshotIssue])
     {
+        let (pending, pendingIssues) = try PendingRead.read(c, names: names, afterKeySet: afterPendingKeySet)
+        betweenReads()
         var (snap, issues) = try consumedTable(c, names: names, expected: expected)
-        let keySet = try members(c, names.keySet) { raw in
-            issues.append(
-                SnapshotIssue(
-                    source: "APPL_DB",
-                    item: escapedBytes(raw),
-                    reason: "pending key is not UTF-8; left in place (delete it by hand)"
-                )
-            )
-        }
-        guard !keySet.isEmpty else { return (snap, issues) }
-        // The keys with pending operations are read whole (consumed hash, staging hash, delete
-        // set) and judged by the general overlay, which holds orchagent's pop rules.
-        var pending = NeighTableContent()
-        pending.keySet = keySet
-        pending.delSet = try members(c, names.delSet)
-        let keys = Array(keySet)
-        for (k, h) in try hashes(c, keys.map(names.tableKey)) {
-            pending.table[String(k.dropFirst(names.tablePrefix.count))] = h
-        }
-        for (k, h) in try hashes(c, keys.map(names.stagingKey)) {
-            pending.staging[String(k.dropFirst(names.stagingPrefix.count))] = h
-        }
+        guard !pending.keySet.isEmpty else { return (snap, issues + pendingIssues) }
         let (overlay, overlayIssues) = pending.snapshot(source: "APPL_DB")
         // What is pending for a key replaces what the consumed table holds for it.
-        for raw in keySet {
+        for raw in pending.keySet {
             var text = raw
             if let k = text.withUTF8({ NeighborKey(canonicalUTF8: UnsafeRawBufferPointer($0)) }) {
                 snap.entries[k] = nil
             }
             snap.malformedKeys.remove(raw)
         }
-        issues.removeAll { keySet.contains($0.item) }
+        issues.removeAll { pending.keySet.contains($0.item) }
         snap.entries.merge(overlay.entries) { _, new in new }
         snap.malformedKeys.formUnion(overlay.malformedKeys)
-        return (snap, issues + overlayIssues)
+        return (snap, issues + pendingIssues + overlayIssues)
     }
 
     /// `NEIGH_TABLE:*` as entries. The next SCAN goes out with each page's HGETALLs, so paging

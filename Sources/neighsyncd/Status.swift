@@ -79,8 +79,8 @@ struct Status: ParsableCommand {
                 )
             }
             print(
-                "drift:        verifications \(v("verifications_total")); found \(kinds("drift_found_total")); "
-                    + "repaired \(kinds("drift_repaired_total"))"
+                "drift:        verifications \(v("verifications_total")), failed \(v("verify_failures_total")); "
+                    + "found \(kinds("drift_found_total")); repaired \(kinds("drift_repaired_total"))"
             )
             shown = true
         }

@@ -148,18 +148,34 @@ import Testing
     static func withAdversary(_ s: Scenario, _ inserts: [UInt32], tampering: Bool) -> Scenario {
         var s = s
         for v in inserts {
-            let a: Action =
-                switch v % 3 {
-                case 0 where tampering: .tamper(v >> 2)
-                case 1: .verifyRead(early: v & 4 != 0)
-                default: .fire(.verify)
+            // orchagent pops at generated points too, and the read takes its two parts at
+            // generated instants: the daemon's own writes popped meanwhile are not drift.
+            let a: [Action] =
+                switch v % 6 {
+                case 0 where tampering: [.tamper(v >> 3)]
+                case 1: [.verifyRead(early: v & 8 != 0)]
+                case 3: [.consumerPop(Int(v >> 3) % 8)]
+                case 4: [.verifyReadFirstPart]
+                // A read asked after an acknowledgement, a pop between its two parts.
+                case 5:
+                    [.acknowledge, .fire(.verify), .verifyReadFirstPart, .consumerPop(8), .verifyRead(early: false)]
+                default: [.fire(.verify)]
                 }
-            s.actions.insert(a, at: Int(v >> 8) % (s.actions.count + 1))
+            s.actions.insert(contentsOf: a, at: Int(v >> 8) % (s.actions.count + 1))
         }
+        s.actions.insert(.consumerPop(0), at: 0)  // orchagent lags from the start
         return s
     }
 
     static let inserts = Gen.uint32(in: 0...UInt32.max).array(of: 0...30)
+
+    /// At quiescence every drift found was repaired, and nothing waits for repair.
+    static func expectDriftCountersSettled(_ sim: Simulator, _ s: Scenario) {
+        let c = sim.state.counters
+        #expect(c.driftFound == c.driftRepaired, "found \(c.driftFound), repaired \(c.driftRepaired) in \(s)")
+        #expect(sim.state.driftToRepair.isEmpty, "\(sim.state.driftToRepair) in \(s)")
+        #expect(sim.state.malformedDriftToRepair.isEmpty, "\(sim.state.malformedDriftToRepair) in \(s)")
+    }
 
     /// An adversary changes the store at any point; once it stops, the next verification and the
     /// repairs it starts make the store the kernel's table again.
@@ -171,6 +187,8 @@ import Testing
             #expect(sim.violations.isEmpty, "\(sim.violations) in \(s)")
             #expect(sim.storeIsExpected, "store \(sim.store) != expected \(sim.expectedStore) in \(s)")
             #expect(sim.state.phase == .steady, "phase \(sim.state.phase) in \(s)")
+            Self.expectDriftCountersSettled(sim, s)
+            if sim.tampered == 0 { #expect(sim.state.counters.driftFound.total == 0, "no adversary in \(s)") }
         }
         PropertyTests.report()
     }
@@ -183,8 +201,156 @@ import Testing
             Self.verify(&sim)
             #expect(sim.violations.isEmpty, "\(sim.violations) in \(s)")
             #expect(sim.state.counters.driftFound.total == 0, "\(sim.logs.filter { $0.contains("drift") }) in \(s)")
+            Self.expectDriftCountersSettled(sim, s)
             #expect(sim.storeIsExpected, "store \(sim.store) != expected \(sim.expectedStore) in \(s)")
         }
         PropertyTests.report()
+    }
+}
+
+extension DriftTests {
+    /// A value that does not parse (in Redis it may not even be a hash) is repaired by a SET that
+    /// replaces it, not one that HSETs over it (orchagent's pop would fail with WRONGTYPE).
+    @Test func aMalformedValueIsRepairedByAReplacingSet() {
+        var sim = Self.inSync()
+        sim.store.entries[Self.keys[0]] = .malformed
+        let before = sim.writes.count
+        Self.verify(&sim)
+        #expect(sim.storeIsExpected)
+        let repairs = sim.writes[before...].map(\.batch)
+        #expect(repairs.count == 1)
+        #expect(repairs.first?.replacing == [Self.keys[0]])
+        #expect(repairs.first?.changes == [.set(Self.keys[0], NeighborEntry(mac: Self.mac(1), family: .ipv4))])
+        #expect(sim.state.counters.driftRepaired.malformed == 1)
+    }
+}
+
+extension DriftTests {
+    /// Drift is not journaled as a whole store view: that rewrote 100,000 entries per interval
+    /// with a persistent other writer, and forgot the batches in flight (after a crash the journal
+    /// said none were). The repairs' `batchApplied` records bring the journal forward.
+    @Test func driftKeepsTheJournalsBatchesInFlight() {
+        var sim = Self.inSync()
+        let k = NeighborKey("Ethernet0:10.0.0.4")!
+        sim.kernelSet(k, KernelNeighbor(linkLayerAddress: .mac(Self.mac(4)), state: .reachable))
+        sim.fire(.flush)
+        guard let batch = sim.inFlight.first else { return #expect(Bool(false), "no batch in flight") }
+        let reloads = sim.storeReloadRecords
+        sim.store.entries[Self.keys[0]] = .valid(NeighborEntry(mac: Self.mac(0x99), family: .ipv4))
+        sim.fire(.verify)
+        sim.completeVerifyRead()
+        #expect(sim.state.counters.driftFound.changed == 1)
+        #expect(sim.journal.inFlight.contains { $0.id == batch.id }, "\(sim.journal.inFlight)")
+        #expect(sim.storeReloadRecords == reloads)
+        sim.quiesce()
+        #expect(sim.storeIsExpected)
+        #expect(sim.journal.actual == sim.state.actual)
+        #expect(sim.violations.isEmpty, "\(sim.violations)")
+    }
+}
+
+extension DriftTests {
+    /// While a re-dump runs, the kernel view may be stale (the dump runs because notifications
+    /// were lost, or links changed): drift found then corrects `actual` but writes nothing; the
+    /// resync at the dump's end compares the corrected view with the fresh dump.
+    @Test func noRepairFromAStaleKernelViewDuringARedump() {
+        var sim = Self.inSync()
+        let k = Self.keys[1]
+        sim.send(.linksChanged)
+        #expect(sim.dumpCursor != nil, "no re-dump")
+        sim.kernel.removeValue(forKey: k)  // flushed with the link: no notification
+        sim.store.entries.removeValue(forKey: k)  // and someone deleted it from APPL_DB too
+        let before = sim.writes.count
+        sim.fire(.verify)
+        sim.completeVerifyRead()
+        sim.fire(.flush)
+        #expect(
+            !sim.writes[before...].contains { $0.batch.changes.contains { $0.isSet && $0.keyText == k.description } }
+        )
+        #expect(sim.state.counters.driftFound.missing == 1)
+        sim.quiesce()
+        #expect(!sim.writes[before...].contains { $0.batch.changes.contains { $0.keyText == k.description } })
+        #expect(sim.storeIsExpected, "\(sim.store)")
+        #expect(sim.state.counters.driftRepaired.missing == 1)
+        #expect(sim.state.driftToRepair.isEmpty)
+        #expect(sim.violations.isEmpty, "\(sim.violations)")
+    }
+}
+
+extension DriftTests {
+    /// A failed verifying read is counted (`verify_failures_total`).
+    @Test func aFailedReadIsCounted() {
+        var sim = Self.inSync()
+        sim.fire(.verify)
+        guard let id = sim.verifyWanted else { return #expect(Bool(false), "no read asked for") }
+        sim.verifyWanted = nil
+        sim.send(.storeVerifyFailed(id: id, reason: "timeout"))
+        sim.send(.storeVerifyFailed(id: id, reason: "timeout"))  // not the read outstanding: ignored
+        #expect(sim.state.counters.verifyFailures == 1)
+        #expect(sim.logs.contains { $0.contains("verifying read of APPL_DB failed: timeout") })
+    }
+
+    /// A key another writer keeps changing drifts at every read: one WARNING when it has at
+    /// `persistentDriftReads` reads in a row, not one per read after.
+    @Test func persistentDriftIsWarnedOnce() {
+        var sim = Self.inSync()
+        for round in 0..<(DaemonState.persistentDriftReads + 2) {
+            sim.store.entries[Self.keys[0]] = .valid(NeighborEntry(mac: Self.mac(0x90 + round), family: .ipv4))
+            Self.verify(&sim)
+        }
+        let warnings = sim.logs.filter { $0.contains("another writer?") }
+        #expect(warnings.count == 1, "\(warnings)")
+        #expect(warnings.first?.contains(Self.keys[0].description) == true)
+        #expect(sim.state.counters.driftFound.changed == DaemonState.persistentDriftReads + 2)
+        // A read that finds it in order again ends the streak.
+        Self.verify(&sim)
+        #expect(sim.state.driftStreaks.isEmpty)
+    }
+}
+
+extension DriftTests {
+    /// orchagent pops the daemon's acknowledged write between the verifying read's two parts:
+    /// not drift (the reader takes the pending part first, at one instant).
+    @Test(arguments: [false, true]) func aWritePoppedDuringTheReadIsNotDrift(oldReaderOrder: Bool) {
+        var sim = Self.inSync()
+        sim.readerReadsConsumedFirst = oldReaderOrder
+        Self.verify(&sim)  // the next read is an interval away: none is asked before the write
+        sim.consumerPop(0)  // orchagent lags from here
+        let k = NeighborKey("Ethernet0:10.0.0.4")!
+        sim.kernelSet(k, KernelNeighbor(linkLayerAddress: .mac(Self.mac(4)), state: .reachable))
+        sim.fire(.flush)
+        sim.acknowledge()
+        #expect(sim.pendingConsumed.count == 1)
+        sim.fire(.verify)
+        #expect(sim.verifyWanted != nil)
+        sim.verifyReadFirstPart()
+        sim.consumerPop(1)
+        sim.completeVerifyRead()
+        // The old order (consumed table first) saw the key in neither part.
+        #expect((sim.state.counters.driftFound.missing == 1) == oldReaderOrder, "\(sim.state.counters)")
+    }
+}
+
+extension DriftTests {
+    /// A malformed key orchagent parses as a managed neighbor (`2000:0:0:0:0:0:0:2` is
+    /// `2000::2`): deleting it makes orchagent remove that neighbor from the ASIC while
+    /// `NEIGH_TABLE:<canonical>` is unchanged. So once the DEL is acknowledged, the canonical key
+    /// is written again.
+    @Test func deletingAnAliasOfAManagedKeyWritesTheKeyAgain() {
+        var sim = Self.inSync()
+        let k = NeighborKey("Ethernet8:2000::2")!
+        let e = NeighborEntry(mac: Self.mac(8), family: .ipv6)
+        sim.kernelSet(k, KernelNeighbor(linkLayerAddress: .mac(Self.mac(8)), state: .reachable))
+        sim.quiesce()
+        let alias = "Ethernet8:2000:0:0:0:0:0:0:2"
+        sim.store.malformedKeys.insert(alias)
+        let before = sim.writes.count
+        Self.verify(&sim)
+        let batches = sim.writes[before...].map(\.batch)
+        let del = batches.firstIndex { $0.changes.contains(.delMalformed(alias)) }
+        let set = batches.lastIndex { $0.changes.contains(.set(k, e)) }
+        #expect(del != nil && set != nil && del! < set!, "\(batches)")
+        #expect(sim.storeIsExpected)
+        #expect(sim.violations.isEmpty, "\(sim.violations)")
     }
 }

@@ -47,6 +47,23 @@ struct Simulator {
     var verifyView = StoreSnapshot()
     /// Changes made to the store behind the daemon's back.
     var tampered = 0
+    /// orchagent, once a `consumerPop` action ran (before that, every write is consumed at once):
+    /// each key with an operation still pending, with its consumed value (nil: the consumed table
+    /// lacks it). `store` is the table once everything is consumed; a key not here is consumed
+    /// as `store` holds it.
+    var pendingConsumed: [NeighborKey: StoredEntry?] = [:]
+    var consumerLags = false
+    /// The first part of the running verifying read, if taken (`verifyReadFirstPart`): the
+    /// pending keys' values once consumed (the reader's order), or the consumed table (the old
+    /// order, `readerReadsConsumedFirst`, which took the daemon's own writes popped in between
+    /// for drift).
+    var verifyPendingPart: [NeighborKey: StoredEntry?]?
+    var verifyConsumedPart: StoreSnapshot?
+    var readerReadsConsumedFirst = false
+    /// The keys a verifying read found drifted since the last `storeReloaded` record: the
+    /// journal's store view may hold their last acknowledged value rather than the value read.
+    var driftedKeys: Set<NeighborKey> = []
+    var driftedMalformedKeys: Set<String> = []
     /// `storeReloaded` journal records: a fresh read of the store, or a verification that found drift.
     var storeReloadRecords = 0
     var waitingForRestoreFlag = false
@@ -86,7 +103,9 @@ struct Simulator {
         if case .kernelMessage(let m) = e, [.dumping, .awaitingReconcileTimer, .steady].contains(phaseBefore) {
             Self.expectFailedTable(m, policy: state.policy, &failedExpected)
         }
+        let actualBefore: StoreSnapshot? = if case .storeVerified = e { state.actual } else { nil }
         let effects = step(&state, e)
+        if let actualBefore { noteDrift(from: actualBefore) }
         if case .kernelDumpDone(interrupted: false) = e, dumpRunning, state.policy.dualToR {
             // A complete dump stands for the DELNEIGHs not read: rows of neighbors it lacks go.
             failedExpected = failedExpected.filter { state.kernel[$0] != nil }
@@ -96,12 +115,32 @@ struct Simulator {
             for eff in effects { trace?.add("effect \(canonical(eff))") }
         }
         for eff in effects { carryOut(eff, phaseBefore: phaseBefore) }
-        if state.actual != journal.actual && state.phase != .starting {
+        if state.phase != .starting && !journalAgreesWithState {
             violations.append("journal actual diverged from state after \(e)")
         }
         if state.desiredCount != state.desiredEntries.count {
             violations.append("desiredCount \(state.desiredCount) != \(state.desiredEntries.count) after \(e)")
         }
+    }
+
+    /// The journal's store view is the state's, but on keys found drifted (drift is not
+    /// journaled; the repairs' acknowledgements are).
+    var journalAgreesWithState: Bool {
+        if state.actual == journal.actual { return true }
+        let keys = Set(state.actual.entries.keys).union(journal.actual.entries.keys).subtracting(driftedKeys)
+        return keys.allSatisfy { state.actual.entries[$0] == journal.actual.entries[$0] }
+            && state.actual.malformedKeys.subtracting(driftedMalformedKeys)
+                == journal.actual.malformedKeys.subtracting(driftedMalformedKeys)
+    }
+
+    /// Notes the keys a verifying read changed in `actual` (rare: compared only for that event).
+    mutating func noteDrift(from before: StoreSnapshot) {
+        guard before != state.actual else { return }
+        for k in Set(before.entries.keys).union(state.actual.entries.keys)
+        where before.entries[k] != state.actual.entries[k] {
+            driftedKeys.insert(k)
+        }
+        driftedMalformedKeys.formUnion(before.malformedKeys.symmetricDifference(state.actual.malformedKeys))
     }
 
     mutating func carryOut(_ eff: Effect, phaseBefore: Phase) {
@@ -113,6 +152,7 @@ struct Simulator {
             if state.phase != .steady { violations.append("verifying read in phase \(state.phase)") }
             verifyWanted = id
             verifyView = store
+            (verifyPendingPart, verifyConsumedPart) = (nil, nil)
         case .waitForRestoreFlag: waitingForRestoreFlag = true
         case .requestKernelDump:
             dumpsRequested += 1
@@ -157,7 +197,10 @@ struct Simulator {
             wire.append(("F", changes.map(\.key)))
             failedLog += changes
         case .journal(let r):
-            if case .storeReloaded = r { storeReloadRecords += 1 }
+            if case .storeReloaded = r {
+                storeReloadRecords += 1
+                (driftedKeys, driftedMalformedKeys) = ([], [])
+            }
             journal.apply(r)
         case .armTimer(let t, let ms):
             // Re-arming replaces the deadline (Effect.armTimer).
@@ -248,7 +291,7 @@ struct Simulator {
     mutating func acknowledge() {
         guard !inFlight.isEmpty else { return }
         let b = inFlight.removeFirst()
-        store.apply(b)
+        applyToStore(b)
         send(.batchAcknowledged(id: b.id))
     }
 
@@ -264,7 +307,7 @@ struct Simulator {
     /// The first `n` changes of the batches in flight reach the store; the batches are gone.
     mutating func applyPrefixOfInFlight(_ n: Int) {
         let changes = inFlight.flatMap(\.changes).prefix(n)
-        store.apply(Batch(id: inFlight.first?.id ?? 0, changes: Array(changes)))
+        applyToStore(Batch(id: inFlight.first?.id ?? 0, changes: Array(changes)))
         inFlight = []
     }
 
@@ -273,7 +316,7 @@ struct Simulator {
     mutating func refuseBatch(applied prefix: Int) {
         guard !inFlight.isEmpty else { return }
         let b = inFlight.removeFirst()
-        store.apply(Batch(id: b.id, changes: Array(b.changes.prefix(prefix))))
+        applyToStore(Batch(id: b.id, changes: Array(b.changes.prefix(prefix))))
         refusedIDs.insert(b.id)
         send(.batchRefused(id: b.id, reason: "OOM command not allowed when used memory > 'maxmemory'."))
     }
@@ -283,6 +326,7 @@ struct Simulator {
         storeUp = false
         if wipe {
             store = StoreSnapshot()
+            pendingConsumed = [:]
             failedStore = []
         }
         send(.storeUnavailable)
@@ -301,12 +345,63 @@ struct Simulator {
         send(.storeLoaded(store, failedNeighbors: state.policy.dualToR ? failedStore : nil))
     }
 
+    /// Redis applies a write: its operations are pending for orchagent (once it lags).
+    mutating func applyToStore(_ b: Batch) {
+        if consumerLags {
+            for c in b.changes {
+                switch c {
+                case .set(let k, _), .del(let k):
+                    if pendingConsumed.index(forKey: k) == nil { pendingConsumed[k] = .some(store.entries[k]) }
+                case .delMalformed: break
+                }
+            }
+        }
+        store.apply(b)
+    }
+
+    /// The consumed table: `store` but for the keys still pending.
+    var consumed: StoreSnapshot {
+        var c = store
+        for (k, v) in pendingConsumed { c.entries[k] = v }
+        return c
+    }
+
+    /// orchagent pops `n` pending keys (in key order: any order is one it may take).
+    mutating func consumerPop(_ n: Int) {
+        consumerLags = true
+        for k in pendingConsumed.keys.sorted().prefix(n) { pendingConsumed.removeValue(forKey: k) }
+    }
+
+    /// The keys still pending, each with its value once consumed.
+    var eventualPending: [NeighborKey: StoredEntry?] {
+        Dictionary(uniqueKeysWithValues: pendingConsumed.keys.map { ($0, store.entries[$0]) })
+    }
+
+    /// The verifying read takes its first part now (it runs beside the writes and the pops).
+    mutating func verifyReadFirstPart() {
+        guard verifyWanted != nil, verifyPendingPart == nil, verifyConsumedPart == nil else { return }
+        if readerReadsConsumedFirst {
+            verifyConsumedPart = consumed
+        } else {
+            verifyPendingPart = eventualPending
+        }
+    }
+
     /// The verifying read finishes: it saw the store as it is now (or, `early`, as it was when the
-    /// read was asked for), or fails if Redis is down.
+    /// read was asked for), or fails if Redis is down. Not early, it is the reader's two parts:
+    /// the pending keys as of its first part, the rest of the consumed table as of now.
     mutating func completeVerifyRead(early: Bool = false) {
         guard let id = verifyWanted else { return }
         verifyWanted = nil
-        let view = early ? verifyView : store
+        var view = early ? verifyView : consumed
+        if !early && readerReadsConsumedFirst {
+            view = verifyConsumedPart ?? consumed
+            view.malformedKeys = store.malformedKeys
+            for k in pendingConsumed.keys { view.entries[k] = store.entries[k] }
+        } else if !early {
+            for (k, v) in verifyPendingPart ?? eventualPending { view.entries[k] = v }
+        }
+        (verifyPendingPart, verifyConsumedPart) = (nil, nil)
         send(storeUp ? .storeVerified(id: id, view) : .storeVerifyFailed(id: id, reason: "connection refused"))
     }
 
@@ -316,6 +411,12 @@ struct Simulator {
         guard storeUp else { return }
         tampered += 1
         let key = Universe.key(v >> 3)
+        // A key with an operation pending: the other writer changes the consumed value, which
+        // the pending operation overrides when popped (a SET's fields over it, or a DEL).
+        if v % 4 < 3, pendingConsumed.index(forKey: key) != nil {
+            pendingConsumed[key] = v % 4 == 0 ? .some(nil) : .some(Universe.storedEntry(v >> 8, for: key))
+            return
+        }
         switch v % 4 {
         case 0: store.entries.removeValue(forKey: key)
         case 1, 2: store.entries[key] = Universe.storedEntry(v >> 8, for: key)
@@ -386,6 +487,10 @@ struct Simulator {
             }
             if verifyWanted != nil {
                 completeVerifyRead()
+                continue
+            }
+            if !pendingConsumed.isEmpty {
+                consumerPop(pendingConsumed.count)
                 continue
             }
             if waitingForRestoreFlag {

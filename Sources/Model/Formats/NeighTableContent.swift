@@ -105,7 +105,8 @@ public struct NeighTableContent: Sendable {
     }
 
     /// The eventual table, with every entry checked. What orchagent's pop does per pending key:
-    /// drop the table entry if the key is in the delete set, then copy the staging fields over.
+    /// drop the table entry if the key is in the delete set, then copy the staging fields over
+    /// (which fails, leaving the value, if that value is not a hash).
     public func snapshot(source: String) -> (snapshot: StoreSnapshot, issues: [SnapshotIssue]) {
         var eventual: [String: [String: String]?] = table
         for key in keySet {
@@ -116,6 +117,9 @@ public struct NeighTableContent: Sendable {
                     continue
                 }
                 if fields.isEmpty { continue }
+                // The pop HSETs over the consumed value: over one that is not a hash (and not
+                // deleted first) it fails with WRONGTYPE, and that value stays.
+                if case .some(.none) = eventual[key] { continue }
                 var merged = (eventual[key] ?? nil) ?? [:]
                 merged.merge(fields) { _, new in new }
                 eventual[key] = merged
