@@ -45,7 +45,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "neighsyncd-bench",
-            dependencies: ["Model", "Reconciler", "KernelObserver", "StoreObserver", "Journal", "CNetlink"]
+            dependencies: [
+                "Model", "Reconciler", "KernelObserver", "StoreObserver", "Journal", "Restorer", "CNetlink",
+            ]
         ),
         // Test support, built and never shipped: the program the crash tests kill (swift-nio's
         // NIOCrashTester is the model) and the record stream it shares with them; a fake Redis
