@@ -40,6 +40,18 @@ struct Restore: ParsableCommand {
     )
     var probeRate = 1000
 
+    @Option(
+        name: .customLong("from-journal"),
+        help: "Restore the journal's last acknowledged APPL_DB view instead of APPL_DB's (docs/operations.md)."
+    )
+    var fromJournal: String?
+
+    @Option(help: "Progress textfile, rewritten after each pass (`neighsyncd status` reads it).")
+    var metrics = DefaultPaths.restoreMetrics
+
+    @Flag(name: .customLong("no-metrics"), help: "Write no progress textfile.")
+    var noMetrics = false
+
     @Option(name: .customLong("log-output"), help: "syslog, stderr or stdout (default: stderr on a tty, else syslog).")
     var logOutput: String?
 
@@ -58,17 +70,20 @@ struct Restore: ParsableCommand {
         let sink = LogSink(settings: LoggerSettings(level: .notice, output: output))
         let log = Logger(label: "neighsyncd") { _ in SinkLogHandler(sink: sink) }
         defer { sink.flush() }
+        let report = RestoreProgressFile(path: noMetrics ? nil : metrics, log: log)
         do {
-            try restore(log)
+            try restore(log, report)
         } catch let error as ExitCode {
             throw error
         } catch {
+            report.progress.phase = .failed
+            report.write()
             log.error("restore failed: \(error)")
             throw ExitCode(1)
         }
     }
 
-    private func restore(_ log: Logger) throws {
+    private func restore(_ log: Logger, _ report: RestoreProgressFile) throws {
         let inputs = RestoreInputs(state: try redis.connect("STATE_DB"))
         switch try inputs.mode() {
         case .cold:
@@ -81,12 +96,12 @@ struct Restore: ParsableCommand {
         case .systemReboot:
             break
         }
-        let (snapshot, issues) = try StoreReader.snapshot(try redis.connect("APPL_DB"))
-        for issue in issues { log.warning("restore: skipped \(issue)") }
+        let snapshot = try neighborsToRestore(log)
         var planner = RestorePlanner(entries: snapshot.entries, malformedKeys: snapshot.malformedKeys)
         let total = planner.waiting.values.reduce(0) { $0 + $1.count }
         let interfaces = planner.waiting.count
         let skipped = planner.skipped.count
+        report.progress.total = total
         log.notice(
             "restore: system warm reboot; \(total) neighbors on \(interfaces) interfaces to restore, \(skipped) skipped"
         )
@@ -97,7 +112,10 @@ struct Restore: ParsableCommand {
         let deadline = start + .seconds(timeout)
         var failed = 0
         var settled = false
+        var (passes, probes) = (0, 0)
         while true {
+            passes += 1
+            report.write(.restoring, planner, refused: failed, probes: probes, passes: passes)
             var readinessError: (any Error)?
             let ready = planner.takeReady { interface in
                 do { return try inputs.readiness(interface) } catch {
@@ -126,9 +144,10 @@ struct Restore: ParsableCommand {
                 }
                 if let prober {
                     let installed = entries.filter { outcomes[$0.key] == .installed }
-                    probe(installed, on: interface, prober, &pacer, retry: &again, log)
+                    probes += probe(installed, on: interface, prober, &pacer, retry: &again, log)
                 }
                 planner.retry(again)
+                report.write(.restoring, planner, refused: failed, probes: probes, passes: passes)
             }
             if planner.isDone { break }
             let now = ContinuousClock.now
@@ -145,6 +164,7 @@ struct Restore: ParsableCommand {
             log.error("restore: timed out after \(timeout) s; not restored: \(names); setting the flag anyway")
         }
         try inputs.setRestoredFlag()
+        report.write(left > 0 ? .timedOut : .done, planner, refused: failed, probes: probes, passes: passes)
         let seconds = (ContinuousClock.now - start).components.seconds
         let restored = total - left - failed
         log.notice("restore: \(restored) restored, \(failed) refused, \(left) not ready, in \(seconds) s; flag set")
@@ -159,19 +179,19 @@ struct Restore: ParsableCommand {
         _ pacer: inout ProbePacer,
         retry: inout [NeighborKey: NeighborEntry],
         _ log: Logger
-    ) {
-        guard !entries.isEmpty else { return }
+    ) -> Int {
+        guard !entries.isEmpty else { return 0 }
         guard let source = NeighborProber.source(for: interface) else {
             log.warning("restore: \(interface) has no MAC address; its neighbors are not probed")
-            return
+            return 0
         }
-        var refused = 0
+        var (refused, sent) = (0, 0)
         var lastError: Int32 = 0
         for (key, entry) in entries.sorted(by: { $0.key < $1.key }) {
             let wait = pacer.reserve(at: .now)
             if wait > .zero { Thread.sleep(forTimeInterval: wait / .seconds(1)) }
             switch prober.probe(key.ip, from: source) {
-            case 0: break
+            case 0: sent += 1
             case ENETDOWN: retry[key] = entry
             case let code:
                 refused += 1
@@ -181,5 +201,6 @@ struct Restore: ParsableCommand {
         if refused > 0 {
             log.warning("restore: \(refused) probes on \(interface) failed: \(String(cString: strerror(lastError)))")
         }
+        return sent
     }
 }

@@ -68,7 +68,8 @@ R hset NEIGH_TABLE:lo:127.0.0.2 neigh 00:01:02:03:04:06 family IPv4 >/dev/null
 R hset NEIGH_TABLE:Ethernet0:10.0.0.9 family IPv4 >/dev/null   # no neigh: skipped
 
 restore() {
-  ip netns exec "$NS" "$BIN" restore --db-config "$DIR/db.json" --log-output stderr "$@" >>"$DIR/restore.log" 2>&1
+  ip netns exec "$NS" "$BIN" restore --db-config "$DIR/db.json" --log-output stderr --metrics "$DIR/restore.prom" "$@" \
+    >>"$DIR/restore.log" 2>&1
 }
 flag() { S hget 'NEIGH_RESTORE_TABLE|Flags' restored; }
 # In the kernel with that MAC, STALE or better (a probe answered makes it REACHABLE).
@@ -104,6 +105,9 @@ check "timeout: ready interface restored meanwhile" [ "$(stale Ethernet0 10.0.0.
 check "timeout: logged" \
   grep -q "timed out after 1 s; not restored: Ethernet4 (1), Vlan1000 (1); setting" "$DIR/restore.log"
 check "timeout: counted" grep -q "2 restored, 0 refused, 2 not ready" "$DIR/restore.log"
+check "timeout: progress textfile" grep -q '^neighsyncd_restore_phase{phase="timed_out"} 1$' "$DIR/restore.prom"
+check "timeout: status shows it" \
+  sh -c "'$BIN' status --restore-metrics '$DIR/restore.prom' | grep -q '^restore: *timed_out, 2 of 4 restored'"
 S del 'NEIGH_RESTORE_TABLE|Flags' >/dev/null
 N neigh flush all
 check "flushed" [ "$(stale Ethernet0 10.0.0.2 00:01:02:03:04:02)" -eq 0 ]
@@ -128,6 +132,30 @@ check "system: malformed entry skipped and logged" grep -q "Ethernet0:10.0.0.9" 
 check "system: summary logged" grep -q "4 restored, 0 refused, 0 not ready" "$DIR/restore.log"
 check "system: waited once for the VLAN's members" \
   [ "$(grep -c "Vlan1000 has its members; waiting 1 s once" "$DIR/restore.log")" -eq 1 ]
+
+check "system: progress textfile done" grep -q '^neighsyncd_restore_phase{phase="done"} 1$' "$DIR/restore.prom"
+check "system: progress counts probes" grep -q '^neighsyncd_restore_probes_sent 4$' "$DIR/restore.prom"
+
+# --from-journal: APPL_DB has lost NEIGH_TABLE; the journal's store view (a snapshot's) is restored.
+ip netns exec "$NS" "$BIN" snapshot --db-config "$DIR/db.json" --out "$DIR/journal.sqlite" >/dev/null 2>&1
+check "journal: snapshot taken" [ -s "$DIR/journal.sqlite" ]
+R del NEIGH_TABLE:Ethernet0:10.0.0.2 NEIGH_TABLE:Ethernet0:fc00::2 NEIGH_TABLE:Ethernet4:10.0.4.2 \
+  NEIGH_TABLE:Vlan1000:192.168.0.2 >/dev/null
+S del 'NEIGH_RESTORE_TABLE|Flags' >/dev/null
+N neigh flush all
+restore --interval 1 --member-settle 0 --from-journal "$DIR/journal.sqlite"; rc=$?
+check "journal: exit 0" [ "$rc" -eq 0 ]
+check "journal: flag set" [ "$(flag)" = "true" ]
+check "journal: Ethernet4 restored" [ "$(stale Ethernet4 10.0.4.2 00:01:02:03:04:04)" -eq 1 ]
+check "journal: Vlan1000 restored" [ "$(stale Vlan1000 192.168.0.2 00:01:02:03:04:05)" -eq 1 ]
+check "journal: source logged" \
+  grep -q "reading neighbors from journal $DIR/journal.sqlite, not APPL_DB" "$DIR/restore.log"
+check "journal: summary logged" grep -q "4 restored, 0 refused, 0 not ready" <(tail -n 3 "$DIR/restore.log")
+restore --from-journal "$DIR/restore.log"; rc=$?
+check "journal: not a journal: exit 1" [ "$rc" -eq 1 ]
+check "journal: not a journal: named" grep -q "restore failed: .*restore.log" "$DIR/restore.log"
+check "journal: not a journal: progress says failed" \
+  grep -q '^neighsyncd_restore_phase{phase="failed"} 1$' "$DIR/restore.prom"
 
 # A usage error exits 2.
 "$BIN" restore --interval 0 >/dev/null 2>&1; rc=$?
