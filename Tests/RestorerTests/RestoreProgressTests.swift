@@ -49,7 +49,8 @@ struct RestoreProgressTests {
         #expect(code == 0)
         #expect(
             text.contains(
-                "restore:      timed_out, 99000 of 100000 restored, 3 refused, 997 waiting; 98500 probes, 23 passes, 110 s"
+                "restore:      timed_out, 99000 of 100000 restored, 3 refused, 997 waiting; "
+                    + "98500 probes, 23 passes, 110 s"
             )
         )
         try Data("garbage\n".utf8).write(to: file)
