@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "KernelObserver", dependencies: ["Model", "CNetlink"]),
         // `neighsyncd restore` (restore_neighbors.py's replacement): pure planning, and the batched
         // kernel install through rtnetlink.
-        .target(name: "Restorer", dependencies: ["Model", "KernelObserver", "CNetlink"]),
+        .target(name: "Restorer", dependencies: ["Model", "KernelObserver", "Journal", "CNetlink"]),
         // The imperative shell: one runtime, one handler per resource, production transports.
         .target(
             name: "Shell",
@@ -45,7 +45,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "neighsyncd-bench",
-            dependencies: ["Model", "Reconciler", "KernelObserver", "StoreObserver", "Journal", "CNetlink"]
+            dependencies: [
+                "Model", "Reconciler", "KernelObserver", "StoreObserver", "Journal", "Restorer", "CNetlink",
+            ]
         ),
         // Test support, built and never shipped: the program the crash tests kill (swift-nio's
         // NIOCrashTester is the model) and the record stream it shares with them; a fake Redis
@@ -104,7 +106,7 @@ let package = Package(
         ),
         // A private network namespace per test (the kernel observer's and the restorer's live tests).
         .target(name: "NetNamespace", dependencies: ["CNetlink"], path: "Tests/Support/NetNamespace"),
-        .testTarget(name: "RestorerTests", dependencies: ["Model", "Restorer", "NetNamespace"]),
+        .testTarget(name: "RestorerTests", dependencies: ["Model", "Restorer", "Journal", "NetNamespace"]),
         .testTarget(
             name: "KernelObserverTests",
             dependencies: ["Model", "Reconciler", "KernelObserver", "CNetlink", "NetNamespace"],

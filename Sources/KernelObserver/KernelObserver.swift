@@ -12,6 +12,10 @@ public enum KernelNotice: Hashable, Sendable {
 public struct KernelObserverError: Error, Hashable, Sendable, CustomStringConvertible {
     public var operation: String
     public var errno: Int32
+    public init(operation: String, errno: Int32) {
+        self.operation = operation
+        self.errno = errno
+    }
     public var description: String { "\(operation): \(String(cString: strerror(errno))) (errno \(errno))" }
 }
 

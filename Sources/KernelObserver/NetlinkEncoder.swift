@@ -1,8 +1,9 @@
 import CNetlink
 import Model
 
-/// Builds rtnetlink neighbor messages as the kernel lays them out. Used to round-trip parsed
-/// messages, to make malformed inputs in tests, and to build in-memory dumps for benchmarks.
+/// Builds rtnetlink neighbor messages as the kernel lays them out: the restorer's RTM_NEWNEIGH
+/// requests (a production path), and in tests and benchmarks round-tripped, malformed and
+/// in-memory dump messages.
 public enum NetlinkEncoder {
     /// Appends one RTM_NEWNEIGH / RTM_DELNEIGH message (nlmsghdr, ndmsg, NDA_DST, NDA_LLADDR).
     public static func append(_ n: RawNeighbor, sequence: UInt32 = 0, flags: UInt16 = 0, to out: inout [UInt8]) {

@@ -23,14 +23,16 @@ public protocol NetlinkSocket: AnyObject {
 /// Opens a socket subscribed to neighbor and link changes, with `receiveBuffer` bytes requested.
 public typealias NetlinkSocketOpener = (_ receiveBuffer: Int) throws(KernelObserverError) -> any NetlinkSocket
 
-/// The kernel's rtnetlink socket, subscribed to neighbor and link changes. Closed when released.
+/// The kernel's rtnetlink socket, subscribed to neighbor and link changes (or, for requests of
+/// its own such as the restorer's, to nothing). Non-blocking. Closed when released.
 public final class RtnetlinkSocket: NetlinkSocket {
     public let fileDescriptor: Int32
     public let receiveBufferBytes: Int
     public let receiveBufferForced: Bool
 
-    /// A socket subscribed to neighbor and link changes, before any dump is asked for.
-    public init(receiveBuffer: Int) throws(KernelObserverError) {
+    /// A socket subscribed to neighbor and link changes (unless `subscribed` is false: then only
+    /// answers to its own requests arrive), before any dump is asked for.
+    public init(receiveBuffer: Int, subscribed: Bool = true) throws(KernelObserverError) {
         let fd = nsd_netlink_open()
         guard fd >= 0 else { throw KernelObserverError(operation: "socket(NETLINK_ROUTE)", errno: -fd) }
         var forced: Int32 = 0
@@ -39,7 +41,7 @@ public final class RtnetlinkSocket: NetlinkSocket {
             close(fd)
             throw KernelObserverError(operation: "setsockopt(SO_RCVBUF)", errno: -effective)
         }
-        for group in [UInt32(RTNLGRP_NEIGH.rawValue), UInt32(RTNLGRP_LINK.rawValue)] {
+        for group in subscribed ? [UInt32(RTNLGRP_NEIGH.rawValue), UInt32(RTNLGRP_LINK.rawValue)] : [] {
             let rc = nsd_netlink_join(fd, group)
             guard rc == 0 else {
                 close(fd)
@@ -60,6 +62,35 @@ public final class RtnetlinkSocket: NetlinkSocket {
     public func receive(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         let n = recv(fileDescriptor, buffer.baseAddress, buffer.count, Int32(MSG_TRUNC))
         return n >= 0 ? n : -Int(errno)
+    }
+
+    /// Sends `bytes` as one datagram to the kernel: the bytes sent, or -errno (EINTR retried).
+    public func send(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var address = sockaddr_nl()
+        address.nl_family = sa_family_t(AF_NETLINK)
+        let length = socklen_t(MemoryLayout<sockaddr_nl>.size)
+        while true {
+            let n = withUnsafePointer(to: &address) { a in
+                a.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(fileDescriptor, bytes.baseAddress, bytes.count, 0, $0, length)
+                }
+            }
+            if n >= 0 { return n }
+            let code = errno
+            if code != EINTR { return -Int(code) }
+        }
+    }
+
+    /// Waits up to `milliseconds` for a datagram: 1 when one is queued, 0 on timeout, or -errno
+    /// (EINTR retried with the whole wait: a signal only delays it).
+    public func waitReadable(milliseconds: Int32) -> Int32 {
+        var p = pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)
+        while true {
+            let ready = poll(&p, 1, milliseconds)
+            if ready >= 0 { return ready > 0 ? 1 : 0 }
+            let code = errno
+            if code != EINTR { return -code }
+        }
     }
 
     public func requestDump(type: UInt16, sequence: UInt32) -> Int32 {

@@ -3,54 +3,42 @@ import Glibc
 import KernelObserver
 import Model
 
-/// A failed system call of the restorer, with what an operator needs to act on it.
-public struct RestoreError: Error, Hashable, Sendable, CustomStringConvertible {
-    public var operation: String
-    public var errno: Int32
-    public init(operation: String, errno: Int32) {
-        self.operation = operation
-        self.errno = errno
-    }
-    public var description: String { "\(operation): \(String(cString: strerror(errno))) (errno \(errno))" }
-}
-
 /// How the kernel answered one neighbor's RTM_NEWNEIGH.
 public enum InstallOutcome: Hashable, Sendable {
     /// Added, or already there (EEXIST: the kernel learned it first; left as it is).
     case installed
-    /// ENETDOWN (the link went down meanwhile), or no answer (an ack lost to a full buffer):
-    /// try again on the next pass.
+    /// No answer (an ack lost to a full buffer, or late): try again on the next pass.
     case retry
-    /// Any other error (no such interface, bad address): not retried.
+    /// Any error (no such interface, bad address): not retried. A link that is down is not one:
+    /// the kernel takes neighbors on it (checked on 6.x); readiness is the planner's job.
     case failed(errno: Int32)
 }
 
 /// Adds neighbors to the kernel as NUD_STALE through rtnetlink, many RTM_NEWNEIGH per sendmsg,
 /// each acknowledged and matched to its request by sequence number.
 public final class KernelInstaller {
-    private let fd: Int32
+    private let transport: any InstallerTransport
     private var nextSequence: UInt32 = 1
     /// Requests per sendmsg. Every ack is its own skb in our receive buffer, and the kernel drops
-    /// acks that do not fit (ENOBUFS): the batch is sized so its acks fit in `receiveBuffer`.
+    /// acks that do not fit (ENOBUFS): the batch is sized so its acks fit in the buffer.
     public let batchSize: Int
-    private var receiveBuffer = [UInt8](repeating: 0, count: 256 * 1024)
+    /// How long to wait for the next ack before the batch's unanswered requests are retried.
+    private let ackTimeoutMilliseconds: Int32
+    private var receiveBuffer = [UInt8](repeating: 0, count: 64 * 1024)
 
     /// An unsubscribed rtnetlink socket in the calling thread's network namespace.
-    public init(batchSize: Int = 512, receiveBuffer: Int = 8 << 20) throws(RestoreError) {
-        let fd = nsd_netlink_open()
-        guard fd >= 0 else { throw RestoreError(operation: "socket(NETLINK_ROUTE)", errno: -fd) }
-        var forced: Int32 = 0
-        let granted = nsd_netlink_set_rcvbuf(fd, Int32(clamping: receiveBuffer), &forced)
-        guard granted >= 0 else {
-            close(fd)
-            throw RestoreError(operation: "setsockopt(SO_RCVBUF)", errno: -granted)
-        }
-        self.fd = fd
-        // An ack costs about 1 KiB of buffer (truesize); keep a margin of two.
-        self.batchSize = max(1, min(batchSize, Int(granted) / 2048))
+    public convenience init(batchSize: Int = 512, receiveBuffer: Int = 8 << 20) throws(RestoreError) {
+        let socket = try RtnetlinkSocket(receiveBuffer: receiveBuffer, subscribed: false)
+        self.init(transport: socket, batchSize: batchSize)
     }
 
-    deinit { close(fd) }
+    /// Requests go to `transport`; a batch holds at most `batchSize` of them.
+    public init(transport: any InstallerTransport, batchSize: Int = 512, ackTimeoutMilliseconds: Int32 = 1000) {
+        self.transport = transport
+        // An ack costs about 1 KiB of buffer (truesize); keep a margin of two.
+        self.batchSize = max(1, min(batchSize, transport.receiveBufferBytes / 2048))
+        self.ackTimeoutMilliseconds = ackTimeoutMilliseconds
+    }
 
     /// Installs `entries` on `interface`; an interface that no longer exists fails them all (ENODEV).
     public func install(
@@ -59,7 +47,16 @@ public final class KernelInstaller {
     ) throws(RestoreError) -> [NeighborKey: InstallOutcome] {
         let ifindex = Int32(bitPattern: if_nametoindex(interface.rawValue))
         guard ifindex > 0 else { return entries.mapValues { _ in .failed(errno: ENODEV) } }
+        return try install(entries, ifindex: ifindex)
+    }
+
+    /// Installs `entries` on the interface numbered `ifindex`.
+    public func install(
+        _ entries: [NeighborKey: NeighborEntry],
+        ifindex: Int32
+    ) throws(RestoreError) -> [NeighborKey: InstallOutcome] {
         var outcomes: [NeighborKey: InstallOutcome] = [:]
+        outcomes.reserveCapacity(entries.count)
         let all = Array(entries)
         var start = 0
         while start < all.count {
@@ -80,11 +77,12 @@ public final class KernelInstaller {
         let flags = UInt16(NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(batch.count * 64)
-        var bySequence: [UInt32: NeighborKey] = [:]
+        var pending: [UInt32: NeighborKey] = [:]
+        pending.reserveCapacity(batch.count)
         for (key, entry) in batch {
             let sequence = nextSequence
             nextSequence &+= 1
-            bySequence[sequence] = key
+            pending[sequence] = key
             let message = RawNeighbor(
                 type: .newNeighbor,
                 family: key.ip.family.rawValue,
@@ -96,59 +94,48 @@ public final class KernelInstaller {
             )
             NetlinkEncoder.append(message, sequence: sequence, flags: flags, to: &bytes)
         }
-        try send(bytes)
-        try receiveAcks(&bySequence, into: &outcomes)
-        // Requests whose ack never came (dropped for lack of buffer): the next pass sends them again.
-        for key in bySequence.values { outcomes[key] = .retry }
-    }
-
-    private func send(_ bytes: [UInt8]) throws(RestoreError) {
-        var address = sockaddr_nl()
-        address.nl_family = sa_family_t(AF_NETLINK)
-        while true {
-            let n = bytes.withUnsafeBytes { b in
-                withUnsafePointer(to: &address) { a in
-                    a.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        sendto(fd, b.baseAddress, b.count, 0, $0, socklen_t(MemoryLayout<sockaddr_nl>.size))
-                    }
-                }
-            }
-            if n >= 0 { return }
-            if errno != EINTR { throw RestoreError(operation: "sendto(RTM_NEWNEIGH batch)", errno: errno) }
+        let sent = bytes.withUnsafeBytes { transport.send($0) }
+        if sent < 0 { throw RestoreError(operation: "sendto(RTM_NEWNEIGH batch)", errno: Int32(clamping: -sent)) }
+        // Netlink takes a datagram whole or not at all: a short count means the batch was not taken.
+        guard sent == bytes.count else {
+            throw RestoreError(operation: "sendto(RTM_NEWNEIGH batch): \(sent) of \(bytes.count) bytes", errno: EIO)
         }
+        try receiveAcks(&pending, into: &outcomes)
+        // Requests whose ack never came (dropped for lack of buffer): the next pass sends them again.
+        for key in pending.values { outcomes[key] = .retry }
     }
 
-    /// Reads acks until every request of the batch is answered or none comes within a second
-    /// (the kernel acks during sendmsg, so they are already queued).
+    /// Reads acks until every request of the batch is answered or none comes within the ack
+    /// timeout (the kernel acks during sendmsg, so they are already queued). Drains without
+    /// waiting, and polls only when the queue is empty: one system call per ack.
     private func receiveAcks(
         _ pending: inout [UInt32: NeighborKey],
         into outcomes: inout [NeighborKey: InstallOutcome]
     ) throws(RestoreError) {
         while !pending.isEmpty {
-            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&p, 1, 1000)
-            if ready < 0 && errno == EINTR { continue }
-            guard ready > 0 else { return }
-            let n = receiveBuffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_TRUNC)) }
+            let n = receiveBuffer.withUnsafeMutableBytes { transport.receive(into: $0) }
             if n < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                // Acks were dropped; those still pending are retried.
-                if errno == ENOBUFS { continue }
-                throw RestoreError(operation: "recv(rtnetlink acks)", errno: errno)
+                switch Int32(clamping: -n) {
+                case EINTR: continue
+                // Acks were dropped for lack of buffer; those still pending are retried.
+                case ENOBUFS: continue
+                case EAGAIN:
+                    let ready = transport.waitReadable(milliseconds: ackTimeoutMilliseconds)
+                    if ready == 0 { return }
+                    if ready < 0 { throw RestoreError(operation: "poll(rtnetlink acks)", errno: -ready) }
+                    continue
+                case let code: throw RestoreError(operation: "recv(rtnetlink acks)", errno: code)
+                }
             }
             // MSG_TRUNC gives the datagram's whole length; parse only what was read.
             let length = min(n, receiveBuffer.count)
             receiveBuffer.withUnsafeBytes { buffer in
                 NetlinkParser.forEachItem(in: UnsafeRawBufferPointer(rebasing: buffer[..<length])) { item in
+                    // Duplicates and acks of other batches (late ones) find nothing pending.
                     guard case .error(let code, let header) = item,
                         let key = pending.removeValue(forKey: header.sequence)
                     else { return }
-                    outcomes[key] =
-                        switch code {
-                        case 0, EEXIST: .installed
-                        case ENETDOWN: .retry
-                        default: .failed(errno: code)
-                        }
+                    outcomes[key] = code == 0 || code == EEXIST ? .installed : .failed(errno: code)
                 }
             }
         }

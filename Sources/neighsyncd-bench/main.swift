@@ -1,6 +1,7 @@
 // neighsyncd-bench: figures for docs/performance.md. Each figure is printed with a baseline
 // measured in the same run, so the ratio holds on a noisy shared machine.
 //   swift run -c release neighsyncd-bench [entries]
+//   swift run -c release neighsyncd-bench restore [entries [runs]]   (issue 15's restore install)
 import CNetlink
 import Foundation
 import Glibc
@@ -55,6 +56,14 @@ if CommandLine.arguments.dropFirst().first == "writes" {
         print("writes: \(error)")
         exit(1)
     }
+}
+
+// `neighsyncd-bench restore [ENTRIES [RUNS]]`: only issue 15's restore install, against `ip -batch`.
+if CommandLine.arguments.dropFirst().first == "restore" {
+    let args = CommandLine.arguments.dropFirst(2)
+    let entries = args.first.flatMap(Int.init) ?? 100_000
+    let runs = args.dropFirst().first.flatMap(Int.init) ?? 3
+    exit(RestoreBench(entries: max(1, entries), runs: max(1, runs)).run())
 }
 
 // Desired and actual differ by 1% changed MACs, 0.5% added, 0.5% removed.

@@ -20,4 +20,7 @@ enum DefaultPaths {
 
     /// Container-local: a status of the process running now, gone with the container.
     static let metrics = "/run/neighsyncd/metrics.prom"
+
+    /// `neighsyncd restore`'s progress, beside the daemon's metrics.
+    static let restoreMetrics = "/run/neighsyncd/restore.prom"
 }

@@ -16,9 +16,10 @@ struct Restore: ParsableCommand {
             warm reboot (|system): every --interval seconds, adds as STALE the NEIGH_TABLE entries (lo \
             skipped) of each family on each interface that has carrier, an address of that family (the \
             probes' source) and, for Vlan*, a member in STATE_DB; then probes them. It sets the flag once all \
-            are added, or when --timeout passes first (as upstream: neighsyncd then reconciles what is there; \
-            an ERROR names what was not restored). Exit 1 without the flag when Redis or netlink fail; 2 on \
-            a usage error. Serves the network namespace it is started in.
+            are added and probed, or when --timeout passes \
+            first (as upstream: neighsyncd then reconciles what is there; an ERROR names what was not \
+            restored). Exit 1 without the flag when Redis or netlink fail; 2 on a usage error. Serves the \
+            network namespace it is started in.
             """
     )
 
@@ -42,6 +43,18 @@ struct Restore: ParsableCommand {
     )
     var probeRate = 1000
 
+    @Option(
+        name: .customLong("from-journal"),
+        help: "Restore the journal's last acknowledged APPL_DB view instead of APPL_DB's (docs/operations.md)."
+    )
+    var fromJournal: String?
+
+    @Option(help: "Progress textfile, rewritten after each pass (`neighsyncd status` reads it).")
+    var metrics = DefaultPaths.restoreMetrics
+
+    @Flag(name: .customLong("no-metrics"), help: "Write no progress textfile.")
+    var noMetrics = false
+
     @Option(name: .customLong("log-output"), help: "syslog, stderr or stdout (default: stderr on a tty, else syslog).")
     var logOutput: String?
 
@@ -60,17 +73,20 @@ struct Restore: ParsableCommand {
         let sink = LogSink(settings: LoggerSettings(level: .notice, output: output))
         let log = Logger(label: "neighsyncd") { _ in SinkLogHandler(sink: sink) }
         defer { sink.flush() }
+        let report = RestoreProgressFile(path: noMetrics ? nil : metrics, log: log)
         do {
-            try restore(log)
+            try restore(log, report)
         } catch let error as ExitCode {
             throw error
         } catch {
+            report.progress.phase = .failed
+            report.write()
             log.error("restore failed: \(error)")
             throw ExitCode(1)
         }
     }
 
-    private func restore(_ log: Logger) throws {
+    private func restore(_ log: Logger, _ report: RestoreProgressFile) throws {
         let warm = WarmRestartStore(state: try redis.connect("STATE_DB"), config: try redis.connect("CONFIG_DB"))
         let inputs = RestoreInputs(warm: warm)
         switch try inputs.mode() {
@@ -84,10 +100,11 @@ struct Restore: ParsableCommand {
         case .systemReboot:
             break
         }
-        let (snapshot, issues) = try StoreReader.snapshot(try redis.connect("APPL_DB"))
+        let (snapshot, issues) = try neighborsToRestore(log)
         for issue in issues { log.warning("restore: \(Self.notRestored(issue))") }
         var planner = RestorePlanner(entries: snapshot.entries)
         let total = planner.count
+        report.progress.total = total
         log.notice(
             """
             restore: system warm reboot; \(total) neighbors on \(planner.waiting.count) interfaces to restore, \
@@ -105,7 +122,10 @@ struct Restore: ParsableCommand {
         var refused = 0
         var settled = false
         var firstPass = true
+        var (passes, probes) = (0, 0)
         while true {
+            passes += 1
+            report.write(.restoring, planner, refused: refused, probes: probes, passes: passes)
             let view = try inputs.view(of: planner.waiting.keys)
             let ready = planner.takeReady { view[$0] }
             // Upstream waits once, when the first VLAN is found with members, before restoring it.
@@ -133,8 +153,11 @@ struct Restore: ParsableCommand {
             }
             refused += summary.total
             for line in summary.lines { log.error("restore: \(line)") }
+            report.write(.restoring, planner, refused: refused, probes: probes, passes: passes)
             if let prober {
-                planner.retry(probe(added, view.addresses, prober, &pacer, until: deadline, log))
+                let (again, sent) = probe(added, view.addresses, prober, &pacer, until: deadline, log)
+                planner.retry(again)
+                probes += sent
             }
             if firstPass {
                 firstPass = false
@@ -159,6 +182,7 @@ struct Restore: ParsableCommand {
             log.error("restore: timed out after \(timeout) s; not restored: \(rest); setting the flag anyway")
         }
         try warm.setRestoreFlag()
+        report.write(left > 0 ? .timedOut : .done, planner, refused: refused, probes: probes, passes: passes)
         let seconds = (ContinuousClock.now - start).components.seconds
         let restored = total - left - refused
         log.notice("restore: \(restored) restored, \(refused) refused, \(left) not ready, in \(seconds) s; flag set")
@@ -174,7 +198,7 @@ struct Restore: ParsableCommand {
     /// Probes each neighbor just added so its peer answers and the entry turns REACHABLE (or
     /// fails and is dropped by the kernel, as upstream's probes do). Stops at `deadline`: what is
     /// left is STALE, which the kernel probes itself when the entry is used. Returns the entries
-    /// whose probe met ENETDOWN (the link went down: added again next pass).
+    /// whose probe met ENETDOWN (the link went down: added again next pass) and the probes sent.
     private func probe(
         _ added: [(group: RestoreGroup, entries: [NeighborKey: NeighborEntry])],
         _ addresses: InterfaceAddresses,
@@ -182,9 +206,9 @@ struct Restore: ParsableCommand {
         _ pacer: inout ProbePacer,
         until deadline: ContinuousClock.Instant,
         _ log: Logger
-    ) -> [NeighborKey: NeighborEntry] {
+    ) -> (retry: [NeighborKey: NeighborEntry], sent: Int) {
         var retry: [NeighborKey: NeighborEntry] = [:]
-        var unsent = 0
+        var (unsent, sent) = (0, 0)
         for (group, entries) in added where !entries.isEmpty && prober.canProbe(group.family) {
             if unsent > 0 {
                 unsent += entries.count
@@ -207,7 +231,7 @@ struct Restore: ParsableCommand {
                 }
                 if wait > .zero { Thread.sleep(forTimeInterval: wait / .seconds(1)) }
                 switch prober.probe(key.ip, from: source) {
-                case 0: break
+                case 0: sent += 1
                 case ENETDOWN: retry[key] = entry
                 case let code:
                     failed += 1
@@ -222,6 +246,6 @@ struct Restore: ParsableCommand {
         if unsent > 0 {
             log.notice("restore: --timeout reached; \(unsent) probes not sent (the kernel probes a STALE entry on use)")
         }
-        return retry
+        return (retry, sent)
     }
 }

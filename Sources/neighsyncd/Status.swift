@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Journal
 import Reconciler
+import Restorer
 
 /// `neighsyncd status`: what the running daemon last reported (its metrics textfile) and what
 /// its journal holds.
@@ -17,6 +18,12 @@ struct Status: ParsableCommand {
 
     @Option(help: "The journal file (default: \(DefaultPaths.journal)).")
     var journal: String?
+
+    @Option(
+        name: .customLong("restore-metrics"),
+        help: "The progress textfile `neighsyncd restore --metrics` writes (default: \(DefaultPaths.restoreMetrics))."
+    )
+    var restoreMetrics: String?
 
     /// The file to show: a named one must exist (exit 2); a default one that does not is skipped
     /// (nil), since the daemon may run without it.
@@ -82,6 +89,16 @@ struct Status: ParsableCommand {
                 "drift:        verifications \(v("verifications_total")), failed \(v("verify_failures_total")); "
                     + "found \(kinds("drift_found_total")); repaired \(kinds("drift_repaired_total"))"
             )
+            shown = true
+        }
+        if let path = try Self.fileToRead(named: restoreMetrics, default: DefaultPaths.restoreMetrics) {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+                let progress = RestoreProgress(parsing: text)
+            else {
+                printError("neighsyncd status: \(path) is not a restore progress textfile")
+                throw ExitCode(2)
+            }
+            print("restore:      \(progress.summary)")
             shown = true
         }
         // Read-only: status never creates, migrates or converts a journal.

@@ -74,3 +74,126 @@ import Testing
         #expect(try Self.shown(ns, "Ethernet4", state: "STALE").count == 3)
     }
 }
+
+/// The installer's handling of acks, against a fake transport: each test says how a broken
+/// installer would fail it.
+struct KernelInstallerAckTests {
+    typealias Fake = FakeInstallerTransport
+    static let entries = KernelInstallerTests.neighbors("Ethernet0", count: 8)
+
+    /// The key whose request went out with `sequence`.
+    static func key(_ fake: Fake, _ sequence: UInt32) -> NeighborKey? {
+        guard let ip = fake.destinations[sequence], let name = InterfaceName("Ethernet0") else { return nil }
+        return NeighborKey(interface: name, ip: IPAddress(ipv4: ip))
+    }
+
+    static func install(_ fake: Fake, batchSize: Int = 512) throws -> [NeighborKey: InstallOutcome] {
+        try KernelInstaller(transport: fake, batchSize: batchSize, ackTimeoutMilliseconds: 0)
+            .install(entries, ifindex: 7)
+    }
+
+    @Test func everyAckedRequestIsInstalled() throws {
+        let fake = Fake(answer: Fake.acks)
+        let outcomes = try Self.install(fake)
+        #expect(outcomes.count == 8 && outcomes.values.allSatisfy { $0 == .installed })
+        #expect(fake.sentSequences.count == 1 && fake.sentSequences[0].count == 8)
+    }
+
+    /// An installer that took the send as success would report the unacked one installed.
+    @Test func aLostAckIsRetried() throws {
+        let fake = Fake { Fake.acks($0.filter { $0 != 3 }) }
+        let outcomes = try Self.install(fake)
+        let lost = try #require(Self.key(fake, 3))
+        #expect(outcomes[lost] == .retry)
+        #expect(outcomes.filter { $0.value == .installed }.count == 7)
+    }
+
+    /// An installer that read only the first error, or applied it to the whole batch, fails this.
+    @Test func aRefusalInTheMiddleFailsOnlyItsKey() throws {
+        let fake = Fake { sequences in
+            sequences.map { .datagram(Fake.ack($0, errno: $0 == 4 ? EINVAL : 0)) }
+        }
+        let outcomes = try Self.install(fake, batchSize: 3)  // 3 batches: the refusal in the second
+        let refused = try #require(Self.key(fake, 4))
+        #expect(fake.sentSequences.count == 3)
+        #expect(outcomes[refused] == .failed(errno: EINVAL))
+        #expect(outcomes.filter { $0.value == .installed }.count == 7)
+    }
+
+    /// Acks matched by position rather than by sequence would put the refusal on the wrong key;
+    /// a duplicate counted as an answer would end the wait before the last ack; a foreign
+    /// sequence (a late ack of an earlier batch) must change nothing.
+    @Test func reorderedDuplicateAndForeignAcksAreMatchedBySequence() throws {
+        let fake = Fake { sequences in
+            var out: [Fake.Queued] = [.datagram(Fake.ack(9_999, errno: EPERM))]
+            for s in sequences.reversed() {
+                out.append(.datagram(Fake.ack(s, errno: s == 2 ? EINVAL : 0)))
+                // The same answer twice, the second one contradicting the first.
+                if s == 5 { out.append(.datagram(Fake.ack(s, errno: EPERM))) }
+            }
+            return out
+        }
+        let outcomes = try Self.install(fake)
+        let refused = try #require(Self.key(fake, 2))
+        let twice = try #require(Self.key(fake, 5))
+        #expect(outcomes.count == 8)
+        #expect(outcomes[refused] == .failed(errno: EINVAL))
+        #expect(outcomes[twice] == .installed)
+        #expect(outcomes.filter { $0.value == .installed }.count == 7)
+    }
+
+    /// A datagram longer than the installer's 64 KiB buffer, its third ack across the end:
+    /// `recv(MSG_TRUNC)` reads what fits and gives the whole length. An installer that parsed
+    /// that length would read past its buffer (a crash); one that took the cut ack would report
+    /// it installed.
+    @Test func aTruncatedDatagramIsReadOnlyAsFarAsItGoes() throws {
+        let fake = Fake { sequences in
+            let buffer = 64 * 1024
+            let head = Fake.ack(sequences[0]) + Fake.ack(sequences[1])
+            let filler = Fake.noop(length: buffer - 20 - head.count)  // the third ack starts 20 bytes before the end
+            let datagram = head + filler + Fake.ack(sequences[2]) + Fake.noop(length: 4096)
+            return [.datagram(datagram)] + Fake.acks(Array(sequences.dropFirst(3)))
+        }
+        let outcomes = try Self.install(fake)
+        let cut = try #require(Self.key(fake, 3))
+        #expect(outcomes[cut] == .retry)
+        #expect(outcomes.filter { $0.value == .installed }.count == 7)
+    }
+
+    /// ENOBUFS on receive means acks were dropped: an installer that threw would abandon the
+    /// restore; one that treated the batch as done would report the dropped ones installed.
+    @Test func enobufsRetriesTheDroppedAcksOnly() throws {
+        let fake = Fake { sequences in
+            Fake.acks(Array(sequences.prefix(5))) + [.error(ENOBUFS)] + Fake.acks([sequences[7]])
+        }
+        let outcomes = try Self.install(fake)
+        #expect(outcomes.filter { $0.value == .retry }.count == 2)
+        #expect(outcomes.filter { $0.value == .installed }.count == 6)
+    }
+
+    /// A poll that fails is not a timeout: the installer says so instead of retrying blindly.
+    @Test func aPollErrorIsThrown() throws {
+        let fake = Fake { Fake.acks(Array($0.prefix(2))) }
+        fake.emptyWait = -EBADF
+        #expect(throws: RestoreError(operation: "poll(rtnetlink acks)", errno: EBADF)) { try Self.install(fake) }
+    }
+
+    /// Acks drain without a poll per ack: one wait only when the queue runs dry.
+    @Test func acksAreDrainedWithoutAPollEach() throws {
+        let fake = Fake(answer: Fake.acks)
+        _ = try Self.install(fake)
+        #expect(fake.waits == 0)
+    }
+
+    /// A send the kernel took only in part, or refused, fails the batch with an error, not silence.
+    @Test func aShortOrFailedSendIsThrown() throws {
+        let short = Fake(answer: Fake.acks)
+        short.sendResult = 16
+        #expect(throws: RestoreError.self) { try Self.install(short) }
+        let refused = Fake(answer: Fake.acks)
+        refused.sendResult = -Int(ENOBUFS)
+        #expect(throws: RestoreError(operation: "sendto(RTM_NEWNEIGH batch)", errno: ENOBUFS)) {
+            try Self.install(refused)
+        }
+    }
+}

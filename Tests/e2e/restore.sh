@@ -80,7 +80,8 @@ R hset NEIGH_TABLE:Ethernet0:10.0.0.10 neigh 00:01:02:03:04:zz family IPv4 >/dev
 R hset NEIGH_TABLE:Ethernet0:FC00::10 neigh 00:01:02:03:04:10 family IPv6 >/dev/null   # not inet_ntop text
 
 restore() {
-  ip netns exec "$NS" "$BIN" restore --db-config "$DIR/db.json" --log-output stderr "$@" >>"$DIR/restore.log" 2>&1
+  ip netns exec "$NS" "$BIN" restore --db-config "$DIR/db.json" --log-output stderr --metrics "$DIR/restore.prom" "$@" \
+    >>"$DIR/restore.log" 2>&1
 }
 flag() { S hget 'NEIGH_RESTORE_TABLE|Flags' restored; }
 # In the kernel with that MAC, STALE or better (a probe answered makes it REACHABLE).
@@ -132,6 +133,9 @@ check "timeout: logged" logged \
   "not restored: Ethernet12 IPv6 (1), Ethernet4 IPv4 (1), Ethernet99 IPv4 (1), Vlan1000 IPv4 (1); setting"
 check "timeout: unknown interface named" logged "no such interface (yet): Ethernet99;"
 check "timeout: counted" logged "3 restored, 0 refused, 4 not ready"
+check "timeout: progress textfile" grep -q '^neighsyncd_restore_phase{phase="timed_out"} 1$' "$DIR/restore.prom"
+check "timeout: status shows it" \
+  sh -c "'$BIN' status --restore-metrics '$DIR/restore.prom' | grep -q '^restore: *timed_out, 3 of 7 restored'"
 S del 'NEIGH_RESTORE_TABLE|Flags' >/dev/null
 R del NEIGH_TABLE:Ethernet99:10.9.9.9 >/dev/null
 N neigh flush all
@@ -171,6 +175,31 @@ check "system: no daemon wording" bash -c "! grep -E 'will be (deleted|repaired)
 check "system: summary logged" logged "6 restored, 0 refused, 0 not ready"
 check "system: waited once for the VLAN's members" \
   [ "$(grep -c "Vlan1000 has its members; waiting 1 s once" "$DIR/restore.log")" -eq 1 ]
+
+check "system: progress textfile done" grep -q '^neighsyncd_restore_phase{phase="done"} 1$' "$DIR/restore.prom"
+check "system: progress counts probes" grep -q '^neighsyncd_restore_probes_sent 6$' "$DIR/restore.prom"
+
+# --from-journal: APPL_DB has lost NEIGH_TABLE; the journal's store view (a snapshot's) is restored.
+ip netns exec "$NS" "$BIN" snapshot --db-config "$DIR/db.json" --out "$DIR/journal.sqlite" >/dev/null 2>&1
+check "journal: snapshot taken" [ -s "$DIR/journal.sqlite" ]
+R del NEIGH_TABLE:Ethernet0:10.0.0.2 NEIGH_TABLE:Ethernet0:fc00::2 NEIGH_TABLE:Ethernet4:10.0.4.2 \
+  NEIGH_TABLE:Vlan1000:192.168.0.2 >/dev/null
+S del 'NEIGH_RESTORE_TABLE|Flags' >/dev/null
+N neigh flush all
+restore --interval 1 --member-settle 0 --from-journal "$DIR/journal.sqlite"; rc=$?
+check "journal: exit 0" [ "$rc" -eq 0 ]
+check "journal: flag set" [ "$(flag)" = "true" ]
+check "journal: Ethernet4 restored" [ "$(stale Ethernet4 10.0.4.2 00:01:02:03:04:04)" -eq 1 ]
+check "journal: Vlan1000 restored" [ "$(stale Vlan1000 192.168.0.2 00:01:02:03:04:05)" -eq 1 ]
+check "journal: source logged" \
+  grep -q "reading neighbors from journal $DIR/journal.sqlite, not APPL_DB" "$DIR/restore.log"
+check "journal: its malformed items named" logged "journal: Ethernet0:10.0.0.9: not restored: malformed entry"
+check "journal: summary logged" grep -q "6 restored, 0 refused, 0 not ready" <(tail -n 3 "$DIR/restore.log")
+restore --from-journal "$DIR/restore.log"; rc=$?
+check "journal: not a journal: exit 1" [ "$rc" -eq 1 ]
+check "journal: not a journal: named" grep -q "restore failed: .*restore.log" "$DIR/restore.log"
+check "journal: not a journal: progress says failed" \
+  grep -q '^neighsyncd_restore_phase{phase="failed"} 1$' "$DIR/restore.prom"
 
 # Probing is bounded by --timeout: 300 neighbors at 20 probes/s would take 15 s; every ready
 # interface is added first, the probes stop at the deadline, the flag is set.
