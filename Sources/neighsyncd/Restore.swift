@@ -16,7 +16,7 @@ struct Restore: ParsableCommand {
             warm reboot (|system): every --interval seconds, adds as STALE the NEIGH_TABLE entries (lo \
             skipped) of each family on each interface that has carrier, an address of that family (the \
             probes' source) and, for Vlan*, a member in STATE_DB; then probes them. It sets the flag once all \
-            are added and probed, or when --timeout passes \
+            are added (the probes left go on after it, to --timeout at most), or when --timeout passes \
             first (as upstream: neighsyncd then reconciles what is there; an ERROR names what was not \
             restored). Exit 1 without the flag when Redis or netlink fail; 2 on a usage error. Serves the \
             network namespace it is started in.
@@ -122,6 +122,7 @@ struct Restore: ParsableCommand {
         var refused = 0
         var settled = false
         var firstPass = true
+        var flagSet = false
         var (passes, probes) = (0, 0)
         while true {
             passes += 1
@@ -154,6 +155,14 @@ struct Restore: ParsableCommand {
             refused += summary.total
             for line in summary.lines { log.error("restore: \(line)") }
             report.write(.restoring, planner, refused: refused, probes: probes, passes: passes)
+            // The flag says the kernel has its table back, so neighsyncd can reconcile; unlike
+            // upstream, whose probes are not paced, paced probes do not hold it back (docs/operations.md).
+            if planner.isDone, !flagSet {
+                try warm.setRestoreFlag()
+                flagSet = true
+                let toProbe = prober == nil ? 0 : added.reduce(0) { $0 + $1.entries.count }
+                log.notice("restore: every neighbor is in the kernel; flag set; \(toProbe) probes to send")
+            }
             if let prober {
                 let (again, sent) = probe(added, view.addresses, prober, &pacer, until: deadline, log)
                 planner.retry(again)
@@ -181,7 +190,7 @@ struct Restore: ParsableCommand {
             let rest = planner.waitingSummary
             log.error("restore: timed out after \(timeout) s; not restored: \(rest); setting the flag anyway")
         }
-        try warm.setRestoreFlag()
+        if !flagSet { try warm.setRestoreFlag() }
         report.write(left > 0 ? .timedOut : .done, planner, refused: refused, probes: probes, passes: passes)
         let seconds = (ContinuousClock.now - start).components.seconds
         let restored = total - left - refused

@@ -220,6 +220,21 @@ check "bounded probes: rest dropped with a NOTICE" logged "probes not sent"
 check "bounded probes: all added" [ "$(N neigh show nud all dev Ethernet0 | grep -c '^10\.0\.[12]\.')" -eq 300 ]
 check "bounded probes: later interface added too" [ "$(stale Ethernet12 10.0.12.2 00:01:02:03:04:12)" -eq 1 ]
 
+# The flag comes once every neighbor is in the kernel; the paced probes (15 s here) go on after it.
+S del 'NEIGH_RESTORE_TABLE|Flags' >/dev/null
+N neigh flush all
+ip netns exec "$NS" "$BIN" restore --db-config "$DIR/db.json" --log-output stderr \
+  --timeout 30 --interval 1 --probe-rate 20 >>"$DIR/restore.log" 2>&1 &
+probing=$!
+for _ in $(seq 1 50); do [ "$(flag)" = "true" ] && break; sleep 0.1; done
+check "flag before the probes end: flag set" [ "$(flag)" = "true" ]
+check "flag before the probes end: still probing" kill -0 "$probing"
+check "flag before the probes end: all added" \
+  [ "$(N neigh show nud all dev Ethernet0 | grep -c '^10\.0\.[12]\.')" -eq 300 ]
+check "flag before the probes end: logged" logged "every neighbor is in the kernel; flag set; "
+kill "$probing" 2>/dev/null
+wait "$probing" 2>/dev/null
+
 # Redis gone: exit 1, and so no flag.
 S del 'NEIGH_RESTORE_TABLE|Flags' >/dev/null
 redis-cli -s "$SOCK" shutdown nosave >/dev/null 2>&1
