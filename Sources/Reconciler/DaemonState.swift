@@ -19,6 +19,9 @@ public struct ReconcilerConfig: Hashable, Sendable {
     public var writesOverlapDump: Bool
     /// Anti-entropy: time between two verifying reads of APPL_DB in steady state; 0 turns them off.
     public var verifyIntervalMilliseconds: Int
+    /// Anti-entropy: the shell reports APPL_DB keyspace notifications (`storeKeysTouched`), so the
+    /// core remembers the keys it had acknowledged lately (orchagent's consuming them is no drift).
+    public var watchesStoreKeys: Bool
 
     public init(
         batchSize: Int = 1000,
@@ -27,7 +30,8 @@ public struct ReconcilerConfig: Hashable, Sendable {
         batchesInFlight: Int = 2,
         writeRetry: Backoff = Backoff(),
         writesOverlapDump: Bool = true,
-        verifyIntervalMilliseconds: Int = 0
+        verifyIntervalMilliseconds: Int = 0,
+        watchesStoreKeys: Bool = false
     ) {
         self.batchSize = max(1, batchSize)
         self.batchDelayMilliseconds = max(0, batchDelayMilliseconds)
@@ -36,6 +40,7 @@ public struct ReconcilerConfig: Hashable, Sendable {
         self.writeRetry = writeRetry
         self.writesOverlapDump = writesOverlapDump
         self.verifyIntervalMilliseconds = max(0, verifyIntervalMilliseconds)
+        self.watchesStoreKeys = watchesStoreKeys
     }
 }
 
@@ -78,6 +83,8 @@ public struct Counters: Hashable, Sendable {
     public var verifications = 0
     public var driftFound = DriftCounts()
     public var driftRepaired = DriftCounts()
+    /// Anti-entropy: verifying reads asked for by keyspace notifications.
+    public var keyspaceVerifications = 0
 }
 
 /// The whole state of the daemon: a plain value. Only `step` changes it.
@@ -151,6 +158,14 @@ public struct DaemonState: Sendable {
     var writtenMalformedSinceVerify: Set<String> = []
     var driftToRepair: [NeighborKey: DriftKind] = [:]
     var malformedDriftToRepair: Set<String> = []
+    /// Keyspace detection (KeyspaceDrift.swift): keys acknowledged lately, this generation and the
+    /// one before; a touch while a verifying read runs asks for one more.
+    var acknowledged: Set<NeighborKey> = []
+    var acknowledgedBefore: Set<NeighborKey> = []
+    var acknowledgedMalformed: Set<String> = []
+    var acknowledgedMalformedBefore: Set<String> = []
+    var forgetTimerArmed = false
+    var touchedWhileVerifying = false
     /// Warm start: the reconcile timer fired before APPL_DB was read; reconcile once it is.
     var reconcileDue = false
     /// Warm restart: `state=reconciled` is written once the queue passes this position.

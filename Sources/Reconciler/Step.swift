@@ -14,11 +14,15 @@ extension DaemonState {
         case .started(let cfg): started(cfg, &out)
         case .storeLoaded(let snapshot, let failed): storeLoaded(snapshot, failedNeighbors: failed, &out)
         case .storeUnavailable: storeLost(reason: "store unavailable", &out)
-        case .storeVerified(let id, let read): storeVerified(id: id, read, &out)
+        case .storeVerified(let id, let read):
+            storeVerified(id: id, read, &out)
+            verifyTouchedKeysAgain(&out)
         case .storeVerifyFailed(let id, let reason):
             guard verifyOutstanding == id else { return }
             abandonVerification()
             out.append(.log(.warning, "verifying read of APPL_DB failed: \(reason); trying again next interval"))
+            verifyTouchedKeysAgain(&out)
+        case .storeKeysTouched(let keys, let overflow): storeKeysTouched(keys, overflow: overflow, &out)
         case .restoreFlagSet:
             guard phase == .awaitingRestoreFlag else { return }
             out.append(.log(.notice, "restore flag set; dumping the kernel neighbor table"))
@@ -404,6 +408,7 @@ extension DaemonState {
             awaitingRetry = []
             flush(&out)
         case .verify: verifyTimerFired(&out)
+        case .forgetAcknowledged: forgetAcknowledged(&out)
         }
     }
 
@@ -636,6 +641,7 @@ extension DaemonState {
         counters.delsAcknowledged += batch.changes.count - sets
         counters.batchesAcknowledged += 1
         out.append(.journal(.batchApplied(batch)))
+        rememberAcknowledged(batch, &out)
         if phase == .stopping {
             if !repliesAwaited { finish(&out) }
             return

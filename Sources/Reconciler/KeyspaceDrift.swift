@@ -1,0 +1,80 @@
+import Model
+
+/// Anti-entropy's cheap detection (docs/state-machine.md, "Drift"): APPL_DB's keyspace
+/// notifications name the `NEIGH_TABLE:<key>` keys someone touched, and only a touch the daemon's
+/// own writes do not explain costs a verifying read. orchagent consuming a batch touches each of
+/// its keys shortly after the acknowledgement: those keys are remembered for a while (two
+/// generations, rotated by `.forgetAcknowledged`), as are the keys queued or in flight. With no
+/// notifications (Redis without them, or nothing changed) the periodic read is the backstop.
+extension DaemonState {
+    /// How long an acknowledged key's touches are taken for orchagent consuming it: one to two of these.
+    static let acknowledgedMemoryMilliseconds = 10_000
+
+    /// `keys`: the raw keys (after `NEIGH_TABLE:`) the notifications named since the last report;
+    /// `overflow`: too many to name, so any key may have changed.
+    mutating func storeKeysTouched(_ keys: Set<String>, overflow: Bool, _ out: inout [Effect]) {
+        // A warm restart's reconcile writes nothing, so compares nothing; a read will follow a lost store.
+        guard phase == .steady, storeReady else { return }
+        guard overflow || keys.contains(where: isForeignTouch) else { return }
+        guard verifyOutstanding == nil else {
+            // The running read may have passed the key already: one more once it ends.
+            touchedWhileVerifying = true
+            return
+        }
+        counters.keyspaceVerifications += 1
+        requestVerification(&out)
+    }
+
+    /// A touch the daemon's own writes do not explain.
+    private func isForeignTouch(_ raw: String) -> Bool {
+        guard let k = NeighborKey(raw), k.description == raw else {
+            return !inFlightMalformedKeys.contains(raw) && !malformedToDelete.contains(raw)
+                && !acknowledgedMalformed.contains(raw) && !acknowledgedMalformedBefore.contains(raw)
+        }
+        return !dirty.contains(k) && !inFlightKeys.contains(k) && !acknowledged.contains(k)
+            && !acknowledgedBefore.contains(k)
+    }
+
+    /// A verifying read ended (compared, failed or abandoned): keys touched meanwhile get theirs.
+    mutating func verifyTouchedKeysAgain(_ out: inout [Effect]) {
+        guard touchedWhileVerifying, verifyOutstanding == nil else { return }
+        touchedWhileVerifying = false
+        guard phase == .steady, storeReady else { return }
+        counters.keyspaceVerifications += 1
+        requestVerification(&out)
+    }
+
+    /// Asks for a verifying read now, noting what is in flight (its view of those keys may be
+    /// older or newer than `actual`).
+    mutating func requestVerification(_ out: inout [Effect]) {
+        lastVerifyID += 1
+        verifyOutstanding = lastVerifyID
+        writtenSinceVerify = inFlightKeys
+        writtenMalformedSinceVerify = inFlightMalformedKeys
+        out.append(.verifyStore(id: lastVerifyID))
+    }
+
+    /// An acknowledged batch: orchagent will consume its keys, and notifications will say so.
+    mutating func rememberAcknowledged(_ batch: Batch, _ out: inout [Effect]) {
+        guard config.watchesStoreKeys else { return }
+        for c in batch.changes {
+            switch c {
+            case .set(let k, _), .del(let k): acknowledged.insert(k)
+            case .delMalformed(let raw): acknowledgedMalformed.insert(raw)
+            }
+        }
+        guard !forgetTimerArmed else { return }
+        forgetTimerArmed = true
+        out.append(.armTimer(.forgetAcknowledged, milliseconds: Self.acknowledgedMemoryMilliseconds))
+    }
+
+    /// The older generation is forgotten; the timer runs only while something is remembered.
+    mutating func forgetAcknowledged(_ out: inout [Effect]) {
+        forgetTimerArmed = false
+        (acknowledgedBefore, acknowledged) = (acknowledged, [])
+        (acknowledgedMalformedBefore, acknowledgedMalformed) = (acknowledgedMalformed, [])
+        guard !acknowledgedBefore.isEmpty || !acknowledgedMalformedBefore.isEmpty else { return }
+        forgetTimerArmed = true
+        out.append(.armTimer(.forgetAcknowledged, milliseconds: Self.acknowledgedMemoryMilliseconds))
+    }
+}
