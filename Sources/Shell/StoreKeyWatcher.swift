@@ -3,12 +3,12 @@ import StoreObserver
 
 /// Anti-entropy's cheap detection: APPL_DB keyspace notifications of `NEIGH_TABLE:*`, on a
 /// subscriber connection of its own that the runtime polls (as `PolicyWatcher`'s). The keys named
-/// are gathered and reported to the core at most once per `reportMilliseconds`
-/// (`Event.storeKeysTouched`); past `maxKeys` only an overflow is reported (the core then reads the
-/// whole table). Notifications are Redis's setting, never ours: a Redis without keyspace events
+/// are gathered and reported to the core `reportMilliseconds` after the first (`Event.storeKeysTouched`),
+/// or at once when `maxKeys` are gathered. A lost subscription is reported as an overflow (any key
+/// may have changed meanwhile: the core reads the whole table). Notifications are Redis's setting, never ours: a Redis without keyspace events
 /// for hashes and generic commands is left as it is, and detection relies on the periodic read.
 public final class StoreKeyWatcher {
-    /// Keys gathered before a report says "overflow" instead.
+    /// Most keys in one report.
     static let maxKeys = 10_000
     /// The longest key (after `NEIGH_TABLE:`) taken; a longer one is skipped.
     static let maxKeyBytes = 512
@@ -64,7 +64,12 @@ public final class StoreKeyWatcher {
             if subscribedBefore { noteOverflow() }
             subscribedBefore = true
         } catch {
-            context.retry(.keyWatchRetry, after: error, "subscribing to APPL_DB keyspace notifications", failures: &failures)
+            context.retry(
+                .keyWatchRetry,
+                after: error,
+                "subscribing to APPL_DB keyspace notifications",
+                failures: &failures
+            )
         }
     }
 
@@ -101,12 +106,11 @@ public final class StoreKeyWatcher {
         }
         context.metrics.keyspaceMessages += 1
         guard !overflow else { return }
-        if touched.count >= Self.maxKeys {
-            noteOverflow()
-        } else {
-            armReport()
-            touched.insert(String(key))
-        }
+        touched.insert(String(key))
+        // A flood (orchagent consuming a cold start's 100,000 keys) goes in bounded chunks, each
+        // checked against what the daemon wrote: an overflow would read the whole table instead,
+        // while orchagent is still moving keys.
+        if touched.count >= Self.maxKeys { report() } else { armReport() }
     }
 
     private func skip(_ why: String) {
