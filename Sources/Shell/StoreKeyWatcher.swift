@@ -3,10 +3,11 @@ import StoreObserver
 
 /// Anti-entropy's cheap detection: APPL_DB keyspace notifications of `NEIGH_TABLE:*`, on a
 /// subscriber connection of its own that the runtime polls (as `PolicyWatcher`'s). The keys named
-/// are gathered and reported to the core `reportMilliseconds` after the first (`Event.storeKeysTouched`),
-/// or at once when `maxKeys` are gathered. A lost subscription is reported as an overflow (any key
-/// may have changed meanwhile: the core reads the whole table). Notifications are Redis's setting, never ours: a Redis without keyspace events
-/// for hashes and generic commands is left as it is, and detection relies on the periodic read.
+/// are gathered and reported to the core (`Event.storeKeysTouched`) `reportMilliseconds` after the
+/// first, or at once when `maxKeys` are gathered. A lost subscription is reported as an overflow
+/// (any key may have changed meanwhile: the core reads the whole table). Notifications are Redis's
+/// setting, never ours: a Redis without keyspace events for hashes and generic commands is left as
+/// it is, and detection relies on the periodic read.
 public final class StoreKeyWatcher {
     /// Most keys in one report.
     static let maxKeys = 10_000
