@@ -158,8 +158,8 @@ public struct DaemonState: Sendable {
     var writtenMalformedSinceVerify: Set<String> = []
     var driftToRepair: [NeighborKey: DriftKind] = [:]
     var malformedDriftToRepair: Set<String> = []
-    /// Keyspace detection (KeyspaceDrift.swift): keys acknowledged lately, this generation and the
-    /// one before; a touch while a verifying read runs asks for one more.
+    /// Keyspace detection (KeyspaceDrift.swift): keys acknowledged lately and not yet seen consumed,
+    /// this generation and the one before; a touch while a verifying read runs asks for one more.
     var acknowledged: Set<NeighborKey> = []
     var acknowledgedBefore: Set<NeighborKey> = []
     var acknowledgedMalformed: Set<String> = []

@@ -2,20 +2,24 @@ import Model
 
 /// Anti-entropy's cheap detection (docs/state-machine.md, "Drift"): APPL_DB's keyspace
 /// notifications name the `NEIGH_TABLE:<key>` keys someone touched, and only a touch the daemon's
-/// own writes do not explain costs a verifying read. orchagent consuming a batch touches each of
-/// its keys shortly after the acknowledgement: those keys are remembered for a while (two
-/// generations, rotated by `.forgetAcknowledged`), as are the keys queued or in flight. With no
+/// own writes do not explain costs a verifying read. A key queued or in flight is the daemon's
+/// own; orchagent consuming an acknowledged batch touches each of its keys once (one script per
+/// pop): each acknowledged key excuses the first report that names it, for a while (two
+/// generations, rotated by `.forgetAcknowledged`: orchagent may be slow, or not running). With no
 /// notifications (Redis without them, or nothing changed) the periodic read is the backstop.
 extension DaemonState {
-    /// How long an acknowledged key's touches are taken for orchagent consuming it: one to two of these.
-    static let acknowledgedMemoryMilliseconds = 10_000
+    /// How long an acknowledged key waits for orchagent to consume it: one to two of these.
+    static let acknowledgedMemoryMilliseconds = 30_000
 
     /// `keys`: the raw keys (after `NEIGH_TABLE:`) the notifications named since the last report;
     /// `overflow`: too many to name, so any key may have changed.
     mutating func storeKeysTouched(_ keys: Set<String>, overflow: Bool, _ out: inout [Effect]) {
         // A warm restart's reconcile writes nothing, so compares nothing; a read will follow a lost store.
         guard phase == .steady, storeReady else { return }
-        guard overflow || keys.contains(where: isForeignTouch) else { return }
+        // Every key is looked at: each consumes its own excuse.
+        var foreign = overflow
+        for raw in keys where !explainedByOwnWrite(raw) { foreign = true }
+        guard foreign else { return }
         guard verifyOutstanding == nil else {
             // The running read may have passed the key already: one more once it ends.
             touchedWhileVerifying = true
@@ -25,14 +29,14 @@ extension DaemonState {
         requestVerification(&out)
     }
 
-    /// A touch the daemon's own writes do not explain.
-    private func isForeignTouch(_ raw: String) -> Bool {
+    /// A touch of a key queued or in flight, or orchagent consuming a key acknowledged lately.
+    private mutating func explainedByOwnWrite(_ raw: String) -> Bool {
         guard let k = NeighborKey(raw), k.description == raw else {
-            return !inFlightMalformedKeys.contains(raw) && !malformedToDelete.contains(raw)
-                && !acknowledgedMalformed.contains(raw) && !acknowledgedMalformedBefore.contains(raw)
+            if inFlightMalformedKeys.contains(raw) || malformedToDelete.contains(raw) { return true }
+            return acknowledgedMalformed.remove(raw) != nil || acknowledgedMalformedBefore.remove(raw) != nil
         }
-        return !dirty.contains(k) && !inFlightKeys.contains(k) && !acknowledged.contains(k)
-            && !acknowledgedBefore.contains(k)
+        if dirty.contains(k) || inFlightKeys.contains(k) { return true }
+        return acknowledged.remove(k) != nil || acknowledgedBefore.remove(k) != nil
     }
 
     /// A verifying read ended (compared, failed or abandoned): keys touched meanwhile get theirs.
