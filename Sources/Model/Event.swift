@@ -49,8 +49,8 @@ public enum Event: Hashable, Sendable {
     /// The verifying read `id` could not be made; the next interval asks again.
     case storeVerifyFailed(id: UInt64, reason: String)
     /// APPL_DB keyspace notifications named these `NEIGH_TABLE:<key>` keys (the part after the
-    /// prefix) since the last report, or, `overflow`, more than the shell keeps: any key may have
-    /// changed. The core verifies the store if its own writes do not explain them.
+    /// prefix) since the last report; `overflow`: the subscription was lost and restored, so any
+    /// key may have changed. The core verifies the store unless its own writes explain them.
     case storeKeysTouched(Set<String>, overflow: Bool)
     /// Warm restart: `NEIGH_RESTORE_TABLE|Flags restored` is `true`.
     case restoreFlagSet

@@ -158,12 +158,12 @@ public struct DaemonState: Sendable {
     var writtenMalformedSinceVerify: Set<String> = []
     var driftToRepair: [NeighborKey: DriftKind] = [:]
     var malformedDriftToRepair: Set<String> = []
-    /// Keyspace detection (KeyspaceDrift.swift): keys acknowledged lately and not yet seen consumed,
-    /// this generation and the one before; a touch while a verifying read runs asks for one more.
-    var acknowledged: Set<NeighborKey> = []
-    var acknowledgedBefore: Set<NeighborKey> = []
-    var acknowledgedMalformed: Set<String> = []
-    var acknowledgedMalformedBefore: Set<String> = []
+    /// Keyspace detection (KeyspaceDrift.swift): the hashes of the keys (and malformed raw keys)
+    /// acknowledged lately and not yet seen consumed, this generation and the one before: 8 bytes a
+    /// key after a cold start's 100,000, not a second copy of the keys; a collision only excuses a
+    /// touch, which the periodic read then covers. A touch while a verifying read runs asks for one more.
+    var acknowledged: Set<Int> = []
+    var acknowledgedBefore: Set<Int> = []
     var forgetTimerArmed = false
     var touchedWhileVerifying = false
     /// Warm start: the reconcile timer fired before APPL_DB was read; reconcile once it is.

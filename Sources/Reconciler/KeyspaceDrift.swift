@@ -12,7 +12,7 @@ extension DaemonState {
     static let acknowledgedMemoryMilliseconds = 30_000
 
     /// `keys`: the raw keys (after `NEIGH_TABLE:`) the notifications named since the last report;
-    /// `overflow`: too many to name, so any key may have changed.
+    /// `overflow`: any key may have changed (the subscription was lost meanwhile).
     mutating func storeKeysTouched(_ keys: Set<String>, overflow: Bool, _ out: inout [Effect]) {
         // A warm restart's reconcile writes nothing, so compares nothing; a read will follow a lost store.
         guard phase == .steady, storeReady else { return }
@@ -31,12 +31,15 @@ extension DaemonState {
 
     /// A touch of a key queued or in flight, or orchagent consuming a key acknowledged lately.
     private mutating func explainedByOwnWrite(_ raw: String) -> Bool {
-        guard let k = NeighborKey(raw), k.description == raw else {
+        let hash: Int
+        if let k = NeighborKey(raw), k.description == raw {
+            if dirty.contains(k) || inFlightKeys.contains(k) { return true }
+            hash = k.hashValue
+        } else {
             if inFlightMalformedKeys.contains(raw) || malformedToDelete.contains(raw) { return true }
-            return acknowledgedMalformed.remove(raw) != nil || acknowledgedMalformedBefore.remove(raw) != nil
+            hash = raw.hashValue
         }
-        if dirty.contains(k) || inFlightKeys.contains(k) { return true }
-        return acknowledged.remove(k) != nil || acknowledgedBefore.remove(k) != nil
+        return acknowledged.remove(hash) != nil || acknowledgedBefore.remove(hash) != nil
     }
 
     /// A verifying read ended (compared, failed or abandoned): keys touched meanwhile get theirs.
@@ -63,8 +66,8 @@ extension DaemonState {
         guard config.watchesStoreKeys else { return }
         for c in batch.changes {
             switch c {
-            case .set(let k, _), .del(let k): acknowledged.insert(k)
-            case .delMalformed(let raw): acknowledgedMalformed.insert(raw)
+            case .set(let k, _), .del(let k): acknowledged.insert(k.hashValue)
+            case .delMalformed(let raw): acknowledged.insert(raw.hashValue)
             }
         }
         guard !forgetTimerArmed else { return }
@@ -76,8 +79,7 @@ extension DaemonState {
     mutating func forgetAcknowledged(_ out: inout [Effect]) {
         forgetTimerArmed = false
         (acknowledgedBefore, acknowledged) = (acknowledged, [])
-        (acknowledgedMalformedBefore, acknowledgedMalformed) = (acknowledgedMalformed, [])
-        guard !acknowledgedBefore.isEmpty || !acknowledgedMalformedBefore.isEmpty else { return }
+        guard !acknowledgedBefore.isEmpty else { return }
         forgetTimerArmed = true
         out.append(.armTimer(.forgetAcknowledged, milliseconds: Self.acknowledgedMemoryMilliseconds))
     }
