@@ -558,7 +558,8 @@ check "drift: the two entries are consumed" eval \
   'wait_key_value NEIGH_TABLE:Ethernet8:10.88.0.1 00:00:00:00:88:01 && wait_key NEIGH_TABLE:Ethernet8:10.88.0.2'
 metric_is_at_least() {  # NAME MIN: the metrics textfile (written every 5 s) reaches MIN
   for _ in $(seq 50); do
-    [ "$(awk -v n="$1" '$1 == n {print $2}' "$DIR/metrics.prom" 2>/dev/null || echo 0)" -ge "$2" ] 2>/dev/null && return 0
+    local v; v=$(awk -v n="$1" '$1 == n {print $2}' "$DIR/metrics.prom" 2>/dev/null)
+    [ "${v:-0}" -ge "$2" ] 2>/dev/null && return 0
     sleep 0.2
   done
   return 1
