@@ -4,12 +4,12 @@ import StoreObserver
 /// Anti-entropy's cheap detection: APPL_DB keyspace notifications of `NEIGH_TABLE:*`, on a
 /// subscriber connection of its own that the runtime polls (as `PolicyWatcher`'s). The keys named
 /// are gathered and reported to the core (`Event.storeKeysTouched`) `reportMilliseconds` after the
-/// first, or at once when `maxKeys` are gathered. A lost subscription is reported as an overflow
+/// first, or at the end of the read that gathers `maxKeys`. A lost subscription is reported as an overflow
 /// (any key may have changed meanwhile: the core reads the whole table). Notifications are Redis's
 /// setting, never ours: a Redis without keyspace events for hashes and generic commands is left as
 /// it is, and detection relies on the periodic read.
 public final class StoreKeyWatcher {
-    /// Most keys in one report.
+    /// Keys in one report: a report goes at the end of the read that reaches this many.
     static let maxKeys = 10_000
     /// The longest key (after `NEIGH_TABLE:`) taken; a longer one is skipped.
     static let maxKeyBytes = 512
@@ -88,6 +88,11 @@ public final class StoreKeyWatcher {
         guard let c = subscriber else { return }
         do throws(RedisError) {
             for message in try c.readAvailable() { take(message) }
+            // A flood (orchagent consuming a cold start's 100,000 keys) goes in bounded chunks, each
+            // checked against what the daemon wrote. At the end of a read, not amid one: orchagent's
+            // pop of a key is several notifications in a row (DEL, HSET per field), and a key split
+            // over two reports looks touched twice.
+            if touched.count >= Self.maxKeys { report() }
         } catch {
             context.log(.error, "APPL_DB keyspace subscription lost: \(error); subscribing again")
             context.metrics.redisErrors += 1
@@ -108,10 +113,8 @@ public final class StoreKeyWatcher {
         context.metrics.keyspaceMessages += 1
         guard !overflow else { return }
         touched.insert(String(key))
-        // A flood (orchagent consuming a cold start's 100,000 keys) goes in bounded chunks, each
-        // checked against what the daemon wrote: an overflow would read the whole table instead,
-        // while orchagent is still moving keys.
-        if touched.count >= Self.maxKeys { report() } else { armReport() }
+        // One read holds at most 16 KiB of messages; this bound holds whatever hiredis buffers.
+        if touched.count >= 2 * Self.maxKeys { report() } else { armReport() }
     }
 
     private func skip(_ why: String) {
