@@ -564,6 +564,14 @@ metric_is_at_least() {  # NAME MIN: the metrics textfile (written every 5 s) rea
   done
   return 1
 }
+# A verifying read that the start's own traffic caused while the consumer popped may have counted
+# drift already (the read is not atomic: docs/state-machine.md, "Drift"): counted from here on.
+sleep 6  # the metrics textfile is written every 5 s
+drift_before() { awk -v n="neighsyncd_drift_$1_total{kind=\"$2\"}" '$1 == n {print $2}' "$DIR/metrics.prom"; }
+declare -A found0 repaired0
+for kind in changed missing unknown; do
+  found0[$kind]=$(drift_before found "$kind"); repaired0[$kind]=$(drift_before repaired "$kind")
+done
 drift_t0=$(date +%s%N)
 R hset NEIGH_TABLE:Ethernet8:10.88.0.1 neigh 00:00:00:00:66:66 >/dev/null
 R del NEIGH_TABLE:Ethernet8:10.88.0.2 >/dev/null
@@ -585,13 +593,15 @@ check "drift: NOTICE lines name the keys" eval \
    grep -q "drift: Ethernet8:10.88.0.9 unknown" "$DIR/daemon.log"'
 metric_is() { for _ in $(seq 50); do grep -qx "$1" "$DIR/metrics.prom" && return 0; sleep 0.2; done; return 1; }
 for kind in changed missing unknown; do
-  check "drift: drift_found_total{kind=$kind} 1, repaired 1" eval \
-    "metric_is 'neighsyncd_drift_found_total{kind=\"$kind\"} 1' &&
-     metric_is 'neighsyncd_drift_repaired_total{kind=\"$kind\"} 1'"
+  f=$(( ${found0[$kind]:-0} + 1 )); r=$(( ${repaired0[$kind]:-0} + 1 ))
+  check "drift: drift_found_total{kind=$kind} +1, repaired +1" eval \
+    "metric_is 'neighsyncd_drift_found_total{kind=\"$kind\"} $f' &&
+     metric_is 'neighsyncd_drift_repaired_total{kind=\"$kind\"} $r'"
 done
 "$BIN" status --metrics "$DIR/metrics.prom" > "$DIR/status.txt" 2>&1
-check "drift: neighsyncd status shows the counters" \
-  grep -qE '^drift: .*found changed 1, missing 1, unknown 1, malformed 0; repaired changed 1' "$DIR/status.txt"
+check "drift: neighsyncd status shows the counters" grep -qE \
+  "^drift: .*found changed $(( ${found0[changed]:-0} + 1 )), missing $(( ${found0[missing]:-0} + 1 )), unknown $(( ${found0[unknown]:-0} + 1 ))," \
+  "$DIR/status.txt"
 check "drift: SIGTERM exits 0" stop_daemon
 N neigh del 10.88.0.1 dev Ethernet8; N neigh del 10.88.0.2 dev Ethernet8
 
