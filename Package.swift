@@ -102,7 +102,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StoreObserverTests",
-            dependencies: ["Model", "Reconciler", "StoreObserver", "CannedRedis"]
+            dependencies: ["Model", "Reconciler", "StoreObserver", "CannedRedis", "Shell"]
         ),
         // A private network namespace per test (the kernel observer's and the restorer's live tests).
         .target(name: "NetNamespace", dependencies: ["CNetlink"], path: "Tests/Support/NetNamespace"),

@@ -28,6 +28,8 @@ public enum TimerID: Hashable, Sendable, CaseIterable {
     case desiredRecord
     /// Anti-entropy: the next verifying read of APPL_DB (`ReconcilerConfig.verifyIntervalMilliseconds`).
     case verify
+    /// Anti-entropy: the keys acknowledged lately are forgotten, a generation at a time.
+    case forgetAcknowledged
 }
 
 /// Everything that can happen to the daemon, as data. `step` consumes these one at a time.
@@ -46,6 +48,10 @@ public enum Event: Hashable, Sendable {
     case storeVerified(id: UInt64, StoreSnapshot)
     /// The verifying read `id` could not be made; the next interval asks again.
     case storeVerifyFailed(id: UInt64, reason: String)
+    /// APPL_DB keyspace notifications named these `NEIGH_TABLE:<key>` keys (the part after the
+    /// prefix) since the last report; `overflow`: the subscription was lost and restored, so any
+    /// key may have changed. The core verifies the store unless its own writes explain them.
+    case storeKeysTouched(Set<String>, overflow: Bool)
     /// Warm restart: `NEIGH_RESTORE_TABLE|Flags restored` is `true`.
     case restoreFlagSet
     /// Warm restart: the restore flag did not appear within the wait (180 s).

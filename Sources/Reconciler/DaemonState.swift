@@ -19,6 +19,9 @@ public struct ReconcilerConfig: Hashable, Sendable {
     public var writesOverlapDump: Bool
     /// Anti-entropy: time between two verifying reads of APPL_DB in steady state; 0 turns them off.
     public var verifyIntervalMilliseconds: Int
+    /// Anti-entropy: the shell reports APPL_DB keyspace notifications (`storeKeysTouched`), so the
+    /// core remembers the keys it had acknowledged lately (orchagent's consuming them is no drift).
+    public var watchesStoreKeys: Bool
 
     public init(
         batchSize: Int = 1000,
@@ -27,7 +30,8 @@ public struct ReconcilerConfig: Hashable, Sendable {
         batchesInFlight: Int = 2,
         writeRetry: Backoff = Backoff(),
         writesOverlapDump: Bool = true,
-        verifyIntervalMilliseconds: Int = 0
+        verifyIntervalMilliseconds: Int = 0,
+        watchesStoreKeys: Bool = false
     ) {
         self.batchSize = max(1, batchSize)
         self.batchDelayMilliseconds = max(0, batchDelayMilliseconds)
@@ -36,6 +40,7 @@ public struct ReconcilerConfig: Hashable, Sendable {
         self.writeRetry = writeRetry
         self.writesOverlapDump = writesOverlapDump
         self.verifyIntervalMilliseconds = max(0, verifyIntervalMilliseconds)
+        self.watchesStoreKeys = watchesStoreKeys
     }
 }
 
@@ -80,6 +85,8 @@ public struct Counters: Hashable, Sendable {
     public var driftRepaired = DriftCounts()
     /// Verifying reads that failed (dropped; the next interval reads again).
     public var verifyFailures = 0
+    /// Anti-entropy: verifying reads asked for by keyspace notifications.
+    public var keyspaceVerifications = 0
 }
 
 /// The whole state of the daemon: a plain value. Only `step` changes it.
@@ -158,6 +165,14 @@ public struct DaemonState: Sendable {
     /// Keys to SET at their next flush even if the store holds their desired entry: orchagent
     /// removed the neighbor when an alias of the key was deleted (`rewriteDeletedAliases`).
     var rewriteKeys: Set<NeighborKey> = []
+    /// Keyspace detection (KeyspaceDrift.swift): the hashes of the keys (and malformed raw keys)
+    /// acknowledged lately and not yet seen consumed, this generation and the one before: 8 bytes a
+    /// key after a cold start's 100,000, not a second copy of the keys; a collision only excuses a
+    /// touch, which the periodic read then covers. A touch while a verifying read runs asks for one more.
+    var acknowledged: Set<Int> = []
+    var acknowledgedBefore: Set<Int> = []
+    var forgetTimerArmed = false
+    var touchedWhileVerifying = false
     /// Warm start: the reconcile timer fired before APPL_DB was read; reconcile once it is.
     var reconcileDue = false
     /// Warm restart: `state=reconciled` is written once the queue passes this position.

@@ -71,11 +71,7 @@ extension DaemonState {
         guard phase == .steady else { return }
         armVerifyTimer(&out)
         guard storeReady, verifyOutstanding == nil else { return }
-        lastVerifyID += 1
-        verifyOutstanding = lastVerifyID
-        writtenSinceVerify = inFlightKeys
-        writtenMalformedSinceVerify = inFlightMalformedKeys
-        out.append(.verifyStore(id: lastVerifyID))
+        requestVerification(&out)
     }
 
     /// A new store read or a lost store makes the running verification meaningless.

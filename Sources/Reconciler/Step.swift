@@ -14,8 +14,13 @@ extension DaemonState {
         case .started(let cfg): started(cfg, &out)
         case .storeLoaded(let snapshot, let failed): storeLoaded(snapshot, failedNeighbors: failed, &out)
         case .storeUnavailable: storeLost(reason: "store unavailable", &out)
-        case .storeVerified(let id, let read): storeVerified(id: id, read, &out)
-        case .storeVerifyFailed(let id, let reason): storeVerifyFailed(id: id, reason: reason, &out)
+        case .storeVerified(let id, let read):
+            storeVerified(id: id, read, &out)
+            verifyTouchedKeysAgain(&out)
+        case .storeVerifyFailed(let id, let reason):
+            storeVerifyFailed(id: id, reason: reason, &out)
+            verifyTouchedKeysAgain(&out)
+        case .storeKeysTouched(let keys, let overflow): storeKeysTouched(keys, overflow: overflow, &out)
         case .restoreFlagSet:
             guard phase == .awaitingRestoreFlag else { return }
             out.append(.log(.notice, "restore flag set; dumping the kernel neighbor table"))
@@ -401,6 +406,7 @@ extension DaemonState {
             awaitingRetry = []
             flush(&out)
         case .verify: verifyTimerFired(&out)
+        case .forgetAcknowledged: forgetAcknowledged(&out)
         }
     }
 
@@ -642,6 +648,7 @@ extension DaemonState {
         counters.batchesAcknowledged += 1
         out.append(.journal(.batchApplied(batch)))
         rewriteDeletedAliases(batch, &out)
+        rememberAcknowledged(batch, &out)
         if phase == .stopping {
             if !repliesAwaited { finish(&out) }
             return

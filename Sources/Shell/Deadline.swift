@@ -18,6 +18,10 @@ public enum Deadline: Hashable, Sendable {
     case dumpCheck
     /// The metrics textfile is due.
     case metrics
+    /// Anti-entropy: subscribing to APPL_DB keyspace notifications again after a failure.
+    case keyWatchRetry
+    /// Anti-entropy: the keys gathered from keyspace notifications go to the core.
+    case keyWatchReport
 }
 
 /// Deadlines by monotonic time in nanoseconds. Due ones come out in (time, arming) order, so a run

@@ -35,6 +35,9 @@ public struct Metrics: Sendable {
     /// Dumps abandoned because they made no progress (KernelObserver.checkDump).
     public var dumpsStalled = 0
     public var redisErrors = 0
+    /// Anti-entropy: APPL_DB keyspace notifications of NEIGH_TABLE taken, and those skipped as malformed.
+    public var keyspaceMessages = 0
+    public var keyspaceSkipped = 0
     /// From the kernel observer: links whose names cannot be keys, and their neighbors' messages skipped.
     public var linksRefused = 0
     public var neighborsRefused = 0
@@ -84,6 +87,17 @@ public struct Metrics: Sendable {
             "verify_failures_total",
             "Verifying reads of APPL_DB that failed (dropped; the next interval reads again).",
             c.verifyFailures
+        )
+        counter(
+            "keyspace_notifications_total",
+            "APPL_DB keyspace notifications of NEIGH_TABLE keys received.",
+            keyspaceMessages
+        )
+        counter("keyspace_skipped_total", "APPL_DB keyspace notifications skipped as malformed.", keyspaceSkipped)
+        counter(
+            "keyspace_verifications_total",
+            "Verifying reads of APPL_DB asked for by keyspace notifications the daemon's writes do not explain.",
+            c.keyspaceVerifications
         )
         out += "# HELP neighsyncd_drift_found_total NEIGH_TABLE keys found differing from what was acknowledged.\n"
         out += "# TYPE neighsyncd_drift_found_total counter\n"

@@ -34,6 +34,7 @@ public final class PosixRuntime {
             let descriptors = [
                 shell.store.readDescriptor, shell.kernel.fileDescriptor, shell.pollers.subscription,
                 shell.journal.fileDescriptor, shell.store.connectionDescriptor, shell.verifier?.readDescriptor,
+                shell.keyWatcher?.fileDescriptor,
             ]
             for fd in descriptors.compactMap({ $0 }) {
                 fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
@@ -88,6 +89,8 @@ public final class PosixRuntime {
             shell.store.readEnded()
         } else if fd == shell.verifier?.readDescriptor {
             shell.verifier?.readEnded()
+        } else if fd == shell.keyWatcher?.fileDescriptor {
+            shell.keyWatcher?.readable()
         } else if fd == shell.kernel.fileDescriptor {
             shell.kernel.readable()
         } else if fd == shell.pollers.subscription {

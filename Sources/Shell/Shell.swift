@@ -14,6 +14,8 @@ public final class Shell {
     public let pollers: Pollers
     /// Anti-entropy's reads of APPL_DB; nil: `.verifyStore` is answered with a failure.
     public var verifier: StoreVerifier?
+    /// Anti-entropy's keyspace notifications; nil: drift is found by the periodic read only.
+    public var keyWatcher: StoreKeyWatcher?
     public private(set) var exitCode: Int32?
     /// Events fed to the core since start.
     public private(set) var eventsHandled = 0
@@ -38,7 +40,10 @@ public final class Shell {
         self.pollers = pollers
     }
 
-    public func start() { pollers.start() }
+    public func start() {
+        pollers.start()
+        keyWatcher?.start()
+    }
 
     /// Feeds every queued event to the core (and those its effects queue), in order.
     public func turn() {
@@ -69,6 +74,8 @@ public final class Shell {
         case .policyPoll: pollers.pollPolicy()
         case .policyRetry: pollers.reread()
         case .dumpCheck: kernel.checkDump()
+        case .keyWatchRetry: keyWatcher?.start()
+        case .keyWatchReport: keyWatcher?.report()
         case .metrics:
             context.arm(.metrics, afterMilliseconds: 5000)
             writeMetrics?()

@@ -76,6 +76,9 @@ enum Daemon {
                 context: context,
                 reader: try StoreLoader(databases: databases, password: options.password)
             )
+            shell.keyWatcher = StoreKeyWatcher(context: context) { () throws(RedisError) -> any RedisTransport in
+                try databases.connect("APPL_DB", password: options.password)
+            }
         }
         if let path = options.metricsPath {
             let textfile = MetricsTextfile(path: path)

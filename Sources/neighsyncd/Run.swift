@@ -249,7 +249,9 @@ struct Run: ParsableCommand {
                 batchDelayMilliseconds: batchDelayMs,
                 redumpCooldownMilliseconds: redumpCooldownMs,
                 batchesInFlight: batchesInFlight,
-                verifyIntervalMilliseconds: verifyInterval * 1000
+                verifyIntervalMilliseconds: verifyInterval * 1000,
+                // The keyspace watcher runs with the verifying reads (Daemon.swift).
+                watchesStoreKeys: verifyInterval > 0
             ),
             metricsPath: noMetrics ? nil : metrics,
             restoreTimeoutSeconds: restoreTimeout,

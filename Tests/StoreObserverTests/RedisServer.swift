@@ -7,15 +7,18 @@ final class RedisServer {
     let dir: URL
     let socket: String
     let persistent: Bool
+    /// More `redis-server` options, as a redis.conf would give them (`--notify-keyspace-events AKE`).
+    let options: [String]
     private var pid: pid_t = 0
 
-    init(persistent: Bool = false) throws {
+    init(persistent: Bool = false, options: [String] = []) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent(
             "nsd-redis-\(getpid())-\(UUID().uuidString.prefix(8))"
         )
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         socket = dir.appendingPathComponent("redis.sock").path
         self.persistent = persistent
+        self.options = options
         try start()
     }
 
@@ -30,7 +33,7 @@ final class RedisServer {
                 "redis-server", "--port", "0", "--unixsocket", socket, "--unixsocketperm", "700", "--dir", dir.path,
                 "--save", "", "--daemonize", "no", "--logfile", dir.appendingPathComponent("redis.log").path,
             ]
-            + (persistent ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"])
+            + (persistent ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"]) + options
         pid = try Self.spawn(argv)
         for _ in 0..<500 {
             if let c = try? RedisConnection(endpoint: .unix(path: socket), database: 0, timeoutMilliseconds: 200),

@@ -36,7 +36,8 @@ N()  { ip -n "$NS" "$@"; }
 
 start_redis() {
   redis-server --port 0 --unixsocket "$SOCK" --unixsocketperm 700 --dir "$DIR" --save "" --appendonly no \
-    --daemonize yes --pidfile "$DIR/redis.pid" --logfile "$DIR/redis.log" >/dev/null
+    --daemonize yes --pidfile "$DIR/redis.pid" --logfile "$DIR/redis.log" \
+    --notify-keyspace-events AKE >/dev/null  # as SONiC's database container configures it
   for _ in $(seq 100); do R ping >/dev/null 2>&1 && return 0; sleep 0.05; done
   echo "redis-server did not start"; exit 1
 }
@@ -545,14 +546,33 @@ burst del 200 300000 7
 
 # --- 18. drift: APPL_DB changed behind the daemon's back is repaired (issue 15) -------------------
 # What sonic-mgmt's test_arp_update corrupts on purpose: a consumed entry's MAC, and the same with a
-# deleted entry and one the daemon never wrote. A verifying read every 2 s finds and repairs them.
+# deleted entry and one the daemon never wrote. APPL_DB's keyspace notifications name the keys: a
+# verifying read follows within about a second and repairs them. The periodic read is an hour away,
+# so it cannot be what did it; the documented bound (docs/operations.md, "Drift repair") is 20 s.
 kill -0 "$CONSUMER_PID" 2>/dev/null || start_consumer   # an earlier step's CLIENT KILL may have ended it
-start_daemon --verify-interval 2
+start_daemon --verify-interval 3600
 N neigh replace 10.88.0.1 lladdr 00:00:00:00:88:01 dev Ethernet8 nud permanent
 N neigh replace 10.88.0.2 lladdr 00:00:00:00:88:02 dev Ethernet8 nud permanent
 check "drift: converged before the corruption" wait_converged 30
 check "drift: the two entries are consumed" eval \
   'wait_key_value NEIGH_TABLE:Ethernet8:10.88.0.1 00:00:00:00:88:01 && wait_key NEIGH_TABLE:Ethernet8:10.88.0.2'
+metric_is_at_least() {  # NAME MIN: the metrics textfile (written every 5 s) reaches MIN
+  for _ in $(seq 50); do
+    local v; v=$(awk -v n="$1" '$1 == n {print $2}' "$DIR/metrics.prom" 2>/dev/null)
+    [ "${v:-0}" -ge "$2" ] 2>/dev/null && return 0
+    sleep 0.2
+  done
+  return 1
+}
+# A verifying read that the start's own traffic caused while the consumer popped may have counted
+# drift already (the read is not atomic: docs/state-machine.md, "Drift"): counted from here on.
+sleep 6  # the metrics textfile is written every 5 s
+drift_before() { awk -v n="neighsyncd_drift_$1_total{kind=\"$2\"}" '$1 == n {print $2}' "$DIR/metrics.prom"; }
+declare -A found0 repaired0
+for kind in changed missing unknown; do
+  found0[$kind]=$(drift_before found "$kind"); repaired0[$kind]=$(drift_before repaired "$kind")
+done
+drift_t0=$(date +%s%N)
 R hset NEIGH_TABLE:Ethernet8:10.88.0.1 neigh 00:00:00:00:66:66 >/dev/null
 R del NEIGH_TABLE:Ethernet8:10.88.0.2 >/dev/null
 R hset NEIGH_TABLE:Ethernet8:10.88.0.9 neigh 00:00:00:00:66:69 family IPv4 >/dev/null
@@ -562,18 +582,26 @@ check "drift: the changed MAC is set back" \
 check "drift: the deleted entry is set again" \
   wait_key_value NEIGH_TABLE:Ethernet8:10.88.0.2 00:00:00:00:88:02
 check "drift: the entry it never wrote is deleted" wait_gone NEIGH_TABLE:Ethernet8:10.88.0.9
+drift_ms=$(( ($(date +%s%N) - drift_t0) / 1000000 ))
+echo "     drift: the three corruptions repaired in $drift_ms ms (--verify-interval 3600)"
+check "drift: repaired within the documented 20 s, by keyspace notifications" \
+  test "$drift_ms" -lt 20000
+check "drift: a verifying read asked for by notifications" \
+  metric_is_at_least neighsyncd_keyspace_verifications_total 1
 check "drift: NOTICE lines name the keys" eval \
   'grep -q "drift: Ethernet8:10.88.0.1 changed" "$DIR/daemon.log" && grep -q "drift: Ethernet8:10.88.0.2 missing" "$DIR/daemon.log" &&
    grep -q "drift: Ethernet8:10.88.0.9 unknown" "$DIR/daemon.log"'
 metric_is() { for _ in $(seq 50); do grep -qx "$1" "$DIR/metrics.prom" && return 0; sleep 0.2; done; return 1; }
 for kind in changed missing unknown; do
-  check "drift: drift_found_total{kind=$kind} 1, repaired 1" eval \
-    "metric_is 'neighsyncd_drift_found_total{kind=\"$kind\"} 1' &&
-     metric_is 'neighsyncd_drift_repaired_total{kind=\"$kind\"} 1'"
+  f=$(( ${found0[$kind]:-0} + 1 )); r=$(( ${repaired0[$kind]:-0} + 1 ))
+  check "drift: drift_found_total{kind=$kind} +1, repaired +1" eval \
+    "metric_is 'neighsyncd_drift_found_total{kind=\"$kind\"} $f' &&
+     metric_is 'neighsyncd_drift_repaired_total{kind=\"$kind\"} $r'"
 done
 "$BIN" status --metrics "$DIR/metrics.prom" > "$DIR/status.txt" 2>&1
-check "drift: neighsyncd status shows the counters" \
-  grep -qE '^drift: .*found changed 1, missing 1, unknown 1, malformed 0; repaired changed 1' "$DIR/status.txt"
+check "drift: neighsyncd status shows the counters" grep -qE \
+  "^drift: .*found changed $(( ${found0[changed]:-0} + 1 )), missing $(( ${found0[missing]:-0} + 1 )), unknown $(( ${found0[unknown]:-0} + 1 ))," \
+  "$DIR/status.txt"
 check "drift: SIGTERM exits 0" stop_daemon
 N neigh del 10.88.0.1 dev Ethernet8; N neigh del 10.88.0.2 dev Ethernet8
 
