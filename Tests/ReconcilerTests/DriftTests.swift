@@ -275,6 +275,26 @@ extension DriftTests {
         #expect(sim.state.driftToRepair.isEmpty)
         #expect(sim.violations.isEmpty, "\(sim.violations)")
     }
+
+    /// A key found drifted again while its repair waits for a re-dump's end is the same drift:
+    /// found once, so the one repair settles it (found == repaired at quiescence).
+    @Test func aDriftFoundTwiceBeforeItsRepairIsCountedOnce() {
+        var sim = Self.inSync()
+        let k = Self.keys[1]
+        sim.send(.linksChanged)
+        #expect(sim.dumpCursor != nil, "no re-dump")
+        sim.store.entries.removeValue(forKey: k)
+        sim.fire(.verify)
+        sim.completeVerifyRead()
+        sim.store.entries[k] = .valid(NeighborEntry(mac: Self.mac(9), family: .ipv4))
+        sim.fire(.verify)
+        sim.completeVerifyRead()
+        #expect(sim.state.counters.driftFound.total == 1, "\(sim.state.counters.driftFound)")
+        sim.quiesce()
+        #expect(sim.storeIsExpected, "\(sim.store)")
+        #expect(sim.state.counters.driftFound == sim.state.counters.driftRepaired)
+        #expect(sim.state.driftToRepair.isEmpty)
+    }
 }
 
 extension DriftTests {
