@@ -10,8 +10,8 @@ import Model
 /// 100,000 pending keys held it for ~1 s). Nothing pending (the steady state): one SMEMBERS.
 enum PendingRead {
     /// ARGV: staging prefix, table prefix, then keys; KEYS[1]: the delete set. Returns, per key,
-    /// `1`/`0` (in the delete set), the staging hash and the consumed hash, each as its HGETALL
-    /// array, or nil (Lua `false`) for a value that is not a hash.
+    /// `1`/`0` (in the delete set; `-1` when the delete set is not a set), the staging hash and the
+    /// consumed hash, each as its HGETALL array, or nil (Lua `false`) for a value that is not a hash.
     static let script = """
         local function fields(name)
           local r = redis.pcall('HGETALL', name)
@@ -21,7 +21,9 @@ enum PendingRead {
         local out = {}
         for i = 3, #ARGV do
           local key = ARGV[i]
-          table.insert(out, redis.call('SISMEMBER', KEYS[1], key))
+          local deleted = redis.pcall('SISMEMBER', KEYS[1], key)
+          if type(deleted) ~= 'number' then deleted = -1 end
+          table.insert(out, deleted)
           table.insert(out, fields(ARGV[1] .. key))
           table.insert(out, fields(ARGV[2] .. key))
         end
@@ -48,6 +50,7 @@ enum PendingRead {
         )
         guard !keys.isEmpty else { return (content, issues) }
         afterKeySet()
+        var delSetUnreadable = false
         var start = 0
         while start < keys.count {
             let chunk = keys[start..<min(start + keysPerScript, keys.count)]
@@ -63,14 +66,19 @@ enum PendingRead {
                 }
                 for (i, key) in chunk.enumerated() {
                     content.keySet.insert(key)
-                    if let d = r.element[3 * i]?.pointee, d.type == REDIS_REPLY_INTEGER, d.integer == 1 {
-                        content.delSet.insert(key)
+                    if let d = r.element[3 * i]?.pointee, d.type == REDIS_REPLY_INTEGER {
+                        if d.integer == 1 { content.delSet.insert(key) }
+                        if d.integer == -1 { delSetUnreadable = true }
                     }
                     if let s = r.element[3 * i + 1]?.pointee { content.staging[key] = .some(Self.fields(s)) }
                     if let t = r.element[3 * i + 2]?.pointee { content.table[key] = .some(Self.fields(t)) }
                 }
             }
             start += keysPerScript
+        }
+        if delSetUnreadable {
+            let reason = "not a set; its pending DELs cannot be read (delete it by hand)"
+            issues.append(SnapshotIssue(source: "APPL_DB", item: names.delSet, reason: reason))
         }
         return (content, issues)
     }

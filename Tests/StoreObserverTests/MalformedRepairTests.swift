@@ -35,4 +35,16 @@ import Testing
         #expect(throws: RedisError.self) { try ConsumerStateTable(connection: try server.connect()).drain() }
         #expect(try StoreReader.snapshot(c).snapshot.entries[Self.k] == .malformed)
     }
+
+    /// A delete set that is not a set: the pending keys are still read, and the reader says why
+    /// their DELs cannot be (the script's SISMEMBER met WRONGTYPE and failed every read).
+    @Test func aDeleteSetThatIsNotASetIsReportedNotFatal() throws {
+        let server = try RedisServer()
+        let c = try server.connect()
+        _ = try c.command(["SET", "NEIGH_TABLE_DEL_SET", "x"])
+        try ProducerStateTable(connection: c).write(Batch(id: 1, changes: [.set(Self.k, Self.e)]))
+        let (snap, issues) = try StoreReader.snapshot(c)
+        #expect(snap.entries[Self.k] == .valid(Self.e))
+        #expect(issues.contains { $0.item == "NEIGH_TABLE_DEL_SET" }, "\(issues)")
+    }
 }
