@@ -8,7 +8,7 @@ public struct RestoreProgress: Hashable, Sendable {
         case done
         /// The timeout passed with entries still waiting; the flag is set all the same (as upstream).
         case timedOut = "timed_out"
-        /// Redis or netlink failed; no flag.
+        /// Redis or netlink failed: no flag, unless it was set before (`flagSet`).
         case failed
     }
 
@@ -20,6 +20,8 @@ public struct RestoreProgress: Hashable, Sendable {
     public var probesSent = 0
     public var passes = 0
     public var seconds = 0
+    /// `NEIGH_RESTORE_TABLE|Flags restored=true` is set: neighsyncd goes on; probes may still run.
+    public var flagSet = false
 
     public init() {}
 
@@ -44,6 +46,7 @@ public struct RestoreProgress: Hashable, Sendable {
             ("probes_sent", "ARP/NS probes sent.", probesSent),
             ("passes", "Passes over the interfaces still waiting.", passes),
             ("seconds", "Seconds since the restore began.", seconds),
+            ("flag_set", "1 once the restored flag is set (probes may still be running).", flagSet ? 1 : 0),
         ]
     }
 
@@ -67,11 +70,12 @@ public struct RestoreProgress: Hashable, Sendable {
         func v(_ n: String) -> Int { values["neighsyncd_restore_" + n] ?? 0 }
         (total, restored, refused, waiting) = (v("entries"), v("restored"), v("refused"), v("waiting"))
         (probesSent, passes, seconds) = (v("probes_sent"), v("passes"), v("seconds"))
+        flagSet = v("flag_set") == 1
     }
 
     /// `status`'s line.
     public var summary: String {
         "\(phase.rawValue), \(restored) of \(total) restored, \(refused) refused, \(waiting) waiting; "
-            + "\(probesSent) probes, \(passes) passes, \(seconds) s"
+            + "\(probesSent) probes, \(passes) passes, \(seconds) s; flag \(flagSet ? "set" : "not set")"
     }
 }

@@ -81,7 +81,9 @@ struct Restore: ParsableCommand {
         } catch {
             report.progress.phase = .failed
             report.write()
-            log.error("restore failed: \(error)")
+            // After the flag, neighsyncd already reconciles what the kernel holds; say so.
+            let flag = report.progress.flagSet ? " (the flag was set before)" : ""
+            log.error("restore failed\(flag): \(error)")
             throw ExitCode(1)
         }
     }
@@ -122,7 +124,6 @@ struct Restore: ParsableCommand {
         var refused = 0
         var settled = false
         var firstPass = true
-        var flagSet = false
         var (passes, probes) = (0, 0)
         while true {
             passes += 1
@@ -157,14 +158,18 @@ struct Restore: ParsableCommand {
             report.write(.restoring, planner, refused: refused, probes: probes, passes: passes)
             // The flag says the kernel has its table back, so neighsyncd can reconcile; unlike
             // upstream, whose probes are not paced, paced probes do not hold it back (docs/operations.md).
-            if planner.isDone, !flagSet {
+            if planner.isDone, !report.progress.flagSet {
                 try warm.setRestoreFlag()
-                flagSet = true
+                report.progress.flagSet = true
+                report.write(.restoring, planner, refused: refused, probes: probes, passes: passes)
                 let toProbe = prober == nil ? 0 : added.reduce(0) { $0 + $1.entries.count }
-                log.notice("restore: every neighbor is in the kernel; flag set; \(toProbe) probes to send")
+                log.notice("restore: nothing left to add (\(refused) refused); flag set; \(toProbe) probes to send")
             }
             if let prober {
-                let (again, sent) = probe(added, view.addresses, prober, &pacer, until: deadline, log)
+                let sentBefore = probes
+                let (again, sent) = probe(added, view.addresses, prober, &pacer, until: deadline, log) { sentNow in
+                    report.write(.restoring, planner, refused: refused, probes: sentBefore + sentNow, passes: passes)
+                }
                 planner.retry(again)
                 probes += sent
             }
@@ -188,9 +193,13 @@ struct Restore: ParsableCommand {
             // As upstream: the loop ends at the timeout and the flag is set all the same, so neighsyncd
             // reconciles what is there instead of waiting for a flag that never comes and exiting 1.
             let rest = planner.waitingSummary
-            log.error("restore: timed out after \(timeout) s; not restored: \(rest); setting the flag anyway")
+            let flag = report.progress.flagSet ? "the flag was set before" : "setting the flag anyway"
+            log.error("restore: timed out after \(timeout) s; not restored: \(rest); \(flag)")
         }
-        if !flagSet { try warm.setRestoreFlag() }
+        if !report.progress.flagSet {
+            try warm.setRestoreFlag()
+            report.progress.flagSet = true
+        }
         report.write(left > 0 ? .timedOut : .done, planner, refused: refused, probes: probes, passes: passes)
         let seconds = (ContinuousClock.now - start).components.seconds
         let restored = total - left - refused
@@ -214,7 +223,8 @@ struct Restore: ParsableCommand {
         _ prober: NeighborProber,
         _ pacer: inout ProbePacer,
         until deadline: ContinuousClock.Instant,
-        _ log: Logger
+        _ log: Logger,
+        progress: (_ sent: Int) -> Void
     ) -> (retry: [NeighborKey: NeighborEntry], sent: Int) {
         var retry: [NeighborKey: NeighborEntry] = [:]
         var (unsent, sent) = (0, 0)
@@ -240,7 +250,10 @@ struct Restore: ParsableCommand {
                 }
                 if wait > .zero { Thread.sleep(forTimeInterval: wait / .seconds(1)) }
                 switch prober.probe(key.ip, from: source) {
-                case 0: sent += 1
+                case 0:
+                    sent += 1
+                    // About once a second at the pace set, so `status` follows a long probe run.
+                    if sent % max(1, probeRate) == 0 { progress(sent) }
                 case ENETDOWN: retry[key] = entry
                 case let code:
                     failed += 1

@@ -9,6 +9,7 @@ struct RestoreProgressTests {
         p.phase = .timedOut
         (p.total, p.restored, p.refused, p.waiting) = (100_000, 99_000, 3, 997)
         (p.probesSent, p.passes, p.seconds) = (98_500, 23, 110)
+        p.flagSet = true
         return p
     }
 
@@ -18,6 +19,7 @@ struct RestoreProgressTests {
         #expect(text.contains("neighsyncd_restore_phase{phase=\"timed_out\"} 1\n"))
         #expect(text.contains("neighsyncd_restore_phase{phase=\"restoring\"} 0\n"))
         #expect(text.contains("neighsyncd_restore_waiting 997\n"))
+        #expect(text.contains("neighsyncd_restore_flag_set 1\n"))
         #expect(RestoreProgress(parsing: text) == p)
         // Not a restore textfile (the daemon's metrics, an empty file): no progress, not zeros.
         #expect(RestoreProgress(parsing: "neighsyncd_phase{phase=\"steady\"} 1\n") == nil)

@@ -223,7 +223,7 @@ check "bounded probes: later interface added too" [ "$(stale Ethernet12 10.0.12.
 # The flag comes once every neighbor is in the kernel; the paced probes (15 s here) go on after it.
 S del 'NEIGH_RESTORE_TABLE|Flags' >/dev/null
 N neigh flush all
-ip netns exec "$NS" "$BIN" restore --db-config "$DIR/db.json" --log-output stderr \
+ip netns exec "$NS" "$BIN" restore --db-config "$DIR/db.json" --log-output stderr --metrics "$DIR/restore.prom" \
   --timeout 30 --interval 1 --probe-rate 20 >>"$DIR/restore.log" 2>&1 &
 probing=$!
 for _ in $(seq 1 50); do [ "$(flag)" = "true" ] && break; sleep 0.1; done
@@ -231,7 +231,12 @@ check "flag before the probes end: flag set" [ "$(flag)" = "true" ]
 check "flag before the probes end: still probing" kill -0 "$probing"
 check "flag before the probes end: all added" \
   [ "$(N neigh show nud all dev Ethernet0 | grep -c '^10\.0\.[12]\.')" -eq 300 ]
-check "flag before the probes end: logged" logged "every neighbor is in the kernel; flag set; "
+check "flag before the probes end: logged" logged "nothing left to add (0 refused); flag set; "
+sleep 1.5   # the progress file is rewritten about once a second while probes go out
+check "flag before the probes end: the progress file says so" \
+  grep -q '^neighsyncd_restore_flag_set 1$' "$DIR/restore.prom"
+check "flag before the probes end: probes counted while they run" \
+  awk '$1 == "neighsyncd_restore_probes_sent" && $2 > 0 { ok = 1 } END { exit !ok }' "$DIR/restore.prom"
 kill "$probing" 2>/dev/null
 wait "$probing" 2>/dev/null
 
