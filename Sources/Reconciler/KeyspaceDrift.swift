@@ -26,7 +26,9 @@ extension DaemonState {
         guard phase == .steady, storeReady else { return }
         // Every key is looked at: each consumes its own excuse.
         var foreign = overflow
-        for raw in keys where !explainedByOwnWrite(raw) { foreign = true }
+        // Built once per report, not searched per key: a report may name many malformed keys.
+        var queuedMalformed: Set<String>?
+        for raw in keys where !explainedByOwnWrite(raw, queuedMalformed: &queuedMalformed) { foreign = true }
         guard foreign else { return }
         // A read running may have passed the key already: one more follows it, after the hold-off.
         keyspaceReadPending = true
@@ -55,13 +57,14 @@ extension DaemonState {
     }
 
     /// A touch of a key queued or in flight, or orchagent consuming a key acknowledged lately.
-    private mutating func explainedByOwnWrite(_ raw: String) -> Bool {
+    private mutating func explainedByOwnWrite(_ raw: String, queuedMalformed: inout Set<String>?) -> Bool {
         let hash: Int
         if let k = NeighborKey(raw), k.description == raw {
             if dirty.contains(k) || inFlightKeys.contains(k) { return true }
             hash = k.hashValue
         } else {
-            if inFlightMalformedKeys.contains(raw) || malformedToDelete.contains(raw) { return true }
+            if queuedMalformed == nil { queuedMalformed = Set(malformedToDelete) }
+            if inFlightMalformedKeys.contains(raw) || queuedMalformed?.contains(raw) == true { return true }
             hash = raw.hashValue
         }
         return Self.takeExcuse(hash, from: &acknowledged) || Self.takeExcuse(hash, from: &acknowledgedBefore)
