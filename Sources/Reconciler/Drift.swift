@@ -77,18 +77,20 @@ extension DaemonState {
     /// A new store read or a lost store makes the running verification meaningless, and the
     /// touches before it: a store read covers them, and a lost store is read again.
     mutating func abandonVerification() {
-        verifyOutstanding = nil
-        writtenSinceVerify = []
-        writtenMalformedSinceVerify = []
+        forgetRunningRead()
         keyspaceReadPending = false
     }
 
     /// The read outstanding was compared or failed; touches meanwhile stay pending for the next.
     private mutating func endVerification(_ out: inout [Effect]) {
+        forgetRunningRead()
+        startKeyspaceHoldOff(&out)
+    }
+
+    private mutating func forgetRunningRead() {
         verifyOutstanding = nil
         writtenSinceVerify = []
         writtenMalformedSinceVerify = []
-        startKeyspaceHoldOff(&out)
     }
 
     /// A batch goes out while a verifying read runs: the read may or may not see its keys.

@@ -38,7 +38,10 @@ public final class StoreVerifier {
         running = nil
         if let n = next {
             next = nil
-            if case .failure = result { context.metrics.redisErrors += 1 }
+            if case .failure(let error) = result {
+                context.metrics.redisErrors += 1
+                context.log(.info, "abandoned verifying read of APPL_DB failed: \(error); reading again")
+            }
             verify(id: n.id, expected: n.expected)
             return
         }
