@@ -163,4 +163,20 @@ import Testing
         #expect(sim.storeIsExpected)
         #expect(sim.violations.isEmpty, "\(sim.violations)")
     }
+
+    /// A touch pending when the store is lost: the store's next read covers it, so no keyspace read
+    /// is left to follow a later read.
+    @Test func aLostStoreForgetsThePendingTouch() {
+        var sim = Self.inSync()
+        sim.send(.storeKeysTouched([Self.keys[0].description], overflow: false))
+        sim.send(.storeKeysTouched([Self.keys[1].description], overflow: false))  // pending
+        #expect(sim.state.keyspaceReadPending)
+        sim.storeGoesDown(wipe: false)
+        sim.quiesce()
+        #expect(!sim.state.keyspaceReadPending)
+        sim.fire(.verify)
+        sim.quiesce()
+        #expect(sim.state.counters.keyspaceVerifications == 1, "a read for a touch the reload covered")
+        #expect(sim.violations.isEmpty, "\(sim.violations)")
+    }
 }
