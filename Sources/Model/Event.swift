@@ -30,6 +30,8 @@ public enum TimerID: Hashable, Sendable, CaseIterable {
     case verify
     /// Anti-entropy: the keys acknowledged lately are forgotten, a generation at a time.
     case forgetAcknowledged
+    /// Anti-entropy: the pause after a verifying read before a keyspace touch asks another.
+    case keyspaceHoldOff
 }
 
 /// Everything that can happen to the daemon, as data. `step` consumes these one at a time.

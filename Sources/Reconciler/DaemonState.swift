@@ -166,13 +166,15 @@ public struct DaemonState: Sendable {
     /// removed the neighbor when an alias of the key was deleted (`rewriteDeletedAliases`).
     var rewriteKeys: Set<NeighborKey> = []
     /// Keyspace detection (KeyspaceDrift.swift): the hashes of the keys (and malformed raw keys)
-    /// acknowledged lately and not yet seen consumed, this generation and the one before: 8 bytes a
-    /// key after a cold start's 100,000, not a second copy of the keys; a collision only excuses a
-    /// touch, which the periodic read then covers. A touch while a verifying read runs asks for one more.
-    var acknowledged: Set<Int> = []
-    var acknowledgedBefore: Set<Int> = []
+    /// acknowledged lately and not yet seen consumed, with how many pops each still excuses, this
+    /// generation and the one before: ~9 bytes a key after a cold start's 100,000, not a second copy
+    /// of the keys; a collision only excuses a touch, which the periodic read then covers. A foreign
+    /// touch marks a read pending; it is asked once no read runs and the hold-off after the last passed.
+    var acknowledged: [Int: UInt8] = [:]
+    var acknowledgedBefore: [Int: UInt8] = [:]
     var forgetTimerArmed = false
-    var touchedWhileVerifying = false
+    var keyspaceReadPending = false
+    var keyspaceHoldOffArmed = false
     /// Warm start: the reconcile timer fired before APPL_DB was read; reconcile once it is.
     var reconcileDue = false
     /// Warm restart: `state=reconciled` is written once the queue passes this position.

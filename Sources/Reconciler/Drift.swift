@@ -74,8 +74,20 @@ extension DaemonState {
         requestVerification(&out)
     }
 
-    /// A new store read or a lost store makes the running verification meaningless.
+    /// A new store read or a lost store makes the running verification meaningless, and the
+    /// touches before it: a store read covers them, and a lost store is read again.
     mutating func abandonVerification() {
+        forgetRunningRead()
+        keyspaceReadPending = false
+    }
+
+    /// The read outstanding was compared or failed; touches meanwhile stay pending for the next.
+    private mutating func endVerification(_ out: inout [Effect]) {
+        forgetRunningRead()
+        startKeyspaceHoldOff(&out)
+    }
+
+    private mutating func forgetRunningRead() {
         verifyOutstanding = nil
         writtenSinceVerify = []
         writtenMalformedSinceVerify = []
@@ -95,7 +107,7 @@ extension DaemonState {
     mutating func storeVerified(id: UInt64, _ read: StoreSnapshot, _ out: inout [Effect]) {
         guard verifyOutstanding == id else { return }
         let (written, writtenMalformed) = (writtenSinceVerify, writtenMalformedSinceVerify)
-        abandonVerification()
+        endVerification(&out)
         guard phase == .steady, storeReady else { return }
         counters.verifications += 1
         // Batches in flight now were in flight when the read was asked for, or written since.
@@ -178,7 +190,7 @@ extension DaemonState {
     /// A read that failed is dropped and counted; the next interval reads again.
     mutating func storeVerifyFailed(id: UInt64, reason: String, _ out: inout [Effect]) {
         guard verifyOutstanding == id else { return }
-        abandonVerification()
+        endVerification(&out)
         counters.verifyFailures += 1
         out.append(.log(.warning, "verifying read of APPL_DB failed: \(reason); trying again next interval"))
     }

@@ -14,12 +14,8 @@ extension DaemonState {
         case .started(let cfg): started(cfg, &out)
         case .storeLoaded(let snapshot, let failed): storeLoaded(snapshot, failedNeighbors: failed, &out)
         case .storeUnavailable: storeLost(reason: "store unavailable", &out)
-        case .storeVerified(let id, let read):
-            storeVerified(id: id, read, &out)
-            verifyTouchedKeysAgain(&out)
-        case .storeVerifyFailed(let id, let reason):
-            storeVerifyFailed(id: id, reason: reason, &out)
-            verifyTouchedKeysAgain(&out)
+        case .storeVerified(let id, let read): storeVerified(id: id, read, &out)
+        case .storeVerifyFailed(let id, let reason): storeVerifyFailed(id: id, reason: reason, &out)
         case .storeKeysTouched(let keys, let overflow): storeKeysTouched(keys, overflow: overflow, &out)
         case .restoreFlagSet:
             guard phase == .awaitingRestoreFlag else { return }
@@ -407,6 +403,7 @@ extension DaemonState {
             flush(&out)
         case .verify: verifyTimerFired(&out)
         case .forgetAcknowledged: forgetAcknowledged(&out)
+        case .keyspaceHoldOff: keyspaceHoldOffEnded(&out)
         }
     }
 

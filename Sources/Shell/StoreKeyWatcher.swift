@@ -14,6 +14,9 @@ public final class StoreKeyWatcher {
     /// The longest key (after `NEIGH_TABLE:`) taken; a longer one is skipped.
     static let maxKeyBytes = 512
     static let reportMilliseconds = 1000
+    /// A subscription that lasted this long ends the failures in a row: a Redis that kills the
+    /// subscriber right after it subscribes gets reconnects backing off, each an overflow (a read).
+    static let lastingSubscriptionMilliseconds = 30_000
 
     private unowned let context: ShellContext
     /// Opens a fresh APPL_DB connection.
@@ -24,6 +27,8 @@ public final class StoreKeyWatcher {
     private var touched: Set<String> = []
     private var overflow = false
     private var failures = 0
+    /// When the current subscription began (the context's clock, nanoseconds).
+    private var subscribedAt: UInt64 = 0
     /// Subscribed once already: a later subscription may have missed changes.
     private var subscribedBefore = false
     private var disabledLogged = false
@@ -59,7 +64,7 @@ public final class StoreKeyWatcher {
             let r = try c.command(["PSUBSCRIBE", channelPrefix + "*"])
             guard r.array?.first?.string == "psubscribe" else { throw RedisError(.reply, "PSUBSCRIBE: \(r)") }
             subscriber = c
-            failures = 0
+            subscribedAt = context.now
             context.log(.info, "watching APPL_DB keyspace notifications of NEIGH_TABLE")
             // Changes while no subscription was in place are unknown: the core reads the table.
             if subscribedBefore { noteOverflow() }
@@ -94,10 +99,10 @@ public final class StoreKeyWatcher {
             // over two reports looks touched twice.
             if touched.count >= Self.maxKeys { report() }
         } catch {
-            context.log(.error, "APPL_DB keyspace subscription lost: \(error); subscribing again")
-            context.metrics.redisErrors += 1
             subscriber = nil
-            context.arm(.keyWatchRetry, afterMilliseconds: 0)
+            let lasted = context.now &- subscribedAt >= UInt64(Self.lastingSubscriptionMilliseconds) * 1_000_000
+            if lasted { failures = 0 }
+            context.retry(.keyWatchRetry, after: error, "APPL_DB keyspace subscription lost", failures: &failures)
         }
     }
 

@@ -86,7 +86,8 @@ struct Status: ParsableCommand {
                 )
             }
             print(
-                "drift:        verifications \(v("verifications_total")), failed \(v("verify_failures_total")); "
+                "drift:        verifications \(v("verifications_total")) (keyspace "
+                    + "\(v("keyspace_verifications_total"))), failed \(v("verify_failures_total")); "
                     + "found \(kinds("drift_found_total")); repaired \(kinds("drift_repaired_total"))"
             )
             shown = true

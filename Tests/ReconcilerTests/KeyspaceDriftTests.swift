@@ -115,7 +115,8 @@ import Testing
         #expect(sim.violations.isEmpty, "\(sim.violations)")
     }
 
-    /// A touch while a read runs may come after the read passed the key: one more read follows.
+    /// A touch while a read runs may come after the read passed the key: one more read follows,
+    /// after the hold-off.
     @Test func aTouchDuringARunningReadGetsAnotherRead() {
         var sim = Self.inSync()
         sim.send(.storeKeysTouched([Self.keys[0].description], overflow: false))
@@ -123,9 +124,59 @@ import Testing
         sim.store.entries.removeValue(forKey: Self.keys[2])
         sim.send(.storeKeysTouched([Self.keys[2].description], overflow: false))
         sim.completeVerifyRead(early: true)  // it had passed the key
+        #expect(sim.verifyWanted == nil, "a second read at once, with no hold-off")
+        sim.fire(.keyspaceHoldOff)
         #expect(sim.verifyWanted != nil, "no second read")
         sim.quiesce()
         #expect(sim.storeIsExpected)
         #expect(sim.state.counters.keyspaceVerifications == 2)
+    }
+
+    /// A key acknowledged twice before orchagent consumed it is consumed twice: two excuses.
+    @Test func aKeyAcknowledgedTwiceIsExcusedTwice() {
+        var sim = Self.inSync()
+        let k = NeighborKey("Ethernet0:10.0.0.4")!
+        for i in 4...5 {
+            sim.kernelSet(k, KernelNeighbor(linkLayerAddress: .mac(Self.mac(i)), state: .reachable))
+            sim.fire(.flush)
+            sim.acknowledge()
+        }
+        sim.send(.storeKeysTouched([k.description], overflow: false))
+        sim.send(.storeKeysTouched([k.description], overflow: false))
+        #expect(sim.verifyWanted == nil, "the second pop looked foreign")
+        #expect(sim.state.counters.keyspaceVerifications == 0)
+    }
+
+    /// Another writer under churn: a foreign touch in every report asks at most one read per
+    /// hold-off, and one read covers the touches gathered meanwhile.
+    @Test func foreignTouchesAreReadOncePerHoldOff() {
+        var sim = Self.inSync()
+        for i in 0..<60 {
+            sim.store.entries[Self.keys[0]] = .valid(NeighborEntry(mac: Self.mac(0x40 + i), family: .ipv4))
+            sim.send(.storeKeysTouched([Self.keys[0].description], overflow: false))
+            if sim.verifyWanted != nil { sim.completeVerifyRead() }
+            while sim.state.verifyOutstanding == nil, !sim.inFlight.isEmpty { sim.acknowledge() }
+        }
+        #expect(sim.state.counters.keyspaceVerifications == 1, "reads back to back")
+        sim.quiesce()
+        #expect(sim.state.counters.keyspaceVerifications == 2, "the touches after the first read were not read")
+        #expect(sim.storeIsExpected)
+        #expect(sim.violations.isEmpty, "\(sim.violations)")
+    }
+
+    /// A touch pending when the store is lost: the store's next read covers it, so no keyspace read
+    /// is left to follow a later read.
+    @Test func aLostStoreForgetsThePendingTouch() {
+        var sim = Self.inSync()
+        sim.send(.storeKeysTouched([Self.keys[0].description], overflow: false))
+        sim.send(.storeKeysTouched([Self.keys[1].description], overflow: false))  // pending
+        #expect(sim.state.keyspaceReadPending)
+        sim.storeGoesDown(wipe: false)
+        sim.quiesce()
+        #expect(!sim.state.keyspaceReadPending)
+        sim.fire(.verify)
+        sim.quiesce()
+        #expect(sim.state.counters.keyspaceVerifications == 1, "a read for a touch the reload covered")
+        #expect(sim.violations.isEmpty, "\(sim.violations)")
     }
 }

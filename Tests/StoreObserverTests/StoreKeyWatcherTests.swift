@@ -107,6 +107,43 @@ import Testing
         #expect(Self.reported(context) == [.storeKeysTouched([], overflow: true)])
     }
 
+    /// A Redis that keeps killing the subscriber right after it subscribes: each loss waits longer
+    /// (each reconnect reports an overflow, a full read); a subscription that lasted starts over.
+    @Test func aSubscriptionLostAgainAndAgainBacksOff() throws {
+        final class Clock: @unchecked Sendable { var now: UInt64 = 1_000_000_000_000 }
+        let server = try RedisServer(options: ["--notify-keyspace-events", "AKE"])
+        let clock = Clock()
+        let context = ShellContext(clock: { clock.now }, random: { _ in 0 }, log: { _, _ in })
+        let socket = server.socket
+        let watcher = StoreKeyWatcher(context: context) { () throws(RedisError) -> any RedisTransport in
+            try RedisConnection(endpoint: .unix(path: socket), database: 0)
+        }
+        func killAndLose() throws {
+            _ = try server.connect().command(["CLIENT", "KILL", "TYPE", "pubsub"])
+            for _ in 0..<300 where watcher.fileDescriptor != nil {
+                guard let fd = watcher.fileDescriptor else { break }
+                var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                if poll(&p, 1, 100) > 0 { watcher.readable() }
+            }
+            #expect(watcher.fileDescriptor == nil, "the subscription was not lost")
+        }
+        let ms: UInt64 = 1_000_000
+        watcher.start()
+        for wait: UInt64 in [100, 200, 400] {
+            try killAndLose()
+            #expect(context.deadlines.popDue(now: clock.now + (wait - 1) * ms) == nil, "retried within \(wait) ms")
+            #expect(context.deadlines.popDue(now: clock.now + wait * ms) == .keyWatchRetry)
+            clock.now += wait * ms
+            watcher.start()
+            #expect(watcher.fileDescriptor != nil)
+        }
+        // A subscription that lasted: the next loss is retried after the first wait again.
+        clock.now += UInt64(StoreKeyWatcher.lastingSubscriptionMilliseconds) * ms
+        while context.deadlines.popDue(now: clock.now) != nil {}  // the overflow's report went
+        try killAndLose()
+        #expect(context.deadlines.popDue(now: clock.now + 100 * ms) == .keyWatchRetry)
+    }
+
     /// Redis without keyspace events: said once at INFO, never `CONFIG SET`.
     @Test func notificationsOffAreLeftOff() throws {
         let server = try RedisServer()

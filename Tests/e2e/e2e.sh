@@ -602,6 +602,8 @@ done
 check "drift: neighsyncd status shows the counters" grep -qE \
   "^drift: .*found changed $(( ${found0[changed]:-0} + 1 )), missing $(( ${found0[missing]:-0} + 1 )), unknown $(( ${found0[unknown]:-0} + 1 ))," \
   "$DIR/status.txt"
+check "drift: neighsyncd status shows the keyspace-asked reads" grep -qE \
+  "^drift: +verifications [0-9]+ \(keyspace [1-9][0-9]*\)," "$DIR/status.txt"
 check "drift: SIGTERM exits 0" stop_daemon
 N neigh del 10.88.0.1 dev Ethernet8; N neigh del 10.88.0.2 dev Ethernet8
 
