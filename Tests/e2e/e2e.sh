@@ -564,8 +564,8 @@ metric_is_at_least() {  # NAME MIN: the metrics textfile (written every 5 s) rea
   done
   return 1
 }
-# A verifying read that the start's own traffic caused while the consumer popped may have counted
-# drift already (the read is not atomic: docs/state-machine.md, "Drift"): counted from here on.
+# Counted from here on, so that only the three corruptions below are judged (an earlier step's
+# leftovers, if any, are not this step's business).
 sleep 6  # the metrics textfile is written every 5 s
 drift_before() { awk -v n="neighsyncd_drift_$1_total{kind=\"$2\"}" '$1 == n {print $2}' "$DIR/metrics.prom"; }
 declare -A found0 repaired0
