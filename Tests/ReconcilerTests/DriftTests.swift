@@ -13,7 +13,7 @@ import Testing
     static func mac(_ i: Int) -> MACAddress { MACAddress(String(format: "00:00:00:00:00:%02x", i))! }
 
     /// A cold start in steady state with three neighbors written and acknowledged.
-    static func inSync() -> Simulator {
+    static func inSync(config: ReconcilerConfig = config) -> Simulator {
         var sim = Simulator(config: config)
         for (i, k) in keys.enumerated() {
             sim.kernel[k] = KernelNeighbor(linkLayerAddress: .mac(mac(i + 1)), state: .reachable)
@@ -25,6 +25,18 @@ import Testing
     }
 
     /// One verifying read, start to end, then everything it caused.
+    /// Asks for a verifying read and fails it; returns the read's id.
+    @discardableResult static func failVerifyRead(_ sim: inout Simulator) -> UInt64? {
+        sim.fire(.verify)
+        guard let id = sim.verifyWanted else {
+            #expect(Bool(false), "no read asked for")
+            return nil
+        }
+        sim.verifyWanted = nil
+        sim.send(.storeVerifyFailed(id: id, reason: "timeout"))
+        return id
+    }
+
     static func verify(_ sim: inout Simulator) {
         sim.fire(.verify)
         #expect(sim.verifyWanted != nil, "no verifying read asked for")
@@ -132,10 +144,7 @@ import Testing
     /// A read that failed is dropped; the next interval asks again.
     @Test func aFailedReadIsRetriedNextInterval() {
         var sim = Self.inSync()
-        sim.fire(.verify)
-        guard let id = sim.verifyWanted else { return #expect(Bool(false), "no read asked for") }
-        sim.verifyWanted = nil
-        sim.send(.storeVerifyFailed(id: id, reason: "timeout"))
+        Self.failVerifyRead(&sim)
         sim.store.entries.removeValue(forKey: Self.keys[2])
         Self.verify(&sim)
         #expect(sim.state.counters.driftFound.missing == 1)
@@ -301,10 +310,7 @@ extension DriftTests {
     /// A failed verifying read is counted (`verify_failures_total`).
     @Test func aFailedReadIsCounted() {
         var sim = Self.inSync()
-        sim.fire(.verify)
-        guard let id = sim.verifyWanted else { return #expect(Bool(false), "no read asked for") }
-        sim.verifyWanted = nil
-        sim.send(.storeVerifyFailed(id: id, reason: "timeout"))
+        guard let id = Self.failVerifyRead(&sim) else { return }
         sim.send(.storeVerifyFailed(id: id, reason: "timeout"))  // not the read outstanding: ignored
         #expect(sim.state.counters.verifyFailures == 1)
         #expect(sim.logs.contains { $0.contains("verifying read of APPL_DB failed: timeout") })

@@ -12,18 +12,12 @@ import Testing
         verifyIntervalMilliseconds: 3_600_000,
         watchesStoreKeys: true
     )
-    static let keys = (1...3).map { NeighborKey("Ethernet0:10.0.0.\($0)")! }
-    static func mac(_ i: Int) -> MACAddress { MACAddress(String(format: "00:00:00:00:00:%02x", i))! }
+    static let keys = DriftTests.keys
+    static func mac(_ i: Int) -> MACAddress { DriftTests.mac(i) }
 
     /// A cold start in steady state with three neighbors written and acknowledged long ago.
     static func inSync() -> Simulator {
-        var sim = Simulator(config: config)
-        for (i, k) in keys.enumerated() {
-            sim.kernel[k] = KernelNeighbor(linkLayerAddress: .mac(mac(i + 1)), state: .reachable)
-        }
-        sim.boot()
-        sim.quiesce()
-        #expect(sim.state.phase == .steady && sim.storeIsExpected)
+        let sim = DriftTests.inSync(config: config)
         #expect(!sim.armed.contains(.forgetAcknowledged), "the acknowledged keys are still remembered")
         return sim
     }
